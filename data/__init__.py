@@ -1,0 +1,1 @@
+"""Data access: the spatial store, the Shiyan demo generator and file import."""

@@ -1,0 +1,227 @@
+"""The spatial store: one table per layer, EPSG:4326, behind a small interface.
+
+The embedded default is a GeoPackage. Pages, analysis and commands go through :class:`Store`,
+so another backend (PostGIS) can be added by implementing the same methods.
+
+Writes are atomic: :meth:`GeoPackageStore.write` copies the store to a temporary file in the
+same folder, writes there, and renames it over the original only when every layer was written.
+A failure leaves the store byte-for-byte as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal, Protocol
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from layers import LAYERS
+
+STORAGE_CRS = "EPSG:4326"
+Mode = Literal["replace", "append"]
+
+
+class StoreError(ValueError):
+    """The store cannot be opened, read or written."""
+
+
+class Store(Protocol):
+    """What the app needs from a spatial store."""
+
+    def layers(self) -> list[str]: ...
+
+    def read(self, layer: str, *, columns: list[str] | None = None) -> gpd.GeoDataFrame: ...
+
+    def read_table(self, name: str) -> pd.DataFrame: ...
+
+    def write(
+        self,
+        layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+        *,
+        mode: Mode = "replace",
+    ) -> None: ...
+
+    def version(self) -> str: ...
+
+
+class GeoPackageStore:
+    """A GeoPackage file holding every layer (and attribute tables such as snapshots)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"GeoPackageStore({str(self.path)!r})"
+
+    # ----------------------------------------------------------------- reading
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def layers(self) -> list[str]:
+        """Names of the tables in the store (spatial and attribute)."""
+        if not self.exists():
+            return []
+        return [str(name) for name, _ in pyogrio.list_layers(self.path)]
+
+    def has(self, layer: str) -> bool:
+        return layer in self.layers()
+
+    def read(self, layer: str, *, columns: list[str] | None = None) -> gpd.GeoDataFrame:
+        """Read a spatial layer in EPSG:4326.
+
+        A layer missing from the store comes back as an empty frame with the layer's columns,
+        so pages can show an empty state instead of failing.
+        """
+        if not self.exists():
+            raise StoreError(f"store {self.path} does not exist; run `python cli.py demo --out {self.path}`")
+        if not self.has(layer):
+            if layer in LAYERS:
+                return LAYERS[layer].empty(STORAGE_CRS)
+            raise StoreError(f"{self.path.name}: no layer {layer!r} (has: {', '.join(self.layers())})")
+        frame = pyogrio.read_dataframe(self.path, layer=layer, columns=columns, use_arrow=True)
+        if frame.crs is None:
+            frame = frame.set_crs(STORAGE_CRS)
+        if "fid" in frame.columns:
+            frame = frame.drop(columns="fid")
+        return _restore_types(frame, layer)
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        """Read an attribute (non-spatial) table; empty frame if it does not exist."""
+        if not self.has(name):
+            return pd.DataFrame()
+        return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False, use_arrow=True)
+
+    def version(self) -> str:
+        """A cheap token that changes when the file changes (for caches)."""
+        if not self.exists():
+            return "missing"
+        st = self.path.stat()
+        return f"{st.st_mtime_ns}-{st.st_size}"
+
+    def checksum(self) -> str:
+        """SHA-256 of the file's bytes (used to prove a failed write changed nothing)."""
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+    # ----------------------------------------------------------------- writing
+    def write(
+        self,
+        layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+        *,
+        mode: Mode = "replace",
+    ) -> None:
+        """Write several layers in one atomic step.
+
+        Parameters
+        ----------
+        layers
+            Table name -> frame. GeoDataFrames are reprojected to EPSG:4326; plain
+            DataFrames become attribute tables.
+        mode
+            ``"replace"`` swaps each named table; ``"append"`` adds rows to it.
+        """
+        if mode not in ("replace", "append"):
+            raise ValueError(f"mode must be 'replace' or 'append', not {mode!r}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp.gpkg", dir=self.path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            if self.exists():
+                shutil.copyfile(self.path, tmp)
+            else:
+                tmp.unlink()
+            existing = set(GeoPackageStore(tmp).layers())
+            for name, frame in layers.items():
+                _write_one(tmp, name, frame, append=(mode == "append" and name in existing))
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def write_meta(self, values: Mapping[str, str]) -> None:
+        """Merge key/value pairs into the ``gridmap_meta`` table."""
+        meta = self.meta()
+        meta.update({k: str(v) for k, v in values.items()})
+        self.write({"gridmap_meta": pd.DataFrame({"key": list(meta), "value": list(meta.values())})})
+
+    def meta(self) -> dict[str, str]:
+        table = self.read_table("gridmap_meta")
+        if table.empty:
+            return {}
+        return dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))
+
+
+def _write_one(path: Path, name: str, frame: gpd.GeoDataFrame | pd.DataFrame, *, append: bool) -> None:
+    kwargs = {"layer": name, "driver": "GPKG", "append": append}
+    if isinstance(frame, gpd.GeoDataFrame):
+        if frame.crs is None:
+            raise StoreError(f"layer {name!r} has no CRS; set one before writing")
+        frame = frame.to_crs(STORAGE_CRS) if not frame.crs.equals(STORAGE_CRS) else frame
+        frame = _prepare_types(frame)
+        geom_types = set(frame.geom_type.dropna().unique())
+        if geom_types and len(geom_types) > 1:
+            kwargs["geometry_type"] = "Unknown" if not geom_types <= {"Polygon", "MultiPolygon"} else "MultiPolygon"
+            if kwargs["geometry_type"] == "MultiPolygon":
+                frame = frame.set_geometry(gpd.GeoSeries(frame.geometry).force_2d())
+                from shapely import MultiPolygon
+
+                frame = frame.set_geometry(
+                    [MultiPolygon([g]) if g is not None and g.geom_type == "Polygon" else g for g in frame.geometry],
+                    crs=frame.crs,
+                )
+        frame = frame.reset_index(drop=True)
+    else:
+        frame = _prepare_types(frame.reset_index(drop=True))
+    pyogrio.write_dataframe(frame, path, **kwargs)
+
+
+def _prepare_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nullable pandas types -> types GDAL stores (Int64 with NA -> float is avoided)."""
+    out = frame.copy()
+    for col in out.columns:
+        if col == "geometry":
+            continue
+        dtype = out[col].dtype
+        if isinstance(dtype, pd.BooleanDtype):
+            out[col] = out[col].astype("object").where(out[col].notna(), None)
+        elif isinstance(dtype, pd.StringDtype):
+            out[col] = out[col].astype(object)
+    return out
+
+
+def _restore_types(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """Give columns their schema types back (GDAL has no nullable ints or booleans)."""
+    schema = LAYERS.get(layer)
+    if schema is None:
+        return frame
+    for f in schema.fields:
+        if f.name not in frame.columns:
+            continue
+        col = frame[f.name]
+        if f.dtype == "int":
+            frame[f.name] = pd.to_numeric(col, errors="coerce").round().astype("Int64")
+        elif f.dtype == "float":
+            frame[f.name] = pd.to_numeric(col, errors="coerce").astype("float64")
+        elif f.dtype == "bool":
+            frame[f.name] = col.map(lambda v: pd.NA if v is None or pd.isna(v) else bool(v)).astype("boolean")
+        else:
+            frame[f.name] = col.astype(object).where(col.notna(), None)
+    return frame
+
+
+def open_store(path: str | os.PathLike | None = None) -> GeoPackageStore:
+    """Open the store at `path`, ``$GRIDMAP_STORE``, or the built-in demo store."""
+    from geo.settings import store_path
+
+    return GeoPackageStore(path if path is not None else store_path())

@@ -1,0 +1,325 @@
+"""Layer data contracts: fields, types, ranges, geometry types and bilingual labels.
+
+A :class:`LayerSchema` normalises a frame's column names (English names, Chinese aliases,
+near-misses), coerces types and validates every row, collecting all problems before raising
+one :class:`SchemaError` that names the source, row and field of each.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+DTYPES = ("str", "int", "float", "bool")
+TRUE_WORDS = {"1", "true", "yes", "y", "t", "是", "有", "已", "√", "✓"}
+FALSE_WORDS = {"0", "false", "no", "n", "f", "否", "无", "未", "×", ""}
+
+
+class SchemaError(ValueError):
+    """A frame does not meet its layer's data contract. ``problems`` lists every issue."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = sorted(problems, key=lambda p: (p.row is not None, p.row or 0))
+        problems = self.problems
+        shown = problems[:50]
+        lines = [f"{source}: {len(problems)} problem(s)"] + [f"  - {p}" for p in shown]
+        if len(problems) > len(shown):
+            lines.append(f"  ... and {len(problems) - len(shown)} more")
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem. ``row`` is the 1-based data row of the source file, if known."""
+
+    message: str
+    row: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute of a layer."""
+
+    name: str
+    dtype: str
+    label_zh: str
+    label_en: str
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] | None = None
+    unique: bool = False
+    pattern: str | None = None
+    nullable: bool = False
+    sensitive: bool = False
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise ValueError(f"field {self.name}: dtype must be one of {DTYPES}")
+
+    def label(self, lang: str = "zh") -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+
+@dataclass(frozen=True)
+class LayerSchema:
+    """The data contract of one layer."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    geometry_types: tuple[str, ...]
+    fields: tuple[Field, ...]
+    key: str | None = None
+    checks: tuple = field(default=(), compare=False)
+
+    def label(self, lang: str = "zh") -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    @property
+    def required_fields(self) -> list[str]:
+        return [f.name for f in self.fields if f.required]
+
+    def get_field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def field_labels(self, lang: str = "zh") -> dict[str, str]:
+        return {f.name: f.label(lang) for f in self.fields}
+
+    def empty(self, crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
+        """An empty frame with this layer's columns."""
+        cols = {f.name: pd.Series(dtype=_pandas_dtype(f.dtype)) for f in self.fields}
+        return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+    # ------------------------------------------------------------------ columns
+    def column_mapping(self, columns: list[str]) -> tuple[dict[str, str], list[Problem]]:
+        """Map source column names to field names.
+
+        Exact names, Chinese aliases and case/space/underscore variants are accepted. A missing
+        required field is a problem; a near-miss source column is named as a likely misspelling.
+        """
+        def norm(text: str) -> str:
+            return re.sub(r"[\s_\-()（）]+", "", str(text)).lower()
+
+        lookup: dict[str, str] = {}
+        for f in self.fields:
+            for alias in (f.name, f.label_zh, f.label_en, *f.aliases):
+                lookup.setdefault(norm(alias), f.name)
+        mapping: dict[str, str] = {}
+        for col in columns:
+            target = lookup.get(norm(col))
+            if target and target not in mapping.values():
+                mapping[col] = target
+        problems = []
+        unused = [c for c in columns if c not in mapping and c != "geometry"]
+        for f in self.fields:
+            if f.required and f.name not in mapping.values():
+                hint = difflib.get_close_matches(
+                    norm(f.name), [norm(c) for c in unused], n=1, cutoff=0.75
+                )
+                if hint:
+                    original = next(c for c in unused if norm(c) == hint[0])
+                    msg = f"required column missing (is '{original}' a misspelling of '{f.name}'?)"
+                else:
+                    accepted = ", ".join(dict.fromkeys((f.name, f.label_zh, *f.aliases)))
+                    msg = f"required column missing (accepted names: {accepted})"
+                problems.append(Problem(msg, field=f.name))
+        return mapping, problems
+
+    # ------------------------------------------------------------------ validation
+    def validate(
+        self, frame: gpd.GeoDataFrame, *, source: str = "data", row_base: int = 1
+    ) -> gpd.GeoDataFrame:
+        """Return a copy with canonical columns and types, or raise :class:`SchemaError`.
+
+        Parameters
+        ----------
+        frame
+            Data to check. Columns may use Chinese or alias names.
+        source
+            File name used in messages.
+        row_base
+            Row number of the frame's first row in the source file (1 = first data row).
+        """
+        mapping, problems = self.column_mapping(list(frame.columns))
+        data = frame.rename(columns=mapping)
+        keep = [f.name for f in self.fields if f.name in data.columns]
+        rows = np.arange(len(data)) + row_base
+
+        out = {}
+        for f in self.fields:
+            if f.name not in data.columns:
+                out[f.name] = pd.Series([None] * len(data), index=data.index, dtype=object)
+                continue
+            values, bad = _coerce(data[f.name], f)
+            out[f.name] = values
+            for pos in np.flatnonzero(bad):
+                raw = data[f.name].iloc[pos]
+                problems.append(
+                    Problem(f"{raw!r} is not {_dtype_words(f.dtype)}", int(rows[pos]), f.name)
+                )
+            problems.extend(_range_problems(values, f, rows, bad))
+        result = gpd.GeoDataFrame(
+            {k: out[k] for k in self.field_names}, geometry=frame.geometry.values, crs=frame.crs,
+            index=frame.index,
+        )
+        problems.extend(self._geometry_problems(result, rows))
+        for check in self.checks:
+            problems.extend(check(result, rows))
+        if problems:
+            raise SchemaError(source, problems)
+        del keep
+        return result
+
+    def _geometry_problems(self, frame: gpd.GeoDataFrame, rows: np.ndarray) -> list[Problem]:
+        geoms = frame.geometry
+        problems = []
+        missing = geoms.isna().to_numpy() | geoms.is_empty.to_numpy()
+        for pos in np.flatnonzero(missing):
+            problems.append(Problem("geometry is missing or empty", int(rows[pos]), "geometry"))
+        types = geoms.geom_type.to_numpy()
+        wrong = ~missing & ~np.isin(types, list(self.geometry_types))
+        for pos in np.flatnonzero(wrong):
+            problems.append(
+                Problem(
+                    f"geometry is {types[pos]}, expected {' or '.join(self.geometry_types)}",
+                    int(rows[pos]),
+                    "geometry",
+                )
+            )
+        return problems
+
+
+def _pandas_dtype(dtype: str) -> str:
+    return {"str": "object", "int": "Int64", "float": "float64", "bool": "boolean"}[dtype]
+
+
+def _dtype_words(dtype: str) -> str:
+    return {
+        "str": "text",
+        "int": "a whole number",
+        "float": "a number",
+        "bool": "yes/no (是/否, 1/0, true/false)",
+    }[dtype]
+
+
+def _is_blank(series: pd.Series) -> np.ndarray:
+    return (series.isna() | (series.astype(str).str.strip() == "")).to_numpy()
+
+
+def _coerce(series: pd.Series, f: Field) -> tuple[pd.Series, np.ndarray]:
+    """Coerce `series` to the field's type; return values and a mask of unparseable rows."""
+    blank = _is_blank(series)
+    if f.dtype == "str":
+        values = series.astype(object).where(~blank, None)
+        values = values.map(lambda v: v if v is None else str(v).strip())
+        # integers read as floats (e.g. 101.0 from Excel) keep their integer text
+        values = values.map(lambda v: v[:-2] if isinstance(v, str) and re.fullmatch(r"-?\d+\.0", v) else v)
+        return values, np.zeros(len(series), bool)
+    if f.dtype in ("int", "float"):
+        text = series.astype(str).str.replace(",", "", regex=False).str.strip()
+        nums = pd.to_numeric(text.where(~blank, None), errors="coerce")
+        bad = nums.isna().to_numpy() & ~blank
+        if f.dtype == "int":
+            frac = nums.notna().to_numpy() & (np.mod(nums.fillna(0).to_numpy(), 1) != 0)
+            bad |= frac
+            nums = nums.where(~frac).round().astype("Int64")
+        else:
+            nums = nums.astype("float64")
+        return nums, bad
+    # bool
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype("boolean"), np.zeros(len(series), bool)
+    text = series.astype(str).str.strip().str.lower()
+    is_true = text.isin(TRUE_WORDS).to_numpy()
+    is_false = text.isin(FALSE_WORDS).to_numpy() | blank
+    values = pd.Series(pd.array(np.where(is_true, True, False), dtype="boolean"), index=series.index)
+    values[blank] = pd.NA
+    return values, ~(is_true | is_false)
+
+
+def _range_problems(values: pd.Series, f: Field, rows: np.ndarray, bad: np.ndarray) -> list[Problem]:
+    problems = []
+    present = ~_is_blank(values) & ~bad
+    if f.required and not f.nullable:
+        for pos in np.flatnonzero(_is_blank(values) & ~bad):
+            problems.append(Problem("value is missing", int(rows[pos]), f.name))
+    if f.dtype in ("int", "float"):
+        arr = values.astype("float64").to_numpy()
+        if f.min is not None:
+            for pos in np.flatnonzero(present & (arr < f.min)):
+                problems.append(Problem(f"{values.iloc[pos]} is below {f.min:g}", int(rows[pos]), f.name))
+        if f.max is not None:
+            for pos in np.flatnonzero(present & (arr > f.max)):
+                problems.append(Problem(f"{values.iloc[pos]} is above {f.max:g}", int(rows[pos]), f.name))
+    if f.choices is not None:
+        ok = values.isin(f.choices).to_numpy()
+        for pos in np.flatnonzero(present & ~ok):
+            problems.append(
+                Problem(
+                    f"{values.iloc[pos]!r} is not one of {', '.join(f.choices)}", int(rows[pos]), f.name
+                )
+            )
+    if f.pattern is not None:
+        ok = values.astype(str).str.fullmatch(f.pattern).to_numpy()
+        for pos in np.flatnonzero(present & ~ok):
+            problems.append(
+                Problem(f"{values.iloc[pos]!r} does not match the pattern {f.pattern}", int(rows[pos]), f.name)
+            )
+    if f.unique:
+        dup = values.duplicated(keep=False).to_numpy() & present
+        for pos in np.flatnonzero(dup):
+            first = int(rows[np.flatnonzero(present & (values == values.iloc[pos]).to_numpy())[0]])
+            if int(rows[pos]) != first:
+                problems.append(
+                    Problem(f"duplicate code {values.iloc[pos]!r} (first at row {first})", int(rows[pos]), f.name)
+                )
+    return problems
+
+
+def not_greater(small: str, large: str):
+    """A cross-field check: ``small <= large`` on every row where both are present."""
+
+    def check(frame: gpd.GeoDataFrame, rows: np.ndarray) -> list[Problem]:
+        a = frame[small].astype("float64").to_numpy()
+        b = frame[large].astype("float64").to_numpy()
+        over = np.flatnonzero(~np.isnan(a) & ~np.isnan(b) & (a > b))
+        return [
+            Problem(f"{small} ({a[p]:g}) is greater than {large} ({b[p]:g})", int(rows[p]), small)
+            for p in over
+        ]
+
+    return check
+
+
+def mask_phone(value: object) -> str:
+    """Mask a phone number for display: ``13812341234`` -> ``138****1234``."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = re.sub(r"\D", "", str(value))
+    if len(text) < 7:
+        return "*" * len(text)
+    return f"{text[:3]}{'*' * (len(text) - 7)}{text[-4:]}"

@@ -1,0 +1,37 @@
+"""Emergency evacuation shelters (应急避难场所), GB 51143-2015 classes."""
+
+from layers.schema import Field, LayerSchema
+
+CLASSES = ("emergency", "fixed_short", "fixed_medium", "fixed_long", "central")
+FIXED_CLASSES = ("fixed_short", "fixed_medium", "fixed_long")
+
+SCHEMA = LayerSchema(
+    name="shelters",
+    label_zh="应急避难场所",
+    label_en="Shelters",
+    geometry_types=("Point", "Polygon", "MultiPolygon"),
+    key="shelter_id",
+    fields=(
+        Field("shelter_id", "str", "场所编号", "Shelter ID", aliases=("编号", "编码"), unique=True),
+        Field("name", "str", "名称", "Name", aliases=("场所名称",)),
+        Field("shelter_class", "str", "类别", "Class", aliases=("类型", "避难场所类型", "等级"), choices=CLASSES),
+        Field("effective_area_m2", "float", "有效面积(m²)", "Effective area (m²)", aliases=("有效面积", "有效避难面积"), min=0),
+        Field("capacity", "int", "容纳人数", "Capacity (persons)", aliases=("可容纳人数", "容量"), min=0, required=False, nullable=True),
+        Field("opened_period", "str", "建成时期", "Opened (period)", required=False, nullable=True),
+    ),
+)
+
+CLASS_LABELS = {
+    "emergency": ("紧急避难场所", "Emergency"),
+    "fixed_short": ("短期固定避难场所", "Fixed, short-term"),
+    "fixed_medium": ("中期固定避难场所", "Fixed, medium-term"),
+    "fixed_long": ("长期固定避难场所", "Fixed, long-term"),
+    "central": ("中心避难场所", "Central"),
+}
+STYLE = {
+    "emergency": {"color": "#2e7d32", "radius": 6},
+    "fixed_short": {"color": "#00838f", "radius": 7},
+    "fixed_medium": {"color": "#0277bd", "radius": 8},
+    "fixed_long": {"color": "#283593", "radius": 9},
+    "central": {"color": "#6a1b9a", "radius": 11},
+}

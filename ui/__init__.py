@@ -1,0 +1,1 @@
+"""Streamlit glue: translation, session state, cached loading. Pages live in ui/pages/."""

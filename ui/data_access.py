@@ -1,0 +1,46 @@
+"""Cached access to the store for pages. Pages never open files themselves.
+
+Layers are cached by (store path, file version, layer), so an import invalidates them.
+Cached frames are shared between reruns and sessions: treat them as read-only (copy first).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import streamlit as st
+
+from data.store import GeoPackageStore, open_store
+from geo.settings import DEFAULT_STORE, Profile, load_profile
+
+
+def current_store() -> GeoPackageStore:
+    """The active store; the built-in demo store is generated on first use."""
+    store = open_store()
+    if not store.exists() and store.path == DEFAULT_STORE:
+        _generate_demo(store)
+    return store
+
+
+def _generate_demo(store: GeoPackageStore) -> None:
+    from data import demo
+
+    with st.status("正在生成十堰示例数据 / Generating the Shiyan demo data…", expanded=True) as status:
+        bar = st.progress(0.0)
+        demo.write_demo(store.path, progress=lambda share, text: bar.progress(min(share, 1.0), text=text))
+        status.update(label="示例数据已生成 / Demo data ready", state="complete", expanded=False)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _read_layer(path: str, version: str, layer: str) -> gpd.GeoDataFrame:
+    return GeoPackageStore(path).read(layer)
+
+
+def load_layer(layer: str) -> gpd.GeoDataFrame:
+    """A layer of the active store in EPSG:4326 (cached; do not modify in place)."""
+    store = current_store()
+    return _read_layer(str(store.path), store.version(), layer)
+
+
+def profile() -> Profile:
+    """The city profile (``$GRIDMAP_PROFILE`` or Shiyan)."""
+    return load_profile()
