@@ -1,0 +1,503 @@
+"""Service coverage: which residents have a facility of each kind within its service radius.
+
+A resident (population point) is *covered* by a facility kind when the straight-line distance
+to the nearest facility of that kind, times the detour factor, is at most the service radius:
+
+    covered  <=>  distance_m * detour_factor <= radius_m
+
+The boundary counts: a point exactly ``radius_m`` away is covered (a tolerance of 1e-6 m absorbs
+floating-point noise). Distances are measured in a projected (metric) CRS; every function
+refuses a geographic CRS with :class:`geo.crs.CRSError`. Point facilities are indexed with a
+:class:`scipy.spatial.cKDTree` (cached per facility set); polygon facilities (e.g. a shelter
+drawn as a park) are measured to their edge with :meth:`shapely.STRtree.query_nearest`.
+
+Examples
+--------
+>>> dist = nearest_distance(population, centers)                    # doctest: +SKIP
+>>> ok = covered(population, centers, radius_m=500, detour_factor=1.2)  # doctest: +SKIP
+>>> rollup(population, ok, by="community_code")                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from geo.areas import LEVELS, area_names, coordinates, point_geometries
+from geo.crs import CRSError, require_projected, same_crs
+
+BOUNDARY_TOLERANCE_M = 1e-6
+"""Distances within this many metres of the radius count as on the boundary (covered)."""
+
+
+@dataclass(frozen=True)
+class FacilityKind:
+    """Which layer and filter give the facilities of a kind, and which radius setting applies.
+
+    ``radius_setting`` names an attribute of :class:`geo.settings.Radii`.
+    """
+
+    key: str
+    layer: str
+    column: str
+    values: tuple[str, ...]
+    radius_setting: str
+    label_zh: str
+    label_en: str
+
+    def label(self, lang: str = "zh") -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+
+FACILITY_KINDS: dict[str, FacilityKind] = {
+    k.key: k
+    for k in (
+        FacilityKind(
+            "neighborhood_centers_street",
+            "neighborhood_centers",
+            "level",
+            ("street",),
+            "neighborhood_center_street",
+            "街道级党群邻里中心",
+            "Street-level neighborhood centers",
+        ),
+        FacilityKind(
+            "neighborhood_centers_community",
+            "neighborhood_centers",
+            "level",
+            ("community",),
+            "neighborhood_center_community",
+            "社区级党群邻里中心",
+            "Community-level neighborhood centers",
+        ),
+        FacilityKind(
+            "shelters_emergency",
+            "shelters",
+            "shelter_class",
+            ("emergency",),
+            "shelter_emergency",
+            "紧急避难场所",
+            "Emergency shelters",
+        ),
+        FacilityKind(
+            "shelters_fixed",
+            "shelters",
+            "shelter_class",
+            ("fixed_short", "fixed_medium", "fixed_long"),
+            "shelter_fixed",
+            "固定避难场所",
+            "Fixed shelters",
+        ),
+        FacilityKind(
+            "shelters_central",
+            "shelters",
+            "shelter_class",
+            ("central",),
+            "shelter_central",
+            "中心避难场所",
+            "Central shelters",
+        ),
+        FacilityKind(
+            "garbage_point",
+            "sanitation_facilities",
+            "kind",
+            ("garbage_point",),
+            "garbage_point",
+            "垃圾收集点",
+            "Garbage points",
+        ),
+        FacilityKind(
+            "public_toilet",
+            "sanitation_facilities",
+            "kind",
+            ("public_toilet",),
+            "public_toilet",
+            "公共厕所",
+            "Public toilets",
+        ),
+    )
+}
+
+
+# --------------------------------------------------------------------------- helpers
+def residents_of(population: pd.DataFrame) -> np.ndarray:
+    """Residents per population point as int64 (missing counts as 0)."""
+    if "residents" not in population.columns:
+        raise ValueError("population: missing column 'residents'")
+    values = pd.to_numeric(population["residents"], errors="coerce")
+    return values.fillna(0).to_numpy(dtype=np.float64).round().astype(np.int64)
+
+
+def _aligned(series: pd.Series, index: pd.Index, name: str) -> np.ndarray:
+    if not series.index.equals(index):
+        try:
+            series = series.reindex(index)
+        except ValueError as exc:
+            raise ValueError(f"{name}: index does not match the population index") from exc
+    if series.isna().any():
+        raise ValueError(f"{name}: {int(series.isna().sum())} population points have no value")
+    return series.to_numpy(dtype=bool)
+
+
+_TREES: OrderedDict[str, cKDTree] = OrderedDict()
+_TREE_CACHE_SIZE = 32
+
+
+def kdtree(xy: np.ndarray) -> cKDTree:
+    """A cKDTree over `xy`, cached by the coordinates' bytes (facility sets are reused a lot)."""
+    xy = np.ascontiguousarray(xy, dtype=np.float64)
+    key = hashlib.blake2b(xy.tobytes(), digest_size=16).hexdigest() + str(xy.shape)
+    tree = _TREES.get(key)
+    if tree is None:
+        tree = cKDTree(xy)
+        _TREES[key] = tree
+        if len(_TREES) > _TREE_CACHE_SIZE:
+            _TREES.popitem(last=False)
+    else:
+        _TREES.move_to_end(key)
+    return tree
+
+
+def _all_points(frame: gpd.GeoDataFrame) -> bool:
+    return bool(np.all(shapely.get_type_id(np.asarray(frame.geometry.values)) == 0))
+
+
+def nearest_facility(
+    points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame
+) -> tuple[pd.Series, pd.Series]:
+    """Distance (m) to and position (0-based row in `facilities`) of each point's nearest facility.
+
+    Returns ``(distance, position)`` on the index of `points`; ``inf`` and ``-1`` when there are
+    no facilities.
+    """
+    same_crs(points, facilities, names=("points", "facilities"))
+    n = len(points)
+    dist = np.full(n, np.inf)
+    pos = np.full(n, -1, dtype=np.int64)
+    if n and len(facilities):
+        if _all_points(facilities):
+            d, i = kdtree(coordinates(facilities)).query(coordinates(points), k=1)
+            dist, pos = np.asarray(d, float), np.asarray(i, np.int64)
+        else:
+            tree = shapely.STRtree(np.asarray(facilities.geometry.values))
+            (src, dst), d = tree.query_nearest(
+                point_geometries(points), return_distance=True, all_matches=False
+            )
+            dist[src], pos[src] = d, dst
+    return (
+        pd.Series(dist, index=points.index, name="distance_m"),
+        pd.Series(pos, index=points.index, name="facility_position"),
+    )
+
+
+# --------------------------------------------------------------------------- public API
+def select_facilities(layers: Mapping[str, gpd.GeoDataFrame], kind: str) -> gpd.GeoDataFrame:
+    """The facilities of `kind` (a key of :data:`FACILITY_KINDS`) from `layers`.
+
+    A missing layer or column gives an empty frame; index and CRS are kept.
+    """
+    try:
+        spec = FACILITY_KINDS[kind]
+    except KeyError:
+        raise KeyError(
+            f"unknown facility kind {kind!r}; known: {', '.join(FACILITY_KINDS)}"
+        ) from None
+    frame = layers.get(spec.layer)
+    if frame is None:
+        crs = next((f.crs for f in layers.values() if isinstance(f, gpd.GeoDataFrame)), None)
+        return gpd.GeoDataFrame({spec.column: []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    if spec.column not in frame.columns:
+        return frame.iloc[:0]
+    return frame[frame[spec.column].isin(spec.values).to_numpy()]
+
+
+def nearest_distance(points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> pd.Series:
+    """Straight-line distance in metres from each point to its nearest facility.
+
+    Both frames must share a projected CRS (:class:`CRSError` otherwise). ``inf`` where there
+    are no facilities. Index of `points`.
+
+    Examples
+    --------
+    >>> nearest_distance(population, centers).describe()  # doctest: +SKIP
+    """
+    return nearest_facility(points, facilities)[0]
+
+
+def covered_from_distance(
+    distance: pd.Series, *, radius_m: float, detour_factor: float = 1.0
+) -> pd.Series:
+    """``distance * detour_factor <= radius_m`` (the boundary counts)."""
+    if radius_m < 0 or detour_factor <= 0:
+        raise ValueError("radius_m must be >= 0 and detour_factor > 0")
+    ok = distance.to_numpy() * detour_factor <= radius_m + BOUNDARY_TOLERANCE_M
+    return pd.Series(ok, index=distance.index, name="covered")
+
+
+def covered(
+    points: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    radius_m: float,
+    detour_factor: float = 1.0,
+) -> pd.Series:
+    """Whether each point has a facility within `radius_m` (walking distance estimated as
+    straight-line distance times `detour_factor`). A point exactly on the radius is covered.
+
+    Returns a bool Series on the index of `points`.
+    """
+    return covered_from_distance(
+        nearest_distance(points, facilities), radius_m=radius_m, detour_factor=detour_factor
+    )
+
+
+def rollup(population: gpd.GeoDataFrame, is_covered: pd.Series, *, by: str) -> pd.DataFrame:
+    """Residents covered and not covered per value of column `by` of `population`.
+
+    Points with no value in `by` (outside every area) form a group with a missing key, so the
+    groups always sum to the whole. If `population` has the matching ``*_name`` column a
+    ``name`` column is added.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by `by`: ``residents_total``, ``residents_covered``, ``residents_uncovered``,
+        ``share_covered`` (NaN where an area has no residents).
+    """
+    require_projected(population, "population")
+    if by not in population.columns:
+        raise ValueError(f"population: no column {by!r} to roll up by")
+    ok = _aligned(is_covered, population.index, "is_covered")
+    res = residents_of(population)
+    frame = pd.DataFrame(
+        {
+            by: population[by].astype(object).to_numpy(),
+            "residents_total": res,
+            "residents_covered": np.where(ok, res, 0),
+        }
+    )
+    out = frame.groupby(by, dropna=False, sort=True).sum()
+    out["residents_uncovered"] = out["residents_total"] - out["residents_covered"]
+    total = out["residents_total"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share_covered"] = np.where(
+            total > 0, out["residents_covered"] / np.maximum(total, 1), np.nan
+        )
+    if by.endswith("_code"):
+        names = area_names(population, by[: -len("_code")])
+        if len(names):
+            out.insert(0, "name", out.index.map(names).astype(object))
+    return out
+
+
+def cell_keys(xy: np.ndarray, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Integer column/row of the `cell_m` square cell holding each coordinate."""
+    if cell_m <= 0:
+        raise ValueError("cell_m must be positive")
+    ij = np.floor(xy / cell_m).astype(np.int64)
+    return ij[:, 0], ij[:, 1]
+
+
+def aggregate_cells(
+    points: gpd.GeoDataFrame, weights: np.ndarray, *, cell_m: float, value: str
+) -> gpd.GeoDataFrame:
+    """Sum `weights` of `points` into square cells of `cell_m` metres (cells with weight > 0).
+
+    Cells are aligned to multiples of `cell_m` in the points' CRS. Returns polygons with
+    ``cell_id``, `value` and ``points``, sorted by `value` descending.
+    """
+    crs = require_projected(points, "points")
+    keep = np.asarray(weights) > 0
+    xy = coordinates(points)[keep]
+    w = np.asarray(weights)[keep]
+    if len(w) == 0:
+        empty = gpd.GeoDataFrame(
+            {
+                "cell_id": pd.Series(dtype=object),
+                value: pd.Series(dtype=np.int64),
+                "points": pd.Series(dtype=np.int64),
+            },
+            geometry=gpd.GeoSeries([], crs=crs),
+            crs=crs,
+        )
+        return empty
+    cx, cy = cell_keys(xy, cell_m)
+    keys, inverse = np.unique(np.column_stack([cx, cy]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    sums = np.bincount(inverse, weights=w, minlength=len(keys))
+    counts = np.bincount(inverse, minlength=len(keys))
+    x0, y0 = keys[:, 0] * cell_m, keys[:, 1] * cell_m
+    out = gpd.GeoDataFrame(
+        {
+            "cell_id": [f"{a}_{b}" for a, b in keys.tolist()],
+            value: np.round(sums).astype(np.int64),
+            "points": counts.astype(np.int64),
+        },
+        geometry=shapely.box(x0, y0, x0 + cell_m, y0 + cell_m),
+        crs=crs,
+    )
+    return out.sort_values([value, "cell_id"], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def gap_cells(
+    population: gpd.GeoDataFrame, is_covered: pd.Series, *, cell_m: float = 250
+) -> gpd.GeoDataFrame:
+    """Uncovered residents summed into `cell_m` square cells (hot spots a planner can see).
+
+    Returns polygons in the population's metric CRS with ``cell_id``, ``residents_uncovered``
+    and ``points`` (uncovered points with residents), sorted by ``residents_uncovered``
+    descending. Cells without uncovered residents are left out.
+    """
+    require_projected(population, "population")
+    ok = _aligned(is_covered, population.index, "is_covered")
+    res = np.where(ok, 0, residents_of(population))
+    return aggregate_cells(population, res, cell_m=cell_m, value="residents_uncovered")
+
+
+@dataclass
+class CoverageResult:
+    """Coverage of one facility kind.
+
+    ``covered`` and ``distance`` (straight-line metres to the nearest facility) are on the
+    population index; ``by_level`` maps ``grid``/``community``/``street``/``district`` to
+    :func:`rollup` tables.
+    """
+
+    kind: str
+    radius_m: float
+    residents_total: int
+    residents_covered: int
+    share: float
+    covered: pd.Series
+    distance: pd.Series
+    by_level: dict[str, pd.DataFrame] = field(default_factory=dict)
+    detour_factor: float = 1.0
+    facilities: int = 0
+
+    @property
+    def residents_uncovered(self) -> int:
+        return self.residents_total - self.residents_covered
+
+    @property
+    def spec(self) -> FacilityKind:
+        return FACILITY_KINDS[self.kind]
+
+    def worst(self, level: str = "grid", n: int = 20) -> pd.DataFrame:
+        """The `n` areas of `level` with the most uncovered residents."""
+        table = self.by_level.get(level)
+        if table is None:
+            return pd.DataFrame()
+        table = table[table["residents_uncovered"] > 0]
+        return table.sort_values(
+            ["residents_uncovered", "share_covered"], ascending=[False, True], kind="stable"
+        ).head(n)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready figures."""
+        return {
+            "label_zh": self.spec.label_zh,
+            "label_en": self.spec.label_en,
+            "radius_m": float(self.radius_m),
+            "detour_factor": float(self.detour_factor),
+            "facilities": int(self.facilities),
+            "residents_total": int(self.residents_total),
+            "residents_covered": int(self.residents_covered),
+            "residents_uncovered": int(self.residents_uncovered),
+            "share": None if np.isnan(self.share) else round(float(self.share), 6),
+        }
+
+
+def coverage_from_distance(
+    population: gpd.GeoDataFrame,
+    distance: pd.Series,
+    *,
+    kind: str,
+    radius_m: float,
+    detour_factor: float = 1.0,
+    facilities: int = 0,
+    levels: Iterable[str] = LEVELS,
+) -> CoverageResult:
+    """A :class:`CoverageResult` from precomputed nearest distances (cheap when only the
+    radius or detour factor changed)."""
+    ok = covered_from_distance(distance, radius_m=radius_m, detour_factor=detour_factor)
+    res = residents_of(population)
+    total, cov = int(res.sum()), int(res[ok.to_numpy()].sum())
+    by_level = {
+        level: rollup(population, ok, by=f"{level}_code")
+        for level in levels
+        if f"{level}_code" in population.columns
+    }
+    return CoverageResult(
+        kind=kind,
+        radius_m=float(radius_m),
+        residents_total=total,
+        residents_covered=cov,
+        share=cov / total if total else float("nan"),
+        covered=ok,
+        distance=distance,
+        by_level=by_level,
+        detour_factor=float(detour_factor),
+        facilities=int(facilities),
+    )
+
+
+def radius_for(kind: str, profile) -> float:
+    """The service radius (m) of facility `kind` from ``profile.radii``."""
+    return float(getattr(profile.radii, FACILITY_KINDS[kind].radius_setting))
+
+
+def coverage_all(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    profile,
+    *,
+    population: gpd.GeoDataFrame | None = None,
+    kinds: Iterable[str] | None = None,
+    levels: Iterable[str] = LEVELS,
+) -> dict[str, CoverageResult]:
+    """Coverage of every facility kind (or `kinds`) with radii and detour factor from `profile`.
+
+    Parameters
+    ----------
+    layers
+        Layers in the metric CRS (see :func:`geo.analysis.prepare`).
+    profile
+        City profile; ``profile.radii`` gives radii and ``detour_factor``.
+    population
+        Population points (default ``layers["population"]``), ideally with area codes.
+    """
+    pop = population if population is not None else layers.get("population")
+    if pop is None:
+        raise ValueError("coverage_all: no population layer")
+    require_projected(pop, "population")
+    levels = tuple(levels)
+    out: dict[str, CoverageResult] = {}
+    for kind in kinds if kinds is not None else FACILITY_KINDS:
+        fac = select_facilities(layers, kind)
+        if fac.crs is None and len(fac) == 0:
+            fac = fac.set_crs(pop.crs)
+        elif fac.crs is not None and not fac.crs.is_projected:
+            raise CRSError(
+                f"{FACILITY_KINDS[kind].layer} is in a geographic CRS; run geo.analysis.prepare() first"
+            )
+        dist = nearest_distance(pop, fac)
+        out[kind] = coverage_from_distance(
+            pop,
+            dist,
+            kind=kind,
+            radius_m=radius_for(kind, profile),
+            detour_factor=float(profile.radii.detour_factor),
+            facilities=len(fac),
+            levels=levels,
+        )
+    return out
