@@ -1,0 +1,588 @@
+"""Import real files into the store, and validate a whole store.
+
+:func:`import_file` reads a file (see :mod:`data.readers`), checks its coordinates (projected
+without CRS, latitude/longitude swapped, GCJ-02/BD-09 offsets, points outside the city),
+repairs invalid geometries, validates it against the layer schema and writes it to the
+store in one atomic step. Any failure raises :class:`ImportFailed` listing every problem
+found, and leaves the store byte-for-byte unchanged.
+
+:func:`check_store` validates every layer of a store and lists the problems.
+
+Examples
+--------
+>>> report = import_file("grids.csv", layer="grids", store=open_store("city.gpkg"))  # doctest: +SKIP
+>>> print(report.summary())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from data.readers import FORMATS, ImportFailed, RawRead, ReadOptions, read_any, unsupported
+from data.store import STORAGE_CRS, GeoPackageStore
+from geo.crs import convert_frame
+from geo.settings import Profile, load_profile
+from layers import LAYERS, LayerSchema, Problem, SchemaError, get_layer
+
+Progress = Callable[[float, str], None]
+COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
+COORD_LABELS = {
+    "wgs84": "WGS84/CGCS2000",
+    "gcj02": "GCJ-02 (Amap/Tencent)",
+    "bd09": "BD-09 (Baidu)",
+}
+_POLYGONAL = ("Polygon", "MultiPolygon")
+
+__all__ = [
+    "COORD_SYSTEMS",
+    "ImportFailed",
+    "ImportReport",
+    "StoreIssue",
+    "check_store",
+    "import_file",
+    "issues_table",
+    "layer_counts",
+]
+
+
+@dataclass
+class ImportReport:
+    """What an import did."""
+
+    source: str
+    layer: str
+    mode: str
+    store: str
+    rows: int = 0
+    rows_in_layer: int = 0
+    repaired: int = 0
+    conversions: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """A few lines of plain English for the command line."""
+        verb = "appended to" if self.mode == "append" else "imported into (replacing)"
+        lines = [
+            f"{self.source}: {self.rows} row(s) {verb} layer '{self.layer}' of {self.store} "
+            f"(layer now has {self.rows_in_layer} rows)",
+            f"  geometries repaired: {self.repaired}",
+            f"  conversions: {'; '.join(self.conversions) if self.conversions else 'none'}",
+        ]
+        if self.encoding:
+            lines.append(f"  text encoding: {self.encoding}")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+# ============================================================================ import
+def import_file(
+    path: str | Path,
+    *,
+    layer: str,
+    store: GeoPackageStore,
+    mode: str = "replace",
+    encoding: str | None = None,
+    coords: str = "wgs84",
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    repair: bool = True,
+    profile: Profile | None = None,
+    progress: Progress | None = None,
+    source_crs: str | None = None,
+    source_name: str | None = None,
+) -> ImportReport:
+    """Import the file at `path` into `layer` of `store`.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, zipped Shapefile, GeoPackage, CSV or XLSX (with longitude/latitude columns).
+    layer
+        Target layer name (see ``layers.LAYERS``).
+    store
+        The store to write to; unchanged if anything fails.
+    mode
+        ``"replace"`` swaps the layer, ``"append"`` adds rows (codes must stay unique).
+    encoding
+        Text encoding of CSV/GeoJSON/DBF; detected when ``None``.
+    coords
+        Offsets of the coordinates: ``"wgs84"`` (also CGCS2000), ``"gcj02"`` or ``"bd09"``.
+    lon_col, lat_col
+        Coordinate columns of a CSV/XLSX (detected when ``None``).
+    repair
+        Repair invalid geometries with ``make_valid`` (else reject them).
+    profile
+        City profile (limits, bbox, metric CRS); the default profile when ``None``.
+    progress
+        Called as ``progress(share, text)`` with ``share`` in 0-1.
+    source_crs
+        CRS to assume for a file that states none (e.g. ``"EPSG:4546"``).
+    source_name
+        Name shown in messages (e.g. an uploaded file's original name).
+
+    Raises
+    ------
+    ImportFailed
+        With every problem found (file, row, field). The store is not touched.
+    """
+    path = Path(path)
+    source = source_name or path.name
+    profile = profile or load_profile()
+    report_progress = progress or (lambda share, text: None)
+    schema = _target_schema(layer, source)
+    if mode not in ("replace", "append"):
+        raise ImportFailed(source, [f"mode must be 'replace' or 'append', not {mode!r}"])
+    if coords not in COORD_SYSTEMS:
+        raise ImportFailed(
+            source, [f"coords must be one of {', '.join(COORD_SYSTEMS)}, not {coords!r}"]
+        )
+    _check_file(path, source, profile)
+
+    report_progress(0.05, "reading")
+    with tempfile.TemporaryDirectory(prefix="gridmap-import-") as tmp:
+        options = ReadOptions(layer, profile.import_, encoding, lon_col, lat_col)
+        raw = read_any(path, source=source, options=options, workdir=Path(tmp))
+    frame = _untruncate(raw.frame, schema) if raw.dbf_names else raw.frame
+    if frame.empty:
+        raise ImportFailed(source, ["file holds no rows or features"])
+    report = ImportReport(
+        source=source,
+        layer=layer,
+        mode=mode,
+        store=str(store.path),
+        encoding=raw.encoding,
+        warnings=list(raw.notes),
+    )
+
+    report_progress(0.25, "checking coordinates")
+    frame = _to_storage_crs(
+        frame,
+        raw,
+        source=source,
+        profile=profile,
+        source_crs=source_crs,
+        coords=coords,
+        report=report,
+    )
+
+    report_progress(0.45, "checking geometries")
+    geoms, repaired, problems = repair_geometries(frame.geometry, schema, repair=repair)
+    frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
+    report.repaired = repaired
+
+    report_progress(0.6, "validating attributes")
+    validated = None
+    try:
+        validated = schema.validate(frame, source=source, row_base=1)
+    except SchemaError as exc:
+        problems.extend(
+            p for p in exc.problems if p.field != "geometry" or not _known_geometry(p, problems)
+        )
+    existing = _existing(store, layer) if mode == "append" else None
+    if existing is not None and schema.key:
+        problems.extend(_duplicates_against(existing, frame, validated, schema))
+    if problems:
+        raise ImportFailed(source, sorted(problems, key=lambda p: (p.row is not None, p.row or 0)))
+    assert validated is not None
+
+    report_progress(0.8, "writing to the store")
+    out = validated
+    if existing is not None and not existing.empty:
+        out = pd.concat([existing, validated], ignore_index=True)
+        out = gpd.GeoDataFrame(out, geometry="geometry", crs=STORAGE_CRS)
+    meta = store.meta() if store.exists() else {}
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    meta[f"import.{layer}"] = f"{source}; {mode}; {len(validated)} rows; {stamp}"
+    meta_table = pd.DataFrame({"key": list(meta), "value": list(meta.values())})
+    store.write({layer: out.reset_index(drop=True), "gridmap_meta": meta_table}, mode="replace")
+    report.rows = len(validated)
+    report.rows_in_layer = len(out)
+    report_progress(1.0, "done")
+    return report
+
+
+def _target_schema(layer: str, source: str) -> LayerSchema:
+    try:
+        return get_layer(layer)
+    except KeyError as exc:
+        raise ImportFailed(source, [str(exc.args[0])]) from None
+
+
+def _untruncate(frame: gpd.GeoDataFrame, schema: LayerSchema) -> gpd.GeoDataFrame:
+    """Give back field names a Shapefile cut to 10 characters (``worker_nam`` -> ``worker_name``)."""
+    renames = {}
+    for col in frame.columns:
+        if len(str(col)) != 10 or col in schema.field_names:
+            continue
+        matches = [name for name in schema.field_names if name.startswith(str(col))]
+        if len(matches) == 1 and matches[0] not in frame.columns:
+            renames[col] = matches[0]
+    return frame.rename(columns=renames)
+
+
+def _check_file(path: Path, source: str, profile: Profile) -> None:
+    if not path.is_file():
+        raise ImportFailed(source, [f"file not found: {path}"])
+    if path.suffix.lower() not in FORMATS:
+        raise ImportFailed(source, [unsupported(path)])
+    size = path.stat().st_size
+    if size == 0:
+        raise ImportFailed(source, ["file is empty (0 bytes)"])
+    limit = profile.import_.max_file_mb * 1024 * 1024
+    if size > limit:
+        raise ImportFailed(
+            source,
+            [
+                f"refused: file is {size / 1024 / 1024:.1f} MB, larger than the limit of "
+                f"{profile.import_.max_file_mb:g} MB (setting import.max_file_mb)"
+            ],
+        )
+
+
+def _known_geometry(problem: Problem, problems: list[Problem]) -> bool:
+    """A schema geometry problem already reported by the repair step for the same row."""
+    return any(p.field == "geometry" and p.row == problem.row for p in problems)
+
+
+def _existing(store: GeoPackageStore, layer: str) -> gpd.GeoDataFrame | None:
+    if not store.exists() or not store.has(layer):
+        return None
+    return store.read(layer)
+
+
+def _duplicates_against(
+    existing: gpd.GeoDataFrame,
+    frame: gpd.GeoDataFrame,
+    validated: gpd.GeoDataFrame | None,
+    schema: LayerSchema,
+) -> list[Problem]:
+    key = schema.key
+    if validated is not None:
+        values = validated[key]
+    else:
+        mapping, _ = schema.column_mapping(list(frame.columns))
+        column = next((c for c, target in mapping.items() if target == key), None)
+        if column is None:
+            return []
+        values = frame[column].astype(object).map(lambda v: None if pd.isna(v) else str(v).strip())
+    known = set(existing[key].dropna().astype(str))
+    hits = np.flatnonzero(values.astype(object).isin(known).to_numpy())
+    return [
+        Problem(
+            f"duplicate code {values.iloc[pos]!r}: already in the store (--append)",
+            int(pos) + 1,
+            key,
+        )
+        for pos in hits
+    ]
+
+
+# ============================================================================ coordinates
+def _to_storage_crs(
+    frame: gpd.GeoDataFrame,
+    raw: RawRead,
+    *,
+    source: str,
+    profile: Profile,
+    source_crs: str | None,
+    coords: str,
+    report: ImportReport,
+) -> gpd.GeoDataFrame:
+    """Bring `frame` to EPSG:4326 lon/lat, catching projected-without-CRS and swapped axes."""
+    frame = frame.set_geometry(shapely.force_2d(frame.geometry.values), crs=frame.crs)
+    if source_crs:
+        frame = frame.set_crs(source_crs, allow_override=True)
+        report.conversions.append(f"CRS set to {source_crs} as told")
+    crs = frame.crs
+    if crs is not None and crs.is_projected:
+        if coords != "wgs84":
+            raise ImportFailed(
+                source,
+                [
+                    f"--coords {coords} applies to longitude/latitude data, but the file is in the "
+                    f"projected CRS {crs.to_string()}"
+                ],
+            )
+        frame = frame.to_crs(STORAGE_CRS)
+        report.conversions.append(f"reprojected from {_crs_name(crs)} to EPSG:4326")
+        crs = None
+    else:
+        check_lonlat(frame, source=source, profile=profile, table=raw.from_table)
+        if crs is None and coords == "wgs84":
+            report.warnings.append(
+                "no CRS stated: longitude/latitude taken as WGS84/CGCS2000 (for Amap/Tencent or "
+                "Baidu coordinates use --coords gcj02 or bd09)"
+            )
+        elif not crs.equals(CRS.from_user_input(STORAGE_CRS)):
+            report.conversions.append(f"{_crs_name(crs)} taken as EPSG:4326 (within a metre)")
+        frame = frame.set_crs(STORAGE_CRS, allow_override=True)
+    if coords != "wgs84":
+        frame = convert_frame(frame, coords, "wgs84")
+        report.conversions.append(f"{COORD_LABELS[coords]} -> WGS84: {len(frame)} row(s)")
+    outside = outside_city(frame, profile)
+    if len(outside):
+        raise ImportFailed(source, [_outside_message(outside, profile)])
+    return frame
+
+
+def _crs_name(crs: CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg} ({crs.name})" if epsg else crs.name
+
+
+def _centers(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    b = shapely.bounds(frame.geometry.values)
+    return (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+
+
+def check_lonlat(
+    frame: gpd.GeoDataFrame, *, source: str, profile: Profile, table: bool = False
+) -> None:
+    """Raise :class:`ImportFailed` if lon/lat data looks projected or has its axes swapped."""
+    x, y = _centers(frame)
+    ok = ~np.isnan(x)
+    if not ok.any():
+        return
+    x, y = x[ok], y[ok]
+    metric = profile.city.metric_crs
+    if np.any(np.abs(x) > 180) or np.any(np.abs(y) > 90):
+        if np.all(np.abs(x) <= 90) and np.all(np.abs(y) <= 180):
+            raise ImportFailed(source, [_swapped_message(x, y, table)])
+        zone_prefixed = np.median(x) > 1e7
+        hint = (
+            "Eastings carry a zone prefix (e.g. 37xxxxxx): for Shiyan that is EPSG:4525 "
+            "(CGCS2000 / 3-degree Gauss-Kruger zone 37)"
+            if zone_prefixed
+            else f"For {profile.city.name_en} this is most likely {metric} ({_crs_label(metric)})"
+        )
+        raise ImportFailed(
+            source,
+            [
+                f"coordinates look projected (x {x.min():.0f} to {x.max():.0f}, y {y.min():.0f} to "
+                f"{y.max():.0f}, in metres) but the file states no projected CRS. {hint}. Add the .prj "
+                f"file or set the CRS in your GIS and export again, or re-run the import with "
+                f"--crs {'EPSG:4525' if zone_prefixed else metric}."
+            ],
+        )
+    west, south, east, north = profile.city.bbox
+    inside = (x >= west) & (x <= east) & (y >= south) & (y <= north)
+    swapped = (y >= west) & (y <= east) & (x >= south) & (x <= north)
+    if swapped.mean() > 0.5 and inside.mean() < 0.5:
+        raise ImportFailed(source, [_swapped_message(x, y, table)])
+
+
+def _crs_label(code: str) -> str:
+    try:
+        return CRS.from_user_input(code).name
+    except Exception:
+        return code
+
+
+def _swapped_message(x: np.ndarray, y: np.ndarray, table: bool) -> str:
+    fix = (
+        "swap the longitude/latitude column names, or name them with --lon COL --lat COL"
+        if table
+        else "swap the axes in your GIS and export again"
+    )
+    return (
+        f"latitude and longitude look swapped: x (longitude) values are about {np.median(x):.2f} "
+        f"and y (latitude) values about {np.median(y):.2f}, but in China longitude is 73-135 and "
+        f"latitude 18-54 (Shiyan: about 110.8E, 32.6N); {fix}"
+    )
+
+
+def outside_city(frame: gpd.GeoDataFrame, profile: Profile) -> np.ndarray:
+    """1-based row numbers of features whose centre lies outside the profile's bbox."""
+    x, y = _centers(frame)
+    west, south, east, north = profile.city.bbox
+    out = ~np.isnan(x) & ~((x >= west) & (x <= east) & (y >= south) & (y <= north))
+    return np.flatnonzero(out) + 1
+
+
+def _outside_message(rows: np.ndarray, profile: Profile) -> str:
+    shown = ", ".join(str(r) for r in rows[:20]) + (" ..." if len(rows) > 20 else "")
+    west, south, east, north = profile.city.bbox
+    return (
+        f"{len(rows)} row(s) lie outside {profile.city.name_en} ({profile.city.name_zh}, lon "
+        f"{west:g}-{east:g}, lat {south:g}-{north:g}): rows {shown}. Check those coordinates "
+        f"(typing errors, another city, or a wrong --coords/--crs), or fix the profile's city.bbox."
+    )
+
+
+# ============================================================================ geometries
+def repair_geometries(
+    geoms: gpd.GeoSeries, schema: LayerSchema, *, repair: bool = True
+) -> tuple[np.ndarray, int, list[Problem]]:
+    """Repair invalid geometries with ``make_valid``, keeping the layer's geometry family.
+
+    Returns the geometries, the number repaired and problems (1-based rows) for the ones
+    that cannot be repaired (or every invalid one when ``repair`` is false).
+    """
+    values = np.asarray(geoms.values, dtype=object).copy()
+    present = ~(pd.isna(values) | shapely.is_empty(values))
+    if "Point" in schema.geometry_types:
+        single = (
+            present & (shapely.get_type_id(values) == 4) & (shapely.get_num_geometries(values) == 1)
+        )
+        values[single] = shapely.get_geometry(values[single], 0)
+    invalid = np.flatnonzero(present & ~shapely.is_valid(values))
+    problems: list[Problem] = []
+    if not len(invalid):
+        return values, 0, problems
+    reasons = shapely.is_valid_reason(values[invalid])
+    if not repair:
+        problems = [
+            Problem(
+                f"geometry is invalid ({r}); allow repair to fix it with make_valid",
+                int(i) + 1,
+                "geometry",
+            )
+            for i, r in zip(invalid, reasons, strict=True)
+        ]
+        return values, 0, problems
+    fixed = shapely.make_valid(values[invalid])
+    polygonal = np.isin(shapely.get_type_id(values[invalid]), (3, 6))
+    if polygonal.any():
+        fixed[polygonal] = _polygon_parts(fixed[polygonal])
+    bad = pd.isna(fixed) | shapely.is_empty(fixed) | ~shapely.is_valid(fixed)
+    for i, r in zip(invalid[bad], reasons[bad], strict=True):
+        problems.append(
+            Problem(
+                f"geometry is invalid ({r}) and cannot be repaired (no area left)",
+                int(i) + 1,
+                "geometry",
+            )
+        )
+    values[invalid[~bad]] = fixed[~bad]
+    return values, int((~bad).sum()), problems
+
+
+def _polygon_parts(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygons of each geometry (Polygon if one part, else MultiPolygon)."""
+    parts, index = geoms, np.arange(len(geoms))
+    for _ in range(4):  # collections may nest
+        parts, sub = shapely.get_parts(parts, return_index=True)
+        index = index[sub]
+        nested = np.isin(shapely.get_type_id(parts), (4, 5, 6, 7))
+        if not nested.any():
+            break
+    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
+    out = np.full(len(geoms), None, dtype=object)
+    if keep.any():
+        shapely.multipolygons(parts[keep], indices=index[keep], out=out)
+    single = ~pd.isna(out)
+    single[single] = shapely.get_num_geometries(out[single]) == 1
+    out[single] = shapely.get_geometry(out[single], 0)
+    return out
+
+
+# ============================================================================ store check
+@dataclass(frozen=True)
+class StoreIssue:
+    """One problem found by :func:`check_store`."""
+
+    layer: str
+    message: str
+    row: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.layer}: {Problem(self.message, self.row, self.field)}"
+
+
+def check_store(
+    store: GeoPackageStore, *, profile: Profile | None = None, progress: Progress | None = None
+) -> list[StoreIssue]:
+    """Validate every layer of `store` against its schema, plus cross-layer basics.
+
+    Checks: schema (columns, types, ranges, unique codes, sanitary <= households), geometry
+    validity, features outside the city bbox, sanitation facilities naming a village that is
+    not in the villages layer. Row numbers are 1-based positions in the stored table.
+    """
+    profile = profile or load_profile()
+    report_progress = progress or (lambda share, text: None)
+    if not store.exists():
+        return [StoreIssue("(store)", f"store {store.path} does not exist")]
+    present = [name for name in LAYERS if store.has(name)]
+    issues: list[StoreIssue] = []
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for i, name in enumerate(present):
+        report_progress(i / max(len(present), 1), name)
+        frame = store.read(name)
+        frames[name] = frame
+        try:
+            LAYERS[name].validate(frame, source=name)
+        except SchemaError as exc:
+            issues += [StoreIssue(name, p.message, p.row, p.field) for p in exc.problems]
+        geoms = frame.geometry.values
+        ok = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+        invalid = np.flatnonzero(ok & ~shapely.is_valid(geoms))
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        issues += [
+            StoreIssue(name, f"invalid geometry ({r})", int(p) + 1, "geometry")
+            for p, r in zip(invalid, reasons, strict=True)
+        ]
+        if len(frame):
+            rows = outside_city(frame, profile)
+            if len(rows):
+                issues.append(StoreIssue(name, _outside_message(rows, profile), field="geometry"))
+    issues += _village_references(frames)
+    report_progress(1.0, "done")
+    return issues
+
+
+def _village_references(frames: dict[str, gpd.GeoDataFrame]) -> list[StoreIssue]:
+    facilities, villages = frames.get("sanitation_facilities"), frames.get("villages")
+    if facilities is None or villages is None or villages.empty:
+        return []
+    codes = facilities["village_code"]
+    given = codes.notna().to_numpy() & (codes.astype(str).str.strip() != "").to_numpy()
+    unknown = np.flatnonzero(given & ~codes.isin(set(villages["village_code"].dropna())).to_numpy())
+    return [
+        StoreIssue(
+            "sanitation_facilities",
+            f"village_code {codes.iloc[p]!r} is not in the villages layer",
+            int(p) + 1,
+            "village_code",
+        )
+        for p in unknown
+    ]
+
+
+def layer_counts(store: GeoPackageStore) -> dict[str, int]:
+    """Rows per table of the store (spatial layers and attribute tables)."""
+    if not store.exists():
+        return {}
+    return {
+        name: int(pyogrio.read_info(store.path, layer=name)["features"]) for name in store.layers()
+    }
+
+
+def issues_table(
+    problems: list[StoreIssue] | list[Problem], *, layer: str | None = None
+) -> pd.DataFrame:
+    """Problems as a table (layer, row, field, message) for display."""
+    rows = [
+        {
+            "layer": getattr(p, "layer", layer),
+            "row": p.row,
+            "field": p.field,
+            "message": p.message,
+        }
+        for p in problems
+    ]
+    table = pd.DataFrame(rows, columns=["layer", "row", "field", "message"])
+    table["row"] = table["row"].astype("Int64")
+    return table
