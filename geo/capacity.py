@@ -1,0 +1,584 @@
+"""Shelter capacity: nearest assignment against capacity, and an exact capacity-constrained
+allocation (maximum flow).
+
+Capacity of a shelter is its ``capacity`` field, or ``floor(effective_area_m2 / per-capita
+area of its class)`` (``profile.per_capita_area_m2``) where no capacity is given.
+
+*Nearest assignment* sends every resident to the nearest shelter of the group if it lies within
+the radius (the boundary counts, as in :mod:`geo.coverage`) and compares each shelter's load
+with its capacity.
+
+*Constrained allocation* finds the largest number of residents that can be placed in shelters
+within the radius without exceeding any capacity. Residents who can reach exactly the same set
+of shelters are interchangeable, so points are grouped by (``cell_m`` cell, set of reachable
+shelters); that grouping keeps the problem exact while making it small. The flow network
+source -> group (residents) -> shelter (unbounded) -> sink (capacity) is solved with
+:func:`scipy.sparse.csgraph.maximum_flow` (Dinic), which is exact for integer capacities.
+
+Examples
+--------
+>>> cap = shelter_capacity(shelters, profile)                                  # doctest: +SKIP
+>>> near = nearest_assignment(population, shelters, radius_m=500, capacity=cap)  # doctest: +SKIP
+>>> best = constrained_allocation(population, shelters, radius_m=500, capacity=cap)  # doctest: +SKIP
+>>> best.placed, best.unplaced                                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import maximum_flow
+from scipy.spatial import cKDTree
+
+from geo.areas import area_names, coordinates, point_geometries
+from geo.coverage import (
+    BOUNDARY_TOLERANCE_M,
+    FACILITY_KINDS,
+    cell_keys,
+    kdtree,
+    nearest_facility,
+    radius_for,
+    residents_of,
+    select_facilities,
+)
+from geo.crs import require_projected, same_crs
+
+SHELTER_GROUPS: dict[str, str] = {
+    "emergency": "shelters_emergency",
+    "fixed": "shelters_fixed",
+    "central": "shelters_central",
+}
+"""Shelter groups analysed for capacity -> the coverage kind giving their classes and radius."""
+
+SUPPLY_GROUPS: tuple[str, ...] = ("fixed", "central")
+"""Groups whose places and effective area count towards the per-resident shelter targets
+(places for staying, GB/T 51327-2018 §4.2.2); emergency shelters are for the first hours."""
+
+
+class CapacityError(ValueError):
+    """Capacity input that cannot be used (e.g. misaligned with the shelters)."""
+
+
+def _pop_frame(population: gpd.GeoDataFrame, shelters: gpd.GeoDataFrame) -> None:
+    same_crs(population, shelters, names=("population", "shelters"))
+
+
+def shelter_capacity(shelters: pd.DataFrame, profile) -> pd.Series:
+    """Persons each shelter can hold: ``capacity`` where given, otherwise
+    ``floor(effective_area_m2 / per-capita area of its class)``; 0 when neither is known.
+
+    Uses only attributes, so any CRS is accepted. Returns an int64 Series named ``capacity``
+    on the index of `shelters`.
+    """
+    per_capita = dataclasses.asdict(profile.per_capita_area_m2)
+    n = len(shelters)
+    given = (
+        pd.to_numeric(shelters["capacity"], errors="coerce").astype("float64")
+        if "capacity" in shelters.columns
+        else pd.Series(np.nan, index=shelters.index)
+    )
+    area = (
+        pd.to_numeric(shelters["effective_area_m2"], errors="coerce").astype("float64")
+        if "effective_area_m2" in shelters.columns
+        else pd.Series(np.nan, index=shelters.index)
+    )
+    classes = (
+        shelters["shelter_class"] if "shelter_class" in shelters.columns else pd.Series([None] * n)
+    )
+    per = pd.Series(classes.to_numpy()).map(per_capita).astype("float64").to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        derived = np.floor(area.to_numpy() / per + 1e-9)
+    derived = np.where(np.isfinite(derived) & (derived > 0), derived, 0)
+    values = np.where(given.notna().to_numpy(), given.to_numpy(), derived)
+    return pd.Series(np.round(values).astype(np.int64), index=shelters.index, name="capacity")
+
+
+def _capacity_array(capacity: pd.Series | np.ndarray, shelters: pd.DataFrame) -> np.ndarray:
+    if isinstance(capacity, pd.Series):
+        if not capacity.index.equals(shelters.index):
+            missing = shelters.index.difference(capacity.index)
+            if len(missing):
+                raise CapacityError(f"capacity: no value for shelters {list(missing[:5])}")
+            capacity = capacity.reindex(shelters.index)
+        capacity = capacity.to_numpy()
+    arr = np.asarray(capacity, dtype=np.float64)
+    if arr.shape != (len(shelters),):
+        raise CapacityError(f"capacity: expected {len(shelters)} values, got {arr.shape}")
+    return np.where(np.isfinite(arr) & (arr > 0), np.round(arr), 0).astype(np.int64)
+
+
+def _shelter_table(shelters: pd.DataFrame, cap: np.ndarray, load: np.ndarray) -> pd.DataFrame:
+    cols = [c for c in ("shelter_id", "name", "shelter_class") if c in shelters.columns]
+    table = pd.DataFrame({c: shelters[c].to_numpy() for c in cols}, index=shelters.index)
+    table["capacity"] = cap
+    table["load"] = load
+    table["spare"] = cap - load
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["utilisation"] = np.where(
+            cap > 0, load / np.maximum(cap, 1), np.where(load > 0, np.inf, 0.0)
+        )
+    table["overloaded"] = load > cap
+    return table
+
+
+@dataclass
+class NearestAssignment:
+    """Each resident sent to the nearest shelter within the radius.
+
+    ``loads`` (index of the shelters): capacity, load, spare, utilisation, overloaded.
+    ``assigned``: position of each point's shelter in the shelter frame, -1 if out of reach.
+    """
+
+    radius_m: float
+    loads: pd.DataFrame
+    assigned: pd.Series
+    residents_total: int
+    residents_unassigned: int
+    shelters: gpd.GeoDataFrame = field(repr=False)
+
+    @property
+    def overloaded(self) -> gpd.GeoDataFrame:
+        """Overloaded shelters with geometry, the most overloaded (by persons) first."""
+        over = self.loads[self.loads["overloaded"]]
+        frame = gpd.GeoDataFrame(
+            over.assign(excess=-over["spare"]),
+            geometry=self.shelters.geometry.loc[over.index].values,
+            crs=self.shelters.crs,
+        )
+        return frame.sort_values("excess", ascending=False, kind="stable")
+
+    def summary(self) -> dict[str, Any]:
+        over = self.loads[self.loads["overloaded"]]
+        return {
+            "radius_m": float(self.radius_m),
+            "shelters": len(self.loads),
+            "capacity": int(self.loads["capacity"].sum()),
+            "residents_total": int(self.residents_total),
+            "residents_assigned": int(self.residents_total - self.residents_unassigned),
+            "residents_unassigned": int(self.residents_unassigned),
+            "overloaded_shelters": len(over),
+            "residents_over_capacity": int(-over["spare"].sum()),
+        }
+
+
+def nearest_assignment(
+    population: gpd.GeoDataFrame,
+    shelters: gpd.GeoDataFrame,
+    *,
+    radius_m: float,
+    capacity: pd.Series | np.ndarray,
+    detour_factor: float = 1.0,
+) -> NearestAssignment:
+    """Send each resident to the nearest shelter within `radius_m` and compare loads with
+    `capacity` (aligned with `shelters`). Residents with no shelter in reach stay unassigned.
+    """
+    _pop_frame(population, shelters)
+    cap = _capacity_array(capacity, shelters)
+    res = residents_of(population)
+    dist, pos = nearest_facility(population, shelters)
+    reach = (dist.to_numpy() * detour_factor <= radius_m + BOUNDARY_TOLERANCE_M) & (
+        pos.to_numpy() >= 0
+    )
+    p = np.where(reach, pos.to_numpy(), -1)
+    load = (
+        np.bincount(p[reach], weights=res[reach], minlength=len(shelters)).round().astype(np.int64)
+    )
+    return NearestAssignment(
+        radius_m=float(radius_m),
+        loads=_shelter_table(shelters, cap, load),
+        assigned=pd.Series(p, index=population.index, name="shelter_position"),
+        residents_total=int(res.sum()),
+        residents_unassigned=int(res[~reach].sum()),
+        shelters=shelters,
+    )
+
+
+def reach_pairs(
+    points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, radius_m: float
+) -> sp.csr_matrix:
+    """Sparse ``points x facilities`` matrix of ones where a facility is within `radius_m`
+    (boundary included). Point facilities use cKDTree, polygons ``STRtree`` ``dwithin``."""
+    same_crs(points, facilities, names=("points", "facilities"))
+    n, m = len(points), len(facilities)
+    if n == 0 or m == 0:
+        return sp.csr_matrix((n, m), dtype=np.int8)
+    r = radius_m + BOUNDARY_TOLERANCE_M
+    if np.all(shapely.get_type_id(np.asarray(facilities.geometry.values)) == 0):
+        fac_tree = kdtree(coordinates(facilities))
+        pairs = fac_tree.sparse_distance_matrix(
+            cKDTree(coordinates(points)), r, output_type="ndarray"
+        )
+        fi, pi = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
+    else:
+        tree = shapely.STRtree(np.asarray(facilities.geometry.values))
+        pi, fi = tree.query(point_geometries(points), predicate="dwithin", distance=r)
+    data = np.ones(len(pi), dtype=np.int8)
+    return sp.csr_matrix((data, (pi, fi)), shape=(n, m))
+
+
+@dataclass
+class ConstrainedAllocation:
+    """The most residents placed in shelters within reach without exceeding any capacity.
+
+    ``loads`` per shelter; ``unplaced_cells`` polygons (``cell_m`` squares) with
+    ``residents_unplaced`` = ``residents_out_of_reach`` (no shelter within the radius) +
+    ``residents_over_capacity`` (shelters in reach are full).
+    """
+
+    radius_m: float
+    residents_total: int
+    placed: int
+    out_of_reach: int
+    loads: pd.DataFrame
+    unplaced_cells: gpd.GeoDataFrame
+    method: str
+    optimal: bool
+    demand_groups: int
+    edges: int
+
+    @property
+    def unplaced(self) -> int:
+        return self.residents_total - self.placed
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "radius_m": float(self.radius_m),
+            "residents_total": int(self.residents_total),
+            "residents_placed": int(self.placed),
+            "residents_unplaced": int(self.unplaced),
+            "residents_out_of_reach": int(self.out_of_reach),
+            "residents_over_capacity": int(self.unplaced - self.out_of_reach),
+            "capacity": int(self.loads["capacity"].sum()) if len(self.loads) else 0,
+            "method": self.method,
+            "optimal": bool(self.optimal),
+            "demand_groups": int(self.demand_groups),
+            "edges": int(self.edges),
+        }
+
+
+def _row_hash(reach: sp.csr_matrix, seed: int = 12345) -> tuple[np.ndarray, np.ndarray]:
+    """Two 64-bit hashes of each row's column set (sum of random per-column keys, mod 2**64)."""
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(1, np.iinfo(np.int64).max, size=(2, reach.shape[1]), dtype=np.int64)
+    keys = keys.astype(np.uint64)
+    out = np.zeros((2, reach.shape[0]), dtype=np.uint64)
+    nnz = np.diff(reach.indptr)
+    rows = np.flatnonzero(nnz > 0)
+    if len(rows):
+        for k in range(2):
+            out[k, rows] = np.add.reduceat(keys[k][reach.indices], reach.indptr[rows])
+    return out[0], out[1]
+
+
+def constrained_allocation(
+    population: gpd.GeoDataFrame,
+    shelters: gpd.GeoDataFrame,
+    *,
+    radius_m: float,
+    capacity: pd.Series | np.ndarray,
+    cell_m: float = 250,
+    detour_factor: float = 1.0,
+) -> ConstrainedAllocation:
+    """Place as many residents as possible in shelters within `radius_m` without exceeding any
+    `capacity`: an exact maximum flow on integer residents grouped by (cell, reachable set).
+
+    Returns a :class:`ConstrainedAllocation`; ``unplaced_cells`` shows where residents who
+    cannot be placed live (cells of `cell_m` metres in the metric CRS).
+    """
+    _pop_frame(population, shelters)
+    crs = population.crs
+    cap = _capacity_array(capacity, shelters)
+    res = residents_of(population)
+    total = int(res.sum())
+    n_s = len(shelters)
+    reach = reach_pairs(population, shelters, radius_m=radius_m / detour_factor)
+    reach.sum_duplicates()
+    reach.sort_indices()
+    has = (np.diff(reach.indptr) > 0) & (res > 0)
+    xy = coordinates(population)
+    cx, cy = cell_keys(xy, cell_m) if len(xy) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    h1, h2 = _row_hash(reach)
+    idx = np.flatnonzero(has)
+    key = np.column_stack([cx[idx], cy[idx], h1[idx].view(np.int64), h2[idx].view(np.int64)])
+    if len(idx):
+        _, first, group = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        group = group.ravel()
+    else:
+        first, group = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    n_d = len(first)
+    demand = np.bincount(group, weights=res[idx], minlength=n_d).round().astype(np.int64)
+
+    # edges group -> shelter from each group's first point (all its points share the set)
+    rep = idx[first]
+    starts, ends = reach.indptr[rep], reach.indptr[rep + 1]
+    counts = ends - starts
+    edge_src = np.repeat(np.arange(n_d), counts)
+    offsets = np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts)
+    edge_dst = reach.indices[np.arange(counts.sum()) + offsets]
+
+    placed_per_group = np.zeros(n_d, np.int64)
+    load = np.zeros(n_s, np.int64)
+    if n_d and n_s and total:
+        source, sink = 0, n_d + n_s + 1
+        big = int(min(demand.sum(), np.iinfo(np.int32).max))
+        rows = np.concatenate([np.zeros(n_d, np.int64), 1 + edge_src, 1 + n_d + np.arange(n_s)])
+        cols = np.concatenate([1 + np.arange(n_d), 1 + n_d + edge_dst, np.full(n_s, sink)])
+        caps = np.concatenate([demand, np.minimum(demand[edge_src], big), np.minimum(cap, big)])
+        graph = sp.csr_matrix((caps.astype(np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
+        flow = maximum_flow(graph, source, sink, method="dinic").flow
+        flow = flow.tocsr()
+        placed_per_group = np.asarray(flow[source, 1 : 1 + n_d].todense()).ravel().astype(np.int64)
+        load = np.asarray(flow[1 + n_d : 1 + n_d + n_s, sink].todense()).ravel().astype(np.int64)
+
+    # where unplaced residents live
+    out_of_reach = np.where(has | (res == 0), 0, res)
+    over = np.zeros(len(res), np.int64)
+    if n_d:
+        over_group = demand - placed_per_group
+        # put each group's unplaced residents on its first point (its cell is what is reported)
+        np.add.at(over, rep, over_group)
+    cells = _cells(cx, cy, out_of_reach, over, cell_m=cell_m, crs=crs)
+    return ConstrainedAllocation(
+        radius_m=float(radius_m),
+        residents_total=total,
+        placed=int(placed_per_group.sum()),
+        out_of_reach=int(out_of_reach.sum()),
+        loads=_shelter_table(shelters, cap, load),
+        unplaced_cells=cells,
+        method="max-flow (scipy.sparse.csgraph.maximum_flow, Dinic)",
+        optimal=True,
+        demand_groups=n_d,
+        edges=len(edge_src),
+    )
+
+
+def _cells(
+    cx: np.ndarray,
+    cy: np.ndarray,
+    out_of_reach: np.ndarray,
+    over: np.ndarray,
+    *,
+    cell_m: float,
+    crs,
+) -> gpd.GeoDataFrame:
+    keep = (out_of_reach > 0) | (over > 0)
+    columns = ["cell_id", "residents_unplaced", "residents_out_of_reach", "residents_over_capacity"]
+    if not keep.any():
+        return gpd.GeoDataFrame(
+            {c: pd.Series(dtype=object if c == "cell_id" else np.int64) for c in columns},
+            geometry=gpd.GeoSeries([], crs=crs),
+            crs=crs,
+        )
+    keys, inv = np.unique(np.column_stack([cx[keep], cy[keep]]), axis=0, return_inverse=True)
+    inv = inv.ravel()
+    oor = np.bincount(inv, weights=out_of_reach[keep], minlength=len(keys)).round().astype(np.int64)
+    ovc = np.bincount(inv, weights=over[keep], minlength=len(keys)).round().astype(np.int64)
+    x0, y0 = keys[:, 0] * cell_m, keys[:, 1] * cell_m
+    frame = gpd.GeoDataFrame(
+        {
+            "cell_id": [f"{a}_{b}" for a, b in keys.tolist()],
+            "residents_unplaced": oor + ovc,
+            "residents_out_of_reach": oor,
+            "residents_over_capacity": ovc,
+        },
+        geometry=shapely.box(x0, y0, x0 + cell_m, y0 + cell_m),
+        crs=crs,
+    )
+    return frame.sort_values(
+        ["residents_unplaced", "cell_id"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
+
+
+def shelter_supply_by_area(
+    population: gpd.GeoDataFrame,
+    shelters: gpd.GeoDataFrame,
+    capacity: pd.Series | np.ndarray,
+    *,
+    by: str,
+    profile=None,
+) -> pd.DataFrame:
+    """Shelter places and effective area per resident for each area of column `by` (present
+    in both frames, e.g. ``street_code`` attached by :func:`geo.areas.assign_areas`), against
+    ``profile.targets.shelter_places_per_resident`` and ``shelter_area_per_resident_m2``.
+    """
+    _pop_frame(population, shelters)
+    for name, frame in (("population", population), ("shelters", shelters)):
+        if by not in frame.columns:
+            raise ValueError(f"{name}: no column {by!r}; locate it with geo.areas.assign_areas")
+    if profile is None:
+        from geo.settings import load_profile
+
+        profile = load_profile()
+    cap = _capacity_array(capacity, shelters)
+    area = (
+        pd.to_numeric(shelters["effective_area_m2"], errors="coerce").fillna(0).to_numpy()
+        if "effective_area_m2" in shelters.columns
+        else np.zeros(len(shelters))
+    )
+    pop = pd.DataFrame(
+        {by: population[by].astype(object).to_numpy(), "residents": residents_of(population)}
+    )
+    pop = pop.groupby(by, dropna=False).sum()
+    sup = (
+        pd.DataFrame(
+            {
+                by: shelters[by].astype(object).to_numpy(),
+                "shelters": 1,
+                "places": cap,
+                "effective_area_m2": area,
+            }
+        )
+        .groupby(by, dropna=False)
+        .sum()
+    )
+    table = pop.join(sup, how="outer").fillna(0)
+    table["shelters"] = table["shelters"].astype(np.int64)
+    table["places"] = table["places"].astype(np.int64)
+    table["residents"] = table["residents"].astype(np.int64)
+    r = table["residents"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["places_per_resident"] = np.where(r > 0, table["places"] / np.maximum(r, 1), np.nan)
+        table["area_per_resident_m2"] = np.where(
+            r > 0, table["effective_area_m2"] / np.maximum(r, 1), np.nan
+        )
+    t = profile.targets
+    table["target_places_per_resident"] = float(t.shelter_places_per_resident)
+    table["target_area_per_resident_m2"] = float(t.shelter_area_per_resident_m2)
+    table["meets_places"] = table["places_per_resident"] >= t.shelter_places_per_resident - 1e-12
+    table["meets_area"] = table["area_per_resident_m2"] >= t.shelter_area_per_resident_m2 - 1e-12
+    if by.endswith("_code"):
+        names = area_names(population, by[: -len("_code")])
+        if len(names):
+            table.insert(0, "name", table.index.map(names).astype(object))
+    table.index.name = by
+    return table
+
+
+@dataclass
+class ShelterGroupCapacity:
+    """Both capacity views for one shelter group (emergency, fixed or central)."""
+
+    group: str
+    kind: str
+    radius_m: float
+    nearest: NearestAssignment
+    constrained: ConstrainedAllocation
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "radius_m": float(self.radius_m),
+            "nearest": self.nearest.summary(),
+            "constrained": self.constrained.summary(),
+        }
+
+
+@dataclass
+class CapacityResult:
+    """Capacity views per shelter group and shelter supply per street and district."""
+
+    groups: dict[str, ShelterGroupCapacity]
+    capacity: pd.Series
+    supply: dict[str, pd.DataFrame]
+
+    def loads(self) -> pd.DataFrame:
+        """One table of shelter loads: nearest and constrained, every group."""
+        parts = []
+        for name, g in self.groups.items():
+            near = g.nearest.loads
+            t = near.rename(
+                columns={
+                    "load": "load_nearest",
+                    "spare": "spare_nearest",
+                    "utilisation": "utilisation_nearest",
+                }
+            )
+            t["load_constrained"] = g.constrained.loads["load"].to_numpy()
+            t.insert(0, "group", name)
+            parts.append(t)
+        return pd.concat(parts) if parts else pd.DataFrame()
+
+    def overloaded(self) -> gpd.GeoDataFrame:
+        parts = [g.nearest.overloaded.assign(group=name) for name, g in self.groups.items()]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            first = next(iter(self.groups.values()), None)
+            crs = first.nearest.shelters.crs if first else None
+            return gpd.GeoDataFrame({"group": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+        return pd.concat(parts)
+
+    def unplaced_cells(self) -> gpd.GeoDataFrame:
+        parts = [g.constrained.unplaced_cells.assign(group=name) for name, g in self.groups.items()]
+        return pd.concat(parts, ignore_index=True) if parts else gpd.GeoDataFrame()
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {name: g.summary() for name, g in self.groups.items()}
+        for level, table in self.supply.items():
+            r = int(table["residents"].sum())
+            out[f"supply_{level}"] = {
+                "areas": len(table),
+                "areas_meeting_places": int(table["meets_places"].sum()),
+                "areas_meeting_area": int(table["meets_area"].sum()),
+                "places_per_resident": float(table["places"].sum() / r) if r else None,
+                "area_per_resident_m2": float(table["effective_area_m2"].sum() / r) if r else None,
+            }
+        return out
+
+
+def capacity_all(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    profile,
+    *,
+    population: gpd.GeoDataFrame | None = None,
+    cell_m: float = 250,
+    levels: tuple[str, ...] = ("street", "district"),
+) -> CapacityResult:
+    """Nearest assignment and constrained allocation for every shelter group, and shelter supply
+    (fixed and central shelters) per street and district. Layers in the metric CRS."""
+    pop = population if population is not None else layers["population"]
+    require_projected(pop, "population")
+    shelters = layers.get("shelters")
+    if shelters is None:
+        shelters = gpd.GeoDataFrame(
+            {"shelter_class": []}, geometry=gpd.GeoSeries([], crs=pop.crs), crs=pop.crs
+        )
+    require_projected(shelters, "shelters")
+    cap_all = shelter_capacity(shelters, profile)
+    detour = float(profile.radii.detour_factor)
+    groups = {}
+    for group, kind in SHELTER_GROUPS.items():
+        sel = select_facilities(layers, kind)
+        cap = cap_all.loc[sel.index]
+        radius = radius_for(kind, profile)
+        groups[group] = ShelterGroupCapacity(
+            group=group,
+            kind=kind,
+            radius_m=radius,
+            nearest=nearest_assignment(
+                pop, sel, radius_m=radius, capacity=cap, detour_factor=detour
+            ),
+            constrained=constrained_allocation(
+                pop, sel, radius_m=radius, capacity=cap, cell_m=cell_m, detour_factor=detour
+            ),
+        )
+    classes = tuple(c for g in SUPPLY_GROUPS for c in FACILITY_KINDS[SHELTER_GROUPS[g]].values)
+    stay = (
+        shelters[shelters["shelter_class"].isin(classes).to_numpy()] if len(shelters) else shelters
+    )
+    supply = {
+        level: shelter_supply_by_area(
+            pop, stay, cap_all.loc[stay.index], by=f"{level}_code", profile=profile
+        )
+        for level in levels
+        if f"{level}_code" in pop.columns and f"{level}_code" in stay.columns
+    }
+    return CapacityResult(groups=groups, capacity=cap_all, supply=supply)
