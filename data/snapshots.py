@@ -1,0 +1,351 @@
+"""Period snapshots of the indicators, kept in the store as attribute tables.
+
+Tables
+------
+``indicator_snapshots``
+    One row per period, area and indicator (columns of :data:`geo.indicators.COLUMNS` plus
+    ``period``).
+``snapshot_params``
+    One row per period: when it was saved, the store version it was computed from and the
+    parameters used (the city profile and analysis options) as JSON.
+``plan_values``
+    Non-spatial targets entered per period (green-space ratio, good-air days, satisfaction).
+
+Saving a period replaces that period's rows and keeps every other period. Two periods are
+compared with :func:`compare_periods`.
+
+Examples
+--------
+>>> store = GeoPackageStore("city.gpkg")                       # doctest: +SKIP
+>>> save_snapshot(store, "2026-Q3", table, params={"radii": {...}})  # doctest: +SKIP
+>>> compare_periods(load_snapshot(store, "2026-Q2"), load_snapshot(store, "2026-Q3"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from data.store import GeoPackageStore
+from geo.indicators import COLUMNS, INDICATORS, LEVELS, PLAN_KEYS, get_indicator
+
+SNAPSHOTS = "indicator_snapshots"
+PARAMS = "snapshot_params"
+PLAN = "plan_values"
+PERIOD_RE = re.compile(r"^\d{4}(-(Q[1-4]|H[12]|(0[1-9]|1[0-2])))?$")
+TRENDS = ("improved", "worsened", "unchanged", "new", "removed")
+TREND_LABELS = {
+    "improved": ("改善", "Improved"),
+    "worsened": ("变差", "Worsened"),
+    "unchanged": ("持平", "Unchanged"),
+    "new": ("新增", "New"),
+    "removed": ("缺失", "Missing"),
+}
+# Changes smaller than this (in the indicator's own unit) count as unchanged.
+CHANGE_TOLERANCE = 1e-9
+
+
+class SnapshotError(ValueError):
+    """A snapshot cannot be saved, found or compared."""
+
+
+def check_period(period: str) -> str:
+    """Return `period` if it looks like ``2026``, ``2026-Q3``, ``2026-H1`` or ``2026-07``."""
+    text = str(period).strip()
+    if not PERIOD_RE.match(text):
+        raise SnapshotError(
+            f"period {period!r}: expected a year, quarter, half or month such as 2026-Q3"
+        )
+    return text
+
+
+def _read(store: GeoPackageStore, name: str) -> pd.DataFrame:
+    return store.read_table(name) if store.exists() else pd.DataFrame()
+
+
+def _without_period(table: pd.DataFrame, period: str) -> pd.DataFrame:
+    if table.empty or "period" not in table:
+        return pd.DataFrame()
+    return table[table["period"].astype(str) != period]
+
+
+# --------------------------------------------------------------------------- snapshots
+def save_snapshot(
+    store: GeoPackageStore,
+    period: str,
+    table: pd.DataFrame,
+    *,
+    params: Mapping[str, Any] | None = None,
+    extra_tables: Mapping[str, pd.DataFrame] | None = None,
+) -> None:
+    """Store the indicator table of `period` with the parameters used (one atomic write).
+
+    Parameters
+    ----------
+    store
+        The GeoPackage store.
+    period
+        Period label, e.g. ``"2026-Q3"``.
+    table
+        Long indicator table (:func:`geo.indicators.compute_indicators`).
+    params
+        Parameters used (profile values, options); stored as JSON.
+    extra_tables
+        Other tables to write in the same step (used when plan values are saved too).
+    """
+    period = check_period(period)
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise SnapshotError(
+            f"snapshot {period}: indicator table lacks columns {', '.join(missing)}"
+        )
+    saved_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = table[COLUMNS].copy()
+    rows.insert(0, "period", period)
+    for col in ("level", "area_code", "area_name", "parent_code", "indicator", "status"):
+        rows[col] = rows[col].astype(object).where(rows[col].notna(), None)
+    for col in ("value", "numerator", "denominator", "target"):
+        rows[col] = pd.to_numeric(rows[col], errors="coerce").astype(float)
+    all_rows = pd.concat(
+        [_without_period(_read(store, SNAPSHOTS), period), rows], ignore_index=True
+    )
+    param_row = pd.DataFrame(
+        {
+            "period": [period],
+            "saved_at": [saved_at],
+            "source_version": [store.version()],
+            "params_json": [
+                json.dumps(dict(params or {}), ensure_ascii=False, sort_keys=True, default=str)
+            ],
+        }
+    )
+    all_params = pd.concat(
+        [_without_period(_read(store, PARAMS), period), param_row], ignore_index=True
+    )
+    tables = {SNAPSHOTS: all_rows, PARAMS: all_params}
+    tables.update(extra_tables or {})
+    store.write(tables)
+
+
+def list_periods(store: GeoPackageStore) -> list[str]:
+    """Periods that have a snapshot, oldest first."""
+    table = _read(store, PARAMS)
+    if table.empty:
+        return []
+    return sorted(table["period"].astype(str).unique())
+
+
+def load_snapshot(store: GeoPackageStore, period: str) -> pd.DataFrame:
+    """The indicator table saved for `period` (columns :data:`~geo.indicators.COLUMNS`)."""
+    period = check_period(period)
+    table = _read(store, SNAPSHOTS)
+    if table.empty or not (table["period"].astype(str) == period).any():
+        known = ", ".join(list_periods(store)) or "none"
+        raise SnapshotError(
+            f"{store.path.name}: no snapshot for period {period} (saved periods: {known})"
+        )
+    rows = table[table["period"].astype(str) == period]
+    out = rows[COLUMNS].reset_index(drop=True)
+    for col in ("value", "numerator", "denominator", "target"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    for col in ("level", "area_code", "area_name", "parent_code", "indicator", "status"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
+def snapshot_params(store: GeoPackageStore, period: str) -> dict[str, Any]:
+    """Parameters and metadata stored with the snapshot of `period`."""
+    period = check_period(period)
+    table = _read(store, PARAMS)
+    rows = table[table["period"].astype(str) == period] if not table.empty else table
+    if rows.empty:
+        raise SnapshotError(f"{store.path.name}: no snapshot for period {period}")
+    row = rows.iloc[-1]
+    return {
+        "period": period,
+        "saved_at": str(row["saved_at"]),
+        "source_version": str(row["source_version"]),
+        "params": json.loads(row["params_json"]),
+    }
+
+
+# --------------------------------------------------------------------------- plan values
+def plan_values_table(store: GeoPackageStore) -> pd.DataFrame:
+    """All non-spatial values entered: period, indicator, value, note, entered_at."""
+    table = _read(store, PLAN)
+    if table.empty:
+        return pd.DataFrame(columns=["period", "indicator", "value", "note", "entered_at"])
+    table["value"] = pd.to_numeric(table["value"], errors="coerce").astype(float)
+    return table
+
+
+def get_plan_values(store: GeoPackageStore, period: str) -> dict[str, float]:
+    """Non-spatial values entered for `period` (indicator key -> value)."""
+    period = check_period(period)
+    table = plan_values_table(store)
+    rows = table[table["period"].astype(str) == period]
+    return {
+        str(k): float(v)
+        for k, v in zip(rows["indicator"], rows["value"], strict=True)
+        if np.isfinite(v)
+    }
+
+
+def plan_values_frame(
+    store: GeoPackageStore, period: str, values: Mapping[str, float | None], *, note: str = ""
+) -> pd.DataFrame:
+    """The whole ``plan_values`` table with `period`'s values replaced by `values`."""
+    period = check_period(period)
+    problems = []
+    for key, value in values.items():
+        if key not in PLAN_KEYS:
+            problems.append(f"{key}: not a non-spatial indicator (known: {', '.join(PLAN_KEYS)})")
+        elif value is not None and (not np.isfinite(float(value)) or not 0 <= float(value) <= 1):
+            problems.append(f"{key}: {value} is not a share between 0 and 1")
+    if problems:
+        raise SnapshotError(f"plan values for {period}: " + "; ".join(problems))
+    kept = {**get_plan_values(store, period), **{k: v for k, v in values.items() if v is not None}}
+    kept = {k: v for k, v in kept.items() if values.get(k, 0) is not None}
+    entered_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = pd.DataFrame(
+        {
+            "period": period,
+            "indicator": list(kept),
+            "value": [float(v) for v in kept.values()],
+            "note": note,
+            "entered_at": entered_at,
+        }
+    )
+    return pd.concat([_without_period(plan_values_table(store), period), rows], ignore_index=True)
+
+
+def set_plan_values(
+    store: GeoPackageStore, period: str, values: Mapping[str, float | None], *, note: str = ""
+) -> dict[str, float]:
+    """Enter non-spatial values (shares 0-1) for `period`; ``None`` removes a value.
+
+    If a snapshot of `period` exists its city rows are updated in the same atomic write.
+    Returns the period's values after the change.
+    """
+    period = check_period(period)
+    plan = plan_values_frame(store, period, values, note=note)
+    tables: dict[str, pd.DataFrame] = {PLAN: plan}
+    if period in list_periods(store):
+        from geo.indicators import finish, plan_rows
+        from geo.settings import load_profile
+
+        current = load_snapshot(store, period)
+        profile = load_profile()
+        period_plan = plan[plan["period"].astype(str) == period]
+        city = current[current["level"] == "city"]
+        city_code = str(city["area_code"].iloc[0]) if len(city) else "city"
+        city_name = str(city["area_name"].iloc[0]) if len(city) else profile.city.name_zh
+        new_plan = plan_rows(
+            dict(zip(period_plan["indicator"], period_plan["value"], strict=True)),
+            profile,
+            city_code=city_code,
+            city_name=city_name,
+        )
+        spatial = current[~current["indicator"].isin(PLAN_KEYS)]
+        table = finish(pd.concat([spatial, new_plan], ignore_index=True), profile)
+        rows = table.copy()
+        rows.insert(0, "period", period)
+        tables[SNAPSHOTS] = pd.concat(
+            [_without_period(_read(store, SNAPSHOTS), period), rows], ignore_index=True
+        )
+    store.write(tables)
+    return get_plan_values(store, period)
+
+
+# --------------------------------------------------------------------------- comparison
+def compare_periods(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Change of every indicator in every area between two snapshots.
+
+    Returns one row per (level, area_code, indicator) present in either period with
+    ``value_before``, ``value_after``, ``change`` (after - before, in the indicator's unit),
+    ``status_before``, ``status_after`` and ``trend``: ``improved`` / ``worsened`` (taking the
+    indicator's direction into account), ``unchanged``, ``new`` (only after) or ``removed``.
+    """
+    keys = ["level", "area_code", "indicator"]
+    a = before[keys + ["area_name", "parent_code", "value", "status", "target"]].rename(
+        columns={"value": "value_before", "status": "status_before", "target": "target_before"}
+    )
+    b = after[keys + ["area_name", "parent_code", "value", "status", "target"]].rename(
+        columns={"value": "value_after", "status": "status_after", "target": "target_after"}
+    )
+    merged = a.merge(b, on=keys, how="outer", suffixes=("_b", "_a"))
+    merged["area_name"] = merged["area_name_a"].where(
+        merged["area_name_a"].notna(), merged["area_name_b"]
+    )
+    merged["parent_code"] = merged["parent_code_a"].where(
+        merged["parent_code_a"].notna(), merged["parent_code_b"]
+    )
+    merged = merged.drop(columns=["area_name_a", "area_name_b", "parent_code_a", "parent_code_b"])
+    vb = merged["value_before"].astype(float)
+    va = merged["value_after"].astype(float)
+    merged["change"] = va - vb
+    sign = merged["indicator"].map(
+        lambda k: 1.0 if get_indicator(k).direction == "higher" else -1.0
+    )
+    signed = merged["change"] * sign
+    trend = np.select(
+        [
+            vb.isna() & va.notna(),
+            va.isna(),
+            signed > CHANGE_TOLERANCE,
+            signed < -CHANGE_TOLERANCE,
+        ],
+        ["new", "removed", "improved", "worsened"],
+        default="unchanged",
+    )
+    merged["trend"] = trend
+    order = {i.key: n for n, i in enumerate(INDICATORS)}
+    lvl = {k: n for n, k in enumerate(LEVELS)}
+    merged = merged.assign(_i=merged["indicator"].map(order), _l=merged["level"].map(lvl))
+    merged = merged.sort_values(["_i", "_l", "area_code"], kind="stable").drop(columns=["_i", "_l"])
+    cols = [
+        "level",
+        "area_code",
+        "area_name",
+        "parent_code",
+        "indicator",
+        "value_before",
+        "value_after",
+        "change",
+        "status_before",
+        "status_after",
+        "target_after",
+        "trend",
+    ]
+    return merged[cols].reset_index(drop=True)
+
+
+def area_trends(
+    comparison: pd.DataFrame, level: str, indicators: list[str] | None = None
+) -> pd.DataFrame:
+    """Per area of `level`: how many indicators improved and worsened, and the net trend.
+
+    ``net`` is ``improved`` when more indicators improved than worsened, ``worsened`` when
+    the reverse, otherwise ``unchanged``.
+    """
+    rows = comparison[comparison["level"] == level]
+    if indicators is not None:
+        rows = rows[rows["indicator"].isin(indicators)]
+    counts = pd.crosstab(rows["area_code"], rows["trend"]).reindex(
+        columns=list(TRENDS), fill_value=0
+    )
+    names = rows.drop_duplicates("area_code").set_index("area_code")["area_name"]
+    out = counts[["improved", "worsened", "unchanged"]].copy()
+    out["net"] = np.select(
+        [out["improved"] > out["worsened"], out["worsened"] > out["improved"]],
+        ["improved", "worsened"],
+        "unchanged",
+    )
+    out.insert(0, "area_name", names.reindex(out.index))
+    return out.reset_index().rename_axis(None, axis=1)

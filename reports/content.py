@@ -1,0 +1,118 @@
+"""The content of a report, independent of its format.
+
+:func:`reports.build.report_content` fills a :class:`ReportContent` from the analysis; the
+writers (:mod:`reports.pdf`, :mod:`reports.pptx`, :mod:`reports.xlsx`) lay it out. Tables keep
+raw numbers plus a format per column, so the XLSX stores numbers and the PDF/PPTX show the
+same text the app shows (:func:`format_value`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+# Column formats: "percent" (share 0-1 shown with one decimal), "int", "float1", "float2",
+# "float3", "text".
+FORMATS = ("percent", "int", "float1", "float2", "float3", "text")
+XLSX_FORMATS = {
+    "percent": "0.0%",
+    "int": "#,##0",
+    "float1": "0.0",
+    "float2": "0.00",
+    "float3": "0.000",
+    "text": "@",
+}
+
+
+def format_value(value: object, fmt: str) -> str:
+    """Text of one value in a column format (``—`` for missing values)."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
+        return "—"
+    if fmt == "percent":
+        return f"{float(value) * 100:.1f}%"
+    if fmt == "int":
+        return f"{float(value):.0f}"
+    if fmt.startswith("float"):
+        return f"{float(value):.{int(fmt[-1])}f}"
+    return str(value)
+
+
+@dataclass
+class ReportTable:
+    """A table with Chinese headers and a display format per column."""
+
+    key: str
+    title: str
+    frame: pd.DataFrame
+    formats: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+    def fmt(self, column: str) -> str:
+        if column in self.formats:
+            return self.formats[column]
+        dtype = self.frame[column].dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            return "text"
+        if pd.api.types.is_integer_dtype(dtype):
+            return "int"
+        if pd.api.types.is_float_dtype(dtype):
+            return "float2"
+        return "text"
+
+    def text_rows(self, limit: int | None = None) -> list[list[str]]:
+        """Rows as display text (optionally the first `limit` rows)."""
+        frame = self.frame if limit is None else self.frame.head(limit)
+        fmts = [self.fmt(c) for c in frame.columns]
+        return [
+            [format_value(v, f) for v, f in zip(row, fmts, strict=True)]
+            for row in frame.itertuples(index=False, name=None)
+        ]
+
+
+@dataclass
+class ReportFigure:
+    """A rendered map or chart (PNG bytes)."""
+
+    title: str
+    png: bytes
+    caption: str = ""
+
+
+@dataclass
+class ReportSection:
+    """One theme: its maps/charts, tables and key figures (label, value text)."""
+
+    key: str
+    title: str
+    figures: list[ReportFigure] = field(default_factory=list)
+    tables: list[ReportTable] = field(default_factory=list)
+    key_figures: list[tuple[str, str]] = field(default_factory=list)
+    status: list[tuple[str, str]] = field(default_factory=list)  # (indicator name, status)
+
+
+@dataclass
+class ReportContent:
+    """Everything a report shows."""
+
+    title: str
+    city: str
+    period: str
+    date: str
+    synthetic: bool
+    summary: ReportTable
+    sections: list[ReportSection] = field(default_factory=list)
+    lists: list[ReportTable] = field(default_factory=list)
+    comparison: ReportTable | None = None
+    previous_period: str | None = None
+    parameters: list[tuple[str, str]] = field(default_factory=list)
+
+    def all_tables(self) -> list[ReportTable]:
+        tables = [self.summary]
+        if self.comparison is not None:
+            tables.append(self.comparison)
+        for section in self.sections:
+            tables.extend(section.tables)
+        tables.extend(self.lists)
+        return tables
