@@ -24,9 +24,13 @@ def current_store() -> GeoPackageStore:
 def _generate_demo(store: GeoPackageStore) -> None:
     from data import demo
 
-    with st.status("正在生成十堰示例数据 / Generating the Shiyan demo data…", expanded=True) as status:
+    with st.status(
+        "正在生成十堰示例数据 / Generating the Shiyan demo data…", expanded=True
+    ) as status:
         bar = st.progress(0.0)
-        demo.write_demo(store.path, progress=lambda share, text: bar.progress(min(share, 1.0), text=text))
+        demo.write_demo(
+            store.path, progress=lambda share, text: bar.progress(min(share, 1.0), text=text)
+        )
         status.update(label="示例数据已生成 / Demo data ready", state="complete", expanded=False)
 
 
@@ -44,3 +48,75 @@ def load_layer(layer: str) -> gpd.GeoDataFrame:
 def profile() -> Profile:
     """The city profile (``$GRIDMAP_PROFILE`` or Shiyan)."""
     return load_profile()
+
+
+MAP_LAYERS = (
+    "districts",
+    "streets",
+    "communities",
+    "grids",
+    "population",
+    "neighborhood_centers",
+    "shelters",
+    "villages",
+    "sanitation_facilities",
+)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _display_layer(
+    path: str, version: str, layer: str, decimals: int, tolerance_m: float, metric_crs: str
+):
+    from layers.display import prepare_geometry
+
+    frame = _read_layer(path, version, layer)
+    polygons = layer in ("districts", "streets", "communities", "grids")
+    return prepare_geometry(
+        frame,
+        decimals=decimals,
+        tolerance_m=tolerance_m if polygons else 0.0,
+        metric_crs=metric_crs,
+    )
+
+
+def display_layer(layer: str) -> gpd.GeoDataFrame:
+    """A layer prepared for the map: simplified (coverage-aware), rounded, EPSG:4326 (cached)."""
+    store = current_store()
+    prof = profile()
+    return _display_layer(
+        str(store.path),
+        store.version(),
+        layer,
+        prof.display.coordinate_decimals,
+        prof.display.simplify_tolerance_m,
+        prof.metric_crs,
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _admin_tags(path: str, version: str, layer: str):
+    from layers.display import admin_tags
+
+    read = lambda name: _read_layer(path, version, name)  # noqa: E731
+    frame = read(layer)
+    if layer == "grids":
+        return frame[["district", "street", "community"]].astype(object)
+    return admin_tags(
+        frame,
+        grids=read("grids"),
+        districts=read("districts"),
+        streets=read("streets"),
+        communities=read("communities"),
+    )
+
+
+def admin_tags(layer: str):
+    """District/street/community names of each feature of `layer` (cached, read-only)."""
+    store = current_store()
+    return _admin_tags(str(store.path), store.version(), layer)
+
+
+def store_layers() -> list[str]:
+    """Names of the tables in the active store (empty when there is no store)."""
+    store = open_store()
+    return store.layers() if store.exists() else []

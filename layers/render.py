@@ -1,0 +1,891 @@
+"""Building folium maps from layer frames: the one look shared by every page.
+
+The generic pieces are :func:`base_map`, :func:`add_polygons`, :func:`add_points`,
+:func:`add_highlight` and :func:`legend_items`; :func:`add_layer` draws a store layer with its
+schema's labels and styles. Maps load Leaflet from the app itself (:mod:`layers.assets`), have a
+metric scale bar, a layer control, one legend control (sections follow their layers on and off)
+and a "current view" counter that updates in the browser without re-running the app.
+
+Every attribute value reaches the page as escaped text: values are ``html.escape``-d here and the
+JSON carrying them cannot close a ``<script>`` element.
+
+Examples
+--------
+>>> m = base_map(load_profile(), "none", lang="en")          # doctest: +SKIP
+>>> add_polygons(m, gaps, name="Gaps", key="gaps", fields={"residents": "Residents"},
+...              style={"color": "#d32f2f"})                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from geo.settings import Profile
+from layers import LAYERS, admin, centers, grids, population, sanitation, shelters, villages
+from layers import display as dp
+from layers.assets import use_local_assets
+
+
+# --------------------------------------------------------------------------- basemaps
+@dataclass(frozen=True)
+class Basemap:
+    key: str
+    label_zh: str
+    label_en: str
+    offsets: str  # "wgs84" or "gcj02": the datum offsets the tiles are drawn in
+    tiles: tuple[str, ...] = ()
+    attribution: str = ""
+    subdomains: str = "abc"
+    needs_key: bool = False
+
+    def label(self, lang: str = "zh") -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+
+BASEMAPS: dict[str, Basemap] = {
+    b.key: b
+    for b in (
+        Basemap("none", "无底图（离线可用）", "None (works offline)", "wgs84"),
+        Basemap(
+            "osm",
+            "OpenStreetMap",
+            "OpenStreetMap",
+            "wgs84",
+            ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",),
+            "&copy; OpenStreetMap contributors",
+            "abc",
+        ),
+        Basemap(
+            "gaode",
+            "高德地图（GCJ-02）",
+            "Gaode / Amap (GCJ-02)",
+            "gcj02",
+            (
+                "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+            ),
+            "&copy; 高德地图 AutoNavi",
+            "1234",
+        ),
+        Basemap(
+            "tianditu",
+            "天地图",
+            "Tianditu",
+            "wgs84",
+            (
+                "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+                "&TILECOL={x}&tk={key}",
+                "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                "&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+                "&TILECOL={x}&tk={key}",
+            ),
+            "&copy; 天地图 Tianditu",
+            "01234567",
+            needs_key=True,
+        ),
+    )
+}
+
+
+def tianditu_key() -> str | None:
+    """The Tianditu key from ``$TIANDITU_KEY`` (None when unset)."""
+    return os.environ.get("TIANDITU_KEY") or None
+
+
+# --------------------------------------------------------------------------- JS and CSS
+_CSS = """
+<style>
+.leaflet-container { background: #eef1f4; font-family: "Microsoft YaHei", "PingFang SC",
+  "WenQuanYi Micro Hei", sans-serif; }
+.gm-legend, .gm-view { background: rgba(255,255,255,.93); padding: 6px 9px; border-radius: 6px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px; line-height: 1.35; max-height: 46vh;
+  overflow-y: auto; max-width: 230px; }
+.gm-legend h4 { margin: 0 0 3px; font-size: 12.5px; }
+.gm-legend .gm-sec { margin-bottom: 4px; }
+.gm-legend .gm-sec b { display: block; font-size: 12px; margin-top: 2px; }
+.gm-legend i { display: inline-block; width: 12px; height: 12px; margin-right: 5px;
+  vertical-align: -2px; box-sizing: border-box; }
+.gm-legend i.pt { border-radius: 50%; }
+.gm-legend i.ln { height: 0; border-top-width: 2px; border-top-style: solid; vertical-align: 3px; }
+.gm-popup { border-collapse: collapse; font-size: 12px; }
+.gm-popup th { text-align: left; padding: 1px 8px 1px 0; color: #555; font-weight: normal;
+  white-space: nowrap; vertical-align: top; }
+.gm-popup td { padding: 1px 0; }
+.gm-popup caption { text-align: left; font-weight: bold; padding-bottom: 3px; }
+@media (max-width: 480px) { .gm-legend { max-width: 150px; font-size: 11px; max-height: 30vh; } }
+</style>
+"""
+
+_HELPER_JS = """
+window.gridmap = (function () {
+  var registry = {}, legendEl = null, legendOn = {}, counters = [];
+  function tipText(d, i) {
+    var r = d.rows[i], out = [];
+    for (var k = 0; k < d.tip.length; k++) { var v = r[d.tip[k]]; if (v !== "") out.push(v); }
+    return out.join(" · ");
+  }
+  function popupHtml(d, i) {
+    var r = d.rows[i], h = '<table class="gm-popup"><caption>' + d.title + '</caption>';
+    for (var k = 0; k < d.labels.length; k++) {
+      if (r[k] !== "") h += "<tr><th>" + d.labels[k] + "</th><td>" + r[k] + "</td></tr>";
+    }
+    return h + "</table>";
+  }
+  function add(map, parent, d) {
+    var renderer = d.canvas ? (map._gmCanvas = map._gmCanvas || L.canvas({padding: 0.3})) : L.svg();
+    var layer = L.geoJSON(d.geojson, {
+      style: function (f) {
+        var s = Object.assign({}, d.style, d.symbols[f.properties.c] || {});
+        s.renderer = renderer; s.className = "gm-" + d.key; return s;
+      },
+      pointToLayer: function (f, ll) {
+        var s = Object.assign({radius: 5, weight: 1, color: "#333", fillOpacity: 0.85},
+                              d.style, d.symbols[f.properties.c] || {});
+        s.renderer = renderer; s.className = "gm-" + d.key;
+        if (s.fillColor === undefined) s.fillColor = s.color;
+        return L.circleMarker(ll, s);
+      },
+      onEachFeature: function (f, lyr) {
+        var i = f.properties.i;
+        if (d.tip.length) lyr.bindTooltip(function () { return tipText(d, i); }, {sticky: true});
+        if (d.labels.length) lyr.bindPopup(function () { return popupHtml(d, i); }, {maxWidth: 320});
+      }
+    });
+    layer.gmData = d;
+    layer.addTo(parent);
+    registry[d.key] = layer;
+    parent.on("add", function () { legendOn[d.key] = true; refreshLegend(); updateCounts(map); });
+    parent.on("remove", function () { legendOn[d.key] = false; refreshLegend(); updateCounts(map); });
+    legendOn[d.key] = map.hasLayer(parent);
+    return layer;
+  }
+  function refreshLegend() {
+    if (!legendEl) return;
+    var secs = legendEl.querySelectorAll(".gm-sec");
+    for (var k = 0; k < secs.length; k++) {
+      var key = secs[k].getAttribute("data-layer");
+      secs[k].style.display = legendOn[key] === false ? "none" : "";
+    }
+  }
+  function legend(map, htmlText, position) {
+    var c = L.control({position: position || "bottomright"});
+    c.onAdd = function () {
+      var div = L.DomUtil.create("div", "gm-legend");
+      div.innerHTML = htmlText; legendEl = div; refreshLegend();
+      L.DomEvent.disableScrollPropagation(div); return div;
+    };
+    c.addTo(map);
+  }
+  function updateCounts(map) {
+    for (var k = 0; k < counters.length; k++) counters[k](map);
+  }
+  function viewCounter(map, text) {
+    var c = L.control({position: "topright"}), div;
+    c.onAdd = function () { div = L.DomUtil.create("div", "gm-view"); return div; };
+    c.addTo(map);
+    function count() {
+      var b = map.getBounds(), grids = 0, residents = 0, facilities = 0;
+      for (var key in registry) {
+        var layer = registry[key], d = layer.gmData;
+        if (!d.stat || !map.hasLayer(layer)) continue;
+        layer.eachLayer(function (l) {
+          var inView = l.getLatLng ? b.contains(l.getLatLng()) : b.intersects(l.getBounds());
+          if (!inView) return;
+          var i = l.feature.properties.i;
+          if (d.stat === "grids") { grids += 1; residents += d.weights ? d.weights[i] : 0; }
+          else if (d.stat === "facilities") { facilities += 1; }
+        });
+      }
+      div.innerHTML = text.title + "<br>" + text.grids + " " + grids.toLocaleString() + " · " +
+        text.residents + " " + residents.toLocaleString() + " · " + text.facilities + " " +
+        facilities.toLocaleString();
+    }
+    counters.push(count);
+    map.on("moveend", count);
+    setTimeout(count, 0);
+  }
+  function scale(map) { L.control.scale({metric: true, imperial: false}).addTo(map); }
+  function count(key) { var l = registry[key]; return l ? l.getLayers().length : 0; }
+  return {add: add, legend: legend, scale: scale, viewCounter: viewCounter, count: count,
+          registry: registry};
+})();
+"""
+
+
+def safe_json(value: object) -> str:
+    """JSON that is safe inside a ``<script>`` element (``<``, ``>`` and ``&`` escaped)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def esc(value: object) -> str:
+    """HTML-escaped text of a value ('' for None/NaN)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+class _Script(MacroElement):
+    """A piece of script run in the map's script block (after the map exists)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}{{ this.code(this._parent.get_name()) }}{% endmacro %}"
+    )
+
+    def __init__(self, code):
+        super().__init__()
+        self._name = "GridmapScript"
+        self._code = code
+
+    def code(self, map_name: str) -> str:
+        return self._code.replace("__MAP__", map_name)
+
+
+class DataLayer(MacroElement):
+    """Features of one layer drawn by ``gridmap.add``: compact GeoJSON and escaped text rows.
+
+    ``feature_count`` and ``key`` are kept on the element for tests and summaries.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "var {{ this.get_name() }} = gridmap.add({{ this._parent._parent.get_name() }}, "
+        "{{ this._parent.get_name() }}, {{ this.payload }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, key: str, payload: str, feature_count: int, bounds):
+        super().__init__()
+        self._name = "DataLayer"
+        self.key = key
+        self.payload = payload
+        self.feature_count = feature_count
+        self._bounds = bounds
+
+    def _get_self_bounds(self):
+        return self._bounds
+
+
+@dataclass
+class LegendSection:
+    key: str
+    title: str
+    items: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, css, label)
+
+
+class Legend(MacroElement):
+    """One legend control for the whole map; layers add sections to it."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "gridmap.legend({{ this._parent.get_name() }}, {{ this.html_json() }}, 'bottomright');"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, lang: str = "zh"):
+        super().__init__()
+        self._name = "Legend"
+        self.lang = lang
+        self.sections: list[LegendSection] = []
+
+    def html(self) -> str:
+        title = "图例" if self.lang == "zh" else "Legend"
+        parts = [f"<h4>{esc(title)}</h4>"]
+        for sec in self.sections:
+            rows = "".join(
+                f'<div><i class="{kind}" style="{esc(css)}"></i>{esc(label)}</div>'
+                for kind, css, label in sec.items
+            )
+            parts.append(
+                f'<div class="gm-sec" data-layer="{esc(sec.key)}"><b>{esc(sec.title)}</b>{rows}</div>'
+            )
+        return "".join(parts)
+
+    def html_json(self) -> str:
+        return safe_json(self.html())
+
+    def render(self, **kwargs):
+        if not self.sections:
+            return None
+        return super().render(**kwargs)
+
+
+# --------------------------------------------------------------------------- the map
+def base_map(
+    profile: Profile,
+    basemap: str = "none",
+    *,
+    lang: str = "zh",
+    location: tuple[float, float] | None = None,
+    zoom: int | None = None,
+    tianditu: str | None = None,
+    view_counter: bool = True,
+) -> folium.Map:
+    """An empty map with local assets, basemap tiles (if any), scale bar and legend.
+
+    Parameters
+    ----------
+    profile
+        City profile (default centre and zoom).
+    basemap
+        A key of :data:`BASEMAPS`. ``"gaode"`` makes every overlay added through this module
+        shift to GCJ-02. ``"tianditu"`` without a key falls back to no tiles.
+    location
+        (lat, lon) of the centre; default the city's.
+    tianditu
+        Tianditu key (default ``$TIANDITU_KEY``).
+    """
+    choice = BASEMAPS.get(basemap, BASEMAPS["none"])
+    key = tianditu or tianditu_key()
+    if choice.needs_key and not key:
+        choice = BASEMAPS["none"]
+    m = folium.Map(
+        location=list(location or (profile.city.center_lat, profile.city.center_lon)),
+        zoom_start=zoom or profile.city.zoom,
+        tiles=None,
+        control_scale=False,
+        max_zoom=19,
+    )
+    use_local_assets(m)
+    m.gridmap_offsets = choice.offsets
+    m.gridmap_basemap = choice.key
+    m.gridmap_lang = lang
+    m.gridmap_decimals = profile.display.coordinate_decimals
+    m.get_root().header.add_child(Element(_CSS), name="gridmap_css")
+    m.add_child(_Script(_HELPER_JS + "gridmap.scale(__MAP__);"), name="gridmap_helpers")
+    for n, url in enumerate(choice.tiles):
+        folium.TileLayer(
+            tiles=url.replace("{key}", key or ""),
+            attr=choice.attribution,
+            name=choice.label(lang)
+            if n == 0
+            else f"{choice.label(lang)} ({'注记' if lang == 'zh' else 'labels'})",
+            subdomains=choice.subdomains,
+            max_zoom=19,
+            max_native_zoom=18,
+            overlay=n > 0,
+            control=False,
+        ).add_to(m)
+    m.gridmap_legend = Legend(lang)
+    if view_counter:
+        text = {
+            "title": "当前视图" if lang == "zh" else "In view",
+            "grids": "网格" if lang == "zh" else "grids",
+            "residents": "人口" if lang == "zh" else "residents",
+            "facilities": "设施" if lang == "zh" else "facilities",
+        }
+        m.add_child(
+            _Script(f"gridmap.viewCounter(__MAP__, {safe_json(text)});"), name="gridmap_view"
+        )
+    return m
+
+
+def finish(m: folium.Map, *, collapsed: bool = True) -> folium.Map:
+    """Add the legend and the layer control last (call once, after every layer)."""
+    if "gridmap_legend" not in m._children:
+        m.add_child(m.gridmap_legend, name="gridmap_legend")
+    if not any(isinstance(c, folium.LayerControl) for c in m._children.values()):
+        folium.LayerControl(collapsed=collapsed, position="topleft").add_to(m)
+    return m
+
+
+def _feature_collection(geoms: np.ndarray, classes: np.ndarray) -> str:
+    """GeoJSON FeatureCollection text with only the row index and class of each feature."""
+    texts = shapely.to_geojson(geoms)
+    feats = [
+        f'{{"type":"Feature","properties":{{"i":{i},"c":{int(c)}}},"geometry":{g}}}'
+        for i, (c, g) in enumerate(zip(classes, texts, strict=True))
+    ]
+    return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
+
+
+def _escaped_rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
+    if not columns:
+        return [[] for _ in range(len(frame))]
+    data = {}
+    for col in columns:
+        values = frame[col]
+        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            data[col] = values.map(esc)
+        else:
+            data[col] = values.astype(object).map(esc)
+    return pd.DataFrame(data).to_numpy().tolist()
+
+
+def _add_layer(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    key: str,
+    name: str,
+    fields: Mapping[str, str] | None,
+    tooltip: Sequence[str],
+    style: Mapping[str, object],
+    category: pd.Series | None,
+    symbols: Mapping[str, Mapping[str, object]] | None,
+    legend: Sequence[tuple[str, str, str]] | None,
+    show: bool,
+    canvas: bool,
+    stat: str | None,
+    weights: pd.Series | None,
+    legend_title: str | None = None,
+) -> folium.FeatureGroup:
+    if gdf.crs is None:
+        raise dp.DisplayError(f"layer {key!r} has no CRS")
+    frame = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    frame = frame.to_crs(dp.DISPLAY_CRS) if not frame.crs.equals(dp.DISPLAY_CRS) else frame
+    frame = dp.shift_for_basemap(frame, getattr(m, "gridmap_offsets", None))
+    decimals = getattr(m, "gridmap_decimals", 5)
+    geoms = dp.round_coordinates(frame.geometry.values, decimals)
+
+    fields = dict(fields or {})
+    popup_cols = [c for c in fields if c in frame.columns]
+    rows = _escaped_rows(frame, popup_cols)
+    tip_pos = [popup_cols.index(c) for c in tooltip if c in popup_cols]
+
+    symbol_keys = list(symbols or {})
+    if category is not None and symbols:
+        codes = {k: n for n, k in enumerate(symbol_keys)}
+        cat = category.reindex(frame.index).astype(object).map(lambda v: codes.get(str(v), -1))
+        classes = cat.to_numpy(dtype="int64")
+    else:
+        classes = np.full(len(frame), -1, dtype="int64")
+    sym_list = {
+        str(n): {k: v for k, v in dict(symbols[s]).items() if k != "label"}
+        for n, s in enumerate(symbol_keys)
+    }
+
+    payload_data = {
+        "key": key,
+        "title": esc(name),
+        "labels": [esc(fields[c]) for c in popup_cols],
+        "tip": tip_pos,
+        "rows": rows,
+        "style": dict(style),
+        "symbols": sym_list,
+        "canvas": bool(canvas),
+        "stat": stat,
+    }
+    if weights is not None:
+        payload_data["weights"] = (
+            pd.to_numeric(weights.reindex(frame.index), errors="coerce")
+            .fillna(0)
+            .astype("int64")
+            .tolist()
+        )
+    payload = safe_json(payload_data)
+    payload = payload[:-1] + ',"geojson":' + _feature_collection(geoms, classes) + "}"
+    if len(frame):
+        minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+        bounds = [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+    else:
+        bounds = [[None, None], [None, None]]
+
+    group = folium.FeatureGroup(name=esc(name), show=show)
+    group.gridmap_key = key
+    group.add_child(DataLayer(key, payload, len(frame), bounds))
+    m.add_child(group, name=f"layer_{key}")
+    if legend:
+        m.gridmap_legend.sections.append(LegendSection(key, legend_title or name, list(legend)))
+    return group
+
+
+def add_polygons(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    key: str,
+    fields: Mapping[str, str] | None = None,
+    tooltip: Sequence[str] = (),
+    style: Mapping[str, object] | None = None,
+    category: pd.Series | None = None,
+    symbols: Mapping[str, Mapping[str, object]] | None = None,
+    legend: Sequence[tuple[str, str, str]] | None | bool = True,
+    show: bool = True,
+    canvas: bool | None = None,
+    stat: str | None = None,
+    weights: pd.Series | None = None,
+    legend_title: str | None = None,
+) -> folium.FeatureGroup:
+    """Draw polygons as one toggleable layer.
+
+    Parameters
+    ----------
+    gdf
+        Polygons (any CRS; shown in EPSG:4326, shifted to GCJ-02 on a Gaode basemap).
+    name, key
+        Layer name shown in the layer control and legend; a short id (CSS class ``gm-<key>``).
+    fields
+        Column -> label of the values shown in the click popup (escaped).
+    tooltip
+        Columns (of `fields`) shown on hover.
+    style
+        Leaflet path options shared by every feature (``color``, ``weight``, ``fillColor``...).
+    category, symbols
+        Per-row key into `symbols` (style overrides with an optional ``label`` for the legend),
+        e.g. a choropleth class.
+    legend
+        True: one entry per symbol (or one for `style`); a list of (kind, css, label); False: none.
+    canvas
+        Draw on a canvas (fast for many features); default when there are more than 4000.
+    stat, weights
+        ``"grids"`` or ``"facilities"``: counted by the "in view" box; `weights` adds residents.
+    """
+    style = {"weight": 1, "color": "#455a64", "fillOpacity": 0.3, **(style or {})}
+    if legend is True:
+        legend = legend_items(style, symbols, kind="")
+    return _add_layer(
+        m,
+        gdf,
+        key=key,
+        name=name,
+        fields=fields,
+        tooltip=tooltip,
+        style=style,
+        category=category,
+        symbols=symbols,
+        legend=legend or None,
+        show=show,
+        canvas=len(gdf) > 4000 if canvas is None else canvas,
+        stat=stat,
+        weights=weights,
+        legend_title=legend_title,
+    )
+
+
+def add_points(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    key: str,
+    fields: Mapping[str, str] | None = None,
+    tooltip: Sequence[str] = (),
+    style: Mapping[str, object] | None = None,
+    category: pd.Series | None = None,
+    symbols: Mapping[str, Mapping[str, object]] | None = None,
+    legend: Sequence[tuple[str, str, str]] | None | bool = True,
+    show: bool = True,
+    stat: str | None = "facilities",
+    weights: pd.Series | None = None,
+    legend_title: str | None = None,
+) -> folium.FeatureGroup:
+    """Draw points as canvas circle markers (polygons in the frame are drawn as areas).
+
+    Symbols (``color``, ``fillColor``, ``radius``, ``label``) are chosen per row by `category`.
+    See :func:`add_polygons` for the other parameters.
+    """
+    style = {"radius": 5, "weight": 1, "color": "#37474f", "fillOpacity": 0.85, **(style or {})}
+    if symbols:
+        symbols = {k: {"fillColor": v.get("color"), **v} for k, v in symbols.items()}
+    if legend is True:
+        legend = legend_items(style, symbols, kind="pt")
+    return _add_layer(
+        m,
+        gdf,
+        key=key,
+        name=name,
+        fields=fields,
+        tooltip=tooltip,
+        style=style,
+        category=category,
+        symbols=symbols,
+        legend=legend or None,
+        show=show,
+        canvas=True,
+        stat=stat,
+        weights=weights,
+        legend_title=legend_title,
+    )
+
+
+def legend_items(
+    style: Mapping[str, object],
+    symbols: Mapping[str, Mapping[str, object]] | None,
+    *,
+    kind: str = "",
+) -> list[tuple[str, str, str]]:
+    """Legend rows (kind, css, label) for a style and its symbols.
+
+    ``kind`` is ``"pt"`` (round swatch), ``"ln"`` (a line) or ``""`` (a square area).
+    """
+
+    def css(s: Mapping[str, object]) -> str:
+        color = s.get("color", "#333")
+        fill = s.get("fillColor", color)
+        if kind == "ln":
+            return f"border-top-color:{color}"
+        opacity = s.get("fillOpacity", 0.6)
+        return f"background:{fill};opacity:{max(float(opacity), 0.45)};border:1px solid {color}"
+
+    if symbols:
+        merged = [(k, {**style, **v}) for k, v in symbols.items()]
+        return [(kind, css(s), str(s.get("label", k))) for k, s in merged]
+    return [(kind, css(style), str(style.get("label", "")))]
+
+
+def add_highlight(
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    key: str = "highlight",
+    color: str = "#ffb300",
+    fields: Mapping[str, str] | None = None,
+) -> folium.FeatureGroup:
+    """Outline (areas) or ring (points) the features of `gdf` on top of everything else."""
+    polys = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
+    pts = gdf[~gdf.index.isin(polys.index)]
+    group = None
+    if len(polys):
+        group = add_polygons(
+            m,
+            polys,
+            name=name,
+            key=key,
+            fields=fields,
+            style={"color": color, "weight": 4, "fillOpacity": 0.05, "fillColor": color},
+            legend=False,
+            canvas=False,
+        )
+    if len(pts):
+        group = add_points(
+            m,
+            pts,
+            name=name,
+            key=f"{key}_pt",
+            fields=fields,
+            style={"radius": 14, "color": color, "weight": 4, "fillOpacity": 0.0},
+            legend=False,
+            stat=None,
+        )
+    return group
+
+
+def fit_to(m: folium.Map, gdf: gpd.GeoDataFrame, *, pad_m: float = 150.0) -> folium.Map:
+    """Zoom the map to `gdf` (plus about `pad_m` metres)."""
+    if gdf.empty:
+        return m
+    frame = dp.shift_for_basemap(gdf.to_crs(dp.DISPLAY_CRS), getattr(m, "gridmap_offsets", None))
+    minx, miny, maxx, maxy = frame.total_bounds
+    pad = pad_m / 111_000.0
+    m.fit_bounds([[miny - pad, minx - pad], [maxy + pad, maxx + pad]])
+    return m
+
+
+# --------------------------------------------------------------------------- store layers
+PALETTES = {
+    "households": ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"],
+    "residents": ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"],
+    "households_per_worker": ["#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c"],
+}
+NO_DATA = "#cfd8dc"
+COLOR_BY = {
+    "households": ("户数", "Households"),
+    "residents": ("常住人口", "Residents"),
+    "households_per_worker": ("网格员人均户数", "Households per worker"),
+}
+
+
+def _label(pair: tuple[str, str], lang: str) -> str:
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def grid_classes(grids_frame: gpd.GeoDataFrame, color_by: str, *, lang: str = "zh", k: int = 5):
+    """Class key of each grid and the symbols (colours + legend text) for `color_by`.
+
+    Returns (category Series, symbols dict, values Series).
+    """
+    if color_by == "households_per_worker":
+        values = dp.households_per_worker(grids_frame)
+    else:
+        values = pd.to_numeric(grids_frame[color_by], errors="coerce")
+    classes, bins = dp.classify(values, k=k)
+    palette = PALETTES.get(color_by, PALETTES["households"])
+    n = len(bins)
+    colors = palette[-n:] if n <= len(palette) else palette
+    present = values.dropna().to_numpy(dtype="float64")
+    integers = bool(np.all(np.mod(present, 1) == 0))
+    labels = dp.class_labels(bins, float(present.min()), integers=integers) if n else []
+    symbols = {str(c): {"fillColor": colors[c], "label": labels[c]} for c in range(n)}
+    if (classes < 0).any():
+        symbols["-1"] = {
+            "fillColor": NO_DATA,
+            "label": "无数据 / 无网格员" if lang == "zh" else "No data / no worker",
+        }
+    return classes.astype(str), symbols, values
+
+
+def layer_name(layer: str, lang: str = "zh") -> str:
+    return LAYERS[layer].label(lang)
+
+
+def add_layer(
+    m: folium.Map,
+    layer: str,
+    frame: gpd.GeoDataFrame,
+    *,
+    lang: str = "zh",
+    color_by: str = "households",
+    show: bool = True,
+) -> folium.FeatureGroup:
+    """Draw a store layer with its schema labels and style (frame already display-prepared)."""
+    name = layer_name(layer, lang)
+    popup = [f for f in dp.POPUP_FIELDS[layer] if f in frame.columns]
+    text = dp.display_table(frame, layer=layer, fields=popup, lang=lang)
+    labels = dp.field_labels(layer, popup, lang)
+    shown = gpd.GeoDataFrame(
+        text.set_axis(popup, axis=1),
+        geometry=frame.geometry.values,
+        index=frame.index,
+        crs=frame.crs,
+    )
+    fields = {f: labels[f] for f in popup}
+    tooltip = [f for f in dp.TOOLTIP_FIELDS[layer] if f in popup]
+    if layer in ("districts", "streets", "communities"):
+        style = {**admin.STYLE[layer], "fillOpacity": 0.0}
+        fill = {"districts": False, "streets": False, "communities": False}[layer]
+        style["fill"] = fill
+        return add_polygons(
+            m,
+            shown,
+            name=name,
+            key=layer,
+            fields=fields,
+            tooltip=tooltip,
+            style={**style, "interactive": False} if layer != "communities" else style,
+            legend=[("ln", f"border-top-color:{style['color']}", name)],
+            show=show,
+            canvas=False,
+        )
+    if layer == "grids":
+        category, symbols, _ = grid_classes(frame, color_by, lang=lang)
+        title = f"{name} · {_label(COLOR_BY[color_by], lang)}"
+        return add_polygons(
+            m,
+            shown,
+            name=name,
+            key="grids",
+            fields=fields,
+            tooltip=tooltip,
+            style={**grids.STYLE},
+            category=category,
+            symbols=symbols,
+            legend=[
+                (
+                    "",
+                    f"background:{s['fillColor']};border:1px solid {grids.STYLE['color']}",
+                    s["label"],
+                )
+                for s in symbols.values()
+            ],
+            legend_title=title,
+            show=show,
+            stat="grids",
+            weights=frame["residents"],
+        )
+    if layer == "population":
+        style = {
+            "radius": population.STYLE["radius"] + 1,
+            "color": population.STYLE["color"],
+            "weight": 0,
+            "fillColor": population.STYLE["color"],
+            "fillOpacity": 0.55,
+        }
+        return add_points(
+            m,
+            shown,
+            name=name,
+            key="population",
+            fields=fields,
+            tooltip=tooltip,
+            style=style,
+            legend=[("pt", f"background:{population.STYLE['color']}", name)],
+            show=show,
+            stat=None,
+        )
+    category_field, styles, value_labels = {
+        "neighborhood_centers": ("level", centers.STYLE, centers.LEVEL_LABELS),
+        "shelters": ("shelter_class", shelters.STYLE, shelters.CLASS_LABELS),
+        "sanitation_facilities": ("kind", sanitation.STYLE, sanitation.KIND_LABELS),
+        "villages": (None, {"village": villages.STYLE}, {"village": (name, name)}),
+    }[layer]
+    symbols = {k: {**v, "label": _label(value_labels[k], lang)} for k, v in styles.items()}
+    category = frame[category_field] if category_field else pd.Series("village", index=frame.index)
+    present = set(category.dropna().astype(str))
+    legend_symbols = {k: v for k, v in symbols.items() if k in present} or symbols
+    return add_points(
+        m,
+        shown,
+        name=name,
+        key=layer,
+        fields=fields,
+        tooltip=tooltip,
+        category=category,
+        symbols=symbols,
+        legend=legend_items(
+            {"weight": 1, "fillOpacity": 0.85},
+            {k: {"fillColor": v["color"], **v} for k, v in legend_symbols.items()},
+            kind="pt",
+        ),
+        show=show,
+    )
+
+
+def summary(m: folium.Map) -> dict[str, int]:
+    """Feature count of every data layer on the map, by key (what the browser will draw)."""
+    counts: dict[str, int] = {}
+    for group in m._children.values():
+        for child in getattr(group, "_children", {}).values():
+            if isinstance(child, DataLayer):
+                counts[child.key] = counts.get(child.key, 0) + child.feature_count
+    return counts
+
+
+def legend_titles(m: folium.Map) -> list[str]:
+    return [s.title for s in m.gridmap_legend.sections]
+
+
+def payload_bytes(m: folium.Map) -> int:
+    """Bytes of map data the page sends: the rendered map page without vendor scripts."""
+    return len(m.get_root().render().encode("utf-8"))
+
+
+def draw_layers(
+    m: folium.Map,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    *,
+    lang: str = "zh",
+    color_by: str = "households",
+    order: Iterable[str] = (
+        "districts",
+        "streets",
+        "communities",
+        "grids",
+        "villages",
+        "population",
+        "sanitation_facilities",
+        "shelters",
+        "neighborhood_centers",
+    ),
+) -> folium.Map:
+    """Add every non-empty frame of `frames` in drawing order, then the legend and control."""
+    for layer in order:
+        frame = frames.get(layer)
+        if frame is None or frame.empty:
+            continue
+        add_layer(m, layer, frame, lang=lang, color_by=color_by)
+    return finish(m)

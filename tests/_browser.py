@@ -1,0 +1,183 @@
+"""Real-browser test helpers: a Streamlit server on a free port and an offline Chromium page.
+
+Reusable by any browser test::
+
+    with streamlit_server(store=path) as base_url, offline_page(viewport=(1280, 900)) as page:
+        page.goto(f"{base_url}/explorer")
+
+Every request to a host other than 127.0.0.1/localhost is aborted and recorded in
+``page.blocked`` so a test can assert that nothing was fetched from a CDN or tile server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("GRIDMAP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PORTS = range(8610, 8631)
+ARTIFACTS = ROOT / "test-artifacts"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+def browser_available() -> bool:
+    """Debian's Chromium and the playwright package are both installed."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return Path(CHROMIUM).is_file()
+
+
+def free_port() -> int:
+    """A free TCP port in 8610-8630 on 127.0.0.1."""
+    for port in PORTS:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 8610-8630")
+
+
+@contextlib.contextmanager
+def streamlit_server(
+    *, store: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60.0
+) -> Iterator[str]:
+    """Run ``streamlit run app.py`` headless on a free port; yield its base URL; stop it by PID."""
+    port = free_port()
+    environ = {**os.environ, **(env or {})}
+    if store is not None:
+        environ["GRIDMAP_STORE"] = str(store)
+    _mk()
+    log = open(ARTIFACTS / f"streamlit-{port}.log", "w")  # noqa: SIM115 (closed in finally)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=environ,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("streamlit did not become healthy in time")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        log.close()
+
+
+def _mk() -> bool:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return True
+
+
+def _is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    if parsed.scheme in ("data", "blob", "about", "file"):
+        return True
+    return (parsed.hostname or "") in LOCAL_HOSTS
+
+
+@contextlib.contextmanager
+def offline_page(*, viewport: tuple[int, int] = (1280, 900), mobile: bool = False):
+    """A Chromium page that can reach only this machine; ``page.blocked`` lists refused URLs."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(
+                viewport={"width": viewport[0], "height": viewport[1]},
+                is_mobile=mobile,
+                has_touch=mobile,
+                device_scale_factor=1,
+                service_workers="block",
+            )
+            blocked: list[str] = []
+
+            def route(route):
+                if _is_local(route.request.url):
+                    route.continue_()
+                else:
+                    blocked.append(route.request.url)
+                    route.abort()
+
+            context.route("**/*", route)
+            page = context.new_page()
+            page.blocked = blocked
+            page.errors = []
+            page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+            yield page
+        finally:
+            browser.close()
+
+
+def map_frame(page, *, timeout_ms: int = 30_000):
+    """The streamlit-folium iframe's Frame once its Leaflet map exists."""
+    handle = page.wait_for_selector("iframe[title*='st_folium']", timeout=timeout_ms)
+    frame = handle.content_frame()
+    frame.wait_for_function(
+        "() => window.map && window.gridmap && document.querySelector('.leaflet-container')",
+        timeout=timeout_ms,
+    )
+    return frame
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot as ``test-artifacts/<name>.png``."""
+    _mk()
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
