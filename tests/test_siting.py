@@ -1,0 +1,250 @@
+"""Site suggestion (MCLP): hand-solved instances, brute force, bounds and CRS checks."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from geo.crs import CRSError
+from geo.siting import (
+    GREEDY_GUARANTEE,
+    SitingError,
+    build_model,
+    candidate_sites,
+    reduce_model,
+    suggest_sites,
+)
+
+CRS = "EPSG:4546"
+X0, Y0 = 500_000.0, 3_600_000.0
+
+
+def points(xs, ys=None, crs=CRS, **columns) -> gpd.GeoDataFrame:
+    ys = np.zeros(len(xs)) if ys is None else np.asarray(ys, float)
+    geom = gpd.points_from_xy(np.asarray(xs, float) + X0, ys + Y0)
+    return gpd.GeoDataFrame(columns, geometry=geom, crs=crs)
+
+
+# Line instance: demand A..E at x = 0, 100, 200, 300, 400; candidates P=50, Q=200, R=350; r = 100.
+#   P covers A, B            -> 10 + 20      = 30
+#   Q covers B, C, D (B and D exactly at 100 m: the boundary counts) -> 20 + 30 + 25 = 75
+#   R covers D, E            -> 25 + 15      = 40
+# k=1: Q (75).  k=2: Q+R = 75 + 15 = 90 (Q+P = 85, P+R = 70).  k=3: all = 100.
+@pytest.fixture
+def line():
+    demand = points([0, 100, 200, 300, 400], residents=[10, 20, 30, 25, 15])
+    demand.index = list("ABCDE")
+    cands = points([50, 200, 350], name=["P", "Q", "R"])
+    cands.index = ["P", "Q", "R"]
+    return demand, cands
+
+
+@pytest.mark.parametrize("method", ["exact", "greedy", "auto"])
+def test_line_k1(line, method):
+    demand, cands = line
+    s = suggest_sites(demand, cands, k=1, radius_m=100, method=method)
+    assert list(s.sites.index) == ["Q"]
+    assert s.covered == 75
+    assert list(s.sites["newly_covered"]) == [75]
+    assert s.demand_covered.to_dict() == dict(A=False, B=True, C=True, D=True, E=False)
+
+
+@pytest.mark.parametrize("method", ["exact", "greedy"])
+def test_line_k2_marginals_in_order(line, method):
+    demand, cands = line
+    s = suggest_sites(demand, cands, k=2, radius_m=100, method=method)
+    assert list(s.sites.index) == ["Q", "R"]
+    assert list(s.sites["rank"]) == [1, 2]
+    assert list(s.sites["newly_covered"]) == [75, 15]
+    assert list(s.sites["cumulative_covered"]) == [75, 90]
+    assert s.covered == 90
+    assert s.total_demand == 100
+    assert s.sites.crs == cands.crs
+    assert list(s.sites["name"]) == ["Q", "R"]
+
+
+def test_line_exact_is_proven_optimal(line):
+    demand, cands = line
+    s = suggest_sites(demand, cands, k=2, radius_m=100, method="exact")
+    assert s.method == "exact"
+    assert s.status == "optimal"
+    assert s.upper_bound == pytest.approx(90)
+    assert s.gap == 0 and s.proven_optimal
+
+
+def test_boundary_just_outside_is_not_covered(line):
+    demand, cands = line
+    s = suggest_sites(demand, cands, k=1, radius_m=99.999, method="exact")
+    # Q now covers C only (30); P covers A, B at 50 m (30); R covers D, E at 50 m (40).
+    assert list(s.sites.index) == ["R"] and s.covered == 40
+
+
+def test_detour_factor_shrinks_reach(line):
+    demand, cands = line
+    # 100 m / 2.0 = 50 m of straight line: P -> A, B (30); Q -> C (30); R -> D, E (40).
+    s = suggest_sites(demand, cands, k=1, radius_m=100, detour_factor=2.0, method="exact")
+    assert list(s.sites.index) == ["R"] and s.covered == 40
+
+
+def test_k_larger_than_useful_sites(line):
+    demand, cands = line
+    s = suggest_sites(demand, cands, k=5, radius_m=100, method="exact")
+    assert s.covered == 100
+    # in greedy order: Q (75), R (+15: E), P (+10: A)
+    assert list(s.sites["newly_covered"]) == [75, 15, 10]
+
+
+# Greedy trap: a=0 (4), b=100 (5), e=150 (2), c=200 (5), d=300 (4); candidates L=50, M=150,
+# R=250, radius 60. L: a, b = 9; M: b, e, c = 12; R: c, d = 9.
+# k=2: greedy takes M (12) then L or R (+4) = 16; the optimum is L + R = 18.
+# Online bound after M: 12 + 4 + 4 = 20. LP relaxation = 18 (x_L = x_R = 1 is LP-optimal).
+@pytest.fixture
+def trap():
+    demand = points([0, 100, 150, 200, 300], residents=[4, 5, 2, 5, 4])
+    cands = points([50, 150, 250])
+    cands.index = ["L", "M", "R"]
+    return demand, cands
+
+
+def test_greedy_trap(trap):
+    demand, cands = trap
+    greedy = suggest_sites(demand, cands, k=2, radius_m=60, method="greedy")
+    exact = suggest_sites(demand, cands, k=2, radius_m=60, method="exact")
+    assert greedy.method == "greedy" and greedy.covered == 16
+    assert greedy.sites.index[0] == "M"
+    assert exact.covered == 18 and sorted(exact.sites.index) == ["L", "R"]
+    assert greedy.online_bound == pytest.approx(20)
+    assert greedy.lp_bound == pytest.approx(18, abs=1e-3)
+    assert greedy.upper_bound >= exact.covered
+    assert greedy.upper_bound == pytest.approx(18, abs=1e-3)
+    assert greedy.gap == pytest.approx(2 / 18, abs=1e-4)
+    assert greedy.guarantee == pytest.approx(0.75)  # 1 - (1 - 1/2)^2
+    assert not greedy.proven_optimal
+
+
+def test_greedy_without_lp_uses_online_bound(trap):
+    demand, cands = trap
+    s = suggest_sites(demand, cands, k=2, radius_m=60, method="greedy", max_lp_pairs=0)
+    assert s.lp_bound is None
+    # min(online 20, 16 / 0.75 = 21.33)
+    assert s.upper_bound == pytest.approx(20)
+
+
+def test_auto_switches_to_greedy_beyond_pair_limit(trap):
+    demand, cands = trap
+    s = suggest_sites(demand, cands, k=2, radius_m=60, method="auto", max_exact_pairs=3)
+    assert s.method == "greedy"
+    assert s.n_pairs == 7  # a-L, b-L, b-M, e-M, c-M, c-R, d-R
+    assert any("greedy" in note for note in s.notes)
+
+
+def _brute_force(model, k):
+    n_c = model.reach.shape[1]
+    return max(model.value(np.array(c)) for c in itertools.combinations(range(n_c), min(k, n_c)))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_exact_matches_brute_force_and_greedy_bound_holds(seed):
+    rng = np.random.default_rng(seed)
+    n_d, n_c = int(rng.integers(6, 25)), int(rng.integers(3, 9))
+    k = int(rng.integers(1, 4))
+    radius = float(rng.uniform(150, 450))
+    demand = points(
+        rng.uniform(0, 1000, n_d), rng.uniform(0, 1000, n_d), residents=rng.integers(0, 50, n_d)
+    )
+    cands = points(rng.uniform(0, 1000, n_c), rng.uniform(0, 1000, n_c))
+    xy = lambda f: np.column_stack([f.geometry.x, f.geometry.y])  # noqa: E731
+    model = build_model(xy(demand), xy(cands), demand["residents"].to_numpy(float), radius_m=radius)
+    best = _brute_force(model, k)
+    exact = suggest_sites(demand, cands, k=k, radius_m=radius, method="exact")
+    greedy = suggest_sites(demand, cands, k=k, radius_m=radius, method="greedy")
+    assert exact.covered == pytest.approx(best)
+    assert exact.proven_optimal
+    assert greedy.covered <= best + 1e-9
+    assert greedy.upper_bound >= best - 1e-6
+    assert greedy.online_bound >= best - 1e-6
+    assert greedy.covered >= (1 - (1 - 1 / k) ** k) * best - 1e-9
+    assert exact.sites["newly_covered"].sum() == pytest.approx(exact.covered)
+
+
+def test_reduce_model_keeps_optimum():
+    rng = np.random.default_rng(7)
+    xy_d, xy_c = rng.uniform(0, 1000, (40, 2)), rng.uniform(0, 1000, (8, 2))
+    xy_c[5] = xy_c[2]  # an identical candidate is dropped
+    model = build_model(xy_d, xy_c, rng.integers(0, 9, 40).astype(float), radius_m=300)
+    reduced, columns = reduce_model(model)
+    assert 5 not in columns
+    assert reduced.reach.shape[0] <= model.reach.shape[0]
+    assert reduced.weights.sum() == pytest.approx(model.weights[model.reach.sum(axis=1) > 0].sum())
+    for k in (1, 2, 3):
+        full = _brute_force(model, k)
+        small = max(
+            reduced.value(np.array(c))
+            for c in itertools.combinations(range(len(columns)), min(k, len(columns)))
+        )
+        assert small == pytest.approx(full)
+
+
+def test_generated_candidates_are_demand_locations():
+    demand = points([0, 100, 200, 200], residents=[1, 1, 1, 5])
+    cands = candidate_sites(demand)
+    assert len(cands) == 3  # the two points at x=200 share one site
+    s = suggest_sites(demand, None, k=1, radius_m=100)
+    assert s.covered == 8
+    assert s.sites.geometry.x.iloc[0] == pytest.approx(X0 + 100)
+
+
+def test_polygon_demand_uses_centroids():
+    cells = gpd.GeoDataFrame(
+        {"residents_uncovered": [7, 3]},
+        geometry=gpd.GeoSeries.from_wkt(
+            [
+                f"POLYGON(({X0} {Y0}, {X0 + 250} {Y0}, {X0 + 250} {Y0 + 250}, {X0} {Y0 + 250}, {X0} {Y0}))",
+                f"POLYGON(({X0 + 1000} {Y0}, {X0 + 1250} {Y0}, {X0 + 1250} {Y0 + 250}, {X0 + 1000} {Y0 + 250}, {X0 + 1000} {Y0}))",
+            ]
+        ),
+        crs=CRS,
+    )
+    s = suggest_sites(cells, None, k=1, radius_m=10, weight="residents_uncovered")
+    assert s.covered == 7
+    assert s.sites.geometry.iloc[0].x == pytest.approx(X0 + 125)
+
+
+def test_empty_inputs():
+    demand = points([0, 100], residents=[0, 0])
+    s = suggest_sites(demand, None, k=2, radius_m=100)
+    assert s.covered == 0 and len(s.sites) == 0 and s.gap == 0
+    far = suggest_sites(points([0], residents=[5]), points([10_000]), k=1, radius_m=100)
+    assert far.covered == 0 and far.reachable_demand == 0 and len(far.sites) == 0
+
+
+def test_refuses_geographic_crs(line):
+    demand, cands = line
+    geo_demand = demand.to_crs("EPSG:4326")
+    with pytest.raises(CRSError, match="geographic"):
+        suggest_sites(geo_demand, None, k=1, radius_m=100)
+    with pytest.raises(CRSError, match="geographic"):
+        suggest_sites(demand, cands.to_crs("EPSG:4326"), k=1, radius_m=100)
+    with pytest.raises(CRSError, match="candidates"):
+        suggest_sites(demand, cands.to_crs("EPSG:32649"), k=1, radius_m=100)
+
+
+def test_bad_inputs(line):
+    demand, cands = line
+    with pytest.raises(SitingError, match="'people'"):
+        suggest_sites(demand, cands, k=1, radius_m=100, weight="people")
+    bad = demand.assign(residents=[1, -2, 3, 4, 5])
+    with pytest.raises(SitingError, match="rows B"):
+        suggest_sites(bad, cands, k=1, radius_m=100)
+    with pytest.raises(SitingError, match="k must"):
+        suggest_sites(demand, cands, k=0, radius_m=100)
+    with pytest.raises(SitingError, match="method"):
+        suggest_sites(demand, cands, k=1, radius_m=100, method="fast")
+
+
+def test_guarantee_constant():
+    assert pytest.approx(1 - 1 / math.e) == GREEDY_GUARANTEE
