@@ -14,6 +14,7 @@ EXPLORER_SUMMARY = "explorer_map_summary"  # {layer: feature count} of the last 
 
 # My grid
 GRID_PICK = "my_grid_pick"
+GRID_URL_APPLIED = "my_grid_url_applied"  # the ?grid= value already applied to the pick
 MY_GRID_MAP = "my_grid_map"
 MY_GRID_SUMMARY = "my_grid_map_summary"
 

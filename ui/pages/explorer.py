@@ -1,7 +1,263 @@
-"""Page placeholder: being built."""
+"""Map explorer (planners): every layer on one map, filters, search and counts."""
 
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
-from ui.i18n import tr
+from data.store import StoreError
+from layers import display as dp
+from layers import render
+from layers.assets import install_assets
+from ui import data_access as da
+from ui import state
+from ui.i18n import lang, tr
+from ui.map_controls import basemap_select, demo_note
 
-st.title(tr("建设中", "Under construction"))
+DEFAULT_ON = {
+    "districts": True,
+    "streets": True,
+    "communities": True,
+    "grids": True,
+    "population": False,
+    "neighborhood_centers": True,
+    "shelters": True,
+    "villages": True,
+    "sanitation_facilities": True,
+}
+FACILITY_LAYERS = ("neighborhood_centers", "shelters", "villages", "sanitation_facilities")
+SEARCHABLE = ("grids", "neighborhood_centers", "shelters", "villages")
+#: Population points shown one by one up to this many; beyond, summed into cells.
+POINT_LIMIT = 20_000
+AGGREGATE_CELL_M = 200.0
+
+
+def _select(label: str, options: list[str], key: str) -> str | None:
+    every = tr("全部", "All")
+    choices = [every, *options]
+    if st.session_state.get(key) not in choices:
+        st.session_state[key] = every
+    value = st.selectbox(label, choices, key=key)
+    return None if value == every else value
+
+
+def main() -> None:
+    st.title(tr("地图浏览", "Map explorer"))
+    install_assets()
+    try:
+        store = da.current_store()
+        if not store.exists():
+            raise StoreError("missing")
+    except StoreError:
+        st.info(
+            tr(
+                "还没有数据：请在“数据管理”页导入数据，或运行 `python cli.py demo` 生成示例数据。",
+                "No data yet: import data on the Data page, or run `python cli.py demo` for the demo data.",
+            )
+        )
+        return
+    demo_note()
+    present = set(da.store_layers())
+
+    # ---------------------------------------------------------------- sidebar: layers and style
+    sb = st.sidebar
+    sb.subheader(tr("图层", "Layers"))
+    shown: dict[str, bool] = {}
+    for layer in da.MAP_LAYERS:
+        key = state.layer_key(layer)
+        if key not in st.session_state:
+            st.session_state[key] = DEFAULT_ON[layer]
+        label = render.layer_name(layer, lang())
+        if layer not in present:
+            label += tr("（无数据）", " (no data)")
+        shown[layer] = sb.checkbox(label, key=key)
+    color_by = sb.selectbox(
+        tr("网格着色", "Colour grids by"),
+        list(render.COLOR_BY),
+        key=state.COLOR_BY,
+        format_func=lambda k: render.COLOR_BY[k][0 if lang() == "zh" else 1],
+    )
+    basemap = basemap_select(sb)
+
+    # ---------------------------------------------------------------- filters and search
+    grids = da.load_layer("grids")
+    tags = {
+        layer: da.admin_tags(layer)
+        for layer in da.MAP_LAYERS
+        if layer not in ("districts", "streets", "communities")
+    }
+    options = dp.admin_options(*tags.values())
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 1.4])
+    with c1:
+        district = _select(
+            tr("区县", "District"), sorted(options["district"].dropna().unique()), state.DISTRICT
+        )
+    rows = options if district is None else options[options["district"] == district]
+    with c2:
+        street = _select(
+            tr("街道/乡镇", "Street/township"),
+            sorted(rows["street"].dropna().unique()),
+            state.STREET,
+        )
+    rows = rows if street is None else rows[rows["street"] == street]
+    with c3:
+        community = _select(
+            tr("社区", "Community"), sorted(rows["community"].dropna().unique()), state.COMMUNITY
+        )
+    with c4:
+        query = st.text_input(
+            tr(
+                "搜索网格/中心/避难场所/村（名称或编码）",
+                "Search grid/center/shelter/village (name or code)",
+            ),
+            key=state.SEARCH,
+            placeholder=tr("例如 网格编码", "e.g. a grid code"),
+        )
+    filters = {"district": district, "street": street, "community": community}
+
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for layer in da.MAP_LAYERS:
+        if not shown[layer] or layer not in present:
+            continue
+        frame = da.display_layer(layer)
+        if layer in tags:
+            frame = frame[
+                dp.filter_mask(tags[layer], **filters).reindex(frame.index, fill_value=False)
+            ]
+        else:
+            frame = _filter_admin(layer, frame, filters)
+        frames[layer] = frame
+
+    found = None
+    if query.strip():
+        sources = {layer: da.load_layer(layer) for layer in SEARCHABLE if layer in present}
+        hits = dp.search(sources, query)
+        if hits.empty:
+            st.warning(tr(f"没有找到“{query}”。", f"Nothing found for “{query}”."))
+        else:
+            labels = [
+                f"{render.layer_name(r.layer, lang())} · {r.code} · {r.name}"
+                for r in hits.itertuples()
+            ]
+            pick = st.selectbox(
+                tr("搜索结果", "Results"),
+                range(len(hits)),
+                format_func=labels.__getitem__,
+                key=state.SEARCH_PICK,
+            )
+            row = hits.iloc[int(pick or 0)]
+            found = sources[row["layer"]].loc[[row["row"]]]
+
+    # ---------------------------------------------------------------- population: points or cells
+    if "population" in frames and len(frames["population"]) > POINT_LIMIT:
+        prof = da.profile()
+        frames["population"] = dp.aggregate_points(
+            frames["population"], cell_m=AGGREGATE_CELL_M, metric_crs=prof.metric_crs
+        ).assign(households=pd.NA)
+        st.caption(
+            tr(
+                f"人口点较多，按 {AGGREGATE_CELL_M:.0f} m 方格汇总显示。",
+                f"Many population points: summed into {AGGREGATE_CELL_M:.0f} m cells.",
+            )
+        )
+
+    # ---------------------------------------------------------------- counts
+    grid_mask = (
+        dp.filter_mask(tags["grids"], **filters) if "grids" in tags else pd.Series(dtype=bool)
+    )
+    chosen_grids = grids[grid_mask.reindex(grids.index, fill_value=False)] if len(grids) else grids
+    facilities = 0
+    for layer in FACILITY_LAYERS:
+        if layer in present:
+            mask = dp.filter_mask(tags[layer], **filters)
+            facilities += int(mask.sum())
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(tr("网格", "Grids"), f"{len(chosen_grids):,}")
+    m2.metric(
+        tr("常住人口", "Residents"),
+        f"{int(pd.to_numeric(chosen_grids.get('residents'), errors='coerce').fillna(0).sum()):,}"
+        if len(chosen_grids)
+        else "0",
+    )
+    m3.metric(
+        tr("户数", "Households"),
+        f"{int(pd.to_numeric(chosen_grids.get('households'), errors='coerce').fillna(0).sum()):,}"
+        if len(chosen_grids)
+        else "0",
+    )
+    m4.metric(
+        tr("设施", "Facilities"),
+        f"{facilities:,}",
+        help=tr(
+            "邻里中心、避难场所、行政村和环卫设施（按当前筛选）",
+            "Centers, shelters, villages and sanitation facilities (current filters)",
+        ),
+    )
+
+    messages = []
+    for layer in da.MAP_LAYERS:
+        if not shown[layer]:
+            continue
+        if layer not in present:
+            messages.append(
+                tr(
+                    f"数据中没有“{render.layer_name(layer, 'zh')}”图层。",
+                    f"The store has no “{render.layer_name(layer, 'en')}” layer.",
+                )
+            )
+        elif layer in frames and frames[layer].empty:
+            messages.append(
+                tr(
+                    f"“{render.layer_name(layer, 'zh')}”在当前筛选下没有要素。",
+                    f"“{render.layer_name(layer, 'en')}” has no features for these filters.",
+                )
+            )
+    if messages:
+        st.info(" ".join(messages))
+
+    explorer_map(
+        frames,
+        basemap=basemap,
+        color_by=color_by,
+        found=found,
+        focus=chosen_grids if any(filters.values()) else None,
+    )
+
+
+def _filter_admin(
+    layer: str, frame: gpd.GeoDataFrame, filters: dict[str, str | None]
+) -> gpd.GeoDataFrame:
+    """Admin outlines: keep the chosen area and what lies in it."""
+    if not any(filters.values()):
+        return frame
+    chain = dp._admin_chain(
+        da.load_layer("districts"), da.load_layer("streets"), da.load_layer("communities")
+    )
+    names = chain.get(layer)
+    if names is None:
+        return frame
+    depth = {"districts": 1, "streets": 2, "communities": 3}[layer]
+    levels = dict(list(filters.items())[:depth])
+    return frame[dp.filter_mask(names, **levels).reindex(frame.index, fill_value=False)]
+
+
+@st.fragment
+def explorer_map(frames, *, basemap: str, color_by: str, found, focus) -> None:
+    """The map (a fragment: its interactions never re-run the page)."""
+    prof = da.profile()
+    m = render.base_map(prof, basemap, lang=lang())
+    render.draw_layers(m, frames, lang=lang(), color_by=color_by)
+    if found is not None and len(found):
+        render.add_highlight(m, found, name=tr("搜索结果", "Search result"))
+        render.fit_to(m, found, pad_m=300)
+    elif focus is not None and len(focus):
+        render.fit_to(m, focus)
+    elif "grids" in frames and len(frames["grids"]):
+        render.fit_to(m, frames["grids"], pad_m=0)
+    st.session_state[state.EXPLORER_SUMMARY] = render.summary(m)
+    st_folium(m, key=state.EXPLORER_MAP, height=620, use_container_width=True, returned_objects=[])
+
+
+main()

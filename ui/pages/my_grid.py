@@ -1,7 +1,264 @@
-"""Page placeholder: being built."""
+"""My grid (community grid workers): one grid, what is in it and what is nearest.
 
+``?grid=CODE`` in the URL opens straight to a grid; picking a grid updates the URL, so a worker
+can bookmark it.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
-from ui.i18n import tr
+from data.store import StoreError
+from layers import display as dp
+from layers import render, shelters
+from layers.assets import install_assets
+from layers.schema import mask_phone
+from ui import data_access as da
+from ui import state
+from ui.i18n import lang, tr
+from ui.map_controls import basemap_select, demo_note
 
-st.title(tr("建设中", "Under construction"))
+INSIDE_LAYERS = (
+    "neighborhood_centers",
+    "shelters",
+    "sanitation_facilities",
+    "villages",
+    "population",
+)
+NAME_FIELD = {
+    "neighborhood_centers": "name",
+    "shelters": "name",
+    "sanitation_facilities": "name",
+    "villages": "name",
+}
+#: Features within this distance of the grid are drawn around it, metres.
+NEIGHBOURHOOD_M = 1500.0
+KIND_FIELD = {
+    "neighborhood_centers": "level",
+    "shelters": "shelter_class",
+    "sanitation_facilities": "kind",
+}
+
+
+def _grid_label(row: pd.Series) -> str:
+    worker = row["worker_name"] or tr("无网格员", "no worker")
+    return f"{row['grid_code']} · {row['grid_name']} · {worker}"
+
+
+def pick_grid(grids: gpd.GeoDataFrame) -> str | None:
+    """Searchable select of grids; synced with ``?grid=`` in the URL."""
+    codes = grids["grid_code"].astype(str).tolist()
+    labels = dict(zip(codes, grids.apply(_grid_label, axis=1), strict=True)) if codes else {}
+    wanted = st.query_params.get("grid")
+    if wanted and wanted not in labels:
+        st.error(
+            tr(
+                f"没有编码为“{wanted}”的网格。请在下面选择一个网格。",
+                f"There is no grid with code “{wanted}”. Pick a grid below.",
+            )
+        )
+    elif wanted and st.session_state.get(state.GRID_URL_APPLIED) != wanted:
+        # a new ?grid= (opened from a link): it wins over the previous pick
+        st.session_state[state.GRID_PICK] = wanted
+    st.session_state[state.GRID_URL_APPLIED] = wanted
+    if st.session_state.get(state.GRID_PICK) not in labels:
+        st.session_state[state.GRID_PICK] = None
+    code = st.selectbox(
+        tr(
+            "选择网格（可输入编码、名称或网格员姓名搜索）",
+            "Pick a grid (type a code, name or worker's name)",
+        ),
+        codes,
+        key=state.GRID_PICK,
+        index=None,
+        format_func=lambda c: labels.get(c, c),
+        placeholder=tr("输入以搜索…", "Type to search…"),
+    )
+    if code and st.query_params.get("grid") != code:
+        st.query_params["grid"] = code
+        st.session_state[state.GRID_URL_APPLIED] = code
+    return code
+
+
+def main() -> None:
+    st.title(tr("我的网格", "My grid"))
+    install_assets()
+    try:
+        if not da.current_store().exists():
+            raise StoreError("missing")
+    except StoreError:
+        st.info(tr("还没有数据：请先导入网格数据。", "No data yet: import the grids first."))
+        return
+    demo_note()
+    basemap = basemap_select(st.sidebar)
+    grids = da.load_layer("grids")
+    if grids.empty:
+        st.warning(tr("数据中没有网格图层。", "The store has no grids layer."))
+        return
+    code = pick_grid(grids)
+    if not code:
+        st.info(
+            tr(
+                "请选择一个网格；也可以用 ?grid=网格编码 的链接直接打开。",
+                "Pick a grid; a link ending in ?grid=CODE opens it directly.",
+            )
+        )
+        return
+    grid = grids[grids["grid_code"].astype(str) == code].iloc[[0]]
+    row = grid.iloc[0]
+    prof = da.profile()
+    shape = grid.geometry.iloc[0]
+
+    inside = {}
+    for layer in INSIDE_LAYERS:
+        frame = da.load_layer(layer)
+        inside[layer] = dp.within(frame, shape)
+
+    map_col, panel = st.columns([3, 2], gap="medium")
+    with panel:
+        grid_panel(row, inside, prof)
+    with map_col:
+        grid_map(grid, inside, basemap=basemap)
+
+
+def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> None:
+    """Facts of the grid, what is inside it and the nearest services."""
+    st.subheader(f"{_md(row['grid_name'])} · {_md(row['grid_code'])}")
+    st.markdown(
+        f"**{tr('社区', 'Community')}**: {_md(row['community'])} · **{tr('街道', 'Street')}**: {_md(row['street'])} · "
+        f"**{tr('区县', 'District')}**: {_md(row['district'])}"
+    )
+    worker = row["worker_name"] or tr("未配备", "none assigned")
+    phone = mask_phone(row.get("worker_phone"))
+    st.markdown(
+        f"**{tr('网格员', 'Grid worker')}**: {_md(worker)}" + (f" · {phone}" if phone else "")
+    )
+    households = int(row["households"]) if pd.notna(row["households"]) else 0
+    low, high = prof.grids.households_min, prof.grids.households_max
+    c1, c2 = st.columns(2)
+    c1.metric(tr("户数", "Households"), f"{households:,}")
+    c2.metric(
+        tr("常住人口", "Residents"),
+        f"{int(row['residents']):,}" if pd.notna(row["residents"]) else "—",
+    )
+    if households < low:
+        st.warning(
+            tr(
+                f"户数低于 {low}–{high} 户的常用范围（少 {low - households} 户）。",
+                f"Below the usual {low}–{high} households ({low - households} fewer).",
+            )
+        )
+    elif households > high:
+        st.warning(
+            tr(
+                f"户数超过 {low}–{high} 户的常用范围（多 {households - high} 户），可考虑拆分网格。",
+                f"Above the usual {low}–{high} households ({households - high} more); consider splitting.",
+            )
+        )
+    else:
+        st.success(
+            tr(
+                f"户数在 {low}–{high} 户的常用范围内。",
+                f"Within the usual {low}–{high} households.",
+            )
+        )
+
+    st.markdown(f"**{tr('网格内', 'Inside the grid')}**")
+    lines = []
+    for layer in ("neighborhood_centers", "shelters", "sanitation_facilities", "villages"):
+        frame = inside[layer]
+        if frame.empty:
+            continue
+        kinds = ""
+        if layer in KIND_FIELD:
+            text = dp.format_column(
+                frame[KIND_FIELD[layer]], layer=layer, field=KIND_FIELD[layer], lang=lang()
+            )
+            kinds = text.tolist()
+        names = frame[NAME_FIELD[layer]].astype(str).tolist()
+        items = [
+            f"{n}（{k}）" if kinds else n
+            for n, k in zip(names, kinds or [""] * len(names), strict=True)
+        ]
+        lines.append(
+            f"- {render.layer_name(layer, lang())} {len(frame)}: "
+            + "、".join(_md(i) for i in items)
+        )
+    pop = inside["population"]
+    if len(pop):
+        lines.append(
+            f"- {tr('人口点', 'Population points')} {len(pop)}: "
+            f"{int(pd.to_numeric(pop['residents'], errors='coerce').fillna(0).sum()):,} {tr('人', 'residents')}"
+        )
+    st.markdown(
+        "\n".join(lines) if lines else tr("网格内没有设施。", "No facilities inside this grid.")
+    )
+
+    st.markdown(f"**{tr('最近的服务设施（直线距离）', 'Nearest services (straight line)')}**")
+    st.dataframe(nearest_table(row.geometry, prof), hide_index=True, width="stretch")
+
+
+def nearest_table(shape, prof) -> pd.DataFrame:
+    """Nearest neighborhood center and nearest shelter of each class from the grid's centre."""
+    origin = shape.representative_point() if not shape.is_empty else shape
+    rows = []
+    centers = da.load_layer("neighborhood_centers")
+    if len(centers):
+        near = dp.nearest(origin, centers, metric_crs=prof.metric_crs, lang=lang())
+        r = near.iloc[0]
+        rows.append(
+            (
+                tr("党群邻里中心", "Neighborhood center"),
+                r["name"],
+                dp.describe_distance(r["distance_m"], r["direction"]),
+            )
+        )
+    shelter_frame = da.load_layer("shelters")
+    if len(shelter_frame):
+        near = dp.nearest(
+            origin, shelter_frame, metric_crs=prof.metric_crs, by="shelter_class", lang=lang()
+        )
+        order = {c: n for n, c in enumerate(shelters.CLASSES)}
+        near = near.assign(_o=near["shelter_class"].map(order)).sort_values("_o")
+        for r in near.itertuples():
+            label = shelters.CLASS_LABELS.get(r.shelter_class, (r.shelter_class,) * 2)[
+                0 if lang() == "zh" else 1
+            ]
+            rows.append((label, r.name, dp.describe_distance(r.distance_m, r.direction)))
+    return pd.DataFrame(
+        rows,
+        columns=[
+            tr("类型", "Kind"),
+            tr("名称", "Name"),
+            tr("方向与距离", "Direction and distance"),
+        ],
+    )
+
+
+def _md(value: object) -> str:
+    """Text safe in Markdown: no HTML, no formatting characters."""
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    for ch in "\\`*_{}[]<>()#+-.!|~":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+@st.fragment
+def grid_map(grid: gpd.GeoDataFrame, inside: dict[str, gpd.GeoDataFrame], *, basemap: str) -> None:
+    prof = da.profile()
+    m = render.base_map(prof, basemap, lang=lang(), view_counter=False)
+    around = grid.to_crs(prof.metric_crs).buffer(NEIGHBOURHOOD_M).to_crs(grid.crs).iloc[0]
+    frames = {}
+    for layer in ("grids", "neighborhood_centers", "shelters", "sanitation_facilities", "villages"):
+        frames[layer] = dp.within(da.display_layer(layer), around)
+    render.draw_layers(m, frames, lang=lang())
+    render.add_highlight(m, grid, name=tr("我的网格", "My grid"), key="my_grid")
+    render.fit_to(m, grid, pad_m=120)
+    st.session_state[state.MY_GRID_SUMMARY] = render.summary(m)
+    st_folium(m, key=state.MY_GRID_MAP, height=480, use_container_width=True, returned_objects=[])
+
+
+main()

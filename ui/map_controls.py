@@ -1,0 +1,43 @@
+"""Controls shared by the map pages: basemap select, demo-data label."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.settings import DEFAULT_STORE
+from layers import render
+from ui import data_access as da
+from ui import state
+from ui.i18n import lang, tr
+
+
+def demo_note() -> None:
+    """Label the built-in demo store wherever it is shown."""
+    if da.current_store().path.resolve() == DEFAULT_STORE.resolve():
+        st.caption("🧪 合成示例数据 / synthetic demo data — " + tr("非真实数据", "not real data"))
+
+
+def basemap_select(container=None) -> str:
+    """Basemap choice (one key shared by every map page)."""
+    container = container or st.sidebar
+    keys = list(render.BASEMAPS)
+    if st.session_state.get(state.BASEMAP) not in keys:
+        st.session_state[state.BASEMAP] = "none"
+    choice = container.selectbox(
+        tr("底图", "Basemap"),
+        keys,
+        key=state.BASEMAP,
+        format_func=lambda k: render.BASEMAPS[k].label(lang()),
+        help=tr(
+            "瓦片只是装饰：无底图时图层照常显示。高德底图为 GCJ-02，叠加图层会随之偏移。",
+            "Tiles are decoration: layers show without them. Gaode tiles are GCJ-02; overlays are shifted to match.",
+        ),
+    )
+    if render.BASEMAPS[choice].needs_key and not render.tianditu_key():
+        container.warning(
+            tr(
+                "未设置天地图密钥（环境变量 TIANDITU_KEY），改用无底图。",
+                "No Tianditu key (environment variable TIANDITU_KEY): showing no tiles.",
+            )
+        )
+    return choice
