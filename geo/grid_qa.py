@@ -1,0 +1,483 @@
+"""Quality checks on community grids (网格): topology, households, workers, codes, counts.
+
+Checks (keys of :data:`CHECKS`):
+
+* ``overlap``: two grids overlapping by more than ``min_area_m2`` (default 1 m²).
+* ``uncovered_land``: land of a community covered by no grid (pieces over ``min_area_m2``).
+* ``households_out_of_range``: households outside ``profile.grids.households_min..max``.
+* ``no_worker``: no grid worker named.
+* ``worker_multiple_grids``: one worker (name, and phone where given) responsible for several grids.
+* ``duplicate_code`` and ``malformed_code`` (not matching ``code_pattern``, or not starting with
+  the grid's ``community_code`` when that is given).
+* ``residents_mismatch`` / ``households_mismatch``: recorded count differs from the population
+  points inside the grid by more than ``profile.grids.population_mismatch_share`` of the
+  recorded count.
+* ``invalid_geometry``: a grid polygon that is not valid.
+
+Every problem is one row of :attr:`GridCheckResult.problems` with the grid codes involved and a
+geometry (the overlap, the uncovered piece, or the grids) for the map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.areas import locate
+from geo.coverage import residents_of
+from geo.crs import require_projected, same_crs
+
+GRID_CODE_PATTERN = r"\d{15}"
+"""Grid code format (CJ/T 349-2010): 6-digit division + 3 street + 3 community + 3 grid."""
+
+CHECKS: dict[str, tuple[str, str]] = {
+    "overlap": ("网格重叠", "Grids overlap"),
+    "uncovered_land": ("社区内无网格覆盖", "Community land without a grid"),
+    "households_out_of_range": ("户数超出范围", "Households outside the range"),
+    "no_worker": ("未配网格员", "No grid worker"),
+    "worker_multiple_grids": ("网格员兼管多个网格", "Worker responsible for several grids"),
+    "duplicate_code": ("网格编码重复", "Duplicate grid code"),
+    "malformed_code": ("网格编码格式错误", "Malformed grid code"),
+    "residents_mismatch": ("人口数与人口点不符", "Residents differ from population points"),
+    "households_mismatch": ("户数与人口点不符", "Households differ from population points"),
+    "invalid_geometry": ("网格图形无效", "Invalid grid geometry"),
+}
+
+PROBLEM_COLUMNS = ["check", "grid_code", "grid_codes", "community_code", "detail", "value"]
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygonal parts of each geometry (as MultiPolygons; None when none)."""
+    out = np.full(len(geoms), None, dtype=object)
+    if len(geoms) == 0:
+        return out
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    keep = shapely.get_type_id(parts) == 3
+    if keep.any():
+        shapely.multipolygons(parts[keep], indices=idx[keep], out=out)
+    return out
+
+
+def _grouped_union(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
+    """Union of `geoms` per group 0..n-1 (None for empty groups), vectorised over groups."""
+    out = np.full(n, None, dtype=object)
+    if len(geoms) == 0:
+        return out
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    keep = shapely.get_type_id(parts) == 3
+    shapely.multipolygons(parts[keep], indices=groups[idx[keep]], out=out)
+    # buffer(0) dissolves the touching/overlapping parts of each group into a valid union
+    has = ~shapely.is_missing(out)
+    out[has] = shapely.buffer(out[has], 0)
+    return out
+
+
+def _num(values) -> pd.Series:
+    """Numbers as rounded text with thousands separators (vectorised)."""
+    arr = np.round(np.asarray(values, dtype=float)).astype(np.int64)
+    return pd.Series(np.char.mod("%d", arr), dtype=object).str.replace(
+        r"(\d)(?=(\d{3})+$)", r"\1,", regex=True
+    )
+
+
+def _text(values: pd.Series) -> np.ndarray:
+    return values.astype(object).where(values.notna(), None).to_numpy()
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    return (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+
+
+def _problems(
+    check: str,
+    grid_codes: list[str] | np.ndarray,
+    detail: list[str] | np.ndarray,
+    value: np.ndarray,
+    geometry: np.ndarray,
+    community: np.ndarray | None = None,
+) -> pd.DataFrame:
+    codes = pd.Series(np.asarray(grid_codes, dtype=object), dtype=object)
+    n = len(codes)
+    return pd.DataFrame(
+        {
+            "check": np.full(n, check, dtype=object),
+            "grid_code": codes.str.split(",").str[0].to_numpy(dtype=object),
+            "grid_codes": codes.to_numpy(),
+            "community_code": community
+            if community is not None
+            else np.full(n, None, dtype=object),
+            "detail": np.asarray(detail, dtype=object),
+            "value": np.asarray(value, dtype=np.float64),
+            "geometry": np.asarray(geometry, dtype=object),
+        }
+    )
+
+
+def grid_overlaps(grids: gpd.GeoDataFrame, *, min_area_m2: float = 1.0) -> gpd.GeoDataFrame:
+    """Pairs of grids whose overlap exceeds `min_area_m2`: ``grid_code_a``, ``grid_code_b``,
+    ``area_m2`` and the overlap polygon (metric CRS)."""
+    crs = require_projected(grids, "grids")
+    geoms = np.asarray(grids.geometry.values)
+    tree = shapely.STRtree(geoms)
+    a1, b1 = tree.query(geoms, predicate="overlaps")
+    a2, b2 = tree.query(geoms, predicate="contains")
+    a, b = np.concatenate([a1, a2]), np.concatenate([b1, b2])
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    pairs = np.unique(np.column_stack([lo, hi])[lo != hi], axis=0)
+    lo, hi = pairs[:, 0], pairs[:, 1]
+    inter = _polygonal(shapely.intersection(geoms[lo], geoms[hi]))
+    area = np.nan_to_num(shapely.area(inter), nan=0.0)
+    keep = area > min_area_m2
+    codes = grids["grid_code"].astype(object).to_numpy()
+    return (
+        gpd.GeoDataFrame(
+            {
+                "grid_code_a": codes[lo[keep]],
+                "grid_code_b": codes[hi[keep]],
+                "area_m2": area[keep],
+            },
+            geometry=gpd.GeoSeries(inter[keep], crs=crs),
+            crs=crs,
+        )
+        .sort_values("area_m2", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def uncovered_land(
+    grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *, min_area_m2: float = 1.0
+) -> gpd.GeoDataFrame:
+    """Pieces of community land covered by no grid, larger than `min_area_m2`.
+
+    Returns ``community_code``, ``community_name``, ``area_m2`` and the piece's polygon.
+    """
+    crs = same_crs(grids, communities, names=("grids", "communities"))
+    comm = np.asarray(communities.geometry.values)
+    gg = np.asarray(grids.geometry.values)
+    ci, gi = shapely.STRtree(gg).query(comm, predicate="intersects")
+    union = _grouped_union(gg[gi], ci, len(comm))
+    has = ~shapely.is_missing(union)
+    gaps = comm.copy()
+    gaps[has] = shapely.difference(comm[has], union[has])
+    parts, idx = shapely.get_parts(_polygonal(gaps), return_index=True)
+    area = shapely.area(parts)
+    keep = area > min_area_m2
+    codes = (
+        communities["code"].astype(object).to_numpy()
+        if "code" in communities
+        else np.arange(len(comm))
+    )
+    names = communities["name"].astype(object).to_numpy() if "name" in communities else codes
+    return (
+        gpd.GeoDataFrame(
+            {
+                "community_code": codes[idx[keep]],
+                "community_name": names[idx[keep]],
+                "area_m2": area[keep],
+            },
+            geometry=gpd.GeoSeries(parts[keep], crs=crs),
+            crs=crs,
+        )
+        .sort_values("area_m2", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def grid_counts(grids: gpd.GeoDataFrame, population: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Recorded residents/households of each grid beside the population points inside it.
+
+    Uses the population's ``grid_code`` if present (see :func:`geo.areas.assign_areas`),
+    otherwise locates the points. Index of `grids`.
+    """
+    same_crs(grids, population, names=("grids", "population"))
+    res = residents_of(population)
+    hh_known = "households" in population.columns and population["households"].notna().any()
+    hh = (
+        pd.to_numeric(population["households"], errors="coerce").fillna(0).to_numpy()
+        if hh_known
+        else np.zeros(len(population))
+    )
+    if "grid_code" in population.columns:
+        first = pd.Series(np.arange(len(grids)), index=grids["grid_code"].astype(object).to_numpy())
+        first = first[~first.index.duplicated()]
+        pos = population["grid_code"].astype(object).map(first).fillna(-1).to_numpy(dtype=np.int64)
+    else:
+        pos = locate(population, grids)
+    inside = pos >= 0
+    n = len(grids)
+    table = pd.DataFrame(index=grids.index)
+    table["grid_code"] = grids["grid_code"].to_numpy()
+    table["residents_recorded"] = pd.to_numeric(grids["residents"], errors="coerce").to_numpy(
+        dtype=float
+    )
+    table["residents_counted"] = (
+        np.bincount(pos[inside], weights=res[inside], minlength=n).round().astype(np.int64)
+    )
+    table["households_recorded"] = pd.to_numeric(grids["households"], errors="coerce").to_numpy(
+        dtype=float
+    )
+    table["households_counted"] = (
+        np.bincount(pos[inside], weights=hh[inside], minlength=n).round() if hh_known else np.nan
+    )
+    table["points"] = np.bincount(pos[inside], minlength=n)
+    return table
+
+
+def _mismatch(recorded: np.ndarray, counted: np.ndarray, share: float) -> np.ndarray:
+    known = ~np.isnan(recorded) & ~np.isnan(counted)
+    diff = np.abs(np.nan_to_num(recorded) - np.nan_to_num(counted))
+    return known & (diff > share * np.nan_to_num(recorded) + 1e-9)
+
+
+@dataclass
+class GridCheckResult:
+    """All grid problems (``problems``: one row per problem, metric CRS) and the detail tables."""
+
+    problems: gpd.GeoDataFrame
+    overlaps: gpd.GeoDataFrame
+    uncovered: gpd.GeoDataFrame
+    counts: pd.DataFrame
+    grids_total: int
+    households_range: tuple[int, int]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def of(self, check: str) -> gpd.GeoDataFrame:
+        """Problems of one check."""
+        return self.problems[self.problems["check"] == check]
+
+    def summary(self) -> dict[str, Any]:
+        counts = self.problems["check"].value_counts()
+        n = self.grids_total
+        out_of_range = int(counts.get("households_out_of_range", 0))
+        no_worker = int(counts.get("no_worker", 0))
+        return {
+            "grids": n,
+            "problems": int(len(self.problems)),
+            "by_check": {k: int(counts.get(k, 0)) for k in CHECKS},
+            "overlap_area_m2": round(float(self.overlaps["area_m2"].sum()), 1),
+            "uncovered_area_m2": round(float(self.uncovered["area_m2"].sum()), 1),
+            "households_range": list(self.households_range),
+            "share_in_household_range": round(1 - out_of_range / n, 6) if n else None,
+            "share_with_worker": round(1 - no_worker / n, 6) if n else None,
+        }
+
+
+def grid_checks(
+    grids: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame | None,
+    population: gpd.GeoDataFrame | None,
+    profile,
+    *,
+    min_area_m2: float = 1.0,
+    code_pattern: str = GRID_CODE_PATTERN,
+) -> GridCheckResult:
+    """Run every grid check (see the module docstring). Inputs in one projected CRS.
+
+    Returns a :class:`GridCheckResult` whose ``problems`` frame has ``check``, ``grid_code``
+    (the first code), ``grid_codes`` (all codes involved, comma-separated), ``community_code``,
+    ``detail``, ``value`` and ``geometry``.
+    """
+    crs = require_projected(grids, "grids")
+    if communities is not None:
+        same_crs(grids, communities, names=("grids", "communities"))
+    if population is not None:
+        same_crs(grids, population, names=("grids", "population"))
+    rules = profile.grids
+    geoms = np.asarray(grids.geometry.values)
+    codes = grids["grid_code"].astype(object).to_numpy()
+    comm_code = (
+        _text(grids["community_code"]) if "community_code" in grids else np.full(len(grids), None)
+    )
+    frames = []
+
+    overlaps = grid_overlaps(grids, min_area_m2=min_area_m2)
+    frames.append(
+        _problems(
+            "overlap",
+            (
+                overlaps["grid_code_a"].astype(str) + "," + overlaps["grid_code_b"].astype(str)
+            ).to_numpy(),
+            "overlap " + _num(overlaps["area_m2"]) + " m²",
+            overlaps["area_m2"].to_numpy(),
+            np.asarray(overlaps.geometry.values),
+        )
+    )
+
+    if communities is not None and len(communities):
+        uncovered = uncovered_land(grids, communities, min_area_m2=min_area_m2)
+    else:
+        uncovered = gpd.GeoDataFrame(
+            {"community_code": [], "community_name": [], "area_m2": []},
+            geometry=gpd.GeoSeries([], crs=crs),
+            crs=crs,
+        )
+    frames.append(
+        _problems(
+            "uncovered_land",
+            np.full(len(uncovered), "", dtype=object),
+            uncovered["community_name"].astype(str)
+            + ": "
+            + _num(uncovered["area_m2"])
+            + " m² without a grid",
+            uncovered["area_m2"].to_numpy(),
+            np.asarray(uncovered.geometry.values),
+            community=uncovered["community_code"].to_numpy(dtype=object),
+        )
+    )
+
+    hh = pd.to_numeric(grids["households"], errors="coerce").to_numpy(dtype=float)
+    lo, hi = rules.households_min, rules.households_max
+    bad = ~np.isnan(hh) & ((hh < lo) | (hh > hi))
+    frames.append(
+        _problems(
+            "households_out_of_range",
+            codes[bad],
+            _num(hh[bad]) + f" households, outside {lo}-{hi}",
+            hh[bad],
+            geoms[bad],
+            comm_code[bad],
+        )
+    )
+
+    worker = (
+        grids["worker_name"]
+        if "worker_name" in grids
+        else pd.Series([None] * len(grids), index=grids.index)
+    )
+    missing = _blank(worker)
+    frames.append(
+        _problems(
+            "no_worker",
+            codes[missing],
+            ["no grid worker"] * int(missing.sum()),
+            np.zeros(missing.sum()),
+            geoms[missing],
+            comm_code[missing],
+        )
+    )
+
+    key = worker.astype(str).str.strip()
+    if "worker_phone" in grids:
+        phone = grids["worker_phone"].astype(str).str.replace(r"\D", "", regex=True)
+        key = key + "|" + phone.where(~_blank(grids["worker_phone"]), "")
+    named = pd.DataFrame(
+        {"key": key.to_numpy(), "code": codes.astype(str), "pos": np.arange(len(grids))}
+    )[~missing]
+    sizes = named.groupby("key")["code"].transform("size").to_numpy()
+    multi = named[sizes > 1].sort_values(["key", "code"])
+    if len(multi):
+        grouped = multi.groupby("key", sort=True)
+        joined = grouped["code"].agg(",".join)
+        gid = grouped.ngroup().to_numpy()
+        geom = _grouped_union(geoms[multi["pos"].to_numpy()], gid, len(joined))
+        names = joined.index.str.split("|").str[0]
+        frames.append(
+            _problems(
+                "worker_multiple_grids",
+                joined.to_numpy(),
+                pd.Series(names, dtype=object)
+                + " is responsible for "
+                + _num(joined.str.count(",").to_numpy() + 1)
+                + " grids",
+                (joined.str.count(",") + 1).to_numpy(),
+                geom,
+            )
+        )
+
+    present = ~_blank(grids["grid_code"])
+    code_s = pd.Series(codes, dtype=object)
+    dup = code_s.duplicated(keep=False).to_numpy() & present
+    if dup.any():
+        d = pd.DataFrame({"code": codes[dup].astype(str), "pos": np.flatnonzero(dup)})
+        grouped = d.groupby("code", sort=True)
+        sizes = grouped.size()
+        geom = _grouped_union(geoms[d["pos"].to_numpy()], grouped.ngroup().to_numpy(), len(sizes))
+        frames.append(
+            _problems(
+                "duplicate_code",
+                sizes.index.to_numpy(dtype=object),
+                "code used by " + _num(sizes) + " grids",
+                sizes.to_numpy(),
+                geom,
+            )
+        )
+
+    text = code_s.astype(str)
+    bad_format = ~text.str.fullmatch(code_pattern).fillna(False).to_numpy() | ~present
+    has_comm = ~pd.isna(pd.Series(comm_code, dtype=object)).to_numpy()
+    prefixes = np.where(has_comm, comm_code, "").astype(str)
+    starts = np.strings.startswith(text.to_numpy(dtype=str), prefixes)
+    bad_prefix = has_comm & ~starts & ~bad_format
+    detail = np.where(
+        bad_format, f"does not match {code_pattern}", "does not start with its community code"
+    )
+    bad_code = bad_format | bad_prefix
+    frames.append(
+        _problems(
+            "malformed_code",
+            np.where(present, codes, "")[bad_code],
+            detail[bad_code],
+            np.zeros(bad_code.sum()),
+            geoms[bad_code],
+            comm_code[bad_code],
+        )
+    )
+
+    counts = (
+        grid_counts(grids, population)
+        if population is not None
+        else pd.DataFrame(index=grids.index)
+    )
+    share = rules.population_mismatch_share
+    for what in ("residents", "households"):
+        if f"{what}_counted" not in counts:
+            continue
+        rec = counts[f"{what}_recorded"].to_numpy(dtype=float)
+        cnt = counts[f"{what}_counted"].to_numpy(dtype=float)
+        mis = _mismatch(rec, cnt, share)
+        frames.append(
+            _problems(
+                f"{what}_mismatch",
+                codes[mis],
+                "recorded " + _num(rec[mis]) + ", counted " + _num(cnt[mis]) + f" ({what})",
+                (cnt - rec)[mis],
+                geoms[mis],
+                comm_code[mis],
+            )
+        )
+
+    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if invalid.any():
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        frames.append(
+            _problems(
+                "invalid_geometry",
+                codes[invalid],
+                reasons,
+                np.zeros(invalid.sum()),
+                geoms[invalid],
+                comm_code[invalid],
+            )
+        )
+
+    table = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else _problems("overlap", [], [], np.zeros(0), np.zeros(0, dtype=object))
+    )
+    problems = gpd.GeoDataFrame(
+        table, geometry=gpd.GeoSeries(table["geometry"].to_numpy(), crs=crs), crs=crs
+    )
+    return GridCheckResult(
+        problems=problems,
+        overlaps=overlaps,
+        uncovered=uncovered,
+        counts=counts,
+        grids_total=len(grids),
+        households_range=(lo, hi),
+    )
