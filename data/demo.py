@@ -53,8 +53,8 @@ BASE_GRIDS = 1_560
 BASE_COMMUNITIES = 84
 BASE_VILLAGES = 360
 HOUSEHOLDS_PER_POINT = 9.0  # population points per grid = households / this
-STREET_CENTERS_PER_STREET = 1
-COMMUNITY_CENTERS = 50
+STREET_CENTERS = 32
+COMMUNITY_CENTERS = 72
 SHELTERS = {"emergency": 56, "fixed_short": 14, "fixed_medium": 8, "fixed_long": 4, "central": 2}
 URBAN_PUBLIC_TOILETS = 220
 URBAN_GARBAGE_POINTS = 50
@@ -310,24 +310,7 @@ def _tessellate(
     n_children = np.asarray(n_children, dtype=np.int64)
     cx, cy, cp = _sample_in_polygons(parents, n_children * 12 + 8, rng)
     w = weight(cx, cy) if weight is not None else np.ones(cx.size)
-    key = np.log(rng.random(cx.size)) / w  # Efraimidis-Spirakis: the top keys are a weighted draw
-    order = np.lexsort((-key, cp))
-    chosen = order[_group_rank(cp[order]) < n_children[cp[order]]]
-    sx, sy, sp = cx[chosen], cy[chosen], cp[chosen]
-    big = 1e8  # separates parents in a third dimension so seeds only attract their own candidates
-    for _ in range(iterations):
-        tree = cKDTree(np.c_[sx, sy, sp * big])
-        _, nearest = tree.query(np.c_[cx, cy, cp * big])
-        wsum = np.bincount(nearest, w, minlength=sx.size)
-        has = wsum > 0
-        nx = np.where(
-            has, np.bincount(nearest, w * cx, minlength=sx.size) / np.where(has, wsum, 1), sx
-        )
-        ny = np.where(
-            has, np.bincount(nearest, w * cy, minlength=sx.size) / np.where(has, wsum, 1), sy
-        )
-        inside = shapely.contains_xy(parents[sp], nx, ny)
-        sx, sy = np.where(inside, nx, sx), np.where(inside, ny, sy)
+    sx, sy, sp = _kmeans(cx, cy, cp, w, n_children, rng, iterations=iterations, parents=parents)
     cells = np.empty(sx.size, dtype=object)
     starts = np.searchsorted(sp, np.arange(parents.size))
     ends = np.searchsorted(sp, np.arange(parents.size), side="right")
@@ -336,6 +319,54 @@ def _tessellate(
             sx[starts[p] : ends[p]], sy[starts[p] : ends[p]], parents[p]
         )
     return cells, sp, np.c_[sx, sy]
+
+
+def _kmeans(
+    x: np.ndarray,
+    y: np.ndarray,
+    group: np.ndarray,
+    w: np.ndarray,
+    k: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    iterations: int = 3,
+    parents: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted k-means of points within each group (sorted `group`), ``k[g]`` centres per group.
+
+    Centres start as a weighted random draw of the points and take a few Lloyd steps. With
+    `parents`, a centre that would leave its group's polygon stays where it was.
+    Returns centre x, y and group, sorted by group.
+    """
+    key = np.log(rng.random(x.size)) / w  # Efraimidis-Spirakis: the top keys are a weighted draw
+    order = np.lexsort((-key, group))
+    chosen = order[_group_rank(group[order]) < k[group[order]]]
+    sx, sy, sp = x[chosen], y[chosen], group[chosen]
+    big = 1e8  # separates groups in a third dimension so centres only attract their own points
+    for _ in range(iterations):
+        _, nearest = cKDTree(np.c_[sx, sy, sp * big]).query(np.c_[x, y, group * big])
+        wsum = np.bincount(nearest, w, minlength=sx.size)
+        has = wsum > 0
+        div = np.where(has, wsum, 1.0)
+        nx = np.where(has, np.bincount(nearest, w * x, minlength=sx.size) / div, sx)
+        ny = np.where(has, np.bincount(nearest, w * y, minlength=sx.size) / div, sy)
+        inside = shapely.contains_xy(parents[sp], nx, ny) if parents is not None else has
+        sx, sy = np.where(inside, nx, sx), np.where(inside, ny, sy)
+    return sx, sy, sp
+
+
+def _nearest_in_group(
+    x: np.ndarray,
+    y: np.ndarray,
+    group: np.ndarray,
+    qx: np.ndarray,
+    qy: np.ndarray,
+    qgroup: np.ndarray,
+) -> np.ndarray:
+    """Index of the point of the same group nearest to each query point."""
+    big = 1e8
+    _, idx = cKDTree(np.c_[x, y, group * big]).query(np.c_[qx, qy, qgroup * big])
+    return idx
 
 
 def _allocate(total: int, weights: np.ndarray, minimum: int = 0) -> np.ndarray:
@@ -589,49 +620,39 @@ class _Generator:
         street_of = self.comm["street_idx"].to_numpy()[comm_of]
         res = pop["residents"].to_numpy().astype(float)
 
-        # street level: near the street's population-weighted centre
+        # street level: k-means centres of each street's residents, snapped to a building
         n_streets = len(self.streets)
-        wsum = np.bincount(street_of, res, minlength=n_streets)
-        mx = np.bincount(street_of, res * xy[:, 0], minlength=n_streets) / wsum
-        my = np.bincount(street_of, res * xy[:, 1], minlength=n_streets) / wsum
-        d = np.hypot(xy[:, 0] - mx[street_of], xy[:, 1] - my[street_of])
-        w = np.where(eligible, res * np.exp(-d / 700.0), 0.0)
-        order = np.argsort(street_of, kind="stable")
-        k = np.full(n_streets, self.n(STREET_CENTERS_PER_STREET))
-        street_pick = order[_pick_per_group(street_of[order], w[order], k, rng)]
-
-        # community level: spread over communities in proportion to residents (noisy)
+        street_res = np.bincount(street_of, res, minlength=n_streets)
+        k_street = _allocate(self.n(STREET_CENTERS), street_res, minimum=1)
+        street_pick = self._center_sites(xy, street_of, res, eligible, k_street, rng)
+        # community level: most communities have one, large ones two
         comm_res = np.bincount(comm_of, res, minlength=len(self.comm))
-        k_comm = _allocate(self.n(COMMUNITY_CENTERS), comm_res * rng.gamma(1.5, 1.0, comm_res.size))
-        order = np.argsort(comm_of, kind="stable")
-        comm_pick = order[
-            _pick_per_group(comm_of[order], np.where(eligible, res, 0.0)[order], k_comm, rng)
-        ]
+        k_comm = _allocate(self.n(COMMUNITY_CENTERS), comm_res * rng.gamma(4.0, 1.0, comm_res.size))
+        comm_pick = self._center_sites(xy, comm_of, res, eligible, k_comm, rng)
 
         picks = np.r_[street_pick, comm_pick]
         level = np.r_[np.full(street_pick.size, "street"), np.full(comm_pick.size, "community")]
         pxy = _jitter(xy[picks], rng, 5, 40)
-        street_names = self.streets["name"].to_numpy()
-        comm_names = self.comm["name"].to_numpy()
-        nth = (
-            pd.Series(np.r_[street_of[street_pick], comm_of[comm_pick] + n_streets])
-            .groupby(np.r_[street_of[street_pick], comm_of[comm_pick] + n_streets])
-            .cumcount()
-            .to_numpy()
-            + 1
+        street_names = self.streets["name"].to_numpy().astype(str)[street_of[picks]]
+        comm_names = self.comm["name"].to_numpy().astype(str)[comm_of[picks]]
+        owner = np.where(level == "street", street_of[picks], comm_of[picks] + n_streets)
+        nth = pd.Series(owner).groupby(owner).cumcount().to_numpy() + 1
+        # a street's first centre carries its name; further ones the name of their area (片区)
+        area = np.char.add(np.char.replace(comm_names, "社区", ""), "片区")
+        street_label = np.char.add(
+            np.char.add(street_names, np.where(nth > 1, area, "")), "党群服务中心"
         )
-        suffix = np.where(nth > 1, np.char.add(np.char.add("(", nth.astype(str)), ")"), "")
-        label = np.where(
-            level == "street",
-            np.char.add(street_names[street_of[picks]].astype(str), "党群服务中心"),
-            np.char.add(comm_names[comm_of[picks]].astype(str), "党群邻里中心"),
+        comm_label = np.char.add(
+            np.char.add(comm_names, "党群邻里中心"),
+            np.where(nth > 1, np.char.add(np.char.add("(", nth.astype(str)), ")"), ""),
         )
+        label = np.where(level == "street", street_label, comm_label)
         n = picks.size
         is_street = level == "street"
         self.centers_df = pd.DataFrame(
             {
                 "center_id": [f"NC{i + 1:05d}" for i in range(n)],
-                "name": np.char.add(label, suffix),
+                "name": label,
                 "level": level,
                 "services": np.where(
                     is_street,
@@ -653,6 +674,22 @@ class _Generator:
                 "y": pxy[:, 1],
             }
         )
+
+    @staticmethod
+    def _center_sites(
+        xy: np.ndarray,
+        group: np.ndarray,
+        res: np.ndarray,
+        eligible: np.ndarray,
+        k: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Population points (indices) at the weighted k-means centres of eligible points."""
+        idx = np.flatnonzero(eligible)
+        idx = idx[np.argsort(group[idx], kind="stable")]
+        x, y, g = xy[idx, 0], xy[idx, 1], group[idx]
+        sx, sy, sp = _kmeans(x, y, g, res[idx] + 1.0, k, rng, iterations=6)
+        return idx[_nearest_in_group(x, y, g, sx, sy, sp)]
 
     def shelters(self) -> None:
         rng = _rng(self.seed, "shelters")
