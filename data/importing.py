@@ -325,7 +325,7 @@ def _to_storage_crs(
                 "no CRS stated: longitude/latitude taken as WGS84/CGCS2000 (for Amap/Tencent or "
                 "Baidu coordinates use --coords gcj02 or bd09)"
             )
-        elif not crs.equals(CRS.from_user_input(STORAGE_CRS)):
+        elif crs is not None and not crs.equals(CRS.from_user_input(STORAGE_CRS)):
             report.conversions.append(f"{_crs_name(crs)} taken as EPSG:4326 (within a metre)")
         frame = frame.set_crs(STORAGE_CRS, allow_override=True)
     if coords != "wgs84":

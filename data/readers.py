@@ -14,6 +14,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -293,20 +294,36 @@ def safe_extract(archive: Path, dest: Path, *, source: str, limits: ImportLimits
                     f"{limits.max_zip_ratio:g}:1 (looks like a zip bomb; import.max_zip_ratio)"
                 ],
             )
-        out, written = [], 0
-        for m in members:
-            target = dest / PurePosixPath(m.filename.replace("\\", "/"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(m) as src, open(target, "wb") as dst:
-                # count real bytes: sizes in the header can lie
-                for block in iter(lambda src=src: src.read(1 << 20), b""):
-                    written += len(block)
-                    if written > max_bytes:
-                        raise ImportFailed(
-                            source, [f"refused: unpacks to more than {limits.max_unzipped_mb:g} MB"]
-                        )
-                    dst.write(block)
-            out.append(target)
+        try:
+            return _extract_members(zf, members, dest, source=source, limits=limits)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise ImportFailed(source, [f"zip archive is damaged: {_short(exc)}"]) from None
+
+
+def _extract_members(
+    zf: zipfile.ZipFile,
+    members: list[zipfile.ZipInfo],
+    dest: Path,
+    *,
+    source: str,
+    limits: ImportLimits,
+) -> list[Path]:
+    """Write members under `dest`, counting real bytes (header sizes can lie)."""
+    max_bytes = limits.max_unzipped_mb * 1024 * 1024
+    out, written = [], 0
+    for m in members:
+        target = dest / PurePosixPath(m.filename.replace("\\", "/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with zf.open(m) as src, open(target, "wb") as dst:
+            # count real bytes: sizes in the header can lie
+            for block in iter(lambda src=src: src.read(1 << 20), b""):
+                written += len(block)
+                if written > max_bytes:
+                    raise ImportFailed(
+                        source, [f"refused: unpacks to more than {limits.max_unzipped_mb:g} MB"]
+                    )
+                dst.write(block)
+        out.append(target)
     return out
 
 

@@ -194,7 +194,10 @@ def _prepare_types(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         dtype = out[col].dtype
         if isinstance(dtype, pd.BooleanDtype):
-            out[col] = out[col].astype("object").where(out[col].notna(), None)
+            # GDAL has no nullable boolean: without gaps keep a real boolean column, with
+            # gaps store 1.0/0.0/NULL (object columns would be written as the text "False")
+            has_na = bool(out[col].isna().any())
+            out[col] = out[col].astype("float64") if has_na else out[col].astype(bool)
         elif isinstance(dtype, pd.StringDtype):
             out[col] = out[col].astype(object)
     return out
@@ -214,10 +217,24 @@ def _restore_types(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
         elif f.dtype == "float":
             frame[f.name] = pd.to_numeric(col, errors="coerce").astype("float64")
         elif f.dtype == "bool":
-            frame[f.name] = col.map(lambda v: pd.NA if v is None or pd.isna(v) else bool(v)).astype("boolean")
+            frame[f.name] = col.map(_to_bool).astype("boolean")
         else:
             frame[f.name] = col.astype(object).where(col.notna(), None)
     return frame
+
+
+def _to_bool(value: object) -> object:
+    """A stored boolean (bool, 0/1, or text such as "False") -> bool or NA."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return pd.NA
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "1", "yes"):
+            return True
+        if text in ("false", "0", "no"):
+            return False
+        return pd.NA
+    return bool(value)
 
 
 def open_store(path: str | os.PathLike | None = None) -> GeoPackageStore:
