@@ -818,7 +818,7 @@ class _Generator:
         households = np.clip(np.round(rng.lognormal(np.log(360), 0.45, n)), 60, 1600).astype(
             np.int64
         )
-        penetration = np.where(fang, rng.beta(9, 1.6, n), rng.beta(14, 1.4, n))
+        penetration = np.where(fang, rng.beta(12, 1.4, n), rng.beta(20, 1.3, n))
         penetration = np.where(rng.random(n) < 0.04, rng.uniform(0.3, 0.6, n), penetration)
         sanitary = np.minimum(np.floor(households * penetration), households).astype(np.int64)
         self.villages_df = pd.DataFrame(
@@ -876,7 +876,7 @@ class _Generator:
         codes = vil["village_code"].to_numpy()
         vnames = vil["name"].to_numpy().astype(str)
         # garbage points: most villages have one within reach, some two; some none at all
-        has_gp = rng.random(n_v) < np.where(fang, 0.8, 0.9)
+        has_gp = rng.random(n_v) < np.where(fang, 0.84, 0.93)
         second = has_gp & (rng.random(n_v) < 0.2)
         gp_new = has_gp & (rng.random(n_v) < 0.12)  # built this quarter
         idx = np.r_[np.flatnonzero(has_gp), np.flatnonzero(second)]
