@@ -44,7 +44,6 @@ import shapely
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.spatial import cKDTree
 
-from geo.capacity import _row_hash
 from geo.coverage import BOUNDARY_TOLERANCE_M
 from geo.crs import require_projected, same_crs
 
@@ -199,6 +198,18 @@ def build_model(
     return CoverageModel(reach, np.asarray(weights, dtype=np.float64))
 
 
+def _set_keys(reach: sp.csr_array) -> np.ndarray:
+    """Two independent 64-bit keys per row identifying its column set (rows need >= 1 entry).
+
+    Each key is the wrapping sum of random 64-bit codes of the row's columns; two different
+    sets share both keys with probability about 2**-128.
+    """
+    codes = np.random.default_rng(20261128).integers(
+        0, np.iinfo(np.int64).max, size=(reach.shape[1], 2), dtype=np.int64
+    )
+    return np.add.reduceat(codes.view(np.uint64)[reach.indices], reach.indptr[:-1], axis=0)
+
+
 def reduce_model(model: CoverageModel) -> tuple[CoverageModel, np.ndarray]:
     """An equivalent, smaller model: same optimum, fewer rows and columns.
 
@@ -228,8 +239,7 @@ def reduce_model(model: CoverageModel) -> tuple[CoverageModel, np.ndarray]:
     reach = reach[:, columns].tocsr()
     reach.sort_indices()
     if reach.shape[0] and reach.shape[1]:
-        h1, h2 = _row_hash(reach)
-        keys = np.column_stack([h1.view(np.int64), h2.view(np.int64)])
+        keys = _set_keys(reach)
         _, first, groups = np.unique(keys, axis=0, return_index=True, return_inverse=True)
         weights = np.bincount(groups.ravel(), weights=weights, minlength=len(first))
         reach = reach[first]
