@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,6 +76,55 @@ def _without_period(table: pd.DataFrame, period: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- snapshots
+def _snapshot_rows(period: str, table: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise SnapshotError(
+            f"snapshot {period}: indicator table lacks columns {', '.join(missing)}"
+        )
+    rows = table[COLUMNS].copy()
+    rows.insert(0, "period", period)
+    for col in ("level", "area_code", "area_name", "parent_code", "indicator", "status"):
+        rows[col] = rows[col].astype(object).where(rows[col].notna(), None)
+    for col in ("value", "numerator", "denominator", "target"):
+        rows[col] = pd.to_numeric(rows[col], errors="coerce").astype(float)
+    return rows
+
+
+def snapshot_tables(
+    snapshots: Mapping[str, tuple[pd.DataFrame, Mapping[str, Any] | None]],
+    *,
+    store: GeoPackageStore | None = None,
+    source_version: str = "",
+) -> dict[str, pd.DataFrame]:
+    """The ``indicator_snapshots`` and ``snapshot_params`` tables with `snapshots` saved.
+
+    `snapshots` maps period -> (indicator table, parameters). Other periods already in `store`
+    are kept. Nothing is written: pass the result to ``store.write`` (one atomic step, possibly
+    with other tables).
+    """
+    saved_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    snap = _read(store, SNAPSHOTS) if store is not None else pd.DataFrame()
+    params_table = _read(store, PARAMS) if store is not None else pd.DataFrame()
+    for period, (table, params) in snapshots.items():
+        period = check_period(period)
+        snap = pd.concat(
+            [_without_period(snap, period), _snapshot_rows(period, table)], ignore_index=True
+        )
+        row = pd.DataFrame(
+            {
+                "period": [period],
+                "saved_at": [saved_at],
+                "source_version": [source_version],
+                "params_json": [
+                    json.dumps(dict(params or {}), ensure_ascii=False, sort_keys=True, default=str)
+                ],
+            }
+        )
+        params_table = pd.concat([_without_period(params_table, period), row], ignore_index=True)
+    return {SNAPSHOTS: snap, PARAMS: params_table}
+
+
 def save_snapshot(
     store: GeoPackageStore,
     period: str,
@@ -99,38 +148,59 @@ def save_snapshot(
     extra_tables
         Other tables to write in the same step (used when plan values are saved too).
     """
-    period = check_period(period)
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise SnapshotError(
-            f"snapshot {period}: indicator table lacks columns {', '.join(missing)}"
-        )
-    saved_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    rows = table[COLUMNS].copy()
-    rows.insert(0, "period", period)
-    for col in ("level", "area_code", "area_name", "parent_code", "indicator", "status"):
-        rows[col] = rows[col].astype(object).where(rows[col].notna(), None)
-    for col in ("value", "numerator", "denominator", "target"):
-        rows[col] = pd.to_numeric(rows[col], errors="coerce").astype(float)
-    all_rows = pd.concat(
-        [_without_period(_read(store, SNAPSHOTS), period), rows], ignore_index=True
-    )
-    param_row = pd.DataFrame(
-        {
-            "period": [period],
-            "saved_at": [saved_at],
-            "source_version": [store.version()],
-            "params_json": [
-                json.dumps(dict(params or {}), ensure_ascii=False, sort_keys=True, default=str)
-            ],
-        }
-    )
-    all_params = pd.concat(
-        [_without_period(_read(store, PARAMS), period), param_row], ignore_index=True
-    )
-    tables = {SNAPSHOTS: all_rows, PARAMS: all_params}
+    tables = snapshot_tables({period: (table, params)}, store=store, source_version=store.version())
     tables.update(extra_tables or {})
     store.write(tables)
+
+
+def analysis_params(profile, **extra: Any) -> dict[str, Any]:
+    """The parameters a snapshot records: the whole city profile plus any options."""
+    return {"profile": profile.to_dict(), "profile_source": profile.source, **extra}
+
+
+def indicators_for_layers(
+    layers: Mapping[str, Any], profile, *, plan_values: Mapping[str, float] | None = None
+):
+    """Run the gap analysis on `layers` and return (indicator table, analysis)."""
+    from geo.analysis import run_all
+    from geo.indicators import indicators_from_analysis
+
+    analysis = run_all(layers, profile)
+    return indicators_from_analysis(
+        analysis, analysis.layers, profile, plan_values=plan_values
+    ), analysis
+
+
+def take_snapshot(
+    store: GeoPackageStore,
+    period: str,
+    *,
+    profile=None,
+    plan_values: Mapping[str, float | None] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> pd.DataFrame:
+    """Analyse the store's layers and save them as the snapshot of `period`.
+
+    `plan_values` (non-spatial values, shares 0-1) are entered for the period first; values
+    entered before are kept. Plan values and snapshot are written in one atomic step.
+    """
+    from geo.settings import load_profile
+    from layers import LAYERS
+
+    period = check_period(period)
+    report = progress or (lambda share, text: None)
+    profile = profile or load_profile()
+    plan = plan_values_frame(store, period, plan_values or {})
+    period_plan = plan[plan["period"].astype(str) == period]
+    values = dict(zip(period_plan["indicator"], period_plan["value"], strict=True))
+    report(0.05, "reading layers")
+    layers = {name: store.read(name) for name in LAYERS}
+    report(0.2, "gap analysis")
+    table, _ = indicators_for_layers(layers, profile, plan_values=values)
+    report(0.9, "saving")
+    save_snapshot(store, period, table, params=analysis_params(profile), extra_tables={PLAN: plan})
+    report(1.0, "done")
+    return table
 
 
 def list_periods(store: GeoPackageStore) -> list[str]:

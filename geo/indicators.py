@@ -441,7 +441,7 @@ class IndicatorInputs:
     grids
         Grids with ``households`` and ``worker_name``.
     villages
-        Villages with ``households``, ``sanitary_toilet_households``, ``garbage_ok``, ``sewage_ok``.
+        Villages with ``households``, ``sanitary_toilet_households``, ``has_garbage_collection``, ``has_sewage_treatment`` (from :func:`geo.sanitation.village_sanitation`).
     districts, streets
         Area polygons (code, name, parent_code).
     """
@@ -548,7 +548,7 @@ def compute_indicators(
         parts.append(
             measures_by_area(
                 v_areas,
-                v["garbage_ok"].astype(float),
+                v["has_garbage_collection"].astype(float),
                 ones,
                 "villages_with_garbage_collection",
                 areas,
@@ -558,7 +558,7 @@ def compute_indicators(
         parts.append(
             measures_by_area(
                 v_areas,
-                v["sewage_ok"].astype(float),
+                v["has_sewage_treatment"].astype(float),
                 ones,
                 "villages_with_sewage_treatment",
                 areas,
@@ -595,3 +595,48 @@ def ranked(
     rows = rows.sort_values("value", ascending=ascending, na_position="last", kind="stable")
     rows.insert(0, "rank", np.arange(1, len(rows) + 1))
     return rows.reset_index(drop=True)
+
+
+def supply_classes() -> tuple[str, ...]:
+    """Shelter classes counted in shelter places and area per resident (as in geo.capacity)."""
+    from geo.capacity import SHELTER_GROUPS, SUPPLY_GROUPS
+    from geo.coverage import FACILITY_KINDS
+
+    return tuple(c for g in SUPPLY_GROUPS for c in FACILITY_KINDS[SHELTER_GROUPS[g]].values)
+
+
+def indicators_from_analysis(
+    analysis,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    profile: Profile,
+    *,
+    plan_values: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """The indicator table from a gap analysis (:func:`geo.analysis.run_all`).
+
+    Parameters
+    ----------
+    analysis
+        The gap analysis: ``coverage`` (kind -> CoverageResult), ``capacity`` (with the
+        ``capacity`` Series of every shelter) and ``sanitation`` (with per-village ``villages``).
+    layers
+        The prepared layers it was computed from (metric CRS, population with area codes).
+    """
+    shelters = layers.get("shelters")
+    if shelters is not None and len(shelters):
+        keep = shelters["shelter_class"].isin(supply_classes()).to_numpy()
+        shelters = shelters[keep].assign(
+            capacity_used=analysis.capacity.capacity.reindex(shelters.index[keep])
+        )
+    inputs = IndicatorInputs(
+        population=layers["population"],
+        covered={k: r.covered for k, r in analysis.coverage.items()},
+        shelters=shelters if shelters is not None else gpd.GeoDataFrame(),
+        grids=layers.get("grids", gpd.GeoDataFrame()),
+        villages=analysis.sanitation.villages
+        if analysis.sanitation is not None
+        else gpd.GeoDataFrame(),
+        districts=layers["districts"],
+        streets=layers["streets"],
+    )
+    return compute_indicators(inputs, profile, plan_values=plan_values)

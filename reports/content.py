@@ -48,6 +48,7 @@ class ReportTable:
     frame: pd.DataFrame
     formats: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    row_formats: dict[str, list[str]] = field(default_factory=dict)  # per-row formats of a column
 
     def fmt(self, column: str) -> str:
         if column in self.formats:
@@ -61,13 +62,19 @@ class ReportTable:
             return "float2"
         return "text"
 
+    def cell_formats(self, column: str) -> list[str]:
+        """Format of every cell of `column` (per-row formats where given)."""
+        if column in self.row_formats:
+            return list(self.row_formats[column])
+        return [self.fmt(column)] * len(self.frame)
+
     def text_rows(self, limit: int | None = None) -> list[list[str]]:
         """Rows as display text (optionally the first `limit` rows)."""
         frame = self.frame if limit is None else self.frame.head(limit)
-        fmts = [self.fmt(c) for c in frame.columns]
+        fmts = [self.cell_formats(c)[: len(frame)] for c in frame.columns]
         return [
-            [format_value(v, f) for v, f in zip(row, fmts, strict=True)]
-            for row in frame.itertuples(index=False, name=None)
+            [format_value(v, fmts[j][i]) for j, v in enumerate(row)]
+            for i, row in enumerate(frame.itertuples(index=False, name=None))
         ]
 
 

@@ -84,6 +84,19 @@ def _table(
                 cell.fill.fore_color.rgb = STATUS_RGB[value]
 
 
+def _picture(slide, png: bytes, left, top, max_w, max_h) -> None:
+    """Add a picture scaled to fit the box (keeping its aspect ratio), centred horizontally."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(png)) as im:
+        w, h = im.size
+    scale = min(max_w / w, max_h / h)
+    width, height = int(w * scale), int(h * scale)
+    slide.shapes.add_picture(
+        io.BytesIO(png), left + (max_w - width) // 2, top, width=width, height=height
+    )
+
+
 def write_pptx(content: ReportContent, path: str | os.PathLike) -> None:
     """Write the slide deck for `content` to `path`."""
     prs = Presentation()
@@ -115,24 +128,27 @@ def write_pptx(content: ReportContent, path: str | os.PathLike) -> None:
     for section in content.sections:
         slide = prs.slides.add_slide(blank)
         _title(slide, section.title, f"{content.city} · {content.period}")
-        pic_top, pic_h = Emu(1150000), SLIDE_H - Emu(1350000)
+        top = Emu(1150000)
         if section.figures:
-            fig = section.figures[0]
-            pic = slide.shapes.add_picture(io.BytesIO(fig.png), Emu(457200), pic_top, height=pic_h)
-            if pic.width > Emu(7400000):
-                ratio = Emu(7400000) / pic.width
-                pic.width, pic.height = Emu(7400000), int(pic.height * ratio)
+            _picture(
+                slide,
+                section.figures[0].png,
+                Emu(457200),
+                top,
+                Emu(8000000),
+                SLIDE_H - top - Emu(200000),
+            )
         figs: list[tuple[str, float, bool]] = []
         for label, value in section.key_figures:
-            figs += [(label, 13, False), (value, 24, True)]
+            figs += [(label, 16, False), (value, 32, True)]
         for name, state in section.status:
-            figs.append((f"{name}：{state}", 12, False))
-        _text(slide, Emu(8100000), pic_top, SLIDE_W - Emu(8400000), pic_h, figs)
+            figs.append((f"{name}：{state}", 14, False))
+        _text(slide, Emu(8700000), top, SLIDE_W - Emu(9000000), SLIDE_H - top - Emu(200000), figs)
         for fig in section.figures[1:2]:
             slide = prs.slides.add_slide(blank)
             _title(slide, f"{section.title}：{fig.title}", f"{content.city} · {content.period}")
-            slide.shapes.add_picture(
-                io.BytesIO(fig.png), Emu(457200), Emu(1150000), height=SLIDE_H - Emu(1350000)
+            _picture(
+                slide, fig.png, Emu(457200), top, SLIDE_W - Emu(914400), SLIDE_H - top - Emu(300000)
             )
 
     if content.comparison is not None:

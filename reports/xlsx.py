@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from reports.content import XLSX_FORMATS, ReportTable
+from reports.content import XLSX_FORMATS, ReportTable, format_value
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -60,19 +60,18 @@ def write_xlsx(tables: Sequence[ReportTable], path: str | os.PathLike) -> None:
             cell.font = Font(bold=True)
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        fmts = [table.fmt(c) for c in frame.columns]
+        fmts = [table.cell_formats(c) for c in frame.columns]
         widths = [display_width(c) for c in columns]
-        for row in frame.itertuples(index=False, name=None):
+        for r, row in enumerate(frame.itertuples(index=False, name=None), start=2):
             values = [_cell_value(v) for v in row]
             ws.append(values)
-            for i, (v, f) in enumerate(zip(values, fmts, strict=True)):
-                shown = f"{v * 100:.1f}%" if f == "percent" and isinstance(v, int | float) else v
-                widths[i] = max(widths[i], display_width("" if shown is None else shown))
-        for i, f in enumerate(fmts, start=1):
-            if f == "text":
-                continue
-            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                cell.number_format = XLSX_FORMATS[f]
+            for i, v in enumerate(values):
+                f = fmts[i][r - 2]
+                if f != "text" and isinstance(v, int | float) and not isinstance(v, bool):
+                    ws.cell(row=r, column=i + 1).number_format = XLSX_FORMATS[f]
+                widths[i] = max(
+                    widths[i], display_width(format_value(v, f) if v is not None else "")
+                )
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = min(max(w + 2, 6), 60)
         ws.freeze_panes = "A2"

@@ -30,8 +30,8 @@ def _inputs(covered_street: list[bool], period: int = 1) -> IndicatorInputs:
     sh = layers["shelters"].assign(capacity_used=[60.0])
     v = layers["villages"]
     v = v.assign(
-        garbage_ok=v["garbage_collection"].astype(bool),
-        sewage_ok=v["sewage_treatment"].astype(bool),
+        has_garbage_collection=v["garbage_collection"].astype(bool),
+        has_sewage_treatment=v["sewage_treatment"].astype(bool),
     )
     return IndicatorInputs(
         population=pop,

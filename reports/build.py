@@ -1,0 +1,711 @@
+"""Build a progress report of a period from the store, in the format chosen by the extension.
+
+``.pdf`` (A4 report), ``.pptx`` (slides), ``.xlsx`` (tables), ``.html`` (standalone gap map) or
+``.gpkg`` (gap layers). All formats come from one :class:`PeriodAnalysis` (gap analysis of the
+store's layers, the indicator table of the period and the comparison with the previous saved
+period), so every export shows the same figures as the Progress page.
+
+Examples
+--------
+>>> build_report(open_store("city.gpkg"), "2026-Q3", "report.pdf")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from data.snapshots import (
+    SnapshotError,
+    compare_periods,
+    get_plan_values,
+    list_periods,
+    load_snapshot,
+)
+from data.store import GeoPackageStore
+from geo.indicators import (
+    LEVEL_LABELS,
+    STATUS_COLORS,
+    STATUS_LABELS,
+    THEMES,
+    get_indicator,
+    indicators_from_analysis,
+)
+from geo.settings import Profile, load_profile
+from layers import LAYERS
+from reports.content import ReportContent, ReportFigure, ReportSection, ReportTable
+
+Progress = Callable[[float, str], None]
+FORMATS = {
+    ".pdf": "pdf",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".html": "html",
+    ".htm": "html",
+    ".gpkg": "gpkg",
+}
+REPORT_TITLE = "网格治理与公共服务工作进展报告"
+TREND_TEXT = {
+    "improved": "改善",
+    "worsened": "变差",
+    "unchanged": "持平",
+    "new": "新增",
+    "removed": "缺失",
+}
+
+
+class ReportError(ValueError):
+    """A report cannot be built (unknown format, missing data)."""
+
+
+def _noop(share: float, text: str) -> None:
+    return None
+
+
+@dataclass
+class PeriodAnalysis:
+    """Everything the Progress page and the exports show for one period."""
+
+    period: str
+    profile: Profile
+    layers: dict[str, gpd.GeoDataFrame]  # prepared, metric CRS
+    analysis: Any  # geo.analysis.GapAnalysis
+    indicators: pd.DataFrame
+    meta: dict[str, str] = field(default_factory=dict)
+    previous_period: str | None = None
+    comparison: pd.DataFrame | None = None
+    from_snapshot: bool = False
+
+    @property
+    def synthetic(self) -> bool:
+        return str(self.meta.get("synthetic", "")).lower() in ("1", "true", "yes")
+
+    @property
+    def city(self) -> str:
+        return self.profile.city.name_zh
+
+
+def read_layers(store: GeoPackageStore) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer of the store (EPSG:4326; missing layers come back empty)."""
+    return {name: store.read(name) for name in LAYERS}
+
+
+def analyse_period(
+    store: GeoPackageStore,
+    period: str,
+    *,
+    profile: Profile | None = None,
+    layers: dict[str, gpd.GeoDataFrame] | None = None,
+    progress: Progress | None = None,
+) -> PeriodAnalysis:
+    """Gap analysis of the store's layers, indicators of `period` and the period comparison.
+
+    The indicators are computed from the layers (with the non-spatial values entered for the
+    period). When the store's data belong to another period (``meta["period"]``) and a snapshot
+    of `period` exists, the snapshot's indicators are used instead.
+    """
+    from geo.analysis import STEPS, run_all
+
+    report = progress or _noop
+    profile = profile or load_profile()
+    meta = store.meta()
+    report(0.02, "读取数据 / reading layers")
+    raw = layers if layers is not None else read_layers(store)
+    report(0.08, "空间分析 / gap analysis")
+    analysis = run_all(
+        raw,
+        profile,
+        progress=lambda name: report(0.08 + 0.5 * STEPS.index(name) / len(STEPS), name),
+    )
+    prepared = analysis.layers
+    report(0.6, "指标 / indicators")
+    periods = list_periods(store)
+    data_period = meta.get("period")
+    from_snapshot = period in periods and data_period is not None and data_period != period
+    if from_snapshot:
+        table = load_snapshot(store, period)
+    else:
+        table = indicators_from_analysis(
+            analysis, prepared, profile, plan_values=get_plan_values(store, period)
+        )
+    earlier = [p for p in periods if p < period]
+    previous = earlier[-1] if earlier else None
+    comparison = compare_periods(load_snapshot(store, previous), table) if previous else None
+    return PeriodAnalysis(
+        period=period,
+        profile=profile,
+        layers=prepared,
+        analysis=analysis,
+        indicators=table,
+        meta=meta,
+        previous_period=previous,
+        comparison=comparison,
+        from_snapshot=from_snapshot,
+    )
+
+
+# --------------------------------------------------------------------------- tables
+def summary_table(table: pd.DataFrame, *, comparison: pd.DataFrame | None = None) -> ReportTable:
+    """City indicators against targets (with the change since the previous period if given)."""
+    city = table[table["level"] == "city"].reset_index(drop=True)
+    inds = [get_indicator(k) for k in city["indicator"]]
+    frame = pd.DataFrame(
+        {
+            "主题": [THEMES[i.theme][0] for i in inds],
+            "指标": [i.name_zh for i in inds],
+            "当前值": city["value"].astype(float),
+            "目标": city["target"].astype(float),
+            "单位": [i.unit for i in inds],
+            "状态": city["status"].map(lambda s: STATUS_LABELS[s][0]),
+        }
+    )
+    fmts = [_fmt(i) for i in inds]
+    row_formats = {"当前值": fmts, "目标": fmts}
+    if comparison is not None:
+        c = comparison[comparison["level"] == "city"].set_index("indicator")
+        frame["变化"] = city["indicator"].map(c["change"]).astype(float).to_numpy()
+        frame["趋势"] = city["indicator"].map(c["trend"]).map(TREND_TEXT).fillna("—").to_numpy()
+        row_formats["变化"] = fmts
+    return ReportTable("summary", "指标与目标", frame, row_formats=row_formats)
+
+
+def _fmt(ind) -> str:
+    return "percent" if ind.kind == "share" else f"float{ind.decimals}"
+
+
+def comparison_table(comparison: pd.DataFrame, previous: str, period: str) -> ReportTable:
+    """Change of every city indicator between two periods."""
+    city = comparison[comparison["level"] == "city"].reset_index(drop=True)
+    inds = [get_indicator(k) for k in city["indicator"]]
+    frame = pd.DataFrame(
+        {
+            "指标": [i.name_zh for i in inds],
+            previous: city["value_before"].astype(float),
+            period: city["value_after"].astype(float),
+            "变化": city["change"].astype(float),
+            "趋势": city["trend"].map(TREND_TEXT),
+        }
+    )
+    fmts = [_fmt(i) for i in inds]
+    return ReportTable(
+        "comparison",
+        f"与{previous}比较",
+        frame,
+        row_formats={previous: fmts, period: fmts, "变化": fmts},
+    )
+
+
+def area_table(
+    table: pd.DataFrame, level: str, keys: list[str], title: str, key: str
+) -> ReportTable:
+    """Indicators `keys` for every area of `level` (one column per indicator, worst first)."""
+    rows = table[(table["level"] == level) & table["indicator"].isin(keys)]
+    names = rows.drop_duplicates("area_code").set_index("area_code")["area_name"]
+    wide = rows.pivot(index="area_code", columns="indicator", values="value").astype(float)
+    wide = wide.reindex(columns=[k for k in keys if k in wide.columns]).dropna(how="all")
+    wide = wide.reset_index()
+    wide["area_name"] = wide["area_code"].map(names)
+    first = keys[0]
+    if first in wide:
+        wide = wide.sort_values(first, ascending=True, na_position="last", kind="stable")
+    frame = pd.DataFrame({LEVEL_LABELS[level][0]: wide["area_name"].to_numpy()})
+    formats: dict[str, str] = {}
+    for k in keys:
+        if k in wide:
+            ind = get_indicator(k)
+            frame[ind.name_zh] = wide[k].astype(float).to_numpy()
+            formats[ind.name_zh] = _fmt(ind)
+    return ReportTable(key, title, frame.reset_index(drop=True), formats=formats)
+
+
+def worst_grids_table(pa: PeriodAnalysis, n: int = 20) -> ReportTable:
+    """Grids with the most residents beyond a street-level neighborhood center."""
+    res = pa.analysis.coverage.get("neighborhood_centers_street")
+    worst = res.worst("grid", n) if res is not None else pd.DataFrame()
+    grids = pa.layers.get("grids")
+    frame = pd.DataFrame(
+        columns=["网格编码", "网格名称", "社区", "常住人口", "未覆盖人口", "覆盖率"]
+    )
+    if len(worst):
+        info = grids.set_index("grid_code") if grids is not None and len(grids) else pd.DataFrame()
+        codes = worst.index.astype(object)
+        frame = pd.DataFrame(
+            {
+                "网格编码": codes,
+                "网格名称": [info["grid_name"].get(c, "") if len(info) else "" for c in codes],
+                "社区": [info["community"].get(c, "") if len(info) else "" for c in codes],
+                "常住人口": worst["residents_total"].astype(np.int64).to_numpy(),
+                "未覆盖人口": worst["residents_uncovered"].astype(np.int64).to_numpy(),
+                "覆盖率": worst["share_covered"].astype(float).to_numpy(),
+            }
+        )
+    return ReportTable(
+        "worst_grids", "街道级邻里中心未覆盖人口最多的网格", frame, formats={"覆盖率": "percent"}
+    )
+
+
+def overloaded_table(pa: PeriodAnalysis) -> ReportTable:
+    """Shelters loaded beyond capacity under nearest assignment."""
+    from layers.shelters import CLASS_LABELS
+
+    over = pa.analysis.capacity.overloaded()
+    frame = pd.DataFrame(
+        {
+            "场所编号": over.get("shelter_id", pd.Series(dtype=object)).to_numpy(),
+            "名称": over.get("name", pd.Series(dtype=object)).to_numpy(),
+            "类别": over.get("shelter_class", pd.Series(dtype=object))
+            .map(lambda c: CLASS_LABELS.get(c, (c,))[0])
+            .to_numpy(),
+            "容纳人数": over.get("capacity", pd.Series(dtype=float)).astype(np.int64).to_numpy(),
+            "就近分配人数": over.get("load", pd.Series(dtype=float)).astype(np.int64).to_numpy(),
+            "超出人数": over.get("excess", pd.Series(dtype=float)).astype(np.int64).to_numpy(),
+        }
+    )
+    return ReportTable("overloaded_shelters", "超载避难场所（就近分配）", frame)
+
+
+def villages_table(pa: PeriodAnalysis) -> ReportTable:
+    """Villages short of the toilet target or without garbage collection."""
+    below = pa.analysis.sanitation.below_target
+    frame = pd.DataFrame(
+        {
+            "村编码": below["village_code"].to_numpy(),
+            "村名": below["name"].to_numpy(),
+            "乡镇": below["township"].to_numpy(),
+            "区县": below["county"].to_numpy(),
+            "户数": pd.to_numeric(below["households"], errors="coerce")
+            .fillna(0)
+            .astype(np.int64)
+            .to_numpy(),
+            "卫生厕所普及率": below["toilet_penetration"].astype(float).to_numpy(),
+            "垃圾收运": np.where(below["has_garbage_collection"].to_numpy(dtype=bool), "有", "无"),
+            "污水处理": np.where(below["has_sewage_treatment"].to_numpy(dtype=bool), "有", "无"),
+        }
+    )
+    frame = frame.sort_values("卫生厕所普及率", kind="stable").reset_index(drop=True)
+    return ReportTable(
+        "villages_below_target", "未达标行政村", frame, formats={"卫生厕所普及率": "percent"}
+    )
+
+
+# --------------------------------------------------------------------------- figures
+def _status_layer(pa: PeriodAnalysis, key: str, level: str = "street"):
+    from reports.staticmap import MapLayer
+
+    polys = pa.layers["streets" if level == "street" else "districts"]
+    rows = pa.indicators[(pa.indicators["level"] == level) & (pa.indicators["indicator"] == key)]
+    st = polys.assign(
+        status=polys["code"].map(rows.set_index("area_code")["status"]).fillna("no_data")
+    )
+    cats = {
+        s: (STATUS_COLORS[s], f"{STATUS_LABELS[s][0]}")
+        for s in ("met", "close", "not_met", "no_data")
+    }
+    name = get_indicator(key).name_zh
+    return MapLayer(
+        st, name, column="status", categories=cats, alpha=0.45, edgecolor="#78909c", linewidth=0.4
+    )
+
+
+def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
+    """The static map (and a chart) of a theme."""
+    from layers.centers import STYLE as CENTER_STYLE
+    from layers.shelters import STYLE as SHELTER_STYLE
+    from reports.staticmap import MapLayer, bar_chart, figure_png, static_map
+
+    lay = pa.layers
+    crs = pa.profile.metric_crs
+    districts = lay["districts"]
+    outline = MapLayer(
+        districts, "区县界", kind="line", facecolor="#37474f", linewidth=1.2, zorder=5
+    )
+    city = pa.city
+    figs: list[ReportFigure] = []
+
+    def uncovered(kind: str, label: str, color: str = "#d32f2f") -> MapLayer:
+        res = pa.analysis.coverage[kind]
+        pop = lay["population"]
+        mask = ~res.covered.reindex(pop.index).fillna(False).to_numpy(dtype=bool)
+        return MapLayer(
+            pop[mask],
+            label,
+            kind="point",
+            facecolor=color,
+            edgecolor="none",
+            size=2.5,
+            alpha=0.6,
+            zorder=3,
+        )
+
+    if theme == "centers":
+        key = "center_street_coverage"
+        c = lay["neighborhood_centers"]
+        layers = [
+            _status_layer(pa, key),
+            outline,
+            uncovered("neighborhood_centers_street", "街道级中心未覆盖人口"),
+            MapLayer(
+                c[c["level"] == "street"],
+                "街道级邻里中心",
+                kind="point",
+                facecolor=CENTER_STYLE["street"]["color"],
+                edgecolor="white",
+                size=40,
+                zorder=6,
+            ),
+            MapLayer(
+                c[c["level"] == "community"],
+                "社区级邻里中心",
+                kind="point",
+                facecolor=CENTER_STYLE["community"]["color"],
+                edgecolor="white",
+                size=18,
+                zorder=6,
+            ),
+        ]
+        title = f"{city} 党群邻里中心服务覆盖（{pa.period}）"
+    elif theme == "shelters":
+        key = "shelter_emergency_coverage"
+        s = lay["shelters"]
+        over = pa.analysis.capacity.overloaded()
+        layers = [
+            _status_layer(pa, key),
+            outline,
+            uncovered("shelters_emergency", "紧急避难场所未覆盖人口"),
+            MapLayer(
+                s[s["shelter_class"] == "emergency"],
+                "紧急避难场所",
+                kind="point",
+                facecolor=SHELTER_STYLE["emergency"]["color"],
+                edgecolor="white",
+                size=22,
+                zorder=6,
+            ),
+            MapLayer(
+                s[s["shelter_class"] != "emergency"],
+                "固定/中心避难场所",
+                kind="point",
+                marker="s",
+                facecolor=SHELTER_STYLE["fixed_long"]["color"],
+                edgecolor="white",
+                size=36,
+                zorder=6,
+            ),
+            MapLayer(
+                over,
+                "超载避难场所",
+                kind="point",
+                marker="o",
+                facecolor="none",
+                edgecolor="#ff6f00",
+                linewidth=1.6,
+                size=140,
+                zorder=7,
+            ),
+        ]
+        title = f"{city} 应急避难场所覆盖（{pa.period}）"
+    elif theme == "grids":
+        key = "grids_in_household_range"
+        g = lay["grids"]
+        hh = pd.to_numeric(g["households"], errors="coerce")
+        rules = pa.profile.grids
+        in_range = hh.between(rules.households_min, rules.households_max)
+        worker = g["worker_name"].astype(object)
+        no_worker = worker.isna() | (worker.astype(str).str.strip() == "")
+        cls = np.where(no_worker, "no_worker", np.where(in_range, "ok", "out"))
+        cats = {
+            "ok": ("#a5d6a7", f"户数{rules.households_min}-{rules.households_max}户"),
+            "out": ("#ffcc80", "户数超出范围"),
+            "no_worker": ("#ef9a9a", "未配网格员"),
+        }
+        layers = [
+            MapLayer(
+                g.assign(cls=cls),
+                "网格",
+                column="cls",
+                categories=cats,
+                alpha=0.8,
+                edgecolor="#90a4ae",
+                linewidth=0.2,
+            ),
+            outline,
+        ]
+        title = f"{city} 网格户数规模与网格员配备（{pa.period}）"
+    else:  # sanitation
+        key = "sanitary_toilet_penetration"
+        v = pa.analysis.sanitation.villages
+        cls = np.where(v["below_target"].to_numpy(dtype=bool), "below", "ok")
+        cats = {"ok": ("#2e7d32", "达标行政村"), "below": ("#c62828", "未达标行政村")}
+        layers = [
+            _status_layer(pa, key),
+            outline,
+            MapLayer(
+                v.assign(cls=cls),
+                "行政村",
+                kind="point",
+                column="cls",
+                categories=cats,
+                edgecolor="white",
+                size=16,
+                zorder=6,
+            ),
+        ]
+        title = f"{city} 农村卫生厕所与垃圾收运（{pa.period}）"
+    focus = lay["villages"] if theme == "sanitation" else lay["grids"]
+    extent = focus if len(focus) else districts
+    labels = lay["streets"] if theme != "sanitation" else districts
+    fig = static_map(
+        layers,
+        crs=crs,
+        title=title,
+        labels=_in_extent(labels, extent),
+        extent=extent,
+        legend_title="图例",
+    )
+    figs.append(
+        ReportFigure(
+            title, figure_png(fig), f"底色：各街道/乡镇“{get_indicator(key).name_zh}”达标情况。"
+        )
+    )
+
+    rows = pa.indicators[
+        (pa.indicators["level"] == "district") & (pa.indicators["indicator"] == key)
+    ]
+    rows = rows[rows["value"].notna()]
+    if len(rows):
+        ind = get_indicator(key)
+        chart = bar_chart(
+            rows["area_name"].tolist(),
+            rows["value"].tolist(),
+            target=ind.target(pa.profile),
+            colors=[STATUS_COLORS[s] for s in rows["status"]],
+            title=f"各区县{ind.name_zh}",
+            percent=ind.kind == "share",
+            figsize=(10.0, 0.9 + 0.32 * len(rows)),
+        )
+        figs.append(ReportFigure(f"各区县{ind.name_zh}", figure_png(chart)))
+    return figs
+
+
+def _in_extent(areas: gpd.GeoDataFrame, extent: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Areas whose representative point lies inside the bounds of `extent` (for labels)."""
+    if areas.empty or extent.empty:
+        return areas
+    minx, miny, maxx, maxy = extent.to_crs(areas.crs).total_bounds
+    pts = areas.geometry.representative_point()
+    return areas[(pts.x >= minx) & (pts.x <= maxx) & (pts.y >= miny) & (pts.y <= maxy)]
+
+
+THEME_TABLES = {
+    "centers": ["center_street_coverage", "center_community_coverage"],
+    "shelters": [
+        "shelter_emergency_coverage",
+        "shelter_fixed_coverage",
+        "shelter_places_per_resident",
+        "shelter_area_per_resident_m2",
+    ],
+    "grids": ["grids_in_household_range", "grids_with_worker"],
+    "sanitation": [
+        "sanitary_toilet_penetration",
+        "villages_with_garbage_collection",
+        "villages_with_sewage_treatment",
+    ],
+}
+
+
+def report_content(
+    pa: PeriodAnalysis, *, progress: Progress | None = None, figures: bool = True
+) -> ReportContent:
+    """Fill a :class:`ReportContent` from a period analysis."""
+    report = progress or _noop
+    table = pa.indicators
+    sections: list[ReportSection] = []
+    for n, (theme, keys) in enumerate(THEME_TABLES.items()):
+        report(0.62 + 0.25 * n / len(THEME_TABLES), f"{THEMES[theme][0]}")
+        city = table[(table["level"] == "city") & table["indicator"].isin(keys)].set_index(
+            "indicator"
+        )
+        key_figures = [
+            (get_indicator(k).name_zh, get_indicator(k).format(city.loc[k, "value"]))
+            for k in keys
+            if k in city.index
+        ]
+        status = [
+            (get_indicator(k).name_zh, STATUS_LABELS[city.loc[k, "status"]][0])
+            for k in keys
+            if k in city.index
+        ]
+        tables = [
+            area_table(table, "district", keys, f"{THEMES[theme][0]}：各区县", f"{theme}_district"),
+            area_table(
+                table,
+                "street",
+                keys,
+                f"{THEMES[theme][0]}：各街道/乡镇（由低到高）",
+                f"{theme}_street",
+            ),
+        ]
+        sections.append(
+            ReportSection(
+                theme,
+                THEMES[theme][0],
+                figures=theme_figures(pa, theme) if figures else [],
+                tables=tables,
+                key_figures=key_figures,
+                status=status,
+            )
+        )
+    report(0.88, "清单 / lists")
+    radii = pa.profile.radii
+    parameters = [
+        (
+            "服务半径",
+            f"街道级中心 {radii.neighborhood_center_street:g} m，社区级中心 {radii.neighborhood_center_community:g} m，"
+            f"紧急避难 {radii.shelter_emergency:g} m，固定避难 {radii.shelter_fixed:g} m",
+        ),
+        ("绕行系数", f"{radii.detour_factor:g}"),
+        ("数据", f"{pa.meta.get('city', pa.city)}，数据时期 {pa.meta.get('period', '—')}"),
+    ]
+    if pa.from_snapshot:
+        parameters.append(
+            (
+                "说明",
+                f"指标取自 {pa.period} 的快照；地图与清单基于当前数据（{pa.meta.get('period')}）。",
+            )
+        )
+    return ReportContent(
+        title=REPORT_TITLE,
+        city=pa.city,
+        period=pa.period,
+        date=date.today().isoformat(),
+        synthetic=pa.synthetic,
+        summary=summary_table(table, comparison=pa.comparison),
+        sections=sections,
+        lists=[worst_grids_table(pa), overloaded_table(pa), villages_table(pa)],
+        comparison=comparison_table(pa.comparison, pa.previous_period, pa.period)
+        if pa.comparison is not None
+        else None,
+        previous_period=pa.previous_period,
+        parameters=parameters,
+    )
+
+
+def indicator_sheet(table: pd.DataFrame) -> ReportTable:
+    """The full long indicator table (every area and indicator) with Chinese headers."""
+    inds = table["indicator"].map(get_indicator)
+    frame = pd.DataFrame(
+        {
+            "层级": table["level"].map(lambda s: LEVEL_LABELS[s][0]),
+            "区域编码": table["area_code"],
+            "区域名称": table["area_name"],
+            "指标代码": table["indicator"],
+            "指标": inds.map(lambda i: i.name_zh),
+            "数值": table["value"].astype(float),
+            "分子": table["numerator"].astype(float),
+            "分母": table["denominator"].astype(float),
+            "目标": table["target"].astype(float),
+            "状态": table["status"].map(lambda s: STATUS_LABELS[s][0]),
+        }
+    ).reset_index(drop=True)
+    fmts = [_fmt(i) for i in inds]
+    return ReportTable(
+        "indicators",
+        "全部指标",
+        frame,
+        formats={"分子": "float2", "分母": "float2"},
+        row_formats={"数值": fmts, "目标": fmts},
+    )
+
+
+# --------------------------------------------------------------------------- entry point
+def report_format(path: str | os.PathLike) -> str:
+    """The export format of `path` from its extension; :class:`ReportError` if unknown."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise ReportError(
+            f"{path}: unknown report format {suffix or '(none)'}; use one of {', '.join(FORMATS)}"
+        )
+    return FORMATS[suffix]
+
+
+def write_report(
+    pa: PeriodAnalysis, out_path: str | os.PathLike, *, progress: Progress | None = None
+) -> Path:
+    """Write the export of `pa` to `out_path` (format from the extension)."""
+    report = progress or _noop
+    out = Path(out_path)
+    kind = report_format(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    title = f"{pa.city} {REPORT_TITLE}（{pa.period}）"
+    if kind in ("html", "gpkg"):
+        from reports.gaps import gap_layers
+
+        gaps = gap_layers(pa.analysis, pa.indicators, pa.layers)
+        report(0.8, "写出 / writing")
+        if kind == "html":
+            from reports.html import write_html
+
+            write_html(gaps, pa.profile, out, title=title)
+        else:
+            from reports.gpkg import write_gpkg
+
+            write_gpkg(gaps, out, tables={"indicators": pa.indicators.assign(period=pa.period)})
+    else:
+        content = report_content(pa, progress=report, figures=kind != "xlsx")
+        report(0.9, "写出 / writing")
+        if kind == "pdf":
+            from reports.pdf import write_pdf
+
+            write_pdf(content, out)
+        elif kind == "pptx":
+            from reports.pptx import write_pptx
+
+            write_pptx(content, out)
+        else:
+            from reports.xlsx import write_xlsx
+
+            write_xlsx([*content.all_tables(), indicator_sheet(pa.indicators)], out)
+    report(1.0, "完成 / done")
+    return out
+
+
+def build_report(
+    store: GeoPackageStore,
+    period: str,
+    out_path: str | os.PathLike,
+    *,
+    progress: Progress | None = None,
+    profile: Profile | None = None,
+) -> Path:
+    """Analyse the store for `period` and write the report to `out_path`.
+
+    Parameters
+    ----------
+    store
+        The GeoPackage store.
+    period
+        Period label, e.g. ``"2026-Q3"``.
+    out_path
+        Output file; ``.pdf``, ``.pptx``, ``.xlsx``, ``.html`` or ``.gpkg``.
+    progress
+        Optional ``progress(share, text)`` callback.
+    """
+    from data.snapshots import check_period
+
+    period = check_period(period)
+    report_format(out_path)
+    if not store.exists():
+        raise ReportError(f"store {store.path} does not exist")
+    try:
+        pa = analyse_period(store, period, profile=profile, progress=progress)
+    except SnapshotError as exc:
+        raise ReportError(str(exc)) from exc
+    return write_report(pa, out_path, progress=progress)

@@ -1,0 +1,189 @@
+"""Standalone interactive map of the service gaps: one HTML file, every asset inline.
+
+Built with the app's own map helpers (:mod:`layers.render`) and inlined with
+:func:`layers.assets.inline_assets_html`, so it opens from disk or an e-mail attachment with no
+network at all: no CDN, no tiles (the basemap is left blank on purpose).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import geopandas as gpd
+import pandas as pd
+from branca.element import Element
+
+from geo.indicators import STATUS_COLORS, STATUS_LABELS, get_indicator
+from geo.settings import Profile
+from layers import admin
+from layers import render as rd
+from layers.assets import inline_assets_html
+from layers.display import prepare_geometry
+from reports.gaps import GAP_LAYER_TITLES, MAP_INDICATORS
+
+GAP_COLORS = {
+    "uncovered": "#d32f2f",
+    "overloaded_shelters": "#6a1b9a",
+    "unplaced_cells": "#ff7043",
+    "villages_below_target": "#8d6e63",
+    "grid_problems": "#ffb300",
+}
+
+
+def _status_symbols(lang: str) -> dict[str, dict[str, object]]:
+    i = 0 if lang == "zh" else 1
+    return {
+        s: {"fillColor": c, "color": "#37474f", "label": STATUS_LABELS[s][i]}
+        for s, c in STATUS_COLORS.items()
+    }
+
+
+def gap_map(
+    gaps: Mapping[str, gpd.GeoDataFrame], profile: Profile, *, title: str, lang: str = "zh"
+):
+    """A folium map of the gap layers (see :func:`reports.gaps.gap_layers`)."""
+    m = rd.base_map(profile, "none", lang=lang, view_counter=False)
+    dec = profile.display.coordinate_decimals
+    crs = profile.metric_crs
+
+    def prep(frame: gpd.GeoDataFrame, tol: float = 0.0) -> gpd.GeoDataFrame:
+        return prepare_geometry(frame, decimals=dec, tolerance_m=tol, metric_crs=crs)
+
+    streets = gaps.get("areas_street")
+    if streets is not None and len(streets):
+        shown = prep(streets, profile.display.simplify_tolerance_m)
+        for n, key in enumerate(MAP_INDICATORS):
+            col = f"{key}_status"
+            if col not in shown.columns:
+                continue
+            ind = get_indicator(key)
+            frame = shown.assign(value_text=shown[key].map(ind.format))
+            rd.add_polygons(
+                m,
+                frame,
+                name=ind.name(lang),
+                key=f"st_{key}",
+                fields={
+                    "area_name": "街道/乡镇" if lang == "zh" else "Street",
+                    "value_text": ind.name(lang),
+                },
+                tooltip=["area_name", "value_text"],
+                style={"weight": 1, "color": "#37474f", "fillOpacity": 0.55},
+                category=frame[col].astype(str),
+                symbols=_status_symbols(lang),
+                legend_title=ind.name(lang),
+                show=n == 0,
+                canvas=False,
+            )
+    districts = gaps.get("areas_district")
+    if districts is not None and len(districts):
+        style = {
+            **admin.STYLE["districts"],
+            "fillOpacity": 0.0,
+            "fill": False,
+            "interactive": False,
+        }
+        rd.add_polygons(
+            m,
+            prep(districts, profile.display.simplify_tolerance_m),
+            name="区县" if lang == "zh" else "Districts",
+            key="districts",
+            fields={"area_name": "区县" if lang == "zh" else "District"},
+            style=style,
+            legend=[
+                (
+                    "ln",
+                    f"border-top-color:{style['color']}",
+                    "区县" if lang == "zh" else "Districts",
+                )
+            ],
+            canvas=False,
+        )
+    first_uncovered = True
+    for name, frame in gaps.items():
+        if not name.startswith("uncovered_") or frame is None or frame.empty:
+            continue
+        title_pair = GAP_LAYER_TITLES.get(name, (name, name))
+        rd.add_points(
+            m,
+            prep(frame).assign(
+                residents=pd.to_numeric(frame["residents"], errors="coerce").fillna(0).astype(int)
+            ),
+            name=title_pair[0 if lang == "zh" else 1],
+            key=name,
+            fields={"residents": "常住人口" if lang == "zh" else "Residents"},
+            tooltip=["residents"],
+            style={
+                "radius": 3,
+                "weight": 0,
+                "color": GAP_COLORS["uncovered"],
+                "fillColor": GAP_COLORS["uncovered"],
+                "fillOpacity": 0.7,
+                "label": title_pair[0 if lang == "zh" else 1],
+            },
+            show=first_uncovered,
+            stat=None,
+        )
+        first_uncovered = False
+    for name in ("unplaced_cells", "overloaded_shelters", "villages_below_target", "grid_problems"):
+        frame = gaps.get(name)
+        if frame is None or frame.empty:
+            continue
+        label = GAP_LAYER_TITLES[name][0 if lang == "zh" else 1]
+        fields = {c: c for c in frame.columns if c != "geometry"}
+        shown = prep(frame)
+        polygons = shown.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+        color = GAP_COLORS[name]
+        if polygons:
+            rd.add_polygons(
+                m,
+                shown,
+                name=label,
+                key=name,
+                fields=fields,
+                style={
+                    "weight": 2,
+                    "color": color,
+                    "fillColor": color,
+                    "fillOpacity": 0.25,
+                    "label": label,
+                },
+                show=name != "grid_problems",
+                canvas=False,
+            )
+        else:
+            rd.add_points(
+                m,
+                shown,
+                name=label,
+                key=name,
+                fields=fields,
+                style={
+                    "radius": 7,
+                    "weight": 2,
+                    "color": "#212121",
+                    "fillColor": color,
+                    "fillOpacity": 0.9,
+                    "label": label,
+                },
+            )
+    extent = districts if districts is not None and len(districts) else streets
+    if extent is not None and len(extent):
+        rd.fit_to(m, extent, pad_m=300)
+    m.get_root().header.add_child(Element(f"<title>{rd.esc(title)}</title>"), name="gridmap_title")
+    return rd.finish(m, collapsed=False)
+
+
+def write_html(
+    gaps: Mapping[str, gpd.GeoDataFrame],
+    profile: Profile,
+    path: str | os.PathLike,
+    *,
+    title: str,
+    lang: str = "zh",
+) -> None:
+    """Write the standalone gap map to `path` (UTF-8)."""
+    html = inline_assets_html(gap_map(gaps, profile, title=title, lang=lang))
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(html)
