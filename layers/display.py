@@ -8,6 +8,7 @@ Everything returns new frames; inputs are never changed.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 
 import geopandas as gpd
@@ -218,7 +219,7 @@ def households_per_worker(grids: pd.DataFrame) -> pd.Series:
 
 
 def classify(
-    values: pd.Series, *, k: int = 5, scheme: str = "NaturalBreaks"
+    values: pd.Series, *, k: int = 5, scheme: str = "Quantiles"
 ) -> tuple[pd.Series, list[float]]:
     """Classed breaks of `values` with mapclassify.
 
@@ -235,7 +236,9 @@ def classify(
     if k < 2:
         index[present] = 0
         return index, [float(data.max())]
-    classifier = getattr(mapclassify, scheme)(data, k=k)
+    with warnings.catch_warnings():  # "not enough unique values": fewer classes is fine
+        warnings.simplefilter("ignore", UserWarning)
+        classifier = getattr(mapclassify, scheme)(data, k=k)
     index[present] = np.asarray(classifier.yb, dtype="int64")
     return index, [float(b) for b in classifier.bins]
 

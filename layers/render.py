@@ -773,7 +773,12 @@ def add_layer(
         )
     if layer == "grids":
         category, symbols, _ = grid_classes(frame, color_by, lang=lang)
-        title = f"{name} · {_label(COLOR_BY[color_by], lang)}"
+        scheme = "分位数分级" if lang == "zh" else "quantile classes"
+        title = (
+            f"{name} · {_label(COLOR_BY[color_by], lang)}（{scheme}）"
+            if lang == "zh"
+            else (f"{name} · {_label(COLOR_BY[color_by], lang)} ({scheme})")
+        )
         return add_polygons(
             m,
             shown,

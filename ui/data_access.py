@@ -120,3 +120,24 @@ def store_layers() -> list[str]:
     """Names of the tables in the active store (empty when there is no store)."""
     store = open_store()
     return store.layers() if store.exists() else []
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _store_meta(path: str, version: str) -> dict[str, str]:
+    return GeoPackageStore(path).meta()
+
+
+def store_meta() -> dict[str, str]:
+    """The active store's ``gridmap_meta`` key/values (cached; {} when there is no store)."""
+    store = open_store()
+    if not store.exists():
+        return {}
+    return _store_meta(str(store.path), store.version())
+
+
+def is_synthetic() -> bool:
+    """True for the built-in demo store or any store marked ``synthetic`` in its metadata."""
+    store = open_store()
+    return (
+        store.path.resolve() == DEFAULT_STORE.resolve() or store_meta().get("synthetic") == "true"
+    )

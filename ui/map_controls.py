@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.settings import DEFAULT_STORE
 from layers import render
 from ui import data_access as da
 from ui import state
@@ -13,7 +12,7 @@ from ui.i18n import lang, tr
 
 def demo_note() -> None:
     """Label the built-in demo store wherever it is shown."""
-    if da.current_store().path.resolve() == DEFAULT_STORE.resolve():
+    if da.is_synthetic():
         st.caption("🧪 合成示例数据 / synthetic demo data — " + tr("非真实数据", "not real data"))
 
 

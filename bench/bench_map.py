@@ -1,0 +1,168 @@
+"""Map speed figures: payload, server re-run times, time to first map in headless Chromium.
+
+    python bench/bench_map.py                                  # the demo store (scale 1)
+    python bench/bench_map.py --store bench/out/scale10.gpkg   # after `python cli.py demo --scale 10 --out ...`
+    python bench/bench_map.py --no-browser                     # skip Chromium
+
+Prints figures only; nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def explorer_payload(store: Path) -> dict[str, float]:
+    """Bytes the default explorer map sends (what streamlit-folium passes to the browser)."""
+    import streamlit_folium as sf
+
+    from data.store import GeoPackageStore
+    from geo.settings import load_profile
+    from layers import display as dp
+    from layers import render
+
+    prof = load_profile()
+    gpkg = GeoPackageStore(store)
+    t0 = time.perf_counter()
+    default_on = (
+        "districts",
+        "streets",
+        "communities",
+        "grids",
+        "neighborhood_centers",
+        "shelters",
+        "villages",
+        "sanitation_facilities",
+    )
+    frames = {}
+    for layer in default_on:
+        polys = layer in ("districts", "streets", "communities", "grids")
+        frames[layer] = dp.prepare_geometry(
+            gpkg.read(layer),
+            decimals=prof.display.coordinate_decimals,
+            tolerance_m=prof.display.simplify_tolerance_m if polys else 0.0,
+            metric_crs=prof.metric_crs,
+        )
+    prep = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    m = render.base_map(prof, "none")
+    render.draw_layers(m, frames)
+    render.fit_to(m, frames["grids"])
+    m.get_root().render()
+    script = sf._get_map_string(m)
+    header = sf._get_header(m)
+    html = sf._get_html(m)
+    build = time.perf_counter() - t0
+    raw = gpkg.read("grids")
+    raw_json = len(raw.to_json().encode())
+    return {
+        "features": sum(render.summary(m).values()),
+        "grids": render.summary(m).get("grids", 0),
+        "payload_bytes": len(script.encode()) + len(header.encode()) + len(html.encode()),
+        "grids_raw_geojson_bytes": raw_json,
+        "prepare_s (cached after first)": prep,
+        "build_map_s": build,
+    }
+
+
+def apptest_times(store: Path, repeats: int = 3) -> dict[str, float]:
+    """Server re-run times of the explorer (AppTest) after a filter change and a layer toggle."""
+    os.environ["GRIDMAP_STORE"] = str(store)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    t0 = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - t0
+    if at.exception:
+        raise RuntimeError(at.exception[0].message)
+    t0 = time.perf_counter()
+    at.run()
+    warm = time.perf_counter() - t0
+    districts = at.selectbox(key="explorer_district").options[1:]
+    filt, toggle = [], []
+    for n in range(repeats):
+        at.selectbox(key="explorer_district").set_value(districts[n % len(districts)])
+        t0 = time.perf_counter()
+        at.run()
+        filt.append(time.perf_counter() - t0)
+        box = at.checkbox(key="explorer_layer_villages")
+        box.set_value(not box.value)
+        t0 = time.perf_counter()
+        at.run()
+        toggle.append(time.perf_counter() - t0)
+    at.selectbox(key="explorer_district").set_value(
+        at.selectbox(key="explorer_district").options[0]
+    )
+    at.checkbox(key="explorer_layer_population").check()
+    t0 = time.perf_counter()
+    at.run()
+    pop_first = time.perf_counter() - t0
+    return {
+        "first_run_s (cold caches)": first,
+        "warm_rerun_s": warm,
+        "filter_change_rerun_s (median)": statistics.median(filt),
+        "layer_toggle_rerun_s (median)": statistics.median(toggle),
+        "population_on_first_s": pop_first,
+    }
+
+
+def browser_times(store: Path) -> dict[str, float]:
+    """Seconds from opening the explorer until the grids are drawn, in offline headless Chromium."""
+    from _browser import browser_available, map_frame, offline_page, streamlit_server
+
+    if not browser_available():
+        return {"browser": float("nan")}
+    out = {}
+    with streamlit_server(store=store) as base:
+        for label in (
+            "first_map_cold_s (first visit, caches empty)",
+            "first_map_warm_s (second visit)",
+        ):
+            with offline_page() as page:
+                t0 = time.perf_counter()
+                page.goto(f"{base}/")
+                frame = map_frame(page, timeout_ms=120_000)
+                frame.wait_for_function("() => gridmap.count('grids') > 0", timeout=120_000)
+                out[label] = time.perf_counter() - t0
+                out["grids_drawn"] = frame.evaluate("() => gridmap.count('grids')")
+                out["blocked_external_requests"] = len(page.blocked)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=ROOT / "data" / "demo" / "shiyan_demo.gpkg")
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    store = args.store.resolve()
+    if not store.exists():
+        print(f"{store} does not exist (python cli.py demo --out {store})")
+        return 1
+    print(f"== map bench: {store.name} ({store.stat().st_size / 1e6:.1f} MB store)")
+    sections = [("payload", explorer_payload), ("server re-runs (AppTest)", apptest_times)]
+    if not args.no_browser:
+        sections.append(("headless Chromium, offline", browser_times))
+    for title, func in sections:
+        print(f"-- {title}")
+        for key, value in func(store).items():
+            text = (
+                f"{value:,.0f}"
+                if isinstance(value, int) or key.endswith("bytes")
+                else f"{value:.3f}"
+            )
+            print(f"   {key:48s} {text}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
