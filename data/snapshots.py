@@ -419,3 +419,41 @@ def area_trends(
     )
     out.insert(0, "area_name", names.reindex(out.index))
     return out.reset_index().rename_axis(None, axis=1)
+
+
+# Non-spatial values of the demo city (synthetic, like the rest of the demo data):
+# (previous period, current period).
+DEMO_PLAN_VALUES: tuple[dict[str, float], dict[str, float]] = (
+    {"green_space_ratio": 0.352, "good_air_days_share": 0.861, "resident_satisfaction": 0.975},
+    {"green_space_ratio": 0.364, "good_air_days_share": 0.879, "resident_satisfaction": 0.981},
+)
+
+
+def demo_snapshot_tables(city: Any, *, profile=None) -> dict[str, pd.DataFrame]:
+    """Snapshot and plan-value tables of both periods of a demo city (``data.demo.DemoCity``).
+
+    The demo store ships with these so the Progress page compares two periods out of the box.
+    """
+    from geo.settings import load_profile
+
+    profile = profile or load_profile()
+    snaps: dict[str, tuple[pd.DataFrame, dict[str, Any]]] = {}
+    plan_rows_: list[pd.DataFrame] = []
+    pairs = ((city.previous_period, city.previous_layers), (city.period, city.layers))
+    for (period, layers), plan in zip(pairs, DEMO_PLAN_VALUES, strict=True):
+        table, _ = indicators_for_layers(layers, profile, plan_values=plan)
+        snaps[period] = (table, analysis_params(profile, source="synthetic demo"))
+        plan_rows_.append(
+            pd.DataFrame(
+                {
+                    "period": period,
+                    "indicator": list(plan),
+                    "value": list(plan.values()),
+                    "note": "合成示例数据 synthetic demo value",
+                    "entered_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+            )
+        )
+    tables = snapshot_tables(snaps, source_version="demo")
+    tables[PLAN] = pd.concat(plan_rows_, ignore_index=True)
+    return tables
