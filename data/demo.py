@@ -195,10 +195,13 @@ def write_demo(
     scale: float = 1,
     residents: int | None = None,
     progress: Progress | None = None,
+    snapshots: bool = True,
 ) -> DemoCity:
     """Build the demo city and write its current layers and metadata to the GeoPackage `path`.
 
     All tables are written in one atomic store write. Returns the built :class:`DemoCity`.
+    With `snapshots`, the indicator snapshots of both periods are saved too, so the Progress
+    page and reports compare two periods out of the box.
     """
     report = progress or (lambda share, text: None)
     city = build_demo(
@@ -209,6 +212,10 @@ def write_demo(
     tables["gridmap_meta"] = pd.DataFrame(
         {"key": list(city.meta), "value": list(city.meta.values())}
     )
+    if snapshots:
+        from data.snapshots import demo_snapshot_tables
+
+        tables.update(demo_snapshot_tables(city))
     GeoPackageStore(path).write(tables)
     report(1.0, "done")
     return city
