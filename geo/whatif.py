@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.areas import LEVELS, assign_areas
+from geo.areas import LEVELS, assign_areas, point_geometries
 from geo.capacity import SHELTER_GROUPS, CapacityResult, capacity_all
 from geo.coverage import (
     FACILITY_KINDS,
@@ -108,6 +109,36 @@ def proposals_from_table(
     rest = table.drop(columns=[lon, lat])
     frame = gpd.GeoDataFrame(rest, geometry=gpd.points_from_xy(x, y), crs=WGS84)
     return convert_frame(frame, offsets, "wgs84") if offsets != "wgs84" else frame
+
+
+def read_point_file(data: bytes, filename: str, *, offsets: str = "wgs84") -> gpd.GeoDataFrame:
+    """Points from an uploaded CSV (longitude/latitude columns) or GeoJSON file, in EPSG:4326.
+
+    Polygons are reduced to representative points. `offsets` is the datum of the coordinates
+    (``"wgs84"``, ``"gcj02"`` or ``"bd09"``).
+    """
+    name = filename.lower()
+    if name.endswith((".csv", ".txt")):
+        text = data.decode("utf-8-sig", errors="replace")
+        return proposals_from_table(
+            pd.read_csv(io.StringIO(text)), offsets=offsets, source=filename
+        )
+    if name.endswith((".geojson", ".json")):
+        try:
+            frame = gpd.read_file(io.BytesIO(data))
+        except Exception as exc:  # pyogrio raises several error types for bad files
+            raise WhatIfError(f"{filename}: not a readable GeoJSON file ({exc})") from None
+        if frame.crs is None:
+            frame = frame.set_crs(WGS84)
+        frame = frame.to_crs(WGS84)
+        empty = frame.geometry.isna() | frame.geometry.is_empty
+        if empty.any():
+            rows = ", ".join(str(i + 1) for i in np.flatnonzero(empty.to_numpy())[:10])
+            raise WhatIfError(f"{filename}: features {rows} have no geometry")
+        points = gpd.GeoSeries(point_geometries(frame), index=frame.index, crs=WGS84)
+        frame = frame.set_geometry(points)
+        return convert_frame(frame, offsets, "wgs84") if offsets != "wgs84" else frame
+    raise WhatIfError(f"{filename}: expected a .csv or .geojson file")
 
 
 def normalise_proposals(

@@ -210,3 +210,25 @@ def test_proposals_from_table():
         )
     with pytest.raises(WhatIfError, match="lat"):
         proposals_from_table(pd.DataFrame({"lon": [110.8], "kind": ["x"]}))
+
+
+def test_read_point_file_csv_and_geojson():
+    from geo.whatif import read_point_file
+
+    csv = "name,lon,lat,kind\nA,110.8,32.63,street\n".encode("utf-8-sig")
+    frame = read_point_file(csv, "p.csv")
+    assert frame.geometry.x.tolist() == [110.8] and frame["name"].tolist() == ["A"]
+    square = gpd.GeoDataFrame(
+        {"kind": ["shelters_fixed"]},
+        geometry=gpd.GeoSeries.from_wkt(
+            ["POLYGON((110 32, 110.002 32, 110.002 32.002, 110 32.002, 110 32))"]
+        ),
+        crs="EPSG:4326",
+    )
+    frame = read_point_file(square.to_json().encode(), "p.geojson")
+    assert frame.geom_type.tolist() == ["Point"]
+    assert frame.geometry.x.iloc[0] == pytest.approx(110.001, abs=1e-4)
+    with pytest.raises(WhatIfError, match="p.xlsx"):
+        read_point_file(b"", "p.xlsx")
+    with pytest.raises(WhatIfError, match="bad.geojson"):
+        read_point_file(b"{not json", "bad.geojson")
