@@ -178,6 +178,7 @@ class LayerSchema:
             out[f.name] = values
             for pos in np.flatnonzero(bad):
                 raw = data[f.name].iloc[pos]
+                raw = raw.item() if isinstance(raw, np.generic) else raw
                 problems.append(
                     Problem(f"{raw!r} is not {_dtype_words(f.dtype)}", int(rows[pos]), f.name)
                 )
@@ -253,6 +254,11 @@ def _coerce(series: pd.Series, f: Field) -> tuple[pd.Series, np.ndarray]:
     # bool
     if pd.api.types.is_bool_dtype(series):
         return series.astype("boolean"), np.zeros(len(series), bool)
+    if pd.api.types.is_numeric_dtype(series):  # 1/0 (e.g. 1.0/0.0/NaN from GDAL)
+        nums = series.astype("float64").to_numpy()
+        values = pd.Series(pd.array(nums == 1, dtype="boolean"), index=series.index)
+        values[blank] = pd.NA
+        return values, ~(blank | (nums == 1) | (nums == 0))
     text = series.astype(str).str.strip().str.lower()
     is_true = text.isin(TRUE_WORDS).to_numpy()
     is_false = text.isin(FALSE_WORDS).to_numpy() | blank
