@@ -184,7 +184,7 @@ def build_demo(
             "boundaries, counts, community and village names, worker names and phones are random."
         ),
     }
-    report(1.0, "demo city built")
+    report(1.0, "示例城市已生成 / demo city built")
     return DemoCity(layers=current, previous_layers=previous, meta=meta)
 
 
@@ -207,7 +207,7 @@ def write_demo(
     city = build_demo(
         seed=seed, scale=scale, residents=residents, progress=lambda s, t: report(0.8 * s, t)
     )
-    report(0.8, "writing the GeoPackage")
+    report(0.8, "写入 GeoPackage / writing the GeoPackage")
     tables: dict[str, gpd.GeoDataFrame | pd.DataFrame] = dict(city.layers)
     tables["gridmap_meta"] = pd.DataFrame(
         {"key": list(city.meta), "value": list(city.meta.values())}
@@ -217,7 +217,7 @@ def write_demo(
 
         tables.update(demo_snapshot_tables(city))
     GeoPackageStore(path).write(tables)
-    report(1.0, "done")
+    report(1.0, "完成 / done")
     return city
 
 
@@ -276,6 +276,23 @@ def _sample_in_polygons(
     x, y, own = np.concatenate(xs), np.concatenate(ys), np.concatenate(owners)
     order = np.argsort(own, kind="stable")
     return x[order], y[order], own[order]
+
+
+def _rough_edge(polygon, rng: np.random.Generator, *, amplitude: float = 400.0):
+    """Make a smooth outline irregular: move its edge in and out by smooth random waves."""
+    ring = shapely.segmentize(polygon.exterior, 80.0)
+    xy = shapely.get_coordinates(ring)[:-1]
+    along = np.r_[0.0, np.cumsum(np.hypot(*np.diff(xy, axis=0).T))]
+    tangent = np.roll(xy, -1, axis=0) - np.roll(xy, 1, axis=0)
+    normal = np.c_[tangent[:, 1], -tangent[:, 0]] / np.hypot(*tangent.T)[:, None]
+    wavelength = rng.uniform(1500, 6000, 6)
+    phase = rng.uniform(0, 2 * np.pi, 6)
+    weight = rng.uniform(0.3, 1.0, 6)
+    wave = (weight * np.sin(2 * np.pi * along[:, None] / wavelength + phase)).sum(axis=1)
+    moved = xy + normal * (amplitude * wave / weight.sum() * 2.0)[:, None]
+    rough = shapely.make_valid(shapely.Polygon(moved)).buffer(120).buffer(-120)
+    parts = shapely.get_parts(rough)
+    return parts[np.argmax(shapely.area(parts))]
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -460,22 +477,22 @@ class _Generator:
 
     # ----------------------------------------------------------------------- steps
     def build(self, report: Progress) -> tuple[dict, dict]:
-        report(0.02, "urban districts and streets")
+        report(0.02, "城区与街道 / urban districts and streets")
         self.urban_admin()
-        report(0.12, "communities")
+        report(0.12, "社区 / communities")
         self.communities()
-        report(0.25, "grids")
+        report(0.25, "网格 / grids")
         self.grids()
-        report(0.45, "population points")
+        report(0.45, "人口点 / population points")
         self.population()
-        report(0.6, "neighborhood centers and shelters")
+        report(0.6, "邻里中心与避难场所 / centers and shelters")
         self.centers()
         self.shelters()
-        report(0.7, "rural townships and villages")
+        report(0.7, "乡镇与行政村 / townships and villages")
         self.rural()
-        report(0.85, "sanitation facilities")
+        report(0.85, "环卫设施 / sanitation facilities")
         self.sanitation()
-        report(0.92, "previous quarter")
+        report(0.92, "上一季度 / previous quarter")
         return self.frames()
 
     def urban_admin(self) -> None:
@@ -485,7 +502,9 @@ class _Generator:
             xy = _lonlat_to_metric(np.array(coords), crs)
             geom = shapely.points(xy[0]) if len(xy) == 1 else shapely.linestrings(xy)
             parts.append(shapely.buffer(geom, radius, quad_segs=16))
-        footprint = shapely.union_all(parts).buffer(600).buffer(-600)
+        footprint = _rough_edge(
+            shapely.union_all(parts).buffer(600).buffer(-600), _rng(self.seed, "footprint")
+        )
         line = _lonlat_to_metric(np.array(DISTRICT_LINE), crs)
         minx, miny, maxx, maxy = footprint.bounds
         west = shapely.Polygon(
@@ -975,9 +994,12 @@ class _Generator:
         dist_now, _ = tree.query(vxy)
         old = gp & ~fac["new"].to_numpy()
         dist_before, _ = cKDTree(fac.loc[old, ["x", "y"]].to_numpy()).query(vxy)
-        flip = rng.random(n_v) < 0.03
-        vil["garbage_collection"] = (dist_now <= reach) ^ flip
-        vil["garbage_collection_before"] = (dist_before <= reach) ^ flip
+        # a few records disagree with the map: collected by a mobile truck without a fixed
+        # point, or a point built but no collection contract yet
+        mobile = rng.random(n_v) < 0.03
+        stopped = rng.random(n_v) < 0.02
+        vil["garbage_collection"] = ((dist_now <= reach) & ~stopped) | mobile
+        vil["garbage_collection_before"] = ((dist_before <= reach) & ~stopped) | mobile
         vil["sewage_treatment"] = sewage
         vil["sewage_treatment_before"] = sewage & ~sewage_new
         # last quarter: fewer sanitary toilets in many villages
