@@ -159,3 +159,6 @@ def write_tiny_store(path: Path, *, skip: tuple[str, ...] = ()) -> Path:
     """Write the tiny store to `path` (layers in `skip` left out)."""
     GeoPackageStore(path).write({k: v for k, v in frames().items() if k not in skip})
     return path
+
+
+ROOT_APP = Path(__file__).resolve().parent.parent / "app.py"

@@ -1,0 +1,190 @@
+"""AppTest of the map pages (explorer, My grid) on the tiny store, and the demo store's label."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests._map_fixtures import ROOT_APP, write_tiny_store
+from ui import state
+
+TIMEOUT = 120
+
+
+@pytest.fixture
+def tiny_store(tmp_path, monkeypatch):
+    path = write_tiny_store(tmp_path / "tiny.gpkg")
+    monkeypatch.setenv("GRIDMAP_STORE", str(path))
+    return path
+
+
+def _app(page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _map_args(at: AppTest) -> dict:
+    """Arguments sent to the streamlit-folium component (its script holds the map)."""
+    comps = [e for e in _walk(at._tree) if getattr(e, "type", "") == "component_instance"]
+    assert comps, "no map component on the page"
+    return json.loads(comps[-1].proto.json_args)
+
+
+def _walk(node):
+    for child in getattr(node, "children", {}).values():
+        yield child
+        yield from _walk(child)
+
+
+# --------------------------------------------------------------------------- explorer
+def test_explorer_default_view(tiny_store):
+    at = _app()
+    assert _metrics(at) == {"网格": "6", "常住人口": "6,400", "户数": "2,330", "设施": "10"}
+    summary = at.session_state[state.EXPLORER_SUMMARY]
+    assert summary == {
+        "districts": 1,
+        "streets": 2,
+        "communities": 3,
+        "grids": 6,
+        "villages": 2,
+        "sanitation_facilities": 3,
+        "shelters": 3,
+        "neighborhood_centers": 2,
+    }  # population is off by default
+    args = _map_args(at)
+    assert args["script"].count("gridmap.add(") == 8
+    assert args["returned_objects"] == []  # pan/zoom never re-run the app
+    links = args["js_links"] + args["css_links"]
+    assert links and all(link.startswith("/app/static/vendor/") for link in links)
+    assert "<img" not in args["script"]
+
+
+def test_explorer_cascading_filters(tiny_store):
+    at = _app()
+    assert at.selectbox(key=state.STREET).options == ["全部", "街道乙", "街道甲"]
+    at.selectbox(key=state.STREET).set_value("街道甲").run()
+    assert at.selectbox(key=state.COMMUNITY).options == ["全部", "社区一"]
+    assert _metrics(at) == {"网格": "2", "常住人口": "2,000", "户数": "730", "设施": "3"}
+    summary = at.session_state[state.EXPLORER_SUMMARY]
+    assert summary["grids"] == 2 and summary["shelters"] == 1 and summary["villages"] == 1
+    assert summary["districts"] == 1  # the parent outline stays
+    at.selectbox(key=state.STREET).set_value("街道乙").run()
+    at.selectbox(key=state.COMMUNITY).set_value("社区三").run()
+    assert _metrics(at)["网格"] == "2"
+    assert at.session_state[state.EXPLORER_SUMMARY]["sanitation_facilities"] == 1  # F1 in G05
+    assert at.session_state[state.EXPLORER_SUMMARY]["communities"] == 1
+
+
+def test_explorer_layer_toggles(tiny_store):
+    at = _app()
+    at.checkbox(key=state.layer_key("grids")).uncheck().run()
+    assert "grids" not in at.session_state[state.EXPLORER_SUMMARY]
+    at.checkbox(key=state.layer_key("population")).check().run()
+    summary = at.session_state[state.EXPLORER_SUMMARY]
+    assert summary["population"] == 6
+    assert '"key":"population"' in _map_args(at)["script"]
+    assert '"key":"grids"' not in _map_args(at)["script"]
+    assert _map_args(at)["script"].count("gridmap.add(") == 8
+
+
+def test_explorer_colour_by_changes_legend(tiny_store):
+    at = _app()
+    at.selectbox(key=state.COLOR_BY).set_value("residents").run()
+    legend = _map_args(at)["script"]
+    assert "网格 · 常住人口" in legend
+    assert "1,100 – 1,200" in legend or "1,101 – 1,200" in legend
+
+
+def test_explorer_search_zooms_to_a_grid(tiny_store):
+    at = _app()
+    at.text_input(key=state.SEARCH).input("G05").run()
+    assert at.selectbox(key=state.SEARCH_PICK).options[0].startswith("网格 · G05")
+    assert at.session_state[state.EXPLORER_SUMMARY]["highlight"] == 1
+    at.text_input(key=state.SEARCH).input("不存在的名字").run()
+    assert any("没有找到" in w.value for w in at.warning)
+
+
+def test_explorer_missing_and_empty_layers(tmp_path, monkeypatch):
+    path = write_tiny_store(tmp_path / "partial.gpkg", skip=("shelters",))
+    monkeypatch.setenv("GRIDMAP_STORE", str(path))
+    at = _app()
+    text = " ".join(i.value for i in at.info)
+    assert "没有“应急避难场所”图层" in text
+    assert "shelters" not in at.session_state[state.EXPLORER_SUMMARY]
+    at.selectbox(key=state.STREET).set_value("街道甲").run()
+    at.selectbox(key=state.COMMUNITY).set_value("社区一").run()
+    assert "“环卫设施”在当前筛选下没有要素" in " ".join(i.value for i in at.info)
+
+
+def test_explorer_without_a_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDMAP_STORE", str(tmp_path / "nothing.gpkg"))
+    at = _app()
+    assert any("还没有数据" in i.value for i in at.info)
+
+
+def test_explorer_in_english(tiny_store):
+    at = _app(lang="en")
+    assert _metrics(at)["Grids"] == "6"
+    assert "Grids · Households" in _map_args(at)["script"]
+
+
+def test_demo_store_is_labelled_synthetic(demo_store_path, monkeypatch):
+    monkeypatch.setenv("GRIDMAP_STORE", str(demo_store_path))
+    at = _app()
+    assert any("合成示例数据 / synthetic demo data" in c.value for c in at.caption)
+    summary = at.session_state[state.EXPLORER_SUMMARY]
+    assert summary["grids"] > 100
+
+
+# --------------------------------------------------------------------------- my grid
+def test_my_grid_from_url(tiny_store):
+    at = _app("ui/pages/my_grid.py", grid="G05")
+    assert at.selectbox(key=state.GRID_PICK).value == "G05"
+    text = " ".join(m.value for m in at.markdown)
+    assert "社区三" in text and "王五" in text and "137\\*\\*\\*\\*2222" not in text
+    assert "137****2222" in text  # masked phone
+    assert "13700002222" not in text
+    assert "一号公厕" in text  # F1 inside G05
+    assert {m.label: m.value for m in at.metric} == {"户数": "380", "常住人口": "1,000"}
+    assert any("300–500" in s.value for s in at.success)
+    nearest = at.dataframe[0].value
+    assert nearest.values.tolist() == [
+        ["党群邻里中心", "二号社区邻里中心", "东 670 m"],
+        ["紧急避难场所", "一号紧急避难场所", "南 500 m"],
+        ["中期固定避难场所", "体育场固定避难场所", "东 1,350 m"],
+    ]
+    assert at.session_state[state.MY_GRID_SUMMARY]["my_grid"] == 1
+    # the XSS name is shown as text (escaped markdown), never as an element
+    assert "&lt;img" not in at.subheader[0].value and "img src=x" in at.subheader[0].value.replace(
+        "\\", ""
+    )
+
+
+def test_my_grid_pick_updates_url(tiny_store):
+    at = _app("ui/pages/my_grid.py")
+    assert any("请选择一个网格" in i.value for i in at.info)
+    at.selectbox(key=state.GRID_PICK).set_value("G04").run()
+    assert at.query_params["grid"] == ["G04"] or at.query_params["grid"] == "G04"
+    assert any("超过" in w.value for w in at.warning)  # 520 households > 500
+    assert "未配备" in " ".join(m.value for m in at.markdown)
+    at.selectbox(key=state.GRID_PICK).set_value("G03").run()
+    assert any("低于" in w.value for w in at.warning)  # 250 households < 300
+    assert at.query_params["grid"] in ("G03", ["G03"])
+
+
+def test_my_grid_unknown_code(tiny_store):
+    at = _app("ui/pages/my_grid.py", grid="NOPE")
+    assert any("没有编码为“NOPE”的网格" in e.value for e in at.error)
+    assert at.selectbox(key=state.GRID_PICK).value is None
