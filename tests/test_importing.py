@@ -738,3 +738,25 @@ def test_data_page_check_store_and_demo_warning(store, tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert at.success  # the small store is clean
+
+
+def test_progress_is_reported_in_order(store, tmp_path):
+    seen = []
+    path = write_geojson(grids_frame(2), tmp_path / "g.geojson")
+    import_file(path, layer="grids", store=store, progress=lambda share, text: seen.append(share))
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 4
+
+
+def test_import_creates_a_new_store(tmp_path):
+    path = write_geojson(grids_frame(2), tmp_path / "g.geojson")
+    new = GeoPackageStore(tmp_path / "new" / "city.gpkg")
+    report = import_file(path, layer="grids", store=new, mode="append")
+    assert report.rows_in_layer == 2 and new.read("grids")["grid_code"].tolist() == ["G001", "G002"]
+
+
+def test_offset_option_refused_for_projected_file(store, tmp_path):
+    path = tmp_path / "metric.gpkg"
+    pyogrio.write_dataframe(grids_frame(1).to_crs("EPSG:4546"), path, layer="grids")
+    refused(path, store, "--coords gcj02 applies to longitude/latitude data", coords="gcj02")
+    refused(path, store, "coords must be one of wgs84, gcj02, bd09", coords="wgs")
+    refused(path, store, "mode must be 'replace' or 'append'", mode="merge")
