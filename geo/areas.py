@@ -52,19 +52,14 @@ def coordinates(frame: gpd.GeoDataFrame) -> np.ndarray:
     return np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])
 
 
-def locate(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> np.ndarray:
-    """Position (0-based, in `polygons`) of the polygon each point lies in, or -1.
-
-    A point on an edge shared by two polygons is given to the first of them.
-    """
-    same_crs(points, polygons, names=("points", "polygons"))
-    out = np.full(len(points), -1, dtype=np.int64)
-    if len(points) == 0 or len(polygons) == 0:
+def _locate_points(pts: np.ndarray, polygons: gpd.GeoDataFrame) -> np.ndarray:
+    out = np.full(len(pts), -1, dtype=np.int64)
+    if len(pts) == 0 or len(polygons) == 0:
         return out
     polys = np.asarray(polygons.geometry.values)
     valid = ~(shapely.is_missing(polys) | shapely.is_empty(polys))
     tree = shapely.STRtree(np.where(valid, polys, None))
-    pt_idx, poly_idx = tree.query(point_geometries(points), predicate="intersects")
+    pt_idx, poly_idx = tree.query(pts, predicate="intersects")
     if len(pt_idx):
         order = np.lexsort((poly_idx, pt_idx))
         pt_idx, poly_idx = pt_idx[order], poly_idx[order]
@@ -73,28 +68,70 @@ def locate(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> np.ndarray:
     return out
 
 
-def _take(values: pd.Series, positions: np.ndarray) -> np.ndarray:
+def locate(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> np.ndarray:
+    """Position (0-based, in `polygons`) of the polygon each point lies in, or -1.
+
+    A point on an edge shared by two polygons is given to the first of them.
+    """
+    same_crs(points, polygons, names=("points", "polygons"))
+    return _locate_points(point_geometries(points), polygons)
+
+
+def _text(frame: pd.DataFrame | None, column: str, n: int) -> np.ndarray:
+    """Column as an object array with None for missing (all None if absent)."""
+    if frame is None or column not in frame.columns:
+        return np.full(n, None, dtype=object)
+    values = frame[column]
+    arr = np.array(values.to_numpy(dtype=object, na_value=None), dtype=object, copy=True)
+    blank = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
+    arr[blank] = None
+    return arr
+
+
+def _take(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """``values`` at ``positions`` with None where the position is -1."""
-    arr = np.asarray(values.astype(object).where(values.notna(), None).to_numpy(), dtype=object)
-    arr = np.append(arr, None)
+    arr = np.append(np.asarray(values, dtype=object), None)
     return arr[np.where(positions >= 0, positions, len(arr) - 1)]
+
+
+def _missing(codes: np.ndarray) -> np.ndarray:
+    return pd.isna(pd.Series(codes, dtype=object)).to_numpy()
+
+
+def _fill_spatially(
+    codes: np.ndarray, pts: np.ndarray, table: gpd.GeoDataFrame | None
+) -> np.ndarray:
+    """Fill missing codes with the code of the `table` polygon holding each point."""
+    if table is None or len(table) == 0:
+        return codes
+    miss = np.flatnonzero(_missing(codes))
+    if len(miss):
+        codes = codes.copy()
+        codes[miss] = _take(_text(table, "code", len(table)), _locate_points(pts[miss], table))
+    return codes
 
 
 def _lookup(codes: np.ndarray, table: gpd.GeoDataFrame | None, column: str) -> np.ndarray:
     """Map admin codes to another column of `table` (e.g. parent_code or name)."""
     if table is None or len(table) == 0 or column not in table.columns:
         return np.full(len(codes), None, dtype=object)
-    mapping = pd.Series(
-        table[column].astype(object).to_numpy(), index=table["code"].astype(object).to_numpy()
+    index = pd.Index(_text(table, "code", len(table)))
+    # factorise first: the lookup then runs on the few distinct codes only
+    which, uniques = pd.factorize(pd.Series(codes, dtype=object), use_na_sentinel=True)
+    values = _take(
+        _text(table, column, len(table)), index.get_indexer(uniques.to_numpy(dtype=object))
     )
-    mapping = mapping[~mapping.index.duplicated()]
-    found = pd.Series(codes, dtype=object).map(mapping)
-    return found.astype(object).where(found.notna(), None).to_numpy()
+    return _take(values, which)
 
 
-def _fill(primary: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    missing = pd.isna(pd.Series(primary, dtype=object)).to_numpy()
-    return np.where(missing, fallback, primary)
+def _parent_codes(
+    codes: np.ndarray,
+    pts: np.ndarray,
+    table: gpd.GeoDataFrame | None,
+    parents: gpd.GeoDataFrame | None,
+) -> np.ndarray:
+    """Parent code of each code by ``table.parent_code``; by location in `parents` otherwise."""
+    return _fill_spatially(_lookup(codes, table, "parent_code"), pts, parents)
 
 
 def assign_areas(
@@ -107,6 +144,10 @@ def assign_areas(
 ) -> gpd.GeoDataFrame:
     """Copy of `points` with ``grid_code``, ``community_code``, ``street_code``, ``district_code``
     and the matching ``*_name`` columns (None where a point lies in no area).
+
+    A point takes the grid it lies in; the community is the grid's ``community_code`` (or the
+    community holding the grid), the street the community's ``parent_code`` and the district the
+    street's ``parent_code``. Where a link is missing, the point is located in the admin polygons.
 
     Parameters
     ----------
@@ -123,26 +164,31 @@ def assign_areas(
         Same index, CRS and columns as `points`, plus the area columns.
     """
     require_projected(points, "points")
+    for name, table in (
+        ("grids", grids),
+        ("communities", communities),
+        ("streets", streets),
+        ("districts", districts),
+    ):
+        if table is not None and len(table):
+            same_crs(points, table, names=("points", name))
     out = points.copy()
     n = len(points)
-    none = np.full(n, None, dtype=object)
+    pts = point_geometries(points)
 
-    grid_code = grid_name = grid_comm = none
+    grid_pos = np.full(n, -1, dtype=np.int64)
+    grid_code = grid_name = comm = np.full(n, None, dtype=object)
     if grids is not None and len(grids):
-        pos = locate(points, grids)
-        grid_code = _take(grids["grid_code"], pos)
-        grid_name = _take(grids["grid_name"], pos) if "grid_name" in grids else none
-        if "community_code" in grids:
-            grid_comm = _take(grids["community_code"], pos)
-
-    def admin(table: gpd.GeoDataFrame | None) -> np.ndarray:
-        if table is None or len(table) == 0:
-            return none
-        return _take(table["code"], locate(points, table))
-
-    comm = _fill(admin(communities), grid_comm)
-    street = _fill(admin(streets), _lookup(comm, communities, "parent_code"))
-    district = _fill(admin(districts), _lookup(street, streets, "parent_code"))
+        grid_pos = _locate_points(pts, grids)
+        grid_code = _take(_text(grids, "grid_code", len(grids)), grid_pos)
+        grid_name = _take(_text(grids, "grid_name", len(grids)), grid_pos)
+        grid_comm = _fill_spatially(
+            _text(grids, "community_code", len(grids)), point_geometries(grids), communities
+        )
+        comm = _take(grid_comm, grid_pos)
+    comm = _fill_spatially(comm, pts, communities)
+    street = _parent_codes(comm, pts, communities, streets)
+    district = _parent_codes(street, pts, streets, districts)
 
     out["grid_code"] = grid_code
     out["grid_name"] = grid_name
@@ -152,8 +198,6 @@ def assign_areas(
     out["street_name"] = _lookup(street, streets, "name")
     out["district_code"] = district
     out["district_name"] = _lookup(district, districts, "name")
-    for col in [f"{level}_{part}" for level in LEVELS for part in ("code", "name")]:
-        out[col] = out[col].astype(object)
     return out
 
 
@@ -162,5 +206,9 @@ def area_names(frame: pd.DataFrame, level: str) -> pd.Series:
     code, name = f"{level}_code", f"{level}_name"
     if code not in frame.columns or name not in frame.columns:
         return pd.Series(dtype=object)
-    pairs = frame[[code, name]].dropna(subset=[code]).drop_duplicates(subset=[code])
-    return pd.Series(pairs[name].to_numpy(), index=pairs[code].to_numpy(), name=name)
+    which, uniques = pd.factorize(frame[code], use_na_sentinel=True)
+    seen = which >= 0
+    _, first = np.unique(which[seen], return_index=True)
+    rows = np.flatnonzero(seen)[first]
+    names = frame[name].to_numpy(dtype=object)[rows]
+    return pd.Series(names, index=pd.Index(uniques.to_numpy(dtype=object)), name=name)

@@ -42,12 +42,16 @@ from geo.areas import area_names, coordinates, point_geometries
 from geo.coverage import (
     BOUNDARY_TOLERANCE_M,
     FACILITY_KINDS,
+    cell_frame,
+    cell_groups,
     cell_keys,
     kdtree,
     nearest_facility,
+    polygon_index,
     radius_for,
     residents_of,
     select_facilities,
+    split_facilities,
 )
 from geo.crs import require_projected, same_crs
 
@@ -205,23 +209,28 @@ def reach_pairs(
     points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, radius_m: float
 ) -> sp.csr_matrix:
     """Sparse ``points x facilities`` matrix of ones where a facility is within `radius_m`
-    (boundary included). Point facilities use cKDTree, polygons ``STRtree`` ``dwithin``."""
+    (boundary included). Point facilities use cKDTrees; polygons are measured to their edge."""
     same_crs(points, facilities, names=("points", "facilities"))
     n, m = len(points), len(facilities)
     if n == 0 or m == 0:
         return sp.csr_matrix((n, m), dtype=np.int8)
     r = radius_m + BOUNDARY_TOLERANCE_M
-    if np.all(shapely.get_type_id(np.asarray(facilities.geometry.values)) == 0):
-        fac_tree = kdtree(coordinates(facilities))
-        pairs = fac_tree.sparse_distance_matrix(
-            cKDTree(coordinates(points)), r, output_type="ndarray"
-        )
-        fi, pi = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
-    else:
-        tree = shapely.STRtree(np.asarray(facilities.geometry.values))
-        pi, fi = tree.query(point_geometries(points), predicate="dwithin", distance=r)
-    data = np.ones(len(pi), dtype=np.int8)
-    return sp.csr_matrix((data, (pi, fi)), shape=(n, m))
+    xy = coordinates(points)
+    points_tree = kdtree(xy)
+    geoms = np.asarray(facilities.geometry.values)
+    point_pos, other_pos = split_facilities(facilities)
+    rows, cols = [], []
+    if len(point_pos):
+        fxy = np.column_stack([shapely.get_x(geoms[point_pos]), shapely.get_y(geoms[point_pos])])
+        pairs = kdtree(fxy).sparse_distance_matrix(points_tree, r, output_type="ndarray")
+        rows.append(pairs["j"].astype(np.int64))
+        cols.append(point_pos[pairs["i"].astype(np.int64)])
+    if len(other_pos):
+        pi, fi = polygon_index(geoms[other_pos]).within(points_tree, shapely.points(xy), r)
+        rows.append(pi)
+        cols.append(other_pos[fi])
+    pi, fi = np.concatenate(rows), np.concatenate(cols)
+    return sp.csr_matrix((np.ones(len(pi), dtype=np.int8), (pi, fi)), shape=(n, m))
 
 
 @dataclass
@@ -264,18 +273,115 @@ class ConstrainedAllocation:
         }
 
 
-def _row_hash(reach: sp.csr_matrix, seed: int = 12345) -> tuple[np.ndarray, np.ndarray]:
-    """Two 64-bit hashes of each row's column set (sum of random per-column keys, mod 2**64)."""
+def _facility_keys(m: int, seed: int = 12345) -> np.ndarray:
+    """Random odd 64-bit keys, one per facility, for hashing sets of facilities."""
     rng = np.random.default_rng(seed)
-    keys = rng.integers(1, np.iinfo(np.int64).max, size=(2, reach.shape[1]), dtype=np.int64)
-    keys = keys.astype(np.uint64)
-    out = np.zeros((2, reach.shape[0]), dtype=np.uint64)
-    nnz = np.diff(reach.indptr)
-    rows = np.flatnonzero(nnz > 0)
+    keys = rng.integers(0, np.iinfo(np.int64).max, size=m, dtype=np.int64)
+    return (keys.astype(np.uint64) << np.uint64(1)) | np.uint64(1)
+
+
+def _row_hash(matrix: sp.csr_matrix, keys: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row's column set: the sum (mod 2**64) of the columns' random keys.
+
+    Two different sets collide with probability about 2**-64 per pair."""
+    out = np.zeros(matrix.shape[0], dtype=np.uint64)
+    rows = np.flatnonzero(np.diff(matrix.indptr) > 0)
     if len(rows):
-        for k in range(2):
-            out[k, rows] = np.add.reduceat(keys[k][reach.indices], reach.indptr[rows])
-    return out[0], out[1]
+        out[rows] = np.add.reduceat(keys[matrix.indices], matrix.indptr[rows])
+    return out
+
+
+def _expand(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(k, column)`` for every stored entry of ``matrix[rows[k]]`` (vectorised row gather)."""
+    starts, ends = matrix.indptr[rows], matrix.indptr[rows + 1]
+    counts = ends - starts
+    k = np.repeat(np.arange(len(rows)), counts)
+    offsets = np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts)
+    return k, matrix.indices[np.arange(counts.sum()) + offsets]
+
+
+@dataclass
+class CellReach:
+    """Which facilities the points reach, stated per cell where the whole cell is in reach.
+
+    ``full`` (cells x facilities): every point of the cell is within the radius;
+    ``partial`` (points x facilities): reached by that point only (cells straddling the radius).
+    """
+
+    cell: np.ndarray
+    cell_x: np.ndarray
+    cell_y: np.ndarray
+    full: sp.csr_matrix
+    partial: sp.csr_matrix
+
+
+def cell_reach(
+    points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, radius_m: float, cell_m: float = 250
+) -> CellReach:
+    """Points -> facilities within `radius_m` (boundary included), computed per `cell_m` cell:
+    a cell wholly inside a facility's radius needs no per-point distance; only cells the
+    radius crosses are checked point by point (exactly; polygons measured to their edge)."""
+    same_crs(points, facilities, names=("points", "facilities"))
+    n, m = len(points), len(facilities)
+    pts = point_geometries(points)
+    xy = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]) if n else np.zeros((0, 2))
+    cx, cy = cell_keys(xy, cell_m) if n else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    cell, kx, ky = cell_groups(cx, cy)
+    n_c = len(kx)
+    empty_full = sp.csr_matrix((n_c, m), dtype=np.int8)
+    empty_partial = sp.csr_matrix((n, m), dtype=np.int8)
+    if n == 0 or m == 0:
+        return CellReach(cell, kx, ky, empty_full, empty_partial)
+    r = radius_m + BOUNDARY_TOLERANCE_M
+    half = cell_m / 2
+    centres = np.column_stack([(kx + 0.5) * cell_m, (ky + 0.5) * cell_m])
+    geoms = np.asarray(facilities.geometry.values)
+    point_pos, other_pos = split_facilities(facilities)
+    anchor = [np.column_stack([shapely.get_x(geoms[point_pos]), shapely.get_y(geoms[point_pos])])]
+    slack = [np.zeros(len(point_pos))]
+    if len(other_pos):
+        index = polygon_index(geoms[other_pos])
+        anchor.append(index.xy)
+        slack.append(index.reach)
+    anchor, slack = np.concatenate(anchor), np.concatenate(slack)
+    fpos = np.concatenate([point_pos, other_pos])
+    is_poly = np.r_[np.zeros(len(point_pos), bool), np.ones(len(other_pos), bool)]
+
+    pairs = cKDTree(anchor).sparse_distance_matrix(
+        cKDTree(centres), r + half * np.sqrt(2) + slack.max(), output_type="ndarray"
+    )
+    fi, ci = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
+    ddx = np.abs(anchor[fi, 0] - centres[ci, 0])
+    ddy = np.abs(anchor[fi, 1] - centres[ci, 1])
+    min_d = np.hypot(np.maximum(ddx - half, 0), np.maximum(ddy - half, 0))
+    max_d = np.hypot(ddx + half, ddy + half)
+    # an anchor lies inside its facility, so d(p, facility) <= |p - anchor| <= max_d
+    full = max_d <= r
+    partial = ~full & (min_d - slack[fi] <= r)
+
+    order = np.argsort(cell, kind="stable")
+    per_cell = np.bincount(cell, minlength=n_c)
+    cell_start = np.r_[0, np.cumsum(per_cell)[:-1]]
+    pc, pf = ci[partial], fi[partial]
+    k = per_cell[pc]
+    pair_of = np.repeat(np.arange(len(pc)), k)
+    within = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
+    point = order[np.repeat(cell_start[pc], k) + within]
+    fac = pf[pair_of]
+    d = np.hypot(xy[point, 0] - anchor[fac, 0], xy[point, 1] - anchor[fac, 1])
+    poly = is_poly[fac]
+    if poly.any():
+        d[poly] = shapely.distance(pts[point[poly]], geoms[fpos[fac[poly]]])
+    keep = d <= r
+    full_m = sp.csr_matrix(
+        (np.ones(int(full.sum()), np.int8), (ci[full], fpos[fi[full]])), shape=(n_c, m)
+    )
+    partial_m = sp.csr_matrix(
+        (np.ones(int(keep.sum()), np.int8), (point[keep], fpos[fac[keep]])), shape=(n, m)
+    )
+    full_m.sort_indices()
+    partial_m.sort_indices()
+    return CellReach(cell, kx, ky, full_m, partial_m)
 
 
 def constrained_allocation(
@@ -299,31 +405,31 @@ def constrained_allocation(
     res = residents_of(population)
     total = int(res.sum())
     n_s = len(shelters)
-    reach = reach_pairs(population, shelters, radius_m=radius_m / detour_factor)
-    reach.sum_duplicates()
-    reach.sort_indices()
-    has = (np.diff(reach.indptr) > 0) & (res > 0)
-    xy = coordinates(population)
-    cx, cy = cell_keys(xy, cell_m) if len(xy) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    reach = cell_reach(population, shelters, radius_m=radius_m / detour_factor, cell_m=cell_m)
+    cell = reach.cell
+    n_full = np.diff(reach.full.indptr)[cell] if len(cell) else np.zeros(0, np.int64)
+    has = ((n_full + np.diff(reach.partial.indptr)) > 0) & (res > 0)
 
-    h1, h2 = _row_hash(reach)
+    # group points by (cell, reachable set): one 64-bit key mixing the cell and the set's hash
+    keys = _facility_keys(n_s)
     idx = np.flatnonzero(has)
-    key = np.column_stack([cx[idx], cy[idx], h1[idx].view(np.int64), h2[idx].view(np.int64)])
-    if len(idx):
-        _, first, group = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        group = group.ravel()
-    else:
-        first, group = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    with np.errstate(over="ignore"):
+        key = (
+            _row_hash(reach.full, keys)[cell[idx]]
+            + _row_hash(reach.partial, keys)[idx]
+            + cell[idx].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        )
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    group = group.ravel()
     n_d = len(first)
     demand = np.bincount(group, weights=res[idx], minlength=n_d).round().astype(np.int64)
 
     # edges group -> shelter from each group's first point (all its points share the set)
     rep = idx[first]
-    starts, ends = reach.indptr[rep], reach.indptr[rep + 1]
-    counts = ends - starts
-    edge_src = np.repeat(np.arange(n_d), counts)
-    offsets = np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts)
-    edge_dst = reach.indices[np.arange(counts.sum()) + offsets]
+    k_full, s_full = _expand(reach.full, cell[rep])
+    k_part, s_part = _expand(reach.partial, rep)
+    edge_src = np.concatenate([k_full, k_part])
+    edge_dst = np.concatenate([s_full, s_part])
 
     placed_per_group = np.zeros(n_d, np.int64)
     load = np.zeros(n_s, np.int64)
@@ -334,8 +440,7 @@ def constrained_allocation(
         cols = np.concatenate([1 + np.arange(n_d), 1 + n_d + edge_dst, np.full(n_s, sink)])
         caps = np.concatenate([demand, np.minimum(demand[edge_src], big), np.minimum(cap, big)])
         graph = sp.csr_matrix((caps.astype(np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
-        flow = maximum_flow(graph, source, sink, method="dinic").flow
-        flow = flow.tocsr()
+        flow = maximum_flow(graph, source, sink, method="dinic").flow.tocsr()
         placed_per_group = np.asarray(flow[source, 1 : 1 + n_d].todense()).ravel().astype(np.int64)
         load = np.asarray(flow[1 + n_d : 1 + n_d + n_s, sink].todense()).ravel().astype(np.int64)
 
@@ -343,10 +448,11 @@ def constrained_allocation(
     out_of_reach = np.where(has | (res == 0), 0, res)
     over = np.zeros(len(res), np.int64)
     if n_d:
-        over_group = demand - placed_per_group
-        # put each group's unplaced residents on its first point (its cell is what is reported)
-        np.add.at(over, rep, over_group)
-    cells = _cells(cx, cy, out_of_reach, over, cell_m=cell_m, crs=crs)
+        # each group's unplaced residents go on its first point (its cell is what is reported)
+        np.add.at(over, rep, demand - placed_per_group)
+    cells = _cells(
+        reach.cell_x[cell], reach.cell_y[cell], out_of_reach, over, cell_m=cell_m, crs=crs
+    )
     return ConstrainedAllocation(
         radius_m=float(radius_m),
         residents_total=total,
@@ -371,31 +477,15 @@ def _cells(
     crs,
 ) -> gpd.GeoDataFrame:
     keep = (out_of_reach > 0) | (over > 0)
-    columns = ["cell_id", "residents_unplaced", "residents_out_of_reach", "residents_over_capacity"]
-    if not keep.any():
-        return gpd.GeoDataFrame(
-            {c: pd.Series(dtype=object if c == "cell_id" else np.int64) for c in columns},
-            geometry=gpd.GeoSeries([], crs=crs),
-            crs=crs,
-        )
-    keys, inv = np.unique(np.column_stack([cx[keep], cy[keep]]), axis=0, return_inverse=True)
-    inv = inv.ravel()
-    oor = np.bincount(inv, weights=out_of_reach[keep], minlength=len(keys)).round().astype(np.int64)
-    ovc = np.bincount(inv, weights=over[keep], minlength=len(keys)).round().astype(np.int64)
-    x0, y0 = keys[:, 0] * cell_m, keys[:, 1] * cell_m
-    frame = gpd.GeoDataFrame(
-        {
-            "cell_id": [f"{a}_{b}" for a, b in keys.tolist()],
-            "residents_unplaced": oor + ovc,
-            "residents_out_of_reach": oor,
-            "residents_over_capacity": ovc,
-        },
-        geometry=shapely.box(x0, y0, x0 + cell_m, y0 + cell_m),
-        crs=crs,
-    )
-    return frame.sort_values(
-        ["residents_unplaced", "cell_id"], ascending=[False, True], kind="stable"
-    ).reset_index(drop=True)
+    inv, kx, ky = cell_groups(cx[keep], cy[keep])
+    oor = np.bincount(inv, weights=out_of_reach[keep], minlength=len(kx)).round().astype(np.int64)
+    ovc = np.bincount(inv, weights=over[keep], minlength=len(kx)).round().astype(np.int64)
+    columns = {
+        "residents_unplaced": oor + ovc,
+        "residents_out_of_reach": oor,
+        "residents_over_capacity": ovc,
+    }
+    return cell_frame(kx, ky, columns, cell_m=cell_m, crs=crs)
 
 
 def shelter_supply_by_area(

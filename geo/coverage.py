@@ -167,8 +167,140 @@ def kdtree(xy: np.ndarray) -> cKDTree:
     return tree
 
 
-def _all_points(frame: gpd.GeoDataFrame) -> bool:
-    return bool(np.all(shapely.get_type_id(np.asarray(frame.geometry.values)) == 0))
+def _digest(*arrays: np.ndarray) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for arr in arrays:
+        arr = np.ascontiguousarray(arr)
+        h.update(str(arr.shape).encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def _geometry_digest(geoms: np.ndarray) -> str:
+    return _digest(
+        shapely.get_type_id(geoms),
+        shapely.get_num_coordinates(geoms),
+        shapely.get_coordinates(geoms),
+    )
+
+
+class PolygonIndex:
+    """Polygon (or line) facilities indexed by a cKDTree over representative points.
+
+    Each polygon holds its representative point ``c`` and lies within ``reach`` metres of it
+    (the farthest vertex), so for any point ``p``: ``|p - c| - reach <= d(p, polygon) <= |p - c|``.
+    These bounds select the few polygons whose exact distance must be computed.
+    """
+
+    def __init__(self, geoms: np.ndarray):
+        self.geoms = geoms
+        centres = shapely.point_on_surface(geoms)
+        self.xy = np.column_stack([shapely.get_x(centres), shapely.get_y(centres)])
+        coords, owner = shapely.get_coordinates(geoms, return_index=True)
+        spread = np.hypot(*(coords - self.xy[owner]).T)
+        self.reach = np.zeros(len(geoms))
+        np.maximum.at(self.reach, owner, spread)
+        self.reach_max = float(self.reach.max()) if len(geoms) else 0.0
+        self.tree = cKDTree(self.xy)
+
+    def nearest(
+        self, xy: np.ndarray, pts: np.ndarray, *, upper: np.ndarray | None = None, k: int = 8
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact distance to and position of the nearest polygon for each point, where it is
+        nearer than `upper` (e.g. the distance to the nearest point facility); elsewhere
+        ``upper`` and -1 are returned."""
+        n, m = len(xy), len(self.geoms)
+        k = min(k, m)
+        best = np.full(n, np.inf) if upper is None else np.asarray(upper, float).copy()
+        arg = np.full(n, -1, dtype=np.int64)
+        dc, cand = self.tree.query(xy, k=k, workers=-1)
+        dc, cand = dc.reshape(n, k), cand.reshape(n, k)
+        for c in range(k):  # candidate rank: exact distances only where a polygon may be nearer
+            rows = np.flatnonzero(dc[:, c] - self.reach[cand[:, c]] < best)
+            if len(rows) == 0:
+                if not (dc[:, c] - self.reach_max < best).any():
+                    break
+                continue
+            d = shapely.distance(pts[rows], self.geoms[cand[rows, c]])
+            better = d < best[rows]
+            best[rows[better]] = d[better]
+            arg[rows[better]] = cand[rows[better], c]
+        if k < m:
+            # a polygon beyond the k nearest centres may still be nearer: ask GEOS for those
+            rows = np.flatnonzero(dc[:, k - 1] - self.reach_max < best)
+            if len(rows):
+                tree = shapely.STRtree(self.geoms)
+                (src, dst), d = tree.query_nearest(
+                    pts[rows], return_distance=True, all_matches=False
+                )
+                better = d < best[rows[src]]
+                best[rows[src[better]]] = d[better]
+                arg[rows[src[better]]] = dst[better]
+        return best, arg
+
+    def within(
+        self, points_tree: cKDTree, pts: np.ndarray, radius: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(point_index, polygon_index)`` pairs with ``d(point, polygon) <= radius``."""
+        pairs = self.tree.sparse_distance_matrix(
+            points_tree, radius + self.reach_max, output_type="ndarray"
+        )
+        fi, pi, dc = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64), pairs["v"]
+        sure = dc <= radius
+        band = np.flatnonzero(~sure & (dc - self.reach[fi] <= radius))
+        exact = shapely.distance(pts[pi[band]], self.geoms[fi[band]]) <= radius
+        keep = sure.copy()
+        keep[band[exact]] = True
+        return pi[keep], fi[keep]
+
+
+_POLYGONS: OrderedDict[str, PolygonIndex] = OrderedDict()
+_NEAREST: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_NEAREST_CACHE_SIZE = 16
+
+
+def _cached(cache: OrderedDict, key: str, make, size: int):
+    value = cache.get(key)
+    if value is None:
+        value = make()
+        cache[key] = value
+        if len(cache) > size:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return value
+
+
+def polygon_index(geoms: np.ndarray) -> PolygonIndex:
+    """A :class:`PolygonIndex`, cached by geometry."""
+    return _cached(
+        _POLYGONS, _geometry_digest(geoms), lambda: PolygonIndex(geoms), _TREE_CACHE_SIZE
+    )
+
+
+def split_facilities(facilities: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of point facilities and of the others (polygons, lines)."""
+    types = shapely.get_type_id(np.asarray(facilities.geometry.values))
+    return np.flatnonzero(types == 0), np.flatnonzero(types != 0)
+
+
+def _nearest_arrays(
+    xy: np.ndarray, pts: np.ndarray, facilities: gpd.GeoDataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    geoms = np.asarray(facilities.geometry.values)
+    n = len(xy)
+    dist = np.full(n, np.inf)
+    pos = np.full(n, -1, dtype=np.int64)
+    point_pos, other_pos = split_facilities(facilities)
+    if len(point_pos):
+        fxy = np.column_stack([shapely.get_x(geoms[point_pos]), shapely.get_y(geoms[point_pos])])
+        d, i = kdtree(fxy).query(xy, k=1, workers=-1)
+        dist, pos = np.asarray(d, float), point_pos[np.asarray(i, np.int64)]
+    if len(other_pos):
+        d, i = polygon_index(geoms[other_pos]).nearest(xy, pts, upper=dist)
+        better = i >= 0
+        dist[better], pos[better] = d[better], other_pos[i[better]]
+    return dist, pos
 
 
 def nearest_facility(
@@ -176,26 +308,25 @@ def nearest_facility(
 ) -> tuple[pd.Series, pd.Series]:
     """Distance (m) to and position (0-based row in `facilities`) of each point's nearest facility.
 
-    Returns ``(distance, position)`` on the index of `points`; ``inf`` and ``-1`` when there are
-    no facilities.
+    Point facilities are found with a cKDTree; polygon facilities are measured exactly to their
+    edge (0 inside). Results are cached by the coordinates of both inputs. Returns
+    ``(distance, position)`` on the index of `points`; ``inf`` and ``-1`` when there are no
+    facilities.
     """
     same_crs(points, facilities, names=("points", "facilities"))
     n = len(points)
-    dist = np.full(n, np.inf)
-    pos = np.full(n, -1, dtype=np.int64)
     if n and len(facilities):
-        if _all_points(facilities):
-            d, i = kdtree(coordinates(facilities)).query(coordinates(points), k=1)
-            dist, pos = np.asarray(d, float), np.asarray(i, np.int64)
-        else:
-            tree = shapely.STRtree(np.asarray(facilities.geometry.values))
-            (src, dst), d = tree.query_nearest(
-                point_geometries(points), return_distance=True, all_matches=False
-            )
-            dist[src], pos[src] = d, dst
+        pts = point_geometries(points)
+        xy = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])
+        key = _digest(xy) + _geometry_digest(np.asarray(facilities.geometry.values))
+        dist, pos = _cached(
+            _NEAREST, key, lambda: _nearest_arrays(xy, pts, facilities), _NEAREST_CACHE_SIZE
+        )
+    else:
+        dist, pos = np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
     return (
-        pd.Series(dist, index=points.index, name="distance_m"),
-        pd.Series(pos, index=points.index, name="facility_position"),
+        pd.Series(dist.copy(), index=points.index, name="distance_m"),
+        pd.Series(pos.copy(), index=points.index, name="facility_position"),
     )
 
 
@@ -260,6 +391,54 @@ def covered(
     )
 
 
+@dataclass(frozen=True)
+class Grouping:
+    """Population points grouped by the values of one column (factorised once, reused).
+
+    ``codes`` gives each point's group, ``keys`` the sorted group keys (missing last),
+    ``names`` the area name of each key (empty if unknown).
+    """
+
+    by: str
+    codes: np.ndarray
+    keys: pd.Index
+    names: np.ndarray
+
+
+def grouping(population: pd.DataFrame, by: str) -> Grouping:
+    """Factorise column `by` of `population`; missing values form one last group (key NaN)."""
+    if by not in population.columns:
+        raise ValueError(f"population: no column {by!r} to roll up by")
+    codes, uniques = pd.factorize(population[by].astype(object), use_na_sentinel=True, sort=True)
+    keys = pd.Index(uniques.to_numpy(dtype=object), dtype=object, name=by)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(keys), codes)
+        keys = keys.append(pd.Index([np.nan], dtype=object, name=by))
+    names = np.zeros(0, dtype=object)
+    if by.endswith("_code"):
+        lookup = area_names(population, by[: -len("_code")])
+        if len(lookup):
+            names = keys.map(lookup).to_numpy(dtype=object)
+    return Grouping(by=by, codes=codes.astype(np.int64), keys=keys, names=names)
+
+
+def rollup_grouped(group: Grouping, residents: np.ndarray, ok: np.ndarray) -> pd.DataFrame:
+    """:func:`rollup` on a precomputed :class:`Grouping` (fast path for many kinds)."""
+    n = len(group.keys)
+    total = np.bincount(group.codes, weights=residents, minlength=n).round().astype(np.int64)
+    cov = np.bincount(group.codes[ok], weights=residents[ok], minlength=n).round().astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, cov / np.maximum(total, 1), np.nan)
+    columns = {"name": group.names} if len(group.names) else {}
+    columns.update(
+        residents_total=total,
+        residents_covered=cov,
+        residents_uncovered=total - cov,
+        share_covered=share,
+    )
+    return pd.DataFrame(columns, index=group.keys)
+
+
 def rollup(population: gpd.GeoDataFrame, is_covered: pd.Series, *, by: str) -> pd.DataFrame:
     """Residents covered and not covered per value of column `by` of `population`.
 
@@ -270,33 +449,12 @@ def rollup(population: gpd.GeoDataFrame, is_covered: pd.Series, *, by: str) -> p
     Returns
     -------
     DataFrame
-        Indexed by `by`: ``residents_total``, ``residents_covered``, ``residents_uncovered``,
-        ``share_covered`` (NaN where an area has no residents).
+        Indexed by `by` (sorted): ``residents_total``, ``residents_covered``,
+        ``residents_uncovered``, ``share_covered`` (NaN where an area has no residents).
     """
     require_projected(population, "population")
-    if by not in population.columns:
-        raise ValueError(f"population: no column {by!r} to roll up by")
     ok = _aligned(is_covered, population.index, "is_covered")
-    res = residents_of(population)
-    frame = pd.DataFrame(
-        {
-            by: population[by].astype(object).to_numpy(),
-            "residents_total": res,
-            "residents_covered": np.where(ok, res, 0),
-        }
-    )
-    out = frame.groupby(by, dropna=False, sort=True).sum()
-    out["residents_uncovered"] = out["residents_total"] - out["residents_covered"]
-    total = out["residents_total"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["share_covered"] = np.where(
-            total > 0, out["residents_covered"] / np.maximum(total, 1), np.nan
-        )
-    if by.endswith("_code"):
-        names = area_names(population, by[: -len("_code")])
-        if len(names):
-            out.insert(0, "name", out.index.map(names).astype(object))
-    return out
+    return rollup_grouped(grouping(population, by), residents_of(population), ok)
 
 
 def cell_keys(xy: np.ndarray, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -305,6 +463,40 @@ def cell_keys(xy: np.ndarray, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("cell_m must be positive")
     ij = np.floor(xy / cell_m).astype(np.int64)
     return ij[:, 0], ij[:, 1]
+
+
+def cell_groups(cx: np.ndarray, cy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct cells of integer columns/rows: ``(inverse, cell_x, cell_y)`` (1-D unique)."""
+    if len(cx) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    x_min, y_min = cx.min(), cy.min()
+    span = int(cy.max() - y_min) + 1
+    key = (cx - x_min) * span + (cy - y_min)
+    uniq, inverse = np.unique(key, return_inverse=True)
+    return inverse.ravel(), uniq // span + x_min, uniq % span + y_min
+
+
+def cell_frame(
+    cell_x: np.ndarray, cell_y: np.ndarray, columns: dict[str, np.ndarray], *, cell_m: float, crs
+) -> gpd.GeoDataFrame:
+    """Square cell polygons with ``cell_id`` ("column_row") and `columns`, sorted by the first
+    column descending."""
+    ids = (
+        pd.Series(cell_x, dtype=np.int64).astype(str)
+        + "_"
+        + pd.Series(cell_y, dtype=np.int64).astype(str)
+    )
+    x0, y0 = cell_x * cell_m, cell_y * cell_m
+    frame = gpd.GeoDataFrame(
+        {"cell_id": ids.to_numpy(dtype=object), **columns},
+        geometry=gpd.GeoSeries(shapely.box(x0, y0, x0 + cell_m, y0 + cell_m), crs=crs),
+        crs=crs,
+    )
+    first = next(iter(columns))
+    return frame.sort_values(
+        [first, "cell_id"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def aggregate_cells(
@@ -319,34 +511,16 @@ def aggregate_cells(
     keep = np.asarray(weights) > 0
     xy = coordinates(points)[keep]
     w = np.asarray(weights)[keep]
-    if len(w) == 0:
-        empty = gpd.GeoDataFrame(
-            {
-                "cell_id": pd.Series(dtype=object),
-                value: pd.Series(dtype=np.int64),
-                "points": pd.Series(dtype=np.int64),
-            },
-            geometry=gpd.GeoSeries([], crs=crs),
-            crs=crs,
-        )
-        return empty
-    cx, cy = cell_keys(xy, cell_m)
-    keys, inverse = np.unique(np.column_stack([cx, cy]), axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    sums = np.bincount(inverse, weights=w, minlength=len(keys))
-    counts = np.bincount(inverse, minlength=len(keys))
-    x0, y0 = keys[:, 0] * cell_m, keys[:, 1] * cell_m
-    out = gpd.GeoDataFrame(
-        {
-            "cell_id": [f"{a}_{b}" for a, b in keys.tolist()],
-            value: np.round(sums).astype(np.int64),
-            "points": counts.astype(np.int64),
-        },
-        geometry=shapely.box(x0, y0, x0 + cell_m, y0 + cell_m),
+    cx, cy = cell_keys(xy, cell_m) if len(w) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    inverse, kx, ky = cell_groups(cx, cy)
+    sums = np.bincount(inverse, weights=w, minlength=len(kx))
+    counts = np.bincount(inverse, minlength=len(kx))
+    return cell_frame(
+        kx,
+        ky,
+        {value: np.round(sums).astype(np.int64), "points": counts.astype(np.int64)},
+        cell_m=cell_m,
         crs=crs,
-    )
-    return out.sort_values([value, "cell_id"], ascending=[False, True], kind="stable").reset_index(
-        drop=True
     )
 
 
@@ -427,17 +601,19 @@ def coverage_from_distance(
     detour_factor: float = 1.0,
     facilities: int = 0,
     levels: Iterable[str] = LEVELS,
+    groupings: Mapping[str, Grouping] | None = None,
+    residents: np.ndarray | None = None,
 ) -> CoverageResult:
     """A :class:`CoverageResult` from precomputed nearest distances (cheap when only the
-    radius or detour factor changed)."""
+    radius or detour factor changed). `groupings` (level -> :func:`grouping`) and
+    `residents` (:func:`residents_of`) may be passed to reuse them across kinds."""
     ok = covered_from_distance(distance, radius_m=radius_m, detour_factor=detour_factor)
-    res = residents_of(population)
-    total, cov = int(res.sum()), int(res[ok.to_numpy()].sum())
-    by_level = {
-        level: rollup(population, ok, by=f"{level}_code")
-        for level in levels
-        if f"{level}_code" in population.columns
-    }
+    res = residents_of(population) if residents is None else residents
+    mask = ok.to_numpy()
+    total, cov = int(res.sum()), int(res[mask].sum())
+    if groupings is None:
+        groupings = level_groupings(population, levels)
+    by_level = {level: rollup_grouped(g, res, mask) for level, g in groupings.items()}
     return CoverageResult(
         kind=kind,
         radius_m=float(radius_m),
@@ -450,6 +626,17 @@ def coverage_from_distance(
         detour_factor=float(detour_factor),
         facilities=int(facilities),
     )
+
+
+def level_groupings(
+    population: pd.DataFrame, levels: Iterable[str] = LEVELS
+) -> dict[str, Grouping]:
+    """:func:`grouping` for each level whose ``<level>_code`` column `population` has."""
+    return {
+        level: grouping(population, f"{level}_code")
+        for level in levels
+        if f"{level}_code" in population.columns
+    }
 
 
 def radius_for(kind: str, profile) -> float:
@@ -480,7 +667,8 @@ def coverage_all(
     if pop is None:
         raise ValueError("coverage_all: no population layer")
     require_projected(pop, "population")
-    levels = tuple(levels)
+    groupings = level_groupings(pop, tuple(levels))
+    res = residents_of(pop)
     out: dict[str, CoverageResult] = {}
     for kind in kinds if kinds is not None else FACILITY_KINDS:
         fac = select_facilities(layers, kind)
@@ -498,6 +686,7 @@ def coverage_all(
             radius_m=radius_for(kind, profile),
             detour_factor=float(profile.radii.detour_factor),
             facilities=len(fac),
-            levels=levels,
+            groupings=groupings,
+            residents=res,
         )
     return out

@@ -17,10 +17,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import shapely
 
 from geo.capacity import (
     capacity_all,
+    cell_reach,
     constrained_allocation,
     nearest_assignment,
     reach_pairs,
@@ -192,3 +194,52 @@ def test_capacity_refuses_geographic_crs():
         reach_pairs(pop, s, radius_m=500)
     with pytest.raises(CRSError):
         capacity_all({"population": pop, "shelters": s}, load_profile())
+
+
+def random_case(seed: int = 7):
+    rng = np.random.default_rng(seed)
+    pop = gpd.GeoDataFrame(
+        {"residents": rng.integers(0, 50, 3000)},
+        geometry=shapely.points(X0 + rng.uniform(0, 5000, 3000), Y0 + rng.uniform(0, 5000, 3000)),
+        crs=CRS,
+    )
+    xy = rng.uniform(0, 5000, (40, 2))
+    geoms = list(shapely.points(X0 + xy[:30, 0], Y0 + xy[:30, 1]))
+    geoms += [shapely.box(X0 + x, Y0 + y, X0 + x + 150, Y0 + y + 80) for x, y in xy[30:]]
+    fac = gpd.GeoDataFrame({"shelter_class": ["emergency"] * 40}, geometry=geoms, crs=CRS)
+    return pop, fac
+
+
+def test_cell_reach_matches_point_by_point_check():
+    pop, fac = random_case()
+    for radius, cell in ((500, 250), (1200, 100)):
+        reach = cell_reach(pop, fac, radius_m=radius, cell_m=cell)
+        full = reach.full[reach.cell]  # cell rows -> point rows
+        union = ((full + reach.partial) > 0).astype(np.int8).toarray()
+        brute = (
+            shapely.distance(
+                np.asarray(pop.geometry.values)[:, None], np.asarray(fac.geometry.values)[None, :]
+            )
+            <= radius
+        )
+        assert (union == brute).all()
+        assert (reach_pairs(pop, fac, radius_m=radius).toarray() == brute).all()
+
+
+def test_constrained_allocation_equals_point_level_max_flow():
+    # the same problem solved without any grouping (one node per point) gives the same maximum
+    from scipy.sparse.csgraph import maximum_flow
+
+    pop, fac = random_case(11)
+    cap = np.random.default_rng(3).integers(0, 800, len(fac))
+    best = constrained_allocation(pop, fac, radius_m=600, capacity=cap, cell_m=250)
+    m = reach_pairs(pop, fac, radius_m=600).tocoo()
+    res = pop["residents"].to_numpy()
+    n, k = len(pop), len(fac)
+    sink = n + k + 1
+    rows = np.r_[np.zeros(n, int), 1 + m.row, 1 + n + np.arange(k)]
+    cols = np.r_[1 + np.arange(n), 1 + n + m.col, np.full(k, sink)]
+    caps = np.r_[res, res[m.row], cap].astype(np.int32)
+    graph = sp.csr_matrix((caps, (rows, cols)), shape=(sink + 1, sink + 1))
+    assert best.placed == maximum_flow(graph, 0, sink).flow_value
+    assert best.demand_groups < n

@@ -207,3 +207,25 @@ def test_select_facilities_and_coverage_all():
     assert result["shelters_emergency"].facilities == 0
     assert comm.covered.index.equals(layers["population"].index)
     assert comm.worst("grid").index.tolist() == ["B", "A"]  # 80 vs 50 uncovered
+
+
+def test_mixed_point_and_polygon_facilities_match_geos():
+    rng = np.random.default_rng(5)
+    pts = gpd.GeoDataFrame(
+        geometry=shapely.points(
+            X0 + rng.uniform(-500, 6000, 4000), Y0 + rng.uniform(-500, 6000, 4000)
+        ),
+        crs=CRS,
+    )
+    xy = rng.uniform(0, 5000, (60, 2))
+    geoms = list(shapely.points(X0 + xy[:20, 0], Y0 + xy[:20, 1]))
+    geoms += [
+        shapely.box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + 60)
+        for (x, y), w in zip(xy[20:], rng.uniform(20, 900, 40), strict=True)
+    ]
+    fac = gpd.GeoDataFrame(geometry=geoms, crs=CRS)
+    d = nearest_distance(pts, fac)
+    brute = shapely.distance(
+        np.asarray(pts.geometry.values)[:, None], np.asarray(fac.geometry.values)[None, :]
+    ).min(axis=1)
+    assert np.allclose(d.to_numpy(), brute, atol=1e-9)

@@ -1,0 +1,251 @@
+"""The whole service-gap analysis in one call: coverage, shelter capacity, sanitation, grid checks.
+
+Examples
+--------
+>>> from data.store import open_store
+>>> from layers import LAYERS
+>>> store = open_store()                                              # doctest: +SKIP
+>>> layers = {name: store.read(name) for name in LAYERS}              # doctest: +SKIP
+>>> result = run_all(layers, load_profile())                          # doctest: +SKIP
+>>> result.summary()["coverage"]["shelters_emergency"]["residents_covered"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.areas import LEVELS, assign_areas
+from geo.capacity import CapacityResult, capacity_all
+from geo.coverage import FACILITY_KINDS, CoverageResult, coverage_all, gap_cells
+from geo.crs import to_metric
+from geo.grid_qa import GridCheckResult, grid_checks
+from geo.sanitation import SanitationResult, sanitation_all
+
+STEPS: tuple[str, ...] = (
+    "prepare",
+    "coverage",
+    "gap cells",
+    "capacity",
+    "sanitation",
+    "grid checks",
+)
+"""Steps of :func:`run_all`, in order (``progress`` is called with each name before it runs)."""
+
+LOCATED_LAYERS: tuple[str, ...] = (
+    "population",
+    "shelters",
+    "neighborhood_centers",
+    "sanitation_facilities",
+)
+"""Layers given grid/community/street/district codes by :func:`prepare`."""
+
+
+class PreparedLayers(dict):
+    """Layers projected to the metric CRS, population and facilities located in areas."""
+
+    metric_crs: str = ""
+
+
+def _empty(name: str, crs: str) -> gpd.GeoDataFrame:
+    from layers import LAYERS
+
+    if name in LAYERS:
+        return LAYERS[name].empty(crs)
+    return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+def prepare(layers: Mapping[str, gpd.GeoDataFrame], profile) -> PreparedLayers:
+    """Project every layer to ``profile.metric_crs`` once and attach area codes.
+
+    Population points and facilities get ``grid_code``, ``community_code``, ``street_code``,
+    ``district_code`` (and names) by point-in-polygon against grids and admin areas. Layers
+    missing from `layers` come back empty. Already prepared layers are returned as they are.
+    """
+    if isinstance(layers, PreparedLayers) and layers.metric_crs == profile.metric_crs:
+        return layers
+    from layers import LAYERS
+
+    crs = profile.metric_crs
+    out = PreparedLayers()
+    out.metric_crs = crs
+    for name in dict.fromkeys([*LAYERS, *layers]):
+        frame = layers.get(name)
+        if frame is None:
+            out[name] = _empty(name, crs)
+        elif isinstance(frame, gpd.GeoDataFrame):
+            out[name] = to_metric(frame, crs, name=name)
+        else:
+            out[name] = frame
+    areas = {
+        "grids": out["grids"],
+        "communities": out["communities"],
+        "streets": out["streets"],
+        "districts": out["districts"],
+    }
+    for name in LOCATED_LAYERS:
+        out[name] = assign_areas(out[name], **areas)
+    return out
+
+
+@dataclass
+class GapAnalysis:
+    """Everything :func:`run_all` computed, in the metric CRS."""
+
+    coverage: dict[str, CoverageResult]
+    gap_cells: dict[str, gpd.GeoDataFrame]
+    capacity: CapacityResult
+    sanitation: SanitationResult
+    grid_checks: GridCheckResult
+    layers: PreparedLayers = field(repr=False)
+    profile: Any = field(repr=False)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def population(self) -> gpd.GeoDataFrame:
+        return self.layers["population"]
+
+    def uncovered_points(self, kind: str) -> gpd.GeoDataFrame:
+        """Population points not covered by `kind`, with their distance to the nearest facility."""
+        res = self.coverage[kind]
+        mask = ~res.covered.to_numpy()
+        pop = self.population
+        cols = [
+            c
+            for c in (
+                "residents",
+                "households",
+                "grid_code",
+                "community_code",
+                "street_code",
+                "district_code",
+            )
+            if c in pop
+        ]
+        out = pop.loc[mask, [*cols, pop.geometry.name]].copy()
+        out["distance_m"] = res.distance.to_numpy()[mask]
+        out.insert(0, "kind", kind)
+        return out
+
+    def coverage_table(self) -> pd.DataFrame:
+        """Coverage of every kind at every level, one long table."""
+        parts = []
+        for kind, res in self.coverage.items():
+            for level, table in res.by_level.items():
+                t = table.reset_index().rename(columns={f"{level}_code": "code"})
+                t.insert(0, "level", level)
+                t.insert(0, "kind", kind)
+                t.insert(2, "radius_m", res.radius_m)
+                parts.append(t)
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def worst_areas(self, level: str = "grid", n: int = 20) -> pd.DataFrame:
+        """The `n` areas of `level` with the most uncovered residents, per kind."""
+        parts = []
+        for kind, res in self.coverage.items():
+            t = res.worst(level, n).reset_index().rename(columns={f"{level}_code": "code"})
+            t.insert(0, "rank", np.arange(1, len(t) + 1))
+            t.insert(0, "kind", kind)
+            parts.append(t)
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary (the CLI's ``--json`` output)."""
+        p = self.profile
+        return {
+            "metric_crs": p.metric_crs,
+            "parameters": {
+                "radii": {k: float(v) for k, v in vars(p.radii).items()},
+                "per_capita_area_m2": {k: float(v) for k, v in vars(p.per_capita_area_m2).items()},
+                "targets": {k: float(v) for k, v in vars(p.targets).items()},
+                "grids": {k: float(v) for k, v in vars(p.grids).items()},
+            },
+            "population": {
+                "points": len(self.population),
+                "residents": int(next(iter(self.coverage.values())).residents_total)
+                if self.coverage
+                else 0,
+            },
+            "coverage": {kind: res.summary() for kind, res in self.coverage.items()},
+            "gap_cells": {kind: len(cells) for kind, cells in self.gap_cells.items()},
+            "capacity": self.capacity.summary(),
+            "sanitation": self.sanitation.summary(),
+            "grid_checks": self.grid_checks.summary(),
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+def run_all(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    profile,
+    *,
+    progress: Callable[[str], None] | None = None,
+    cell_m: float = 250,
+) -> GapAnalysis:
+    """Run the full analysis with the parameters of `profile`.
+
+    Parameters
+    ----------
+    layers
+        Layers by name (any CRS; projected once by :func:`prepare`), e.g. read from the store.
+    profile
+        City profile (radii, per-capita areas, targets, grid rules, metric CRS).
+    progress
+        Called with each step name of :data:`STEPS` before the step runs.
+    cell_m
+        Cell size (m) for gap hot spots and the capacity-constrained allocation.
+    """
+    timings: dict[str, float] = {}
+
+    def step(name: str) -> None:
+        if progress is not None:
+            progress(name)
+
+    def timed(name: str, func: Callable[[], Any]) -> Any:
+        step(name)
+        t0 = time.perf_counter()
+        value = func()
+        timings[name] = time.perf_counter() - t0
+        return value
+
+    prepared = timed("prepare", lambda: prepare(layers, profile))
+    pop = prepared["population"]
+    coverage = timed(
+        "coverage", lambda: coverage_all(prepared, profile, population=pop, levels=LEVELS)
+    )
+    cells = timed(
+        "gap cells",
+        lambda: {
+            kind: gap_cells(pop, res.covered, cell_m=cell_m) for kind, res in coverage.items()
+        },
+    )
+    capacity = timed(
+        "capacity", lambda: capacity_all(prepared, profile, population=pop, cell_m=cell_m)
+    )
+    sanitation = timed(
+        "sanitation",
+        lambda: sanitation_all(prepared["villages"], prepared["sanitation_facilities"], profile),
+    )
+    checks = timed(
+        "grid checks",
+        lambda: grid_checks(prepared["grids"], prepared["communities"], pop, profile),
+    )
+    return GapAnalysis(
+        coverage=coverage,
+        gap_cells=cells,
+        capacity=capacity,
+        sanitation=sanitation,
+        grid_checks=checks,
+        layers=prepared,
+        profile=profile,
+        timings=timings,
+    )
+
+
+__all__ = ["FACILITY_KINDS", "STEPS", "GapAnalysis", "PreparedLayers", "prepare", "run_all"]
