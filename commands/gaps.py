@@ -1,0 +1,283 @@
+"""``python cli.py gaps``: run the service-gap analysis and write gap layers and tables.
+
+    python cli.py gaps --data store.gpkg --out gaps/ --json
+    python cli.py gaps --out gaps/ --radius shelters_emergency=400 --detour 1.3 \\
+        --per-capita emergency=0.8 --target sanitary_toilet_penetration=0.85
+
+Writes ``DIR/gaps.gpkg`` (uncovered points per facility kind, gap cells, overloaded shelters,
+unplaced-resident cells, villages below target, grid problems; EPSG:4326) and CSV tables
+(UTF-8 with BOM, so Excel shows Chinese). ``--json`` prints the summary on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from tqdm import tqdm
+
+from geo.analysis import STEPS, GapAnalysis, run_all
+from geo.coverage import FACILITY_KINDS
+from geo.settings import load_profile
+
+HELP = "service-gap analysis: coverage, shelter capacity, sanitation and grid checks"
+
+
+class OptionError(ValueError):
+    """A command-line parameter that cannot be applied."""
+
+
+def _pairs(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    name, value = text.split("=", 1)
+    return name.strip(), value.strip()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", default=None, help="GeoPackage store (default: $GRIDMAP_STORE or the demo store)"
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="folder for gaps.gpkg and the CSV tables (omit to write nothing)",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    parser.add_argument(
+        "--radius",
+        action="append",
+        type=_pairs,
+        default=[],
+        metavar="KIND=METRES",
+        help=f"service radius of a facility kind ({', '.join(FACILITY_KINDS)}) or a radii "
+        "setting of the profile; repeatable",
+    )
+    parser.add_argument(
+        "--detour", type=float, default=None, help="detour factor (walking / straight line)"
+    )
+    parser.add_argument(
+        "--per-capita",
+        action="append",
+        type=_pairs,
+        default=[],
+        metavar="CLASS=M2",
+        help="effective shelter area per person of a shelter class (emergency, fixed_short, "
+        "fixed_medium, fixed_long, central); repeatable",
+    )
+    parser.add_argument(
+        "--target",
+        action="append",
+        type=_pairs,
+        default=[],
+        metavar="NAME=VALUE",
+        help="a target or grid rule of the profile (e.g. sanitary_toilet_penetration=0.85, "
+        "households_max=600); repeatable",
+    )
+    parser.add_argument(
+        "--cell", type=float, default=250.0, help="gap cell size in metres (default 250)"
+    )
+    parser.add_argument("--profile", default=None, help="city profile TOML (default: Shiyan)")
+
+
+def _number(name: str, value: str, *, positive: bool = True) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise OptionError(f"{name}: {value!r} is not a number") from None
+    if positive and not number > 0:
+        raise OptionError(f"{name}: must be greater than 0, got {value}")
+    if number < 0:
+        raise OptionError(f"{name}: must not be negative, got {value}")
+    return number
+
+
+def profile_from_args(args: argparse.Namespace):
+    """The city profile with the command line's overrides applied (raises :class:`OptionError`)."""
+    profile = load_profile(args.profile)
+    radii_fields = {f.name for f in dataclasses.fields(profile.radii)}
+    per_capita_fields = {f.name for f in dataclasses.fields(profile.per_capita_area_m2)}
+    target_fields = {f.name for f in dataclasses.fields(profile.targets)}
+    grid_fields = {f.name for f in dataclasses.fields(profile.grids)}
+    radii: dict[str, float] = {}
+    for name, value in args.radius:
+        setting = FACILITY_KINDS[name].radius_setting if name in FACILITY_KINDS else name
+        if setting not in radii_fields or setting == "detour_factor":
+            known = ", ".join([*FACILITY_KINDS, *sorted(radii_fields - {"detour_factor"})])
+            raise OptionError(f"--radius: unknown kind {name!r} (known: {known})")
+        radii[setting] = _number(f"--radius {name}", value)
+    if args.detour is not None:
+        if not args.detour > 0:
+            raise OptionError(f"--detour: must be greater than 0, got {args.detour}")
+        radii["detour_factor"] = args.detour
+    per_capita = {}
+    for name, value in args.per_capita:
+        if name not in per_capita_fields:
+            raise OptionError(
+                f"--per-capita: unknown class {name!r} (known: {', '.join(sorted(per_capita_fields))})"
+            )
+        per_capita[name] = _number(f"--per-capita {name}", value)
+    targets, grids = {}, {}
+    for name, value in args.target:
+        if name in target_fields:
+            targets[name] = _number(f"--target {name}", value, positive=False)
+        elif name in grid_fields:
+            grids[name] = _number(f"--target {name}", value, positive=False)
+        else:
+            known = ", ".join(sorted(target_fields | grid_fields))
+            raise OptionError(f"--target: unknown name {name!r} (known: {known})")
+    sections = {
+        k: v
+        for k, v in (
+            ("radii", radii),
+            ("per_capita_area_m2", per_capita),
+            ("targets", targets),
+            ("grids", grids),
+        )
+        if v
+    }
+    return profile.with_overrides(**sections) if sections else profile
+
+
+def gap_layers(result: GapAnalysis) -> dict[str, gpd.GeoDataFrame]:
+    """The gap layers written to ``gaps.gpkg`` (metric CRS; the store writes EPSG:4326)."""
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for kind in result.coverage:
+        layers[f"uncovered_{kind}"] = result.uncovered_points(kind).reset_index(drop=True)
+    cells = [c.assign(kind=k) for k, c in result.gap_cells.items() if len(c)]
+    if cells:
+        layers["gap_cells"] = pd.concat(cells, ignore_index=True)
+    over = result.capacity.overloaded()
+    if len(over):
+        layers["overloaded_shelters"] = over.reset_index(drop=True)
+    unplaced = result.capacity.unplaced_cells()
+    if len(unplaced):
+        layers["unplaced_cells"] = unplaced
+    below = result.sanitation.below_target
+    if len(below):
+        layers["villages_below_target"] = below.reset_index(drop=True)
+    problems = result.grid_checks.problems
+    if len(problems):
+        layers["grid_problems"] = problems.reset_index(drop=True)
+    return layers
+
+
+def gap_tables(result: GapAnalysis) -> dict[str, pd.DataFrame]:
+    """The CSV tables: file stem -> table."""
+    summary = pd.DataFrame([{"kind": k, **r.summary()} for k, r in result.coverage.items()])
+    cap = result.capacity
+    tables = {
+        "coverage_summary": summary,
+        "coverage_by_level": result.coverage_table(),
+        "worst_grids": result.worst_areas("grid"),
+        "worst_communities": result.worst_areas("community"),
+        "shelter_loads": cap.loads().reset_index(drop=True),
+        "sanitation_villages": pd.DataFrame(result.sanitation.villages.drop(columns="geometry")),
+        "sanitation_township": result.sanitation.township.reset_index(),
+        "sanitation_county": result.sanitation.county.reset_index(),
+        "grid_problems": pd.DataFrame(result.grid_checks.problems.drop(columns="geometry")),
+        "grid_counts": result.grid_checks.counts.reset_index(drop=True),
+    }
+    for level, table in cap.supply.items():
+        tables[f"shelter_supply_{level}"] = table.reset_index()
+    return tables
+
+
+def write_outputs(result: GapAnalysis, out: Path) -> list[Path]:
+    """Write ``gaps.gpkg`` (atomically replaced) and the CSV tables into `out`."""
+    from data.store import GeoPackageStore
+
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".gaps.tmp.gpkg"
+    tmp.unlink(missing_ok=True)
+    GeoPackageStore(tmp).write(gap_layers(result))
+    target = out / "gaps.gpkg"
+    os.replace(tmp, target)
+    written = [target]
+    for name, table in gap_tables(result).items():
+        path = out / f"{name}.csv"
+        table.to_csv(path, index=False, encoding="utf-8-sig")
+        written.append(path)
+    summary_path = out / "summary.json"
+    summary_path.write_text(
+        json.dumps(result.summary(), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    written.append(summary_path)
+    return written
+
+
+def _text_report(summary: dict[str, Any]) -> str:
+    lines = ["coverage (residents within the service radius):"]
+    for kind, c in summary["coverage"].items():
+        share = "n/a" if c["share"] is None else f"{c['share']:.1%}"
+        lines.append(
+            f"  {kind:32s} {c['radius_m']:>7.0f} m  {c['residents_covered']:>10,} / "
+            f"{c['residents_total']:,}  {share}"
+        )
+    lines.append("shelter capacity (nearest assignment / constrained allocation):")
+    for group in ("emergency", "fixed", "central"):
+        g = summary["capacity"].get(group)
+        if g:
+            lines.append(
+                f"  {group:10s} overloaded {g['nearest']['overloaded_shelters']:>4}  "
+                f"placed {g['constrained']['residents_placed']:>10,}  "
+                f"unplaced {g['constrained']['residents_unplaced']:>10,}"
+            )
+    s = summary["sanitation"]
+    lines.append(f"sanitation: {s['villages']} villages, {s['villages_below_target']} below target")
+    gc = summary["grid_checks"]
+    lines.append(f"grid checks: {gc['grids']} grids, {gc['problems']} problems")
+    for check, n in gc["by_check"].items():
+        if n:
+            lines.append(f"  {check:28s} {n}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from data.store import StoreError, open_store
+    from layers import LAYERS
+
+    try:
+        profile = profile_from_args(args)
+    except (OptionError, KeyError, ValueError) as exc:
+        print(f"gaps: {exc}", file=sys.stderr)
+        return 2
+    store = open_store(args.data)
+    if not store.exists():
+        print(f"gaps: store {store.path} does not exist; run `python cli.py demo`", file=sys.stderr)
+        return 2
+    total = 1 + len(STEPS) + (1 if args.out else 0)
+    with tqdm(total=total, desc="reading", file=sys.stderr, leave=False) as bar:
+        try:
+            layers = {name: store.read(name) for name in LAYERS}
+        except StoreError as exc:
+            print(f"gaps: {exc}", file=sys.stderr)
+            return 2
+        bar.update(1)
+
+        def progress(step: str) -> None:
+            bar.set_description(step)
+            bar.update(1)
+
+        result = run_all(layers, profile, progress=progress, cell_m=args.cell)
+        written: list[Path] = []
+        if args.out:
+            bar.set_description("writing")
+            written = write_outputs(result, Path(args.out))
+            bar.update(1)
+    summary = result.summary()
+    summary["store"] = str(store.path)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(_text_report(summary))
+        if written:
+            print(f"wrote {len(written)} files to {args.out}")
+    return 0
