@@ -727,6 +727,24 @@ def test_data_page_import_error_is_listed_not_raised(store, tmp_path, monkeypatc
     assert "below 0" in shown
 
 
+def test_data_page_lists_problems_without_rows(store, tmp_path, monkeypatch):
+    at = _page_app(store.path, monkeypatch)
+    frame = grids_frame(2)
+    at.file_uploader[0].set_value(("g.geojson", frame.to_json().encode(), "application/geo+json"))
+    at.selectbox(key="data_import_layer").set_value("villages")
+    at.run()
+    at.button(key="data_import_run").click()
+    at.run()
+    assert not at.exception
+    assert at.info, "a hint that the target layer may be wrong"
+    table = at.dataframe[-1].value
+    assert list(table.columns) == ["行", "字段", "问题"]  # no empty layer column
+    # grids carry households; every other required village field is missing
+    expected = {"village_code", "name", "township", "county", "sanitary_toilet_households"}
+    assert set(table["字段"]) == expected
+    assert set(table["行"]) == {""}
+
+
 def test_data_page_check_store_and_demo_warning(store, tmp_path, monkeypatch):
     demo = tmp_path / "demo.gpkg"
     shutil.copyfile(store.path, demo)

@@ -60,7 +60,7 @@ def is_synthetic(meta: dict[str, str], path: Path) -> bool:
 def show_store(store) -> bool:
     """Path, tables with row counts and meta of the active store; returns True for demo data."""
     st.subheader(tr("当前数据库", "Active store"))
-    st.markdown(f"`{store.path}` — {store.path.name}")
+    st.markdown(f"`{store.path}`")
     st.caption(
         tr(
             "通过环境变量 GRIDMAP_STORE 指定其他 GeoPackage。",
@@ -77,13 +77,17 @@ def show_store(store) -> bool:
             )
         )
     counts = layer_counts(store)
+    layers = [name for name in LAYERS if name in counts]
     table = pd.DataFrame(
         {
-            tr("图层", "Layer"): [layer_label(name) for name in counts],
-            tr("行数", "Rows"): list(counts.values()),
+            tr("图层", "Layer"): [layer_label(name) for name in layers],
+            tr("行数", "Rows"): [counts[name] for name in layers],
         }
     )
     st.dataframe(table, hide_index=True)
+    others = [f"{name} ({n})" for name, n in counts.items() if name not in LAYERS]
+    if others:
+        st.caption(tr("其他表：", "Other tables: ") + ", ".join(others))
     if meta:
         with st.expander(tr("元数据", "Metadata")):
             st.dataframe(
@@ -220,8 +224,29 @@ def show_result() -> None:
             + "\n\n"
             + result["message"]
         )
-        if result["problems"] is not None and len(result["problems"]):
-            st.dataframe(result["problems"], hide_index=True)
+        problems = result["problems"]
+        if problems is not None and len(problems):
+            if problems["message"].str.startswith("required column missing").all():
+                st.info(
+                    tr(
+                        "文件缺少该图层的全部必填列：是否选错了目标图层？",
+                        "The file lacks the layer's required columns: is the target layer right?",
+                    )
+                )
+            st.dataframe(problem_table(problems), hide_index=True)
+
+
+def problem_table(problems: pd.DataFrame) -> pd.DataFrame:
+    """Problems with translated headers; the layer column only when it says something."""
+    if problems["layer"].isna().all():
+        problems = problems.drop(columns="layer")
+    headers = {
+        "layer": tr("图层", "Layer"),
+        "row": tr("行", "Row"),
+        "field": tr("字段", "Field"),
+        "message": tr("问题", "Problem"),
+    }
+    return problems.astype(object).where(problems.notna(), "").rename(columns=headers)
 
 
 def check_section(store) -> None:
@@ -233,7 +258,7 @@ def check_section(store) -> None:
             st.success(tr("没有发现问题。", "No problems found."))
         else:
             st.error(tr(f"发现 {len(issues)} 个问题：", f"{len(issues)} problem(s) found:"))
-            st.dataframe(issues_table(issues), hide_index=True)
+            st.dataframe(problem_table(issues_table(issues)), hide_index=True)
 
 
 st.title(tr("数据管理", "Data"))
