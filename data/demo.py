@@ -41,6 +41,7 @@ from data import shiyan_names as names
 from data.store import GeoPackageStore
 from geo.settings import Profile, load_profile
 from layers import LAYERS
+from layers.shelters import CLASS_LABELS
 
 GENERATOR_VERSION = "1.0"
 PERIOD = "2026-Q3"
@@ -61,6 +62,7 @@ URBAN_GARBAGE_POINTS = 50
 URBAN_TRANSFER_STATIONS = 8
 # Effective shelter area per resident, m², planted per district: Zhangwan clearly short.
 SHELTER_AREA_PER_RESIDENT = {"420302": 0.45, "420303": 0.14}
+SHELTER_COUNT_SHARE = {"420302": 0.62, "420303": 0.38}
 # The new-housing cluster at the eastern edge of the valley (lon, lat).
 NEW_HOUSING_ANCHOR = (110.905, 32.607)
 NEW_HOUSING_MARGIN_M = 100.0  # centers stay this far beyond the street-center radius
@@ -712,6 +714,9 @@ class _Generator:
     ) -> np.ndarray:
         """Population points (indices) at the weighted k-means centres of eligible points."""
         idx = np.flatnonzero(eligible)
+        cap = 150 * int(k.sum())  # a random subset is plenty for k-means and much faster
+        if idx.size > cap:
+            idx = np.sort(rng.choice(idx, cap, replace=False))
         idx = idx[np.argsort(group[idx], kind="stable")]
         x, y, g = xy[idx, 0], xy[idx, 1], group[idx]
         sx, sy, sp = _kmeans(x, y, g, res[idx] + 1.0, k, rng, iterations=6)
@@ -726,24 +731,20 @@ class _Generator:
         district = district_of_street[
             self.comm["street_idx"].to_numpy()[self._community_of_points()]
         ]
-        codes = sorted(SHELTER_AREA_PER_RESIDENT)
-        # Zhangwan gets fewer shelters; each class spread over the districts
-        share = {"420302": 0.62, "420303": 0.38}
-        rows = []
-        for cls, base in SHELTERS.items():
-            counts = _allocate(self.n(base), np.array([share[c] for c in codes]), minimum=1)
-            for code, count in zip(codes, counts, strict=True):
-                rows += [(cls, code)] * int(count)
-        cls_arr = np.array([r[0] for r in rows], dtype=object)
-        dist_arr = np.array([r[1] for r in rows], dtype=object)
-        # locations: population points of the district, weighted by residents
+        # Zhangwan gets fewer (and, below, smaller) shelters; every class in both districts
+        codes = np.array(sorted(SHELTER_AREA_PER_RESIDENT))
+        share = np.array([SHELTER_COUNT_SHARE[c] for c in codes])
+        counts = np.array([_allocate(self.n(base), share, minimum=1) for base in SHELTERS.values()])
+        dist_arr = np.repeat(codes, counts.sum(axis=0))
+        cls_arr = np.concatenate(
+            [np.repeat(list(SHELTERS), counts[:, j]) for j in range(codes.size)]
+        )
+        # sites: near population points of the district, weighted by residents, in random order
         dist_idx = np.searchsorted(codes, district)
-        k = np.array([(dist_arr == c).sum() for c in codes])
         order = np.argsort(dist_idx, kind="stable")
-        picked = rng.permutation(order[_pick_per_group(dist_idx[order], res[order], k, rng)])
+        picked = order[_pick_per_group(dist_idx[order], res[order], counts.sum(axis=0), rng)]
+        picked = rng.permutation(picked)
         picked = picked[np.argsort(dist_idx[picked], kind="stable")]
-        cls_arr = cls_arr[np.argsort(dist_arr, kind="stable")]
-        dist_arr = np.sort(dist_arr)
         n = picked.size
         pxy = _jitter(xy[picked], rng, 60, 200)
         base_area = {
@@ -785,7 +786,7 @@ class _Generator:
             dtype=object,
         )
         stem = np.char.add(np.char.replace(comm_names.astype(str), "社区", ""), place.astype(str))
-        labels = {c: zh for c, (zh, _) in _shelter_labels().items()}
+        labels = {c: zh for c, (zh, _) in CLASS_LABELS.items()}
         self.shelters_df = pd.DataFrame(
             {
                 "shelter_id": [f"SH{i + 1:05d}" for i in range(n)],
@@ -794,7 +795,6 @@ class _Generator:
                 "effective_area_m2": area,
                 "capacity": capacity,
                 "opened_period": _periods(rng, n, 0.1, 2014),
-                "district": dist_arr.astype(str),
             }
         )
         self.shelter_geoms = geoms
@@ -1094,7 +1094,7 @@ class _Generator:
                     ),
                     "community": comm_names,
                     "street": self.streets["name"].to_numpy()[street_idx].astype(str),
-                    "district": np.array([d_names[c] for c in dist_code]),
+                    "district": pd.Series(dist_code).map(d_names).to_numpy(),
                     "worker_name": np.where(missing, None, worker),
                     "worker_phone": np.where(missing, None, phone),
                     "households": rec_hh,
@@ -1176,9 +1176,3 @@ class _Generator:
 
 def _reindexed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.reset_index(drop=True)
-
-
-def _shelter_labels() -> dict[str, tuple[str, str]]:
-    from layers.shelters import CLASS_LABELS
-
-    return CLASS_LABELS
