@@ -104,27 +104,30 @@ def analyse_period(
     *,
     profile: Profile | None = None,
     layers: dict[str, gpd.GeoDataFrame] | None = None,
+    analysis: Any = None,
     progress: Progress | None = None,
 ) -> PeriodAnalysis:
     """Gap analysis of the store's layers, indicators of `period` and the period comparison.
 
     The indicators are computed from the layers (with the non-spatial values entered for the
     period). When the store's data belong to another period (``meta["period"]``) and a snapshot
-    of `period` exists, the snapshot's indicators are used instead.
+    of `period` exists, the snapshot's indicators are used instead. A gap `analysis` of the
+    store's layers already at hand (e.g. cached by the app) is reused.
     """
     from geo.analysis import STEPS, run_all
 
     report = progress or _noop
     profile = profile or load_profile()
     meta = store.meta()
-    report(0.02, "读取数据 / reading layers")
-    raw = layers if layers is not None else read_layers(store)
-    report(0.08, "空间分析 / gap analysis")
-    analysis = run_all(
-        raw,
-        profile,
-        progress=lambda name: report(0.08 + 0.5 * STEPS.index(name) / len(STEPS), name),
-    )
+    if analysis is None:
+        report(0.02, "读取数据 / reading layers")
+        raw = layers if layers is not None else read_layers(store)
+        report(0.08, "空间分析 / gap analysis")
+        analysis = run_all(
+            raw,
+            profile,
+            progress=lambda name: report(0.08 + 0.5 * STEPS.index(name) / len(STEPS), name),
+        )
     prepared = analysis.layers
     report(0.6, "指标 / indicators")
     periods = list_periods(store)

@@ -14,7 +14,7 @@ Metric CRS EPSG:4546, origin (500000, 3610000). Everything below is in metres fr
                  V2 in S1b households 100, sanitary 80, garbage no, sewage yes (period 2: sanitary 95)
 
 With the 1000 m street-center radius (the boundary counts): period 1 covers P1 and P2 (200 of
-500 residents, 40%); period 2 adds C2, covering P4 too (300 of 500, 60%).
+500 residents, 40%); period 2 adds C2, which covers P4 (0 m) and P3 (exactly 1000 m): 100%.
 """
 
 from __future__ import annotations

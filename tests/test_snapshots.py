@@ -115,3 +115,28 @@ def test_plan_values_per_period(store):
         set_plan_values(store, "2026-Q2", {"green_space_ratio": 37})
     with pytest.raises(SnapshotError, match="center_street_coverage: not a non-spatial"):
         set_plan_values(store, "2026-Q2", {"center_street_coverage": 0.5})
+
+
+def test_take_snapshots_of_two_periods_from_layers(tmp_path):
+    """The whole pipeline (gap analysis -> indicators -> snapshot -> comparison) on the tiny city."""
+    from data.snapshots import indicators_for_layers, take_snapshot
+    from tests._progress_fixtures import tiny_layers
+
+    q2, _ = indicators_for_layers(tiny_layers(1), PROFILE)
+    store = GeoPackageStore(tmp_path / "city.gpkg")
+    store.write(tiny_layers(2))
+    save_snapshot(store, "2026-Q2", q2)
+    q3 = take_snapshot(store, "2026-Q3", plan_values={"green_space_ratio": 0.37})
+    assert list_periods(store) == ["2026-Q2", "2026-Q3"]
+    assert get_plan_values(store, "2026-Q3") == {"green_space_ratio": 0.37}
+    assert "profile" in snapshot_params(store, "2026-Q3")["params"]
+    cmp = compare_periods(load_snapshot(store, "2026-Q2"), q3).set_index(["indicator", "area_code"])
+    # C2 at (3500, 1000) covers P4 (0 m) and P3 (exactly 1000 m, the boundary counts):
+    # 200 -> 500 of 500 residents; in S2 0 -> 300 of 300
+    assert cmp.loc[("center_street_coverage", "city"), "value_before"] == pytest.approx(0.4)
+    assert cmp.loc[("center_street_coverage", "city"), "value_after"] == pytest.approx(1.0)
+    assert cmp.loc[("center_street_coverage", "S2"), "change"] == pytest.approx(1.0)
+    assert cmp.loc[("center_street_coverage", "S2"), "status_after"] == "met"
+    assert cmp.loc[("center_street_coverage", "S1a"), "trend"] == "unchanged"
+    assert cmp.loc[("sanitary_toilet_penetration", "S1b"), "change"] == pytest.approx(0.15)
+    assert cmp.loc[("shelter_places_per_resident", "city"), "trend"] == "unchanged"
