@@ -38,7 +38,7 @@ KEY_RESULT = "data_import_result"
 KEY_CHECK = "data_check_run"
 
 UPLOAD_TYPES = ["geojson", "json", "zip", "gpkg", "csv", "txt", "xlsx"]
-ENCODINGS = [None, "utf-8", "gb18030", "gbk", "big5"]
+ENCODINGS = ["auto", "utf-8", "gb18030", "gbk", "big5"]
 
 
 def coords_label(code: str) -> str:
@@ -121,7 +121,7 @@ def import_form(synthetic: bool) -> None:
     encoding = left.selectbox(
         tr("文字编码", "Text encoding"),
         ENCODINGS,
-        format_func=lambda e: tr("自动识别", "Detect") if e is None else e,
+        format_func=lambda e: tr("自动识别", "Detect") if e == "auto" else e,
         key=KEY_ENCODING,
     )
     coords = right.selectbox(
@@ -148,7 +148,7 @@ def import_form(synthetic: bool) -> None:
         options = {
             "layer": layer,
             "mode": mode,
-            "encoding": encoding,
+            "encoding": None if encoding == "auto" else encoding,
             "coords": coords,
             "lon_col": lon.strip() or None,
             "lat_col": lat.strip() or None,
