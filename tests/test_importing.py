@@ -778,3 +778,32 @@ def test_offset_option_refused_for_projected_file(store, tmp_path):
     refused(path, store, "--coords gcj02 applies to longitude/latitude data", coords="gcj02")
     refused(path, store, "coords must be one of wgs84, gcj02, bd09", coords="wgs")
     refused(path, store, "mode must be 'replace' or 'append'", mode="merge")
+
+
+def test_gbk_geojson_is_decoded(store, tmp_path):
+    path = tmp_path / "gbk.geojson"
+    path.write_bytes(grids_frame(1).to_json(ensure_ascii=False).encode("gbk"))
+    report = import_file(path, layer="grids", store=store)
+    assert report.encoding == "gb18030"
+    assert store.read("grids")["community"].iloc[0] == "五堰社区"
+
+
+def test_cgcs2000_taken_as_wgs84(store, tmp_path):
+    path = tmp_path / "cgcs2000.gpkg"
+    pyogrio.write_dataframe(grids_frame(1).set_crs("EPSG:4490", allow_override=True), path)
+    report = import_file(path, layer="grids", store=store)
+    assert any("EPSG:4490" in c and "taken as EPSG:4326" in c for c in report.conversions)
+    assert store.read("grids").geometry.iloc[0].bounds == pytest.approx(grids_frame(1).total_bounds)
+
+
+def test_codes_keep_leading_zeros(store, tmp_path):
+    table = points_table()
+    table["中心编号"] = ["001", "002", "010"]
+    path = tmp_path / "c.csv"
+    table.to_csv(path, index=False)
+    import_file(path, layer="neighborhood_centers", store=store)
+    assert store.read("neighborhood_centers")["center_id"].tolist() == ["001", "002", "010"]
+    xlsx = tmp_path / "c.xlsx"
+    table.to_excel(xlsx, index=False)
+    import_file(xlsx, layer="neighborhood_centers", store=store)
+    assert store.read("neighborhood_centers")["center_id"].tolist() == ["001", "002", "010"]
