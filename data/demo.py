@@ -56,12 +56,12 @@ BASE_VILLAGES = 360
 HOUSEHOLDS_PER_POINT = 9.0  # population points per grid = households / this
 STREET_CENTERS = 32
 COMMUNITY_CENTERS = 72
-SHELTERS = {"emergency": 56, "fixed_short": 14, "fixed_medium": 8, "fixed_long": 4, "central": 2}
+SHELTERS = {"emergency": 80, "fixed_short": 14, "fixed_medium": 8, "fixed_long": 4, "central": 2}
 URBAN_PUBLIC_TOILETS = 220
 URBAN_GARBAGE_POINTS = 50
 URBAN_TRANSFER_STATIONS = 8
 # Effective shelter area per resident, m², planted per district: Zhangwan clearly short.
-SHELTER_AREA_PER_RESIDENT = {"420302": 0.45, "420303": 0.14}
+SHELTER_AREA_PER_RESIDENT = {"420302": 1.2, "420303": 0.15}
 SHELTER_COUNT_SHARE = {"420302": 0.62, "420303": 0.38}
 # The new-housing cluster at the eastern edge of the valley (lon, lat).
 NEW_HOUSING_ANCHOR = (110.905, 32.607)
@@ -652,11 +652,11 @@ class _Generator:
         n_streets = len(self.streets)
         street_res = np.bincount(street_of, res, minlength=n_streets)
         k_street = _allocate(self.n(STREET_CENTERS), street_res, minimum=1)
-        street_pick = self._center_sites(xy, street_of, res, eligible, k_street, rng)
+        street_pick = self._kmeans_sites(xy, street_of, res, eligible, k_street, rng)
         # community level: most communities have one, large ones two
         comm_res = np.bincount(comm_of, res, minlength=len(self.comm))
         k_comm = _allocate(self.n(COMMUNITY_CENTERS), comm_res * rng.gamma(4.0, 1.0, comm_res.size))
-        comm_pick = self._center_sites(xy, comm_of, res, eligible, k_comm, rng)
+        comm_pick = self._kmeans_sites(xy, comm_of, res, eligible, k_comm, rng)
 
         picks = np.r_[street_pick, comm_pick]
         level = np.r_[np.full(street_pick.size, "street"), np.full(comm_pick.size, "community")]
@@ -704,7 +704,7 @@ class _Generator:
         )
 
     @staticmethod
-    def _center_sites(
+    def _kmeans_sites(
         xy: np.ndarray,
         group: np.ndarray,
         res: np.ndarray,
@@ -712,7 +712,10 @@ class _Generator:
         k: np.ndarray,
         rng: np.random.Generator,
     ) -> np.ndarray:
-        """Population points (indices) at the weighted k-means centres of eligible points."""
+        """Population points (indices) at the weighted k-means centres of eligible points.
+
+        ``k[g]`` sites in group g; sorted by group.
+        """
         idx = np.flatnonzero(eligible)
         cap = 150 * int(k.sum())  # a random subset is plenty for k-means and much faster
         if idx.size > cap:
@@ -735,20 +738,18 @@ class _Generator:
         codes = np.array(sorted(SHELTER_AREA_PER_RESIDENT))
         share = np.array([SHELTER_COUNT_SHARE[c] for c in codes])
         counts = np.array([_allocate(self.n(base), share, minimum=1) for base in SHELTERS.values()])
-        dist_arr = np.repeat(codes, counts.sum(axis=0))
-        cls_arr = np.concatenate(
-            [np.repeat(list(SHELTERS), counts[:, j]) for j in range(codes.size)]
-        )
-        # sites: near population points of the district, weighted by residents, in random order
+        # sites: k-means centres of each district's residents, one k-means per class
         dist_idx = np.searchsorted(codes, district)
-        order = np.argsort(dist_idx, kind="stable")
-        picked = order[_pick_per_group(dist_idx[order], res[order], counts.sum(axis=0), rng)]
-        picked = rng.permutation(picked)
-        picked = picked[np.argsort(dist_idx[picked], kind="stable")]
+        everyone = np.ones(res.size, bool)
+        picked = np.concatenate(
+            [self._kmeans_sites(xy, dist_idx, res, everyone, k, rng) for k in counts]
+        )
+        cls_arr = np.repeat(list(SHELTERS), counts.sum(axis=1))
+        dist_arr = np.concatenate([np.repeat(codes, k) for k in counts])
         n = picked.size
         pxy = _jitter(xy[picked], rng, 60, 200)
         base_area = {
-            "emergency": (1500, 6000),
+            "emergency": (3000, 15000),
             "fixed_short": (8000, 25000),
             "fixed_medium": (20000, 50000),
             "fixed_long": (40000, 100000),
@@ -844,7 +845,7 @@ class _Generator:
         households = np.clip(np.round(rng.lognormal(np.log(360), 0.45, n)), 60, 1600).astype(
             np.int64
         )
-        penetration = np.where(fang, rng.beta(12, 1.4, n), rng.beta(20, 1.3, n))
+        penetration = np.where(fang, rng.beta(14, 1.3, n), rng.beta(24, 1.2, n))
         penetration = np.where(rng.random(n) < 0.04, rng.uniform(0.3, 0.6, n), penetration)
         sanitary = np.minimum(np.floor(households * penetration), households).astype(np.int64)
         self.villages_df = pd.DataFrame(
