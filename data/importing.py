@@ -359,28 +359,39 @@ def check_lonlat(
     metric = profile.city.metric_crs
     if np.any(np.abs(x) > 180) or np.any(np.abs(y) > 90):
         if np.all(np.abs(x) <= 90) and np.all(np.abs(y) <= 180):
-            raise ImportFailed(source, [_swapped_message(x, y, table)])
-        zone_prefixed = np.median(x) > 1e7
-        hint = (
-            "Eastings carry a zone prefix (e.g. 37xxxxxx): for Shiyan that is EPSG:4525 "
-            "(CGCS2000 / 3-degree Gauss-Kruger zone 37)"
-            if zone_prefixed
-            else f"For {profile.city.name_en} this is most likely {metric} ({_crs_label(metric)})"
-        )
+            raise ImportFailed(source, [_swapped_message(x, y, table, profile)])
+        suggested = metric
+        if np.median(x) > 1e7:  # eastings with a zone number in front, e.g. 37500000
+            zone = int(np.median(x) // 1e6)
+            suggested = _zone_crs(zone) or metric
+            hint = f"Eastings carry the zone number {zone} in front: that is {suggested}"
+        else:
+            hint = f"For {profile.city.name_en} this is most likely {metric}"
+        hint += f" ({_crs_label(suggested)})"
         raise ImportFailed(
             source,
             [
                 f"coordinates look projected (x {x.min():.0f} to {x.max():.0f}, y {y.min():.0f} to "
-                f"{y.max():.0f}, in metres) but the file states no projected CRS. {hint}. Add the .prj "
-                f"file or set the CRS in your GIS and export again, or re-run the import with "
-                f"--crs {'EPSG:4525' if zone_prefixed else metric}."
+                f"{y.max():.0f}, in metres) but the file states no projected CRS. {hint}. Add the "
+                f".prj file or set the CRS in your GIS and export again, or re-run the import with "
+                f"--crs {suggested}."
             ],
         )
     west, south, east, north = profile.city.bbox
     inside = (x >= west) & (x <= east) & (y >= south) & (y <= north)
     swapped = (y >= west) & (y <= east) & (x >= south) & (x <= north)
     if swapped.mean() > 0.5 and inside.mean() < 0.5:
-        raise ImportFailed(source, [_swapped_message(x, y, table)])
+        raise ImportFailed(source, [_swapped_message(x, y, table, profile)])
+
+
+def _zone_crs(zone: int) -> str | None:
+    """CGCS2000 3-degree Gauss-Kruger CRS whose eastings carry zone number `zone` in front.
+
+    EPSG numbers them consecutively: zone 25 is EPSG:4513 ... zone 45 is EPSG:4533.
+    """
+    if not 25 <= zone <= 45:
+        return None
+    return f"EPSG:{4513 + zone - 25}"
 
 
 def _crs_label(code: str) -> str:
@@ -390,7 +401,7 @@ def _crs_label(code: str) -> str:
         return code
 
 
-def _swapped_message(x: np.ndarray, y: np.ndarray, table: bool) -> str:
+def _swapped_message(x: np.ndarray, y: np.ndarray, table: bool, profile: Profile) -> str:
     fix = (
         "swap the longitude/latitude column names, or name them with --lon COL --lat COL"
         if table
@@ -399,7 +410,8 @@ def _swapped_message(x: np.ndarray, y: np.ndarray, table: bool) -> str:
     return (
         f"latitude and longitude look swapped: x (longitude) values are about {np.median(x):.2f} "
         f"and y (latitude) values about {np.median(y):.2f}, but in China longitude is 73-135 and "
-        f"latitude 18-54 (Shiyan: about 110.8E, 32.6N); {fix}"
+        f"latitude 18-54 ({profile.city.name_en}: about {profile.city.center_lon:.1f}E, "
+        f"{profile.city.center_lat:.1f}N); {fix}"
     )
 
 

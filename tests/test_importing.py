@@ -807,3 +807,19 @@ def test_codes_keep_leading_zeros(store, tmp_path):
     table.to_excel(xlsx, index=False)
     import_file(xlsx, layer="neighborhood_centers", store=store)
     assert store.read("neighborhood_centers")["center_id"].tolist() == ["001", "002", "010"]
+
+
+def test_projected_with_zone_prefix_suggests_zone_crs(store, tmp_path):
+    table = points_table()
+    # CGCS2000 3-degree zone 37 (central meridian 111E) with the zone number before the easting
+    table["经度"], table["纬度"] = [37498000.0, 37498500.0, 37499000.0], [3610000.0] * 3
+    path = tmp_path / "zone.csv"
+    table.to_csv(path, index=False)
+    err = refused(
+        path, store, "zone number 37 in front: that is EPSG:4525", layer="neighborhood_centers"
+    )
+    assert "3-degree Gauss-Kruger zone 37" in str(err) and "--crs EPSG:4525" in str(err)
+    assert (
+        import_file(path, layer="neighborhood_centers", store=store, source_crs="EPSG:4525").rows
+        == 3
+    )
