@@ -142,3 +142,17 @@ def tiny_layers(period: int = 1) -> dict[str, gpd.GeoDataFrame]:
         "sanitation_facilities": sanitation,
     }
     return {k: v.to_crs("EPSG:4326") for k, v in layers.items()}
+
+
+def write_tiny_store(path) -> None:
+    """Store of the tiny city: period 2 data (meta period 2026-Q3, synthetic) plus a 2026-Q2
+    snapshot computed from the period 1 data."""
+    from data.snapshots import indicators_for_layers, save_snapshot
+    from data.store import GeoPackageStore
+    from geo.settings import load_profile
+
+    store = GeoPackageStore(path)
+    store.write(tiny_layers(2))
+    store.write_meta({"synthetic": "true", "period": "2026-Q3"})
+    q2, _ = indicators_for_layers(tiny_layers(1), load_profile())
+    save_snapshot(store, "2026-Q2", q2)

@@ -15,7 +15,6 @@ import pytest
 from openpyxl import load_workbook
 
 import cli
-from data.snapshots import indicators_for_layers, save_snapshot
 from data.store import GeoPackageStore
 from geo.indicators import get_indicator
 from geo.settings import load_profile
@@ -23,7 +22,7 @@ from reports import fonts
 from reports.build import ReportError, analyse_period, build_report, report_format, write_report
 from reports.staticmap import MapLayer, nice_length, static_map
 from tests._browser import browser_available, offline_page
-from tests._progress_fixtures import tiny_layers
+from tests._progress_fixtures import tiny_layers, write_tiny_store
 
 PROFILE = load_profile()
 
@@ -32,12 +31,9 @@ PROFILE = load_profile()
 @pytest.fixture(scope="module")
 def tiny_store(tmp_path_factory) -> GeoPackageStore:
     """The tiny city (period 2 data) with a 2026-Q2 snapshot from its period 1 data."""
-    store = GeoPackageStore(tmp_path_factory.mktemp("tiny") / "tiny.gpkg")
-    store.write(tiny_layers(2))
-    store.write_meta({"synthetic": "true", "period": "2026-Q3"})
-    q2, _ = indicators_for_layers(tiny_layers(1), PROFILE)
-    save_snapshot(store, "2026-Q2", q2)
-    return store
+    path = tmp_path_factory.mktemp("tiny") / "tiny.gpkg"
+    write_tiny_store(path)
+    return GeoPackageStore(path)
 
 
 @pytest.fixture(scope="module")

@@ -567,6 +567,11 @@ def downloads(pa: PeriodAnalysis, version: str) -> None:
             )
 
 
+def _move(by: int) -> None:
+    """Step the presentation forward or back (a button callback, so buttons render updated)."""
+    st.session_state[KEYS["step"]] = int(st.session_state.get(KEYS["step"], 0)) + by
+
+
 def presentation(pa: PeriodAnalysis, ctx: tuple[str, str, str]) -> None:
     st.markdown(PRESENT_CSS, unsafe_allow_html=True)
     table = pa.indicators
@@ -576,19 +581,26 @@ def presentation(pa: PeriodAnalysis, ctx: tuple[str, str, str]) -> None:
         ("district", str(c), str(n))
         for c, n in zip(districts["area_code"], districts["area_name"], strict=True)
     ]
-    step = min(int(st.session_state.get(KEYS["step"], 0)), len(steps) - 1)
+    step = min(max(int(st.session_state.get(KEYS["step"], 0)), 0), len(steps) - 1)
     nav = st.columns([1, 1, 3, 1])
-    if nav[0].button("◀ " + tr("上一页", "Previous"), disabled=step == 0, key="progress_prev"):
-        step -= 1
-    if nav[1].button(
-        tr("下一页", "Next") + " ▶", disabled=step == len(steps) - 1, key="progress_next"
-    ):
-        step += 1
+    nav[0].button(
+        "◀ " + tr("上一页", "Previous"),
+        disabled=step == 0,
+        key="progress_prev",
+        on_click=_move,
+        args=(-1,),
+    )
+    nav[1].button(
+        tr("下一页", "Next") + " ▶",
+        disabled=step == len(steps) - 1,
+        key="progress_next",
+        on_click=_move,
+        args=(1,),
+    )
     if nav[3].button(tr("退出演示", "Exit"), key="progress_exit"):
         st.session_state[KEYS["present"]] = False
         st.query_params.pop("present", None)
         st.rerun()
-    st.session_state[KEYS["step"]] = step
     level, code, name = steps[step]
     st.title(f"{name} · {pa.period}")
     st.caption(
