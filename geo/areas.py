@@ -210,5 +210,5 @@ def area_names(frame: pd.DataFrame, level: str) -> pd.Series:
     seen = which >= 0
     _, first = np.unique(which[seen], return_index=True)
     rows = np.flatnonzero(seen)[first]
-    names = frame[name].to_numpy(dtype=object)[rows]
+    names = frame[name].iloc[rows].to_numpy(dtype=object)
     return pd.Series(names, index=pd.Index(uniques.to_numpy(dtype=object)), name=name)

@@ -20,7 +20,9 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -204,38 +206,42 @@ class PolygonIndex:
         self.tree = cKDTree(self.xy)
 
     def nearest(
-        self, xy: np.ndarray, pts: np.ndarray, *, upper: np.ndarray | None = None, k: int = 8
+        self, xy: np.ndarray, pts: np.ndarray, *, upper: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Exact distance to and position of the nearest polygon for each point, where it is
         nearer than `upper` (e.g. the distance to the nearest point facility); elsewhere
-        ``upper`` and -1 are returned."""
+        ``upper`` and -1 are returned.
+
+        Candidates come from the 2 nearest centres, then (only for points where a farther
+        polygon could still be nearer) the 8 nearest, then GEOS ``query_nearest``.
+        """
         n, m = len(xy), len(self.geoms)
-        k = min(k, m)
         best = np.full(n, np.inf) if upper is None else np.asarray(upper, float).copy()
         arg = np.full(n, -1, dtype=np.int64)
-        dc, cand = self.tree.query(xy, k=k, workers=-1)
-        dc, cand = dc.reshape(n, k), cand.reshape(n, k)
-        for c in range(k):  # candidate rank: exact distances only where a polygon may be nearer
-            rows = np.flatnonzero(dc[:, c] - self.reach[cand[:, c]] < best)
+        rows = np.arange(n)
+        for k in (2, 8):  # widening candidate lists, each for the points still undecided
+            k = min(k, m)
+            dc, cand = self.tree.query(xy[rows], k=k, workers=-1)
+            dc, cand = dc.reshape(len(rows), k), cand.reshape(len(rows), k)
+            for c in range(k):  # candidate rank: exact distance only where it may be nearer
+                sel = np.flatnonzero(dc[:, c] - self.reach[cand[:, c]] < best[rows])
+                if len(sel) == 0:
+                    continue
+                d = shapely.distance(pts[rows[sel]], self.geoms[cand[sel, c]])
+                better = d < best[rows[sel]]
+                best[rows[sel[better]]] = d[better]
+                arg[rows[sel[better]]] = cand[sel[better], c]
+            if k == m:
+                return best, arg
+            # a polygon beyond the k nearest centres may still be nearer for these points
+            rows = rows[dc[:, k - 1] - self.reach_max < best[rows]]
             if len(rows) == 0:
-                if not (dc[:, c] - self.reach_max < best).any():
-                    break
-                continue
-            d = shapely.distance(pts[rows], self.geoms[cand[rows, c]])
-            better = d < best[rows]
-            best[rows[better]] = d[better]
-            arg[rows[better]] = cand[rows[better], c]
-        if k < m:
-            # a polygon beyond the k nearest centres may still be nearer: ask GEOS for those
-            rows = np.flatnonzero(dc[:, k - 1] - self.reach_max < best)
-            if len(rows):
-                tree = shapely.STRtree(self.geoms)
-                (src, dst), d = tree.query_nearest(
-                    pts[rows], return_distance=True, all_matches=False
-                )
-                better = d < best[rows[src]]
-                best[rows[src[better]]] = d[better]
-                arg[rows[src[better]]] = dst[better]
+                return best, arg
+        tree = shapely.STRtree(self.geoms)
+        (src, dst), d = tree.query_nearest(pts[rows], return_distance=True, all_matches=False)
+        better = d < best[rows[src]]
+        best[rows[src[better]]] = d[better]
+        arg[rows[src[better]]] = dst[better]
         return best, arg
 
     def within(
@@ -271,6 +277,14 @@ def _cached(cache: OrderedDict, key: str, make, size: int):
     return value
 
 
+def clear_caches() -> None:
+    """Forget cached KD-trees, polygon indexes and nearest-facility results."""
+    _TREES.clear()
+    _POLYGONS.clear()
+    _NEAREST.clear()
+    _POINT_SETS.clear()
+
+
 def polygon_index(geoms: np.ndarray) -> PolygonIndex:
     """A :class:`PolygonIndex`, cached by geometry."""
     return _cached(
@@ -303,6 +317,25 @@ def _nearest_arrays(
     return dist, pos
 
 
+_POINT_SETS: dict[int, tuple[weakref.ref, np.ndarray, np.ndarray, str]] = {}
+
+
+def point_set(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(xy, point geometries, digest)`` of a frame's points, cached per geometry array."""
+    arr = points.geometry.values
+    hit = _POINT_SETS.get(id(arr))
+    if hit is not None and hit[0]() is arr:
+        return hit[1], hit[2], hit[3]
+    pts = point_geometries(points)
+    xy = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]) if len(pts) else np.zeros((0, 2))
+    digest = _digest(xy)
+    for key in [k for k, v in _POINT_SETS.items() if v[0]() is None]:
+        del _POINT_SETS[key]
+    with contextlib.suppress(TypeError):  # not weak-referenceable: do not cache
+        _POINT_SETS[id(arr)] = (weakref.ref(arr), xy, pts, digest)
+    return xy, pts, digest
+
+
 def nearest_facility(
     points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame
 ) -> tuple[pd.Series, pd.Series]:
@@ -316,9 +349,8 @@ def nearest_facility(
     same_crs(points, facilities, names=("points", "facilities"))
     n = len(points)
     if n and len(facilities):
-        pts = point_geometries(points)
-        xy = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])
-        key = _digest(xy) + _geometry_digest(np.asarray(facilities.geometry.values))
+        xy, pts, digest = point_set(points)
+        key = digest + _geometry_digest(np.asarray(facilities.geometry.values))
         dist, pos = _cached(
             _NEAREST, key, lambda: _nearest_arrays(xy, pts, facilities), _NEAREST_CACHE_SIZE
         )
@@ -409,8 +441,8 @@ def grouping(population: pd.DataFrame, by: str) -> Grouping:
     """Factorise column `by` of `population`; missing values form one last group (key NaN)."""
     if by not in population.columns:
         raise ValueError(f"population: no column {by!r} to roll up by")
-    codes, uniques = pd.factorize(population[by].astype(object), use_na_sentinel=True, sort=True)
-    keys = pd.Index(uniques.to_numpy(dtype=object), dtype=object, name=by)
+    codes, uniques = pd.factorize(population[by], use_na_sentinel=True, sort=True)
+    keys = pd.Index(np.asarray(uniques, dtype=object), dtype=object, name=by)
     if (codes < 0).any():
         codes = np.where(codes < 0, len(keys), codes)
         keys = keys.append(pd.Index([np.nan], dtype=object, name=by))
