@@ -823,3 +823,24 @@ def test_projected_with_zone_prefix_suggests_zone_crs(store, tmp_path):
         import_file(path, layer="neighborhood_centers", store=store, source_crs="EPSG:4525").rows
         == 3
     )
+
+
+def test_bare_shapefile_and_zip_with_several_shapefiles(store, tmp_path):
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    with warnings.catch_warnings():  # long field names are cut to 10 characters
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pyogrio.write_dataframe(grids_frame(2, start=30), folder / "grids.shp", encoding="UTF-8")
+        pyogrio.write_dataframe(
+            small_layers()["shelters"], folder / "shelters.shp", encoding="UTF-8"
+        )
+    assert import_file(folder / "grids.shp", layer="grids", store=store).rows == 2
+    both = zip_folder(folder, tmp_path / "both.zip")
+    assert import_file(both, layer="shelters", store=store).rows == 2
+    assert store.read("shelters")["effective_area_m2"].tolist() == [5000.0, 20000.0]
+    refused(
+        both,
+        store,
+        r"several shapefiles \(.*\); name the one to import villages.shp",
+        layer="villages",
+    )
