@@ -76,6 +76,9 @@ def show_store(store) -> bool:
                 "This store holds synthetic demo data, not real data.",
             )
         )
+    description = meta.get(f"description_{lang()}")
+    if description:
+        st.caption(description)
     counts = layer_counts(store)
     layers = [name for name in LAYERS if name in counts]
     table = pd.DataFrame(
