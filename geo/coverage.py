@@ -639,6 +639,7 @@ def coverage_from_distance(
     """A :class:`CoverageResult` from precomputed nearest distances (cheap when only the
     radius or detour factor changed). `groupings` (level -> :func:`grouping`) and
     `residents` (:func:`residents_of`) may be passed to reuse them across kinds."""
+    require_projected(population, "population")
     ok = covered_from_distance(distance, radius_m=radius_m, detour_factor=detour_factor)
     res = residents_of(population) if residents is None else residents
     mask = ok.to_numpy()

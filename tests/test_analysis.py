@@ -229,3 +229,75 @@ def test_cli_rejects_bad_parameters(demo_store_path, capsys, extra, message):
 def test_cli_missing_store(tmp_path, capsys):
     assert cli.main(["gaps", "--data", str(tmp_path / "nope.gpkg")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_every_analysis_refuses_a_geographic_crs():
+    """No public analysis function measures in degrees: each raises CRSError instead."""
+    from geo import areas, capacity, coverage, grid_qa, sanitation
+
+    city = small_city()  # EPSG:4326, as stored
+    pop = city["population"].assign(residents=10, grid_code="A")
+    sh, grids, comm = city["shelters"], city["grids"], city["communities"]
+    villages = gpd.GeoDataFrame(
+        {
+            "village_code": ["V"],
+            "township": ["T"],
+            "county": ["C"],
+            "households": [10],
+            "sanitary_toilet_households": [9],
+        },
+        geometry=[shapely.Point(110.8, 32.6)],
+        crs="EPSG:4326",
+    )
+    facilities = gpd.GeoDataFrame(
+        {"kind": ["garbage_point"]}, geometry=[shapely.Point(110.8, 32.6)], crs="EPSG:4326"
+    )
+    ok = pd.Series(True, index=pop.index)
+    p = load_profile()
+    calls = {
+        "assign_areas": lambda: areas.assign_areas(pop, grids=grids),
+        "locate": lambda: areas.locate(pop, grids),
+        "nearest_distance": lambda: coverage.nearest_distance(pop, sh),
+        "nearest_facility": lambda: coverage.nearest_facility(pop, sh),
+        "covered": lambda: coverage.covered(pop, sh, radius_m=500),
+        "rollup": lambda: coverage.rollup(pop, ok, by="grid_code"),
+        "gap_cells": lambda: coverage.gap_cells(pop, ok),
+        "aggregate_cells": lambda: coverage.aggregate_cells(
+            pop, np.ones(len(pop)), cell_m=250, value="v"
+        ),
+        "coverage_from_distance": lambda: coverage.coverage_from_distance(
+            pop, pd.Series(0.0, index=pop.index), kind="shelters_emergency", radius_m=500
+        ),
+        "coverage_all": lambda: coverage.coverage_all(city, p),
+        "nearest_assignment": lambda: capacity.nearest_assignment(
+            pop, sh, radius_m=500, capacity=[1]
+        ),
+        "constrained_allocation": lambda: capacity.constrained_allocation(
+            pop, sh, radius_m=500, capacity=[1]
+        ),
+        "reach_pairs": lambda: capacity.reach_pairs(pop, sh, radius_m=500),
+        "cell_reach": lambda: capacity.cell_reach(pop, sh, radius_m=500),
+        "shelter_supply_by_area": lambda: capacity.shelter_supply_by_area(
+            pop, sh.assign(grid_code="A"), [1], by="grid_code"
+        ),
+        "capacity_all": lambda: capacity.capacity_all(city, p),
+        "village_sanitation": lambda: sanitation.village_sanitation(villages, facilities, p),
+        "sanitation_all": lambda: sanitation.sanitation_all(villages, facilities, p),
+        "sanitation_rollup": lambda: sanitation.sanitation_rollup(
+            villages.assign(
+                meets_toilet_target=True,
+                has_garbage_collection=True,
+                has_sewage_treatment=True,
+                below_target=False,
+            ),
+            by="county",
+        ),
+        "grid_checks": lambda: grid_qa.grid_checks(grids, comm, pop, p),
+        "grid_overlaps": lambda: grid_qa.grid_overlaps(grids),
+        "uncovered_land": lambda: grid_qa.uncovered_land(grids, comm),
+        "grid_counts": lambda: grid_qa.grid_counts(grids, pop),
+    }
+    for name, call in calls.items():
+        with pytest.raises(CRSError):
+            call()
+            pytest.fail(f"{name} accepted a geographic CRS")
