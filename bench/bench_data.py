@@ -4,8 +4,10 @@
     .venv/bin/python bench/bench_data.py --scale 1 --scale 7 --residents 1000000
 
 Each step runs in its own subprocess so that its peak resident memory (``ru_maxrss`` from
-``os.wait4``) is its own: ``cli.py demo --out ... --scale N`` and then a fresh Python process
-that reads every layer of the store written (``GeoPackageStore.read``).
+``os.wait4``) is its own: ``cli.py demo --out ... --scale N``; a breakdown of that time
+(``build_demo``, writing the layers, computing the indicator snapshots that ``write_demo``
+also stores); and a fresh Python process that reads every layer of the store written
+(``GeoPackageStore.read``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,32 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+BREAKDOWN_SCRIPT = """
+import json, sys, tempfile, time
+import pandas as pd
+from data.demo import build_demo
+from data.store import GeoPackageStore
+out = {}
+t = time.perf_counter()
+city = build_demo(scale=float(sys.argv[1]), residents=int(sys.argv[2]) or None)
+out["build_demo"] = time.perf_counter() - t
+tables = dict(city.layers)
+tables["gridmap_meta"] = pd.DataFrame({"key": list(city.meta), "value": list(city.meta.values())})
+with tempfile.TemporaryDirectory() as tmp:
+    t = time.perf_counter()
+    GeoPackageStore(tmp + "/layers.gpkg").write(tables)
+    out["write layers"] = time.perf_counter() - t
+try:
+    from data.snapshots import demo_snapshot_tables
+except ImportError:
+    pass
+else:
+    t = time.perf_counter()
+    demo_snapshot_tables(city)
+    out["snapshots (2 periods)"] = time.perf_counter() - t
+print(json.dumps(out))
+"""
 
 LOAD_SCRIPT = """
 import json, sys, time
@@ -74,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{scale:>6g} {'cli.py demo (build+write)':<28} {wall:>8.2f} {peak:>8.0f}  {size:.1f} MB file; {residents}"
             )
+            _, _, out = _run(
+                [python, "-c", BREAKDOWN_SCRIPT, f"{scale:g}", str(args.residents or 0)]
+            )
+            parts = json.loads(out.strip().splitlines()[-1])
+            detail = ", ".join(f"{name} {sec:.2f} s" for name, sec in parts.items())
+            print(f"{'':>6} {'  of which (in-process)':<28} {'':>8} {'':>8}  {detail}")
             wall, peak, out = _run([python, "-c", LOAD_SCRIPT, str(path)])
             info = json.loads(out.strip().splitlines()[-1])
             rows = sum(info["rows"].values())

@@ -207,9 +207,8 @@ def write_demo(
     """
     report = progress or (lambda share, text: None)
     city = build_demo(
-        seed=seed, scale=scale, residents=residents, progress=lambda s, t: report(0.8 * s, t)
+        seed=seed, scale=scale, residents=residents, progress=lambda s, t: report(0.35 * s, t)
     )
-    report(0.8, "写入 GeoPackage / writing the GeoPackage")
     tables: dict[str, gpd.GeoDataFrame | pd.DataFrame] = dict(city.layers)
     tables["gridmap_meta"] = pd.DataFrame(
         {"key": list(city.meta), "value": list(city.meta.values())}
@@ -217,7 +216,9 @@ def write_demo(
     if snapshots:
         from data.snapshots import demo_snapshot_tables
 
+        report(0.35, "指标快照 / indicator snapshots of both periods")
         tables.update(demo_snapshot_tables(city))
+    report(0.85, "写入 GeoPackage / writing the GeoPackage")
     GeoPackageStore(path).write(tables)
     report(1.0, "完成 / done")
     return city
