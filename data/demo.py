@@ -1066,7 +1066,8 @@ class _Generator:
         )
         rec_hh = np.round(self.grid_true_households * noise).astype(np.int64)
         rec_res = np.round(self.grid_true_residents * noise).astype(np.int64)
-        no_worker = rng.random(n) < 0.02
+        no_worker = np.zeros(n, bool)
+        no_worker[rng.choice(n, round(0.018 * n), replace=False)] = True
         new_idx = np.flatnonzero(self.grid_new)
         no_worker[new_idx[:2]] = True  # the new-housing cluster is not yet staffed
         no_worker_before = no_worker | (rng.random(n) < 0.03)
