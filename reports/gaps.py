@@ -2,7 +2,8 @@
 
 :func:`gap_layers` turns the gap analysis and the indicator table into named GeoDataFrames:
 area polygons with every indicator value and status (``areas_district``, ``areas_street``),
-the uncovered population points of each facility kind (``uncovered_<kind>``), shelters
+the uncovered population points of each facility kind (``uncovered_<kind>``) and their hot spots
+(``gapcells_<kind>``: uncovered residents summed in cells of about 250 m), shelters
 overloaded under nearest assignment, cells whose residents no shelter can take, villages below
 target and the grids with check problems. The HTML map and the GeoPackage export both use them.
 """
@@ -48,6 +49,16 @@ GAP_LAYER_TITLES: dict[str, tuple[str, str]] = {
         "Residents beyond emergency shelters",
     ),
     "uncovered_shelters_fixed": ("固定避难场所未覆盖人口", "Residents beyond fixed shelters"),
+    "gapcells_neighborhood_centers_street": (
+        "街道级邻里中心缺口热点",
+        "Gaps of street-level centers (cells)",
+    ),
+    "gapcells_neighborhood_centers_community": (
+        "社区级邻里中心缺口热点",
+        "Gaps of community-level centers (cells)",
+    ),
+    "gapcells_shelters_emergency": ("紧急避难场所缺口热点", "Gaps of emergency shelters (cells)"),
+    "gapcells_shelters_fixed": ("固定避难场所缺口热点", "Gaps of fixed shelters (cells)"),
     "overloaded_shelters": ("超载避难场所", "Overloaded shelters"),
     "unplaced_cells": ("无法安置人口（网格单元）", "Residents no shelter can take (cells)"),
     "villages_below_target": ("未达标行政村", "Villages below target"),
@@ -124,10 +135,13 @@ def gap_layers(
         if poly is not None and len(poly):
             out[f"areas_{level}"] = area_layer(indicators, poly, level)
     pop = layers["population"]
+    cells = getattr(analysis, "gap_cells", {}) or {}
     for kind in GAP_KINDS:
         result = analysis.coverage.get(kind)
         if result is not None:
             out[f"uncovered_{kind}"] = _uncovered(pop, result)
+        if kind in cells and len(cells[kind]):
+            out[f"gapcells_{kind}"] = cells[kind].reset_index(drop=True)
     cap = getattr(analysis, "capacity", None)
     if cap is not None:
         over = cap.overloaded()

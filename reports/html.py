@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from branca.element import Element
 
@@ -20,15 +21,32 @@ from layers import admin
 from layers import render as rd
 from layers.assets import inline_assets_html
 from layers.display import prepare_geometry
-from reports.gaps import GAP_LAYER_TITLES, MAP_INDICATORS
+from reports.gaps import GAP_KINDS, GAP_LAYER_TITLES, MAP_INDICATORS
 
 GAP_COLORS = {
-    "uncovered": "#d32f2f",
     "overloaded_shelters": "#6a1b9a",
     "unplaced_cells": "#ff7043",
     "villages_below_target": "#8d6e63",
     "grid_problems": "#ffb300",
 }
+
+
+# Uncovered residents per gap cell: class lower bounds and colours.
+CELL_BREAKS = (0, 50, 200, 500)
+CELL_COLORS = ("#fdd0a2", "#fd8d3c", "#e6550d", "#a63603")
+
+
+def _cell_symbols(lang: str) -> dict[str, dict[str, object]]:
+    bounds = [*CELL_BREAKS[1:], None]
+    out = {}
+    for n, (low, high, color) in enumerate(zip(CELL_BREAKS, bounds, CELL_COLORS, strict=True)):
+        text = f"{max(low, 1)}-{high - 1}" if high else f"≥{low}"
+        out[str(n)] = {
+            "fillColor": color,
+            "color": color,
+            "label": text + (" 人" if lang == "zh" else ""),
+        }
+    return out
 
 
 def _status_symbols(lang: str) -> dict[str, dict[str, object]]:
@@ -100,32 +118,33 @@ def gap_map(
             ],
             canvas=False,
         )
-    first_uncovered = True
-    for name, frame in gaps.items():
-        if not name.startswith("uncovered_") or frame is None or frame.empty:
+    first = True
+    for kind in GAP_KINDS:
+        cells = gaps.get(f"gapcells_{kind}")
+        if cells is None or cells.empty:
             continue
-        title_pair = GAP_LAYER_TITLES.get(name, (name, name))
-        rd.add_points(
+        name = f"gapcells_{kind}"
+        label = GAP_LAYER_TITLES[name][0 if lang == "zh" else 1]
+        shown = prep(cells)
+        value = pd.to_numeric(shown["residents_uncovered"], errors="coerce").fillna(0)
+        cls = np.searchsorted(CELL_BREAKS, value.to_numpy(), side="right") - 1
+        rd.add_polygons(
             m,
-            prep(frame).assign(
-                residents=pd.to_numeric(frame["residents"], errors="coerce").fillna(0).astype(int)
-            ),
-            name=title_pair[0 if lang == "zh" else 1],
+            shown.assign(residents_uncovered=value.astype(int)),
+            name=label,
             key=name,
-            fields={"residents": "常住人口" if lang == "zh" else "Residents"},
-            tooltip=["residents"],
-            style={
-                "radius": 3,
-                "weight": 0,
-                "color": GAP_COLORS["uncovered"],
-                "fillColor": GAP_COLORS["uncovered"],
-                "fillOpacity": 0.7,
-                "label": title_pair[0 if lang == "zh" else 1],
+            fields={
+                "residents_uncovered": "未覆盖人口" if lang == "zh" else "Residents not covered"
             },
-            show=first_uncovered,
-            stat=None,
+            tooltip=["residents_uncovered"],
+            style={"weight": 0.5, "color": "#b71c1c", "fillOpacity": 0.6},
+            category=pd.Series(cls.astype(str), index=shown.index),
+            symbols=_cell_symbols(lang),
+            legend_title=label,
+            show=first,
+            canvas=True,
         )
-        first_uncovered = False
+        first = False
     for name in ("unplaced_cells", "overloaded_shelters", "villages_below_target", "grid_problems"):
         frame = gaps.get(name)
         if frame is None or frame.empty:
@@ -149,7 +168,7 @@ def gap_map(
                     "fillOpacity": 0.25,
                     "label": label,
                 },
-                show=name != "grid_problems",
+                show=name not in ("grid_problems", "unplaced_cells"),
                 canvas=False,
             )
         else:
@@ -169,6 +188,9 @@ def gap_map(
                 },
             )
     extent = districts if districts is not None and len(districts) else streets
+    if streets is not None and MAP_INDICATORS[0] in streets.columns:
+        with_data = streets[streets[MAP_INDICATORS[0]].notna()]
+        extent = with_data if len(with_data) else extent
     if extent is not None and len(extent):
         rd.fit_to(m, extent, pad_m=300)
     m.get_root().header.add_child(Element(f"<title>{rd.esc(title)}</title>"), name="gridmap_title")
