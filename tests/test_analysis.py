@@ -301,3 +301,37 @@ def test_every_analysis_refuses_a_geographic_crs():
         with pytest.raises(CRSError):
             call()
             pytest.fail(f"{name} accepted a geographic CRS")
+
+
+def test_assign_areas_follows_codes_then_location():
+    from geo.areas import assign_areas
+
+    city = {k: v.to_crs(CRS) for k, v in small_city().items()}
+    grids = city["grids"].copy()
+    grids["community_code"] = [None, "C9"]  # A: located in C1; B: says C9 (no polygon for C9)
+    outside = gpd.GeoDataFrame(
+        {"residents": [5, 5]},
+        geometry=[shapely.Point(X0 + 100, Y0 + 340), shapely.Point(X0 + 5000, Y0)],
+        crs=CRS,
+        index=pd.Index(["in_c1_only", "nowhere"]),
+    )
+    grids.geometry = [box(-50, -50, 150, 300), box(150, -50, 350, 300)]  # leave y > 300 ungridded
+    located = assign_areas(
+        outside,
+        grids=grids,
+        communities=city["communities"],
+        streets=city["streets"],
+        districts=city["districts"],
+    )
+    assert located.index.tolist() == ["in_c1_only", "nowhere"]
+    assert located.loc["in_c1_only", "grid_code"] is None
+    assert located.loc["in_c1_only", "community_code"] == "C1"
+    assert located.loc["in_c1_only", "street_code"] == "S1"
+    assert located.loc["in_c1_only", "district_name"] == "一区"
+    assert located.loc["nowhere"].isna()[["grid_code", "community_code", "street_code"]].all()
+    pts = city["population"]
+    both = assign_areas(pts, grids=grids, communities=city["communities"], streets=city["streets"])
+    assert set(both.loc[both["grid_code"] == "C1-A", "community_code"]) == {"C1"}
+    assert set(both.loc[both["grid_code"] == "C1-B", "community_code"]) == {"C9"}
+    # C9 has no polygon or parent: its street is found by location instead
+    assert set(both.loc[both["grid_code"] == "C1-B", "street_code"]) == {"S1"}
