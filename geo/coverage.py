@@ -9,7 +9,9 @@ The boundary counts: a point exactly ``radius_m`` away is covered (a tolerance o
 floating-point noise). Distances are measured in a projected (metric) CRS; every function
 refuses a geographic CRS with :class:`geo.crs.CRSError`. Point facilities are indexed with a
 :class:`scipy.spatial.cKDTree` (cached per facility set); polygon facilities (e.g. a shelter
-drawn as a park) are measured to their edge with :meth:`shapely.STRtree.query_nearest`.
+drawn as a park) are measured exactly to their edge (0 inside), with a cKDTree over their
+representative points bounding which polygons need an exact distance (:class:`PolygonIndex`).
+Nearest-facility results are cached, so coverage, capacity and what-if share them.
 
 Examples
 --------
@@ -154,19 +156,22 @@ _TREES: OrderedDict[str, cKDTree] = OrderedDict()
 _TREE_CACHE_SIZE = 32
 
 
+def _cached(cache: OrderedDict, key: str, make, size: int):
+    value = cache.get(key)
+    if value is None:
+        value = make()
+        cache[key] = value
+        if len(cache) > size:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return value
+
+
 def kdtree(xy: np.ndarray) -> cKDTree:
     """A cKDTree over `xy`, cached by the coordinates' bytes (facility sets are reused a lot)."""
     xy = np.ascontiguousarray(xy, dtype=np.float64)
-    key = hashlib.blake2b(xy.tobytes(), digest_size=16).hexdigest() + str(xy.shape)
-    tree = _TREES.get(key)
-    if tree is None:
-        tree = cKDTree(xy)
-        _TREES[key] = tree
-        if len(_TREES) > _TREE_CACHE_SIZE:
-            _TREES.popitem(last=False)
-    else:
-        _TREES.move_to_end(key)
-    return tree
+    return _cached(_TREES, _digest(xy), lambda: cKDTree(xy), _TREE_CACHE_SIZE)
 
 
 def _digest(*arrays: np.ndarray) -> str:
@@ -263,18 +268,6 @@ class PolygonIndex:
 _POLYGONS: OrderedDict[str, PolygonIndex] = OrderedDict()
 _NEAREST: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 _NEAREST_CACHE_SIZE = 16
-
-
-def _cached(cache: OrderedDict, key: str, make, size: int):
-    value = cache.get(key)
-    if value is None:
-        value = make()
-        cache[key] = value
-        if len(cache) > size:
-            cache.popitem(last=False)
-    else:
-        cache.move_to_end(key)
-    return value
 
 
 def clear_caches() -> None:
