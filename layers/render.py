@@ -393,11 +393,16 @@ def base_map(
 
 
 def finish(m: folium.Map, *, collapsed: bool = True) -> folium.Map:
-    """Add the legend and the layer control last (call once, after every layer)."""
-    if "gridmap_legend" not in m._children:
-        m.add_child(m.gridmap_legend, name="gridmap_legend")
-    if not any(isinstance(c, folium.LayerControl) for c in m._children.values()):
-        folium.LayerControl(collapsed=collapsed, position="topleft").add_to(m)
+    """Put the legend and the layer control after every layer (call after adding layers).
+
+    Calling it again (after more layers were added) moves both to the end again: a layer
+    control rendered before a layer would refer to a layer that does not exist yet.
+    """
+    for name in ("gridmap_legend", "gridmap_layer_control"):
+        m._children.pop(name, None)
+    m.add_child(m.gridmap_legend, name="gridmap_legend")
+    control = folium.LayerControl(collapsed=collapsed, position="topleft")
+    m.add_child(control, name="gridmap_layer_control")
     return m
 
 

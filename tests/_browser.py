@@ -6,7 +6,12 @@ Reusable by any browser test::
         page.goto(f"{base_url}/explorer")
 
 Every request to a host other than 127.0.0.1/localhost is aborted and recorded in
-``page.blocked`` so a test can assert that nothing was fetched from a CDN or tile server.
+``page.blocked`` so a test can assert that nothing was fetched from a CDN or tile server. Two
+locks: Chromium goes through a dead proxy for every non-loopback host (so nothing can leave even
+unobserved), and, with ``intercept=True`` (default), Playwright routes each non-local request to
+``abort``. Streamlit's frontend cannot open a deep link (``/my_grid?grid=...``) while requests are
+intercepted (its base-path probe stalls), so such tests pass ``intercept=False`` and rely on the
+proxy, still recording every non-local request in ``page.blocked``.
 """
 
 from __future__ import annotations
@@ -131,12 +136,20 @@ def _is_local(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def offline_page(*, viewport: tuple[int, int] = (1280, 900), mobile: bool = False):
+def offline_page(
+    *, viewport: tuple[int, int] = (1280, 900), mobile: bool = False, intercept: bool = True
+):
     """A Chromium page that can reach only this machine; ``page.blocked`` lists refused URLs."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            # a proxy that does not exist: every non-loopback request fails
+            proxy={"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"},
+        )
         try:
             context = browser.new_context(
                 viewport={"width": viewport[0], "height": viewport[1]},
@@ -148,14 +161,16 @@ def offline_page(*, viewport: tuple[int, int] = (1280, 900), mobile: bool = Fals
             blocked: list[str] = []
 
             def route(route):
-                if _is_local(route.request.url):
-                    route.continue_()
-                else:
-                    blocked.append(route.request.url)
-                    route.abort()
+                blocked.append(route.request.url)
+                route.abort()
 
-            context.route("**/*", route)
+            if intercept:
+                context.route(lambda url: not _is_local(url), route)
             page = context.new_page()
+            if not intercept:
+                page.on(
+                    "request", lambda req: None if _is_local(req.url) else blocked.append(req.url)
+                )
             page.blocked = blocked
             page.errors = []
             page.on("pageerror", lambda exc: page.errors.append(str(exc)))

@@ -159,11 +159,11 @@ def test_my_grid_from_url(tiny_store):
     assert "一号公厕" in text  # F1 inside G05
     assert {m.label: m.value for m in at.metric} == {"户数": "380", "常住人口": "1,000"}
     assert any("300–500" in s.value for s in at.success)
-    nearest = at.dataframe[0].value
-    assert nearest.values.tolist() == [
-        ["党群邻里中心", "二号社区邻里中心", "东 670 m"],
-        ["紧急避难场所", "一号紧急避难场所", "南 500 m"],
-        ["中期固定避难场所", "体育场固定避难场所", "东 1,350 m"],
+    nearest = [m.value for m in at.markdown if m.value.startswith("- 党群邻里中心")][0]
+    assert nearest.splitlines() == [
+        "- 党群邻里中心：**二号社区邻里中心** · 东 670 m",
+        "- 紧急避难场所：**一号紧急避难场所** · 南 500 m",
+        "- 中期固定避难场所：**体育场固定避难场所** · 东 1,350 m",
     ]
     assert at.session_state[state.MY_GRID_SUMMARY]["my_grid"] == 1
     # the XSS name is shown as text (escaped markdown), never as an element

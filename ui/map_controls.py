@@ -13,7 +13,7 @@ from ui.i18n import lang, tr
 def demo_note() -> None:
     """Label the built-in demo store wherever it is shown."""
     if da.is_synthetic():
-        st.caption("🧪 合成示例数据 / synthetic demo data — " + tr("非真实数据", "not real data"))
+        st.caption("合成示例数据 / synthetic demo data — " + tr("非真实数据", "not real data"))
 
 
 def basemap_select(container=None) -> str:

@@ -256,6 +256,7 @@ def explorer_map(frames, *, basemap: str, color_by: str, found, focus) -> None:
         render.fit_to(m, focus)
     elif "grids" in frames and len(frames["grids"]):
         render.fit_to(m, frames["grids"], pad_m=0)
+    render.finish(m)
     st.session_state[state.EXPLORER_SUMMARY] = render.summary(m)
     st_folium(m, key=state.EXPLORER_MAP, height=620, use_container_width=True, returned_objects=[])
 

@@ -198,7 +198,15 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> Non
     )
 
     st.markdown(f"**{tr('最近的服务设施（直线距离）', 'Nearest services (straight line)')}**")
-    st.dataframe(nearest_table(row.geometry, prof), hide_index=True, width="stretch")
+    table = nearest_table(row.geometry, prof)
+    if table.empty:
+        st.info(tr("没有邻里中心或避难场所数据。", "No neighborhood center or shelter data."))
+    else:
+        st.markdown(
+            "\n".join(
+                f"- {_md(k)}：**{_md(n)}** · {d}" for k, n, d in table.itertuples(index=False)
+            )
+        )
 
 
 def nearest_table(shape, prof) -> pd.DataFrame:
@@ -257,6 +265,7 @@ def grid_map(grid: gpd.GeoDataFrame, inside: dict[str, gpd.GeoDataFrame], *, bas
     render.draw_layers(m, frames, lang=lang())
     render.add_highlight(m, grid, name=tr("我的网格", "My grid"), key="my_grid")
     render.fit_to(m, grid, pad_m=120)
+    render.finish(m)
     st.session_state[state.MY_GRID_SUMMARY] = render.summary(m)
     st_folium(m, key=state.MY_GRID_MAP, height=480, use_container_width=True, returned_objects=[])
 
