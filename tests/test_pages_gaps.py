@@ -270,7 +270,7 @@ def test_suggest_sites(store):
     sites = _table(at, "cumulative_pct")
     assert list(sites["newly_covered"]) == [round(v) for v in expected.sites["newly_covered"]]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["求解方法"] == "精确（HiGHS 混合整数规划）"
+    assert metrics["求解方法"] == "精确 MILP"
     assert metrics["新增覆盖"] == f"{expected.covered:,.0f} 人"
     assert metrics["与最优的最大差距"] == "0.00%"
     at.button(key="gaps_site_to_whatif").click().run()

@@ -89,6 +89,7 @@ S_DATUM = "gaps_site_datum"
 S_RUN = "gaps_site_run"
 S_RESULT = "gaps_site_result"  # parameters of the last suggestion asked for
 S_TO_WHATIF = "gaps_site_to_whatif"
+S_MAP = "gaps_site_map"
 
 CELL_M = 250.0
 #: Uncovered population points drawn one by one up to this many (beyond: the cells show them).
@@ -567,7 +568,7 @@ FORMATS = {
     "ratio": "%.3f",
     "m²/人": "%.2f m²",
 }
-UNITS_ZH = {"人": "%d 人", "个": "%d 个", "户": "%d 户"}
+COUNT_UNITS = ("人", "个", "户")  # counts: unit in the header, thousands separators in the cells
 COUNT_UNITS_EN = {"人": "persons", "个": "count", "户": "households"}
 
 
@@ -579,13 +580,9 @@ def column_config(frame: pd.DataFrame) -> dict[str, object]:
         if spec is None:
             continue
         zh, en, unit = spec
-        if unit in UNITS_ZH:
-            if lang() == "zh":
-                out[col] = st.column_config.NumberColumn(zh, format=UNITS_ZH[unit])
-            else:
-                out[col] = st.column_config.NumberColumn(
-                    f"{en} ({COUNT_UNITS_EN[unit]})", format="%d"
-                )
+        if unit in COUNT_UNITS:
+            header = f"{zh}（{unit}）" if lang() == "zh" else f"{en} ({COUNT_UNITS_EN[unit]})"
+            out[col] = st.column_config.NumberColumn(header, format="localized")
         elif unit:
             out[col] = st.column_config.NumberColumn(tr(zh, en), format=FORMATS[unit])
         else:
@@ -754,6 +751,10 @@ def show_capacity(analysis: GapAnalysis) -> None:
     loads = g.nearest.loads.copy()
     loads["load_constrained"] = g.constrained.loads["load"].to_numpy()
     loads["utilisation_pct"] = loads.pop("utilisation").replace(np.inf, np.nan) * 100
+    if "shelter_class" in loads.columns:
+        loads["shelter_class"] = loads["shelter_class"].map(
+            lambda c: _pair(CLASS_LABELS.get(c, (c, c)))
+        )
     st.markdown(
         "**" + tr("各场所负荷（超载在前）", "Load of each shelter (overloaded first)") + "**"
     )
@@ -863,15 +864,36 @@ def _name(zh: str, en: str) -> dict[str, str]:
     return {"name": tr(zh, en)}
 
 
-def gap_map(analysis: GapAnalysis, kind: str, basemap: str, *, full: bool = True):
+def _view(
+    frame: gpd.GeoDataFrame, width_px: int = 900
+) -> tuple[tuple[float, float] | None, int | None]:
+    """Centre (lat, lon) and zoom showing `frame` in a map about `width_px` wide.
+
+    Computed here rather than with Leaflet's fitBounds, which gives zoom 0 when the map is
+    drawn inside a tab that is not visible yet.
+    """
+    if frame.empty:
+        return None, None
+    minx, miny, maxx, maxy = frame.to_crs(WGS84).total_bounds
+    span = max(maxx - minx, (maxy - miny) * 1.2, 1e-4)
+    zoom = int(np.clip(np.floor(np.log2(360.0 * width_px / 256.0 / span)), 3, 17))
+    return ((miny + maxy) / 2, (minx + maxx) / 2), zoom
+
+
+def gap_map(
+    analysis: GapAnalysis, kind: str, basemap: str, *, full: bool = True, sites: bool = False
+):
     """The gap map of `kind`: hot-spot cells, facilities, proposals and (when `full`) uncovered
     points, overloaded shelters, unplaced residents, villages below target, grid problems and
     suggested sites."""
-    m = render.base_map(da.profile(), basemap, lang=lang(), view_counter=False)
+    cells = analysis.gap_cells[kind]
+    location, zoom = _view(cells if len(cells) else analysis.population)
+    m = render.base_map(
+        da.profile(), basemap, lang=lang(), view_counter=False, location=location, zoom=zoom
+    )
     districts = da.display_layer("districts")
     if len(districts):
         render.add_layer(m, "districts", districts, lang=lang())
-    cells = analysis.gap_cells[kind]
     if len(cells):
         category, symbols = _cell_symbols(cells)
         render.add_polygons(
@@ -928,21 +950,25 @@ def gap_map(analysis: GapAnalysis, kind: str, basemap: str, *, full: bool = True
             tooltip=["name"],
             style={"radius": 9, "color": "#0d47a1", "fillColor": "#42a5f5"},
         )
-    if len(cells):
-        render.fit_to(m, cells.to_crs(WGS84), pad_m=500)
+    if full or sites:
+        _suggested_layer(m)
     return render.finish(m)
 
 
 def _problem_layers(m, analysis: GapAnalysis, kind: str) -> None:
-    """Overloaded shelters, unplaced-resident cells, villages below target, grid problems and
-    the last suggested sites (the last four start hidden; the layer control shows them)."""
+    """Overloaded shelters, unplaced-resident cells, villages below target and grid problems
+    (all but the first start hidden; the layer control shows them)."""
+    group = next((g for g, k in SHELTER_GROUPS.items() if k == kind), None)
     over = analysis.capacity.overloaded()
+    if group is not None and len(over):
+        over = over[(over["group"] == group).to_numpy()]
     if len(over):
         render.add_points(
             m,
             over,
             name=tr("超载避难场所", "Overloaded shelters"),
             key="overloaded",
+            show=group is not None,
             fields={
                 "name": tr("名称", "Name"),
                 "capacity": tr("容量（人）", "Capacity"),
@@ -952,7 +978,7 @@ def _problem_layers(m, analysis: GapAnalysis, kind: str) -> None:
             tooltip=["name", "excess"],
             style={"radius": 9, "color": "#b71c1c", "fillColor": "#e53935"},
         )
-    group = next((g for g, k in SHELTER_GROUPS.items() if k == kind), "fixed")
+    group = group or "fixed"
     unplaced = analysis.capacity.groups[group].constrained.unplaced_cells
     if len(unplaced):
         render.add_polygons(
@@ -1001,6 +1027,10 @@ def _problem_layers(m, analysis: GapAnalysis, kind: str) -> None:
             tooltip=["check_label"],
             style={"color": "#f57f17", "weight": 2, "fillOpacity": 0.15},
         )
+
+
+def _suggested_layer(m) -> None:
+    """The sites of the last suggestion, if any."""
     asked = st.session_state.get(S_RESULT) or {}
     sites = asked.get("sites")
     if sites is not None and len(sites):
@@ -1301,7 +1331,7 @@ def _bound_text(result: SiteSuggestion) -> str:
     )
 
 
-def show_siting(analysis: GapAnalysis, path: str, version: str) -> None:
+def show_siting(analysis: GapAnalysis, path: str, version: str, basemap: str) -> None:
     st.caption(
         tr(
             "最大覆盖选址：选 k 个新址，使当前未覆盖的居民被覆盖最多（需求 = 约 250 m 单元内的未覆盖人口）。",
@@ -1328,7 +1358,8 @@ def show_siting(analysis: GapAnalysis, path: str, version: str) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(
         tr("求解方法", "Method used"),
-        _pair(METHOD_LABELS["exact" if result.method == "exact" else "greedy"]),
+        tr("精确 MILP", "Exact MILP") if result.method == "exact" else tr("贪心", "Greedy"),
+        help=_pair(METHOD_LABELS[result.method]),
     )
     c2.metric(tr("新增覆盖", "Newly covered"), persons(result.covered))
     c3.metric(tr("最优值上界", "Upper bound on the optimum"), persons(result.upper_bound))
@@ -1336,8 +1367,8 @@ def show_siting(analysis: GapAnalysis, path: str, version: str) -> None:
     if result.proven_optimal:
         st.success(
             tr(
-                f"已证明最优（{kind_label(kind)}，半径 {radius:,.0f} m，求解 {result.solve_time_s:.2f} s）。",
-                f"Proven optimal ({kind_label(kind)}, radius {radius:,.0f} m, solved in {result.solve_time_s:.2f} s).",
+                f"已证明最优：HiGHS 混合整数规划（{kind_label(kind)}，半径 {radius:,.0f} m，求解 {result.solve_time_s:.2f} s）。",
+                f"Proven optimal: HiGHS MILP ({kind_label(kind)}, radius {radius:,.0f} m, solved in {result.solve_time_s:.2f} s).",
             )
         )
     else:
@@ -1366,13 +1397,21 @@ def show_siting(analysis: GapAnalysis, path: str, version: str) -> None:
             f"{result.n_demand:,} demand cells x {result.n_candidates:,} candidates, {result.n_pairs:,} pairs within the radius.",
         )
     )
+    site_map = gap_map(analysis, kind, basemap, full=False, sites=True)
+    st_folium(site_map, key=S_MAP, height=460, use_container_width=True, returned_objects=[])
     if st.button(
-        tr("将建议选址加入假设分析", "Add the suggested sites to the what-if"), key=S_TO_WHATIF
+        tr("将建议选址加入假设分析", "Add the suggested sites to the what-if"),
+        key=S_TO_WHATIF,
+        on_click=_add_sites,  # a callback runs before the page, so the What-if tab sees them
+        args=(kind, found[["rank", "lon", "lat"]].to_numpy().tolist()),
     ):
-        shelter_class = FIXED_CLASSES[0] if kind == "shelters_fixed" else None
-        for rank, lon, lat in found[["rank", "lon", "lat"]].itertuples(index=False):
-            _add_proposal(lon, lat, kind, f"{tr('建议', 'Suggested')} {rank}", shelter_class, 0, 0)
         st.success(tr("已加入，请到“假设分析”查看。", "Added: see the What-if tab."))
+
+
+def _add_sites(kind: str, rows: list[list[float]]) -> None:
+    shelter_class = FIXED_CLASSES[0] if kind == "shelters_fixed" else None
+    for rank, lon, lat in rows:
+        _add_proposal(lon, lat, kind, f"{tr('建议', 'Suggested')} {int(rank)}", shelter_class, 0, 0)
 
 
 # ------------------------------------------------------------------ page
@@ -1440,7 +1479,7 @@ def main() -> None:
     with tabs[5]:
         show_whatif(analysis, basemap)
     with tabs[6]:
-        show_siting(analysis, path, version)
+        show_siting(analysis, path, version, basemap)
 
 
 main()
