@@ -176,12 +176,16 @@ def summary_table(table: pd.DataFrame, *, comparison: pd.DataFrame | None = None
         c = comparison[comparison["level"] == "city"].set_index("indicator")
         frame["变化"] = city["indicator"].map(c["change"]).astype(float).to_numpy()
         frame["趋势"] = city["indicator"].map(c["trend"]).map(TREND_TEXT).fillna("—").to_numpy()
-        row_formats["变化"] = fmts
+        row_formats["变化"] = [_change_fmt(i) for i in inds]
     return ReportTable("summary", "指标与目标", frame, row_formats=row_formats)
 
 
 def _fmt(ind) -> str:
     return "percent" if ind.kind == "share" else f"float{ind.decimals}"
+
+
+def _change_fmt(ind) -> str:
+    return "pp" if ind.kind == "share" else f"signed{ind.decimals}"
 
 
 def comparison_table(comparison: pd.DataFrame, previous: str, period: str) -> ReportTable:
@@ -202,7 +206,7 @@ def comparison_table(comparison: pd.DataFrame, previous: str, period: str) -> Re
         "comparison",
         f"与{previous}比较",
         frame,
-        row_formats={previous: fmts, period: fmts, "变化": fmts},
+        row_formats={previous: fmts, period: fmts, "变化": [_change_fmt(i) for i in inds]},
     )
 
 
@@ -524,6 +528,25 @@ THEME_TABLES = {
 }
 
 
+def summary_figure(table: pd.DataFrame) -> ReportFigure:
+    """Bar chart of each city indicator as a share of its target, coloured by status."""
+    from reports.staticmap import bar_chart, figure_png
+
+    city = table[(table["level"] == "city") & table["value"].notna()]
+    inds = [get_indicator(k) for k in city["indicator"]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        achieved = (city["value"] / city["target"]).to_numpy(dtype=float)
+    fig = bar_chart(
+        [i.name_zh for i in inds],
+        achieved,
+        target=1.0,
+        colors=[STATUS_COLORS[s] for s in city["status"]],
+        title="目标完成度（当前值 ÷ 目标）",
+        figsize=(8.5, 0.9 + 0.34 * len(inds)),
+    )
+    return ReportFigure("目标完成度", figure_png(fig), "100% 为达到目标；颜色表示达标状态。")
+
+
 def report_content(
     pa: PeriodAnalysis, *, progress: Progress | None = None, figures: bool = True
 ) -> ReportContent:
@@ -598,6 +621,7 @@ def report_content(
         else None,
         previous_period=pa.previous_period,
         parameters=parameters,
+        summary_figures=[summary_figure(table)] if figures else [],
     )
 
 

@@ -13,17 +13,37 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-# Column formats: "percent" (share 0-1 shown with one decimal), "int", "float1", "float2",
-# "float3", "text".
-FORMATS = ("percent", "int", "float1", "float2", "float3", "text")
+# Column formats: "percent" (share 0-1 shown with one decimal), "pp" (change of a share, in
+# percentage points, signed), "int", "float1"-"float3", "signed1"-"signed3" (signed changes), "text".
+FORMATS = (
+    "percent",
+    "pp",
+    "int",
+    "float1",
+    "float2",
+    "float3",
+    "signed1",
+    "signed2",
+    "signed3",
+    "text",
+)
 XLSX_FORMATS = {
     "percent": "0.0%",
+    "pp": "+0.0%;-0.0%;0.0%",
     "int": "#,##0",
     "float1": "0.0",
     "float2": "0.00",
     "float3": "0.000",
+    "signed1": "+0.0;-0.0;0.0",
+    "signed2": "+0.00;-0.00;0.00",
+    "signed3": "+0.000;-0.000;0.000",
     "text": "@",
 }
+
+
+def display_width(text: object) -> int:
+    """Width of `text` in Latin character units (CJK characters count double)."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
 
 
 def format_value(value: object, fmt: str) -> str:
@@ -32,6 +52,10 @@ def format_value(value: object, fmt: str) -> str:
         return "—"
     if fmt == "percent":
         return f"{float(value) * 100:.1f}%"
+    if fmt == "pp":
+        return f"{float(value) * 100:+.1f} 个百分点"
+    if fmt.startswith("signed"):
+        return f"{float(value):+.{int(fmt[-1])}f}"
     if fmt == "int":
         return f"{float(value):.0f}"
     if fmt.startswith("float"):
@@ -114,6 +138,7 @@ class ReportContent:
     comparison: ReportTable | None = None
     previous_period: str | None = None
     parameters: list[tuple[str, str]] = field(default_factory=list)
+    summary_figures: list[ReportFigure] = field(default_factory=list)
 
     def all_tables(self) -> list[ReportTable]:
         tables = [self.summary]

@@ -27,7 +27,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from reports.content import ReportContent, ReportFigure, ReportTable
+from reports.content import ReportContent, ReportFigure, ReportTable, display_width
 from reports.fonts import reportlab_font
 
 MAX_ROWS = 40
@@ -92,11 +92,11 @@ def pdf_table(
     body = [[Paragraph(_esc(v), styles["cell"]) for v in row] for row in rows]
     ncol = len(header)
     lengths = [
-        max([len(str(c))] + [len(r[i]) for r in rows[:50]])
+        max([display_width(c)] + [display_width(r[i]) for r in rows[:50]])
         for i, c in enumerate(table.frame.columns)
     ]
-    total = sum(min(max(n, 3), 24) for n in lengths)
-    col_w = [width * min(max(n, 3), 24) / total for n in lengths]
+    total = sum(min(max(n, 6), 30) for n in lengths)
+    col_w = [width * min(max(n, 6), 30) / total for n in lengths]
     t = Table([header, *body], colWidths=col_w, repeatRows=1)
     style = [
         ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#b0bec5")),
@@ -171,8 +171,9 @@ def write_pdf(content: ReportContent, path: str | os.PathLike) -> None:
 
     story.append(Paragraph("一、指标与目标", styles["h1"]))
     story += pdf_table(content.summary, styles, width=width, limit=100)
+    for fig in content.summary_figures:
+        story += pdf_figure(fig, styles, width=width, max_height=90 * mm)
     if content.comparison is not None:
-        story.append(Paragraph(_esc(f"与 {content.previous_period} 相比"), styles["h2"]))
         story += pdf_table(content.comparison, styles, width=width, limit=100)
 
     for n, section in enumerate(content.sections, start=2):

@@ -125,6 +125,13 @@ def write_pptx(content: ReportContent, path: str | os.PathLike) -> None:
         limit=20,
     )
 
+    for fig in content.summary_figures:
+        slide = prs.slides.add_slide(blank)
+        _title(slide, fig.title, f"{content.city} · {content.period}")
+        _picture(
+            slide, fig.png, Emu(457200), Emu(1150000), SLIDE_W - Emu(914400), SLIDE_H - Emu(1450000)
+        )
+
     for section in content.sections:
         slide = prs.slides.add_slide(blank)
         _title(slide, section.title, f"{content.city} · {content.period}")

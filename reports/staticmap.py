@@ -341,7 +341,7 @@ def bar_chart(
     vals = np.asarray(values, dtype=float) * (100 if percent else 1)
     y = np.arange(len(vals))
     ax.barh(y, np.nan_to_num(vals), color=list(colors) if colors else "#1565c0")
-    ax.set_yticks(y, [str(n) for n in names], fontsize=7, family=font)
+    ax.set_yticks(y, [str(n) for n in names], fontsize=8, family=font)
     ax.invert_yaxis()
     if target is not None:
         t = target * (100 if percent else 1)

@@ -12,15 +12,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from reports.content import XLSX_FORMATS, ReportTable, format_value
+from reports.content import XLSX_FORMATS, ReportTable, display_width, format_value
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-
-
-def display_width(text: str) -> int:
-    """Width of `text` in Excel character units (CJK characters count double)."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
 
 
 def sheet_name(title: str, used: set[str]) -> str:
