@@ -14,6 +14,7 @@ Examples
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -77,6 +78,13 @@ class MapLayer:
     categories: Mapping[object, tuple[str, str]] | None = None
     legend: bool = True
     zorder: int = 1
+
+
+def _tight(fig: plt.Figure) -> None:
+    """tight_layout without the warning matplotlib gives for very small figures."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
+        fig.tight_layout()
 
 
 def _font() -> dict:
@@ -311,7 +319,7 @@ def static_map(
             title_fontproperties={"family": font, "size": 7.5},
         )
         leg.set_zorder(60)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -337,7 +345,7 @@ def bar_chart(
 ) -> plt.Figure:
     """Horizontal bar chart of areas with an optional dashed target line (CJK labels)."""
     font = matplotlib_font()
-    fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
+    fig, ax = plt.subplots(figsize=(figsize[0], max(figsize[1], 2.2)), dpi=dpi)
     vals = np.asarray(values, dtype=float) * (100 if percent else 1)
     y = np.arange(len(vals))
     ax.barh(y, np.nan_to_num(vals), color=list(colors) if colors else "#1565c0")
@@ -359,5 +367,5 @@ def bar_chart(
             )
     ax.set_title(title, fontsize=10, family=font)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
+    _tight(fig)
     return fig

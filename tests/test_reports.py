@@ -286,3 +286,14 @@ def test_html_draws_layers_offline_in_chromium(demo_exports):
         assert "图例" in legend
         assert page.blocked == []
         assert page.errors == []
+
+
+def test_report_of_a_store_without_services_says_no_data(tmp_path):
+    """A store with only admin areas still gives a report: every indicator is 'no data'."""
+    layers = tiny_layers(1)
+    store = GeoPackageStore(tmp_path / "bare.gpkg")
+    store.write({"districts": layers["districts"], "streets": layers["streets"]})
+    out = build_report(store, "2026-Q3", tmp_path / "bare.xlsx")
+    summary = load_workbook(out)["指标与目标"]
+    states = [r[5] for r in summary.iter_rows(min_row=2, values_only=True)]
+    assert states and set(states) == {"无数据"}

@@ -32,7 +32,9 @@ def store(tmp_path) -> GeoPackageStore:
 
 def _tables():
     q2 = compute_indicators(_inputs([True, False, False, False]), PROFILE)  # 100 of 500 = 20%
-    q3 = compute_indicators(_inputs([True, True, False, True], period=2), PROFILE)  # 300 of 500 = 60%
+    q3 = compute_indicators(
+        _inputs([True, True, False, True], period=2), PROFILE
+    )  # 300 of 500 = 60%
     return q2, q3
 
 
@@ -88,8 +90,13 @@ def test_compare_known_change(store):
 def test_compare_worsened_and_new():
     q2, q3 = _tables()
     cmp = compare_periods(q3, q2)  # backwards in time: coverage fell
-    assert cmp.set_index(["indicator", "area_code"]).loc[("center_street_coverage", "city"), "trend"] == "worsened"
-    q3_plan = compute_indicators(_inputs([True] * 4), PROFILE, plan_values={"green_space_ratio": 0.37})
+    assert (
+        cmp.set_index(["indicator", "area_code"]).loc[("center_street_coverage", "city"), "trend"]
+        == "worsened"
+    )
+    q3_plan = compute_indicators(
+        _inputs([True] * 4), PROFILE, plan_values={"green_space_ratio": 0.37}
+    )
     cmp = compare_periods(q2, q3_plan).set_index(["indicator", "area_code"])
     assert cmp.loc[("green_space_ratio", "city"), "trend"] == "new"
 
@@ -97,7 +104,9 @@ def test_compare_worsened_and_new():
 def test_plan_values_per_period(store):
     q2, _ = _tables()
     save_snapshot(store, "2026-Q2", q2)
-    assert set_plan_values(store, "2026-Q2", {"green_space_ratio": 0.37, "resident_satisfaction": 0.985}) == {
+    assert set_plan_values(
+        store, "2026-Q2", {"green_space_ratio": 0.37, "resident_satisfaction": 0.985}
+    ) == {
         "green_space_ratio": 0.37,
         "resident_satisfaction": 0.985,
     }
@@ -140,3 +149,29 @@ def test_take_snapshots_of_two_periods_from_layers(tmp_path):
     assert cmp.loc[("center_street_coverage", "S1a"), "trend"] == "unchanged"
     assert cmp.loc[("sanitary_toilet_penetration", "S1b"), "change"] == pytest.approx(0.15)
     assert cmp.loc[("shelter_places_per_resident", "city"), "trend"] == "unchanged"
+
+
+def test_cli_snapshot_list_and_compare(tmp_path, capsys):
+    import cli
+    from tests._progress_fixtures import write_tiny_store
+
+    path = tmp_path / "tiny.gpkg"
+    write_tiny_store(path)
+    args = [
+        "snapshot",
+        "--data",
+        str(path),
+        "--period",
+        "2026-Q3",
+        "--green-space",
+        "37%",
+        "--quiet",
+    ]
+    assert cli.main([*args, "--compare", "2026-Q2"]) == 0
+    out = capsys.readouterr().out
+    assert "建成区绿地率 / Green-space ratio of the built-up area: 37.0% (target 36.0%, met)" in out
+    assert "街道级邻里中心覆盖率: +60.0 pp (improved)" in out
+    assert cli.main(["snapshot", "--data", str(path), "--list"]) == 0
+    assert capsys.readouterr().out.split() == ["2026-Q2", "2026-Q3"]
+    assert cli.main(["snapshot", "--data", str(path), "--period", "Q3", "--quiet"]) == 2
+    assert "expected a year, quarter" in capsys.readouterr().err
