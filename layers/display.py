@@ -390,7 +390,7 @@ def tag_with_areas(
 ADMIN_LEVELS = ("district", "street", "community")
 
 
-def _admin_chain(
+def admin_chain(
     districts: gpd.GeoDataFrame, streets: gpd.GeoDataFrame, communities: gpd.GeoDataFrame
 ) -> dict[str, pd.DataFrame]:
     """Per admin layer: its areas' (district, street, community) names via parent codes."""
@@ -451,7 +451,7 @@ def admin_tags(
     sources: list[tuple[gpd.GeoDataFrame, pd.DataFrame]] = []
     if len(grids):
         sources.append((grids, pd.DataFrame(grids[list(ADMIN_LEVELS)])))
-    chain = _admin_chain(districts, streets, communities)
+    chain = admin_chain(districts, streets, communities)
     for name, frame in (
         ("communities", communities),
         ("streets", streets),

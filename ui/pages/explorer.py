@@ -232,7 +232,7 @@ def _filter_admin(
     """Admin outlines: keep the chosen area and what lies in it."""
     if not any(filters.values()):
         return frame
-    chain = dp._admin_chain(
+    chain = dp.admin_chain(
         da.load_layer("districts"), da.load_layer("streets"), da.load_layer("communities")
     )
     names = chain.get(layer)
