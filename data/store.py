@@ -141,9 +141,12 @@ class GeoPackageStore:
                 shutil.copyfile(self.path, tmp)
             else:
                 tmp.unlink()
+            # mkstemp makes the file 0600; keep the store's own mode (or the usual 0644)
+            mode_bits = self.path.stat().st_mode & 0o777 if self.exists() else 0o644
             existing = set(GeoPackageStore(tmp).layers())
             for name, frame in layers.items():
                 _write_one(tmp, name, frame, append=(mode == "append" and name in existing))
+            os.chmod(tmp, mode_bits)
             os.replace(tmp, self.path)
         except BaseException:
             tmp.unlink(missing_ok=True)
