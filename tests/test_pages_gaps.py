@@ -285,3 +285,34 @@ def test_english(store):
     assert not at.exception, at.exception
     assert at.title[0].value == "Service gaps"
     assert at.dataframe[0].value["label"].iloc[0] == "Street-level neighborhood centers"
+
+
+def test_only_the_changed_kind_is_recomputed(store, monkeypatch):
+    import geo.coverage
+
+    calls: dict[str, list[str]] = {"distance": [], "coverage": []}
+    real_distance, real_coverage = (
+        geo.coverage.nearest_distance,
+        geo.coverage.coverage_from_distance,
+    )
+
+    def distance(points, facilities):
+        calls["distance"].append(len(facilities))
+        return real_distance(points, facilities)
+
+    def coverage(population, dist, **kw):
+        calls["coverage"].append(kw["kind"])
+        return real_coverage(population, dist, **kw)
+
+    monkeypatch.setattr(geo.coverage, "nearest_distance", distance)
+    monkeypatch.setattr(geo.coverage, "coverage_from_distance", coverage)
+    at = _app()
+    assert sorted(calls["coverage"]) == sorted(FACILITY_KINDS)
+    assert len(calls["distance"]) == len(FACILITY_KINDS)
+    calls["coverage"].clear()
+    calls["distance"].clear()
+    at.number_input(key="gaps_p_radii_public_toilet").set_value(375.0).run()
+    assert calls["coverage"] == ["public_toilet"]  # one kind recomputed, from cached distances
+    assert calls["distance"] == []
+    at.number_input(key="gaps_p_targets_center_street_coverage").set_value(50.0).run()
+    assert calls["coverage"] == ["public_toilet"]  # a target changes no coverage

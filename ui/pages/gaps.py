@@ -1396,6 +1396,10 @@ def show_siting(analysis: GapAnalysis, path: str, version: str, basemap: str) ->
             f"{result.total_demand:,.0f} uncovered residents, {result.reachable_demand:,.0f} within reach of a candidate; "
             f"{result.n_demand:,} demand cells x {result.n_candidates:,} candidates, {result.n_pairs:,} pairs within the radius.",
         )
+        + tr(
+            "选址时以单元中心计算距离；加入“假设分析”可按每个人口点精确重算新增覆盖。",
+            " Sites are chosen with distances to cell centres; add them to the What-if to recount newly covered residents point by point.",
+        )
     )
     site_map = gap_map(analysis, kind, basemap, full=False, sites=True)
     st_folium(site_map, key=S_MAP, height=460, use_container_width=True, returned_objects=[])
