@@ -74,6 +74,11 @@ def explorer_payload(store: Path) -> dict[str, float]:
     }
 
 
+def _check(at) -> None:
+    if at.exception:
+        raise RuntimeError(at.exception[0].message)
+
+
 def apptest_times(store: Path, repeats: int = 3) -> dict[str, float]:
     """Server re-run times of the explorer (AppTest) after a filter change and a layer toggle."""
     os.environ["GRIDMAP_STORE"] = str(store)
@@ -83,8 +88,7 @@ def apptest_times(store: Path, repeats: int = 3) -> dict[str, float]:
     t0 = time.perf_counter()
     at.run()
     first = time.perf_counter() - t0
-    if at.exception:
-        raise RuntimeError(at.exception[0].message)
+    _check(at)
     t0 = time.perf_counter()
     at.run()
     warm = time.perf_counter() - t0
@@ -95,11 +99,13 @@ def apptest_times(store: Path, repeats: int = 3) -> dict[str, float]:
         t0 = time.perf_counter()
         at.run()
         filt.append(time.perf_counter() - t0)
+        _check(at)
         box = at.checkbox(key="explorer_layer_villages")
         box.set_value(not box.value)
         t0 = time.perf_counter()
         at.run()
         toggle.append(time.perf_counter() - t0)
+        _check(at)
     at.selectbox(key="explorer_district").set_value(
         at.selectbox(key="explorer_district").options[0]
     )
@@ -107,6 +113,7 @@ def apptest_times(store: Path, repeats: int = 3) -> dict[str, float]:
     t0 = time.perf_counter()
     at.run()
     pop_first = time.perf_counter() - t0
+    _check(at)
     return {
         "first_run_s (cold caches)": first,
         "warm_rerun_s": warm,

@@ -143,9 +143,44 @@ window.gridmap = (function () {
     }
     return h + "</table>";
   }
+  function decode(d) {
+    // compact geometries: integer coordinates (units of 10^-decimals degrees), delta-coded
+    if (d.geojson) return d.geojson;
+    var g = d.geo, s = g.scale, feats = [], k, x, y;
+    function feature(i, geometry) {
+      return {type: "Feature", properties: {i: i, c: d.cls[i]}, geometry: geometry};
+    }
+    if (g.pt) {
+      x = 0; y = 0;
+      for (k = 0; k < g.pt.i.length; k++) {
+        x += g.pt.c[2 * k]; y += g.pt.c[2 * k + 1];
+        feats.push(feature(g.pt.i[k], {type: "Point", coordinates: [x / s, y / s]}));
+      }
+    }
+    if (g.pg) {
+      var c = g.pg.c, n = c.length / 2, xs = new Float64Array(n), ys = new Float64Array(n);
+      x = 0; y = 0;
+      for (k = 0; k < n; k++) { x += c[2 * k]; y += c[2 * k + 1]; xs[k] = x / s; ys[k] = y / s; }
+      var r = g.pg.r, p = g.pg.p, m = g.pg.m;
+      for (var f = 0; f < g.pg.i.length; f++) {
+        var polys = [];
+        for (var a = m[f]; a < m[f + 1]; a++) {
+          var rings = [];
+          for (var b = p[a]; b < p[a + 1]; b++) {
+            var ring = [];
+            for (var v = r[b]; v < r[b + 1]; v++) ring.push([xs[v], ys[v]]);
+            rings.push(ring);
+          }
+          polys.push(rings);
+        }
+        feats.push(feature(g.pg.i[f], {type: "MultiPolygon", coordinates: polys}));
+      }
+    }
+    return {type: "FeatureCollection", features: feats};
+  }
   function add(map, parent, d) {
     var renderer = d.canvas ? (map._gmCanvas = map._gmCanvas || L.canvas({padding: 0.3})) : L.svg();
-    var layer = L.geoJSON(d.geojson, {
+    var layer = L.geoJSON(decode(d), {
       style: function (f) {
         var s = Object.assign({}, d.style, d.symbols[f.properties.c] || {});
         s.renderer = renderer; s.className = "gm-" + d.key; return s;
@@ -416,6 +451,64 @@ def _feature_collection(geoms: np.ndarray, classes: np.ndarray) -> str:
     return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}"
 
 
+def encode_geometries(geoms: np.ndarray, decimals: int) -> dict | None:
+    """Compact geometry encoding: integer coordinates, delta-coded, with ragged offsets.
+
+    Points go to ``pt`` (``i``: feature positions, ``c``: deltas); polygons and multipolygons to
+    ``pg`` (``c``: deltas, ``r``/``p``/``m``: ring, polygon and feature offsets as in
+    ``shapely.to_ragged_array``). About a third of the size of GeoJSON text. Returns None when a
+    geometry type other than points and polygons is present (the caller then sends GeoJSON).
+    """
+    scale = 10**decimals
+    types = shapely.get_type_id(geoms)
+    is_pt = types == 0
+    is_pg = np.isin(types, (3, 6))
+    if not (is_pt | is_pg).all():
+        return None
+    out: dict = {"scale": scale}
+
+    def deltas(coords: np.ndarray) -> list[int]:
+        ints = np.rint(coords * scale).astype(np.int64)
+        return np.diff(ints, axis=0, prepend=np.zeros((1, 2), np.int64)).ravel().tolist()
+
+    if is_pt.any():
+        out["pt"] = {
+            "i": np.flatnonzero(is_pt).tolist(),
+            "c": deltas(shapely.get_coordinates(geoms[is_pt])),
+        }
+    if is_pg.any():
+        kind, coords, offsets = shapely.to_ragged_array(geoms[is_pg])
+        if kind == shapely.GeometryType.POLYGON:
+            offsets = (*offsets, np.arange(int(is_pg.sum()) + 1))
+        rings, polys, feats = offsets
+        out["pg"] = {
+            "i": np.flatnonzero(is_pg).tolist(),
+            "c": deltas(coords),
+            "r": rings.tolist(),
+            "p": polys.tolist(),
+            "m": feats.tolist(),
+        }
+    return out
+
+
+def decode_geometries(geo: Mapping) -> dict[int, np.ndarray]:
+    """Coordinates (lon, lat) of each feature position in an :func:`encode_geometries` result."""
+    out: dict[int, np.ndarray] = {}
+    scale = geo["scale"]
+    if "pt" in geo:
+        xy = np.cumsum(np.asarray(geo["pt"]["c"]).reshape(-1, 2), axis=0) / scale
+        out.update({i: xy[k : k + 1] for k, i in enumerate(geo["pt"]["i"])})
+    if "pg" in geo:
+        pg = geo["pg"]
+        xy = np.cumsum(np.asarray(pg["c"]).reshape(-1, 2), axis=0) / scale
+        rings, polys, feats = pg["r"], pg["p"], pg["m"]
+        for k, i in enumerate(pg["i"]):
+            first_ring = polys[feats[k]]
+            last_ring = polys[feats[k + 1]]
+            out[i] = xy[rings[first_ring] : rings[last_ring]]
+    return out
+
+
 def _escaped_rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
     if not columns:
         return [[] for _ in range(len(frame))]
@@ -472,6 +565,7 @@ def _add_layer(
         for n, s in enumerate(symbol_keys)
     }
 
+    geo = encode_geometries(geoms, decimals)
     payload_data = {
         "key": key,
         "title": esc(name),
@@ -482,7 +576,10 @@ def _add_layer(
         "symbols": sym_list,
         "canvas": bool(canvas),
         "stat": stat,
+        "cls": classes.tolist(),
     }
+    if geo is not None:
+        payload_data["geo"] = geo
     if weights is not None:
         payload_data["weights"] = (
             pd.to_numeric(weights.reindex(frame.index), errors="coerce")
@@ -491,7 +588,8 @@ def _add_layer(
             .tolist()
         )
     payload = safe_json(payload_data)
-    payload = payload[:-1] + ',"geojson":' + _feature_collection(geoms, classes) + "}"
+    if geo is None:
+        payload = payload[:-1] + ',"geojson":' + _feature_collection(geoms, classes) + "}"
     if len(frame):
         minx, miny, maxx, maxy = shapely.total_bounds(geoms)
         bounds = [[float(miny), float(minx)], [float(maxy), float(maxx)]]

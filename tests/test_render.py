@@ -283,8 +283,8 @@ def test_gaode_basemap_shifts_overlays_to_gcj02(tiny):
     plain = _payloads(_map({"shelters": tiny["shelters"]}))["shelters"]
     gaode_map = _map({"shelters": tiny["shelters"]}, basemap="gaode")
     gaode = _payloads(gaode_map)["shelters"]
-    x0, y0 = plain["geojson"]["features"][0]["geometry"]["coordinates"]
-    x1, y1 = gaode["geojson"]["features"][0]["geometry"]["coordinates"]
+    x0, y0 = render.decode_geometries(plain["geo"])[0][0]
+    x1, y1 = render.decode_geometries(gaode["geo"])[0][0]
     # at Shiyan GCJ-02 is about 500 m east and 240 m south of WGS84
     assert 0.004 < x1 - x0 < 0.007 and -0.004 < y1 - y0 < -0.001
     assert "autonavi" in gaode_map.get_root().render()
@@ -296,6 +296,24 @@ def test_tianditu_needs_a_key(monkeypatch):
     page = render.base_map(PROFILE, "tianditu", tianditu="abc123").get_root().render()
     assert "tk=abc123" in page
     assert "tile.openstreetmap" not in render.base_map(PROFILE, "none").get_root().render()
+
+
+def test_compact_geometries_round_trip(tiny):
+    mixed = np.array(
+        [
+            tiny["grids"].geometry.iloc[0],
+            Point(110.791234, 32.631111),
+            shapely.MultiPolygon([tiny["grids"].geometry.iloc[1], tiny["grids"].geometry.iloc[2]]),
+        ]
+    )
+    rounded = dp.round_coordinates(mixed, 5)
+    geo = render.encode_geometries(rounded, 5)
+    assert geo["pt"]["i"] == [1] and geo["pg"]["i"] == [0, 2]
+    assert geo["pg"]["m"] == [0, 1, 3]  # feature 2 has two polygons
+    decoded = render.decode_geometries(geo)
+    for pos in range(3):
+        assert np.allclose(decoded[pos], shapely.get_coordinates(rounded[pos]), atol=1e-9)
+    assert render.encode_geometries(np.array([shapely.LineString([(0, 0), (1, 1)])]), 5) is None
 
 
 def test_generic_helpers_draw_other_layers(tiny):
