@@ -188,3 +188,17 @@ def test_my_grid_unknown_code(tiny_store):
     at = _app("ui/pages/my_grid.py", grid="NOPE")
     assert any("没有编码为“NOPE”的网格" in e.value for e in at.error)
     assert at.selectbox(key=state.GRID_PICK).value is None
+
+
+def test_basemap_choices(tiny_store, monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    at = _app()
+    assert "tile" not in _map_args(at)["script"].lower()  # no tiles by default
+    at.selectbox(key=state.BASEMAP).set_value("gaode").run()
+    assert "autonavi" in _map_args(at)["script"]
+    assert at.session_state[state.EXPLORER_SUMMARY]["grids"] == 6  # overlays still drawn (shifted)
+    at.selectbox(key=state.BASEMAP).set_value("tianditu").run()
+    assert any("未设置天地图密钥" in w.value for w in at.warning)
+    assert "tianditu" not in _map_args(at)["script"]
+    at.text_input(key=state.TIANDITU_KEY).input("k123").run()
+    assert "tk=k123" in _map_args(at)["script"]

@@ -33,10 +33,22 @@ def basemap_select(container=None) -> str:
         ),
     )
     if render.BASEMAPS[choice].needs_key and not render.tianditu_key():
-        container.warning(
-            tr(
-                "未设置天地图密钥（环境变量 TIANDITU_KEY），改用无底图。",
-                "No Tianditu key (environment variable TIANDITU_KEY): showing no tiles.",
-            )
+        container.text_input(
+            tr("天地图密钥（tk）", "Tianditu key (tk)"),
+            key=state.TIANDITU_KEY,
+            type="password",
+            help=tr(
+                "也可以用环境变量 TIANDITU_KEY 设置；只保存在本次会话中。",
+                "Or set the environment variable TIANDITU_KEY; kept for this session only.",
+            ),
         )
+        if not tianditu_key():
+            container.warning(
+                tr("未设置天地图密钥，改用无底图。", "No Tianditu key: showing no tiles.")
+            )
     return choice
+
+
+def tianditu_key() -> str | None:
+    """The Tianditu key: ``$TIANDITU_KEY`` or the one typed in this session."""
+    return render.tianditu_key() or (st.session_state.get(state.TIANDITU_KEY) or "").strip() or None

@@ -4,6 +4,7 @@
 LAYERS_PREFIX = "explorer_layer_"  # + layer name: checkbox "show this layer"
 COLOR_BY = "explorer_color_by"
 BASEMAP = "basemap"  # shared by every map page
+TIANDITU_KEY = "tianditu_key"  # a Tianditu key typed in the sidebar (session only)
 DISTRICT = "explorer_district"
 STREET = "explorer_street"
 COMMUNITY = "explorer_community"

@@ -14,7 +14,7 @@ from layers.assets import install_assets
 from ui import data_access as da
 from ui import state
 from ui.i18n import lang, tr
-from ui.map_controls import basemap_select, demo_note
+from ui.map_controls import basemap_select, demo_note, tianditu_key
 
 DEFAULT_ON = {
     "districts": True,
@@ -247,7 +247,7 @@ def _filter_admin(
 def explorer_map(frames, *, basemap: str, color_by: str, found, focus) -> None:
     """The map (a fragment: its interactions never re-run the page)."""
     prof = da.profile()
-    m = render.base_map(prof, basemap, lang=lang())
+    m = render.base_map(prof, basemap, lang=lang(), tianditu=tianditu_key())
     render.draw_layers(m, frames, lang=lang(), color_by=color_by)
     if found is not None and len(found):
         render.add_highlight(m, found, name=tr("搜索结果", "Search result"))

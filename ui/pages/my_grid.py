@@ -19,7 +19,7 @@ from layers.schema import mask_phone
 from ui import data_access as da
 from ui import state
 from ui.i18n import lang, tr
-from ui.map_controls import basemap_select, demo_note
+from ui.map_controls import basemap_select, demo_note, tianditu_key
 
 INSIDE_LAYERS = (
     "neighborhood_centers",
@@ -257,7 +257,7 @@ def _md(value: object) -> str:
 @st.fragment
 def grid_map(grid: gpd.GeoDataFrame, inside: dict[str, gpd.GeoDataFrame], *, basemap: str) -> None:
     prof = da.profile()
-    m = render.base_map(prof, basemap, lang=lang(), view_counter=False)
+    m = render.base_map(prof, basemap, lang=lang(), view_counter=False, tianditu=tianditu_key())
     around = grid.to_crs(prof.metric_crs).buffer(NEIGHBOURHOOD_M).to_crs(grid.crs).iloc[0]
     frames = {}
     for layer in ("grids", "neighborhood_centers", "shelters", "sanitation_facilities", "villages"):
