@@ -530,12 +530,25 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "has_garbage_collection": ("垃圾收运", "Garbage collected", ""),
     "has_sewage_treatment": ("污水处理", "Sewage treated", ""),
     "shortfalls": ("不足", "Shortfalls", ""),
+    "villages": ("行政村", "Villages", "个"),
+    "villages_meeting_toilet": ("厕所达标村", "Villages meeting toilet target", "个"),
+    "villages_with_garbage": ("垃圾收运村", "Villages with garbage collection", "个"),
+    "villages_with_sewage": ("污水治理村", "Villages with sewage treatment", "个"),
+    "villages_below_target": ("未达标村", "Villages below target", "个"),
+    "toilet_penetration_pct": ("卫生厕所普及率", "Toilet penetration", "%"),
+    "share_meeting_toilet_pct": ("厕所达标村占比", "Share meeting toilet target", "%"),
+    "share_with_garbage_pct": ("垃圾收运村占比", "Share with garbage collection", "%"),
+    "share_with_sewage_pct": ("污水治理村占比", "Share with sewage treatment", "%"),
+    "meets_toilet_target": ("普及率达标", "Toilet target met", ""),
+    "meets_garbage_target": ("垃圾收运达标", "Garbage target met", ""),
+    "meets_sewage_target": ("污水治理达标", "Sewage target met", ""),
     "check": ("检查项", "Check", ""),
     "grid_code": ("网格编码", "Grid code", ""),
     "grid_codes": ("涉及网格", "Grids involved", ""),
     "community_code": ("社区编码", "Community code", ""),
     "detail": ("说明", "Detail", ""),
     "value": ("数值", "Value", ""),
+    "problems": ("问题数", "Problems", "个"),
     "proposal_id": ("编号", "ID", ""),
     "newly_covered": ("新增覆盖", "Newly covered", "人"),
     "cumulative_covered": ("累计覆盖", "Cumulative", "人"),
@@ -581,7 +594,12 @@ def column_config(frame: pd.DataFrame) -> dict[str, object]:
             continue
         zh, en, unit = spec
         if unit in COUNT_UNITS:
-            header = f"{zh}（{unit}）" if lang() == "zh" else f"{en} ({COUNT_UNITS_EN[unit]})"
+            word = COUNT_UNITS_EN[unit]
+            header = (
+                f"{zh}（{unit}）"
+                if lang() == "zh"
+                else (en if word.rstrip("s") in en.lower() else f"{en} ({word})")
+            )
             out[col] = st.column_config.NumberColumn(header, format="localized")
         elif unit:
             out[col] = st.column_config.NumberColumn(tr(zh, en), format=FORMATS[unit])
@@ -811,14 +829,14 @@ def show_sanitation(analysis: GapAnalysis) -> None:
     ):
         st.markdown(f"**{title}**")
         shown = roll.reset_index()
-        shares = [c for c in shown.columns if c.startswith("share") or c.endswith("penetration")]
-        st.dataframe(
-            shown.assign(**{c: shown[c] * 100 for c in shares}),
-            hide_index=True,
-            width="stretch",
-            key=f"gaps_san_{key}",
-            column_config={c: st.column_config.NumberColumn(c, format="%.1f%%") for c in shares},
-        )
+        for col in (
+            "toilet_penetration",
+            "share_meeting_toilet",
+            "share_with_garbage",
+            "share_with_sewage",
+        ):
+            shown[f"{col}_pct"] = shown.pop(col) * 100
+        table(shown, f"gaps_san_{key}", csv=f"sanitation_{key}.csv")
 
 
 def show_grid_checks(analysis: GapAnalysis) -> None:
@@ -829,7 +847,10 @@ def show_grid_checks(analysis: GapAnalysis) -> None:
     c2.metric(tr("问题", "Problems"), f"{s['problems']:,}")
     c3.metric(tr("重叠面积", "Overlap area"), f"{s['overlap_area_m2']:,.0f} m²")
     counts = pd.DataFrame(
-        {"check": [_pair(v) for v in CHECKS.values()], "value": [s["by_check"][k] for k in CHECKS]}
+        {
+            "check": [_pair(v) for v in CHECKS.values()],
+            "problems": [s["by_check"][k] for k in CHECKS],
+        }
     )
     table(counts, "gaps_check_counts")
     problems = pd.DataFrame(result.problems)
