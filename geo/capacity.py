@@ -371,7 +371,8 @@ def cell_reach(
     d = np.hypot(xy[point, 0] - anchor[fac, 0], xy[point, 1] - anchor[fac, 1])
     poly = is_poly[fac]
     if poly.any():
-        d[poly] = shapely.distance(pts[point[poly]], geoms[fpos[fac[poly]]])
+        sel = point[poly]
+        d[poly] = index.distance(pts[sel], fac[poly] - len(point_pos))
     keep = d <= r
     full_m = sp.csr_matrix(
         (np.ones(int(full.sum()), np.int8), (ci[full], fpos[fi[full]])), shape=(n_c, m)

@@ -210,6 +210,10 @@ class PolygonIndex:
         self.reach_max = float(self.reach.max()) if len(geoms) else 0.0
         self.tree = cKDTree(self.xy)
 
+    def distance(self, pts: np.ndarray, which: np.ndarray) -> np.ndarray:
+        """Exact distance from each point to polygon ``which`` (0 inside)."""
+        return shapely.distance(pts, self.geoms[which])
+
     def nearest(
         self, xy: np.ndarray, pts: np.ndarray, *, upper: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -232,7 +236,7 @@ class PolygonIndex:
                 sel = np.flatnonzero(dc[:, c] - self.reach[cand[:, c]] < best[rows])
                 if len(sel) == 0:
                     continue
-                d = shapely.distance(pts[rows[sel]], self.geoms[cand[sel, c]])
+                d = self.distance(pts[rows[sel]], cand[sel, c])
                 better = d < best[rows[sel]]
                 best[rows[sel[better]]] = d[better]
                 arg[rows[sel[better]]] = cand[sel[better], c]
@@ -259,7 +263,7 @@ class PolygonIndex:
         fi, pi, dc = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64), pairs["v"]
         sure = dc <= radius
         band = np.flatnonzero(~sure & (dc - self.reach[fi] <= radius))
-        exact = shapely.distance(pts[pi[band]], self.geoms[fi[band]]) <= radius
+        exact = self.distance(pts[pi[band]], fi[band]) <= radius
         keep = sure.copy()
         keep[band[exact]] = True
         return pi[keep], fi[keep]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 
 from geo.areas import assign_areas
 from geo.coverage import (
@@ -229,3 +230,37 @@ def test_mixed_point_and_polygon_facilities_match_geos():
         np.asarray(pts.geometry.values)[:, None], np.asarray(fac.geometry.values)[None, :]
     ).min(axis=1)
     assert np.allclose(d.to_numpy(), brute, atol=1e-9)
+
+
+def test_polygon_distances_with_holes_multiparts_and_many_vertices():
+    rng = np.random.default_rng(9)
+    ring = shapely.box(X0, Y0, X0 + 400, Y0 + 400).difference(
+        shapely.box(X0 + 100, Y0 + 100, X0 + 300, Y0 + 300)
+    )
+    multi = shapely.MultiPolygon(
+        [
+            shapely.box(X0 + 1000, Y0, X0 + 1100, Y0 + 50),
+            shapely.box(X0 + 1300, Y0, X0 + 1350, Y0 + 300),
+        ]
+    )
+    disc = shapely.Point(X0 + 600, Y0 + 900).buffer(120, quad_segs=32)  # 128 edges: GEOS path
+    rotated = shapely.affinity.rotate(shapely.box(X0 + 2000, Y0 + 500, X0 + 2300, Y0 + 560), 33)
+    fac = gpd.GeoDataFrame(geometry=[ring, multi, disc, rotated], crs=CRS)
+    xy = np.vstack(
+        [
+            rng.uniform(-300, 2600, (3000, 2)),
+            [
+                [200, 200],
+                [100, 200],
+                [0, 0],
+                [1050, 50],
+            ],  # in the hole, on the hole's edge, corner, edge
+        ]
+    )
+    pts = gpd.GeoDataFrame(geometry=shapely.points(X0 + xy[:, 0], Y0 + xy[:, 1]), crs=CRS)
+    d = nearest_distance(pts, fac).to_numpy()
+    brute = shapely.distance(
+        np.asarray(pts.geometry.values)[:, None], np.asarray(fac.geometry.values)[None, :]
+    )
+    assert np.allclose(d, brute.min(axis=1), atol=1e-6)
+    assert d[-4] == pytest.approx(100) and d[-3] == 0 and d[-2] == 0 and d[-1] == 0
