@@ -67,6 +67,7 @@ def bench_page(store_path: Path, runs: int = 5) -> None:
     t0 = time.perf_counter()
     at.radio(key="progress_level").set_value("district").run()
     scope = time.perf_counter() - t0
+    at.segmented_control(key="progress_section").set_value("comparison").run()
     t0 = time.perf_counter()
     at.selectbox(key="progress_cmp_indicator").set_value("sanitary_toilet_penetration").run()
     cmp_change = time.perf_counter() - t0

@@ -39,6 +39,12 @@ def _app(**query) -> AppTest:
     return at
 
 
+def _section(at: AppTest, name: str) -> AppTest:
+    at.segmented_control(key="progress_section").set_value(name).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def _metrics(at: AppTest) -> dict[str, tuple[str, str | None]]:
     return {m.label: (m.value, m.proto.delta or None) for m in at.metric}
 
@@ -61,6 +67,7 @@ def test_district_scope_and_ranking(tiny_store):
     at.radio(key="progress_level").set_value("district").run()
     at.selectbox(key="progress_area").set_value("D2").run()
     assert _metrics(at)["街道级邻里中心覆盖率"] == ("100.0%", "+100.0 个百分点")
+    _section(at, "ranking")
     at.selectbox(key="progress_rank_indicator").set_value("sanitary_toilet_penetration").run()
     at.radio(key="progress_rank_level").set_value("district").run()
     ranking = next(df.value for df in at.dataframe if "排名" in df.value.columns)
@@ -69,7 +76,7 @@ def test_district_scope_and_ranking(tiny_store):
 
 
 def test_period_comparison_counts_areas(tiny_store):
-    at = _app()
+    at = _section(_app(), "comparison")
     m = _metrics(at)
     # districts: D1 stays at 100%, D2 goes from 0% to 100%
     assert m["改善的区域"][0] == "1" and m["持平的区域"][0] == "1" and m["变差的区域"][0] == "0"
@@ -84,14 +91,14 @@ def test_period_comparison_counts_areas(tiny_store):
 
 
 def test_plan_values_are_entered_per_period(tiny_store):
-    at = _app()
+    at = _section(_app(), "plan")
     at.number_input(key="progress_plan_green_space_ratio").set_value(37.0)
     at.form_submit_button[0].click().run()
     assert not at.exception, at.exception
     assert get_plan_values(GeoPackageStore(tiny_store), "2026-Q3") == {
         "green_space_ratio": pytest.approx(0.37)
     }
-    assert _metrics(at)["建成区绿地率"][0] == "37.0%"
+    assert _section(at, "overview") and _metrics(at)["建成区绿地率"][0] == "37.0%"
     assert get_plan_values(GeoPackageStore(tiny_store), "2026-Q2") == {}
 
 
@@ -119,7 +126,7 @@ def test_presentation_toggle_from_the_page(tiny_store):
 
 
 def test_download_is_built_with_progress(tiny_store):
-    at = _app()
+    at = _section(_app(), "export")
     at.button(key="progress_build_xlsx").click().run()
     assert not at.exception, at.exception
     assert len(at.status) >= 1

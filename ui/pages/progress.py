@@ -41,7 +41,7 @@ from geo.indicators import (
     ranked,
 )
 from reports.build import PeriodAnalysis, analyse_period, read_layers, write_report
-from ui.data_access import current_store, profile
+from ui.data_access import current_store, profile, store_meta
 from ui.i18n import lang, tr
 
 # Session-state keys of this page, in one place.
@@ -58,6 +58,7 @@ KEYS = {
     "cmp_level": "progress_cmp_level",
     "present": "progress_present",  # presentation mode on/off (not a widget key)
     "step": "progress_step",
+    "section": "progress_section",
     "exports": "progress_exports",
 }
 EXPORTS = {
@@ -297,11 +298,10 @@ def _bar_chart(
         .encode(x="target:Q")
     )
     chart = (bars + rule).properties(height=height or max(120, 22 * len(data)))
-    if large:
-        chart = chart.configure_axis(labelFontSize=16, titleFontSize=16).configure_legend(
-            labelFontSize=15, titleFontSize=15
-        )
-    return chart
+    size = 16 if large else 12
+    return chart.configure_axis(labelFontSize=size, titleFontSize=size).configure_legend(
+        labelFontSize=size - 1, titleFontSize=size - 1
+    )
 
 
 def _default_period(meta: dict[str, str]) -> str:
@@ -381,8 +381,9 @@ def ranking(pa: PeriodAnalysis) -> None:
             width="stretch",
         )
     with right:
+        chart_height = 28 * len(rows) + 170  # axis, title and legend take about 170 px
         st.altair_chart(
-            _bar_chart(rows, key), width="stretch", height=max(160, 26 * len(rows) + 90)
+            _bar_chart(rows, key, height=chart_height), width="stretch", height=chart_height
         )
 
 
@@ -640,7 +641,7 @@ def presentation(pa: PeriodAnalysis, ctx: tuple[str, str, str]) -> None:
             sub = sub[sub["parent_code"] == code]
         sub = sub[sub["value"].notna()]
         if len(sub):
-            chart_height = max(220, 44 * len(sub) + 110)
+            chart_height = 44 * len(sub) + 190
             st.altair_chart(
                 _bar_chart(sub, key, height=chart_height, large=True),
                 width="stretch",
@@ -655,8 +656,6 @@ def main() -> None:
     version = store.version()
     path = str(store.path)
     ctx = (path, version, prof.source)
-    from ui.data_access import store_meta
-
     meta = store_meta()
     periods = sorted(set(_periods(path, version)) | {_default_period(meta)})
     if KEYS["present"] not in st.session_state:
@@ -677,8 +676,12 @@ def main() -> None:
             st.session_state[KEYS["period"]] = period
             st.rerun()
     st.session_state[KEYS["period"]] = period
-    with st.spinner(tr("正在分析…", "Analysing…")):
-        pa = _period_analysis(*ctx, period)
+    try:
+        with st.spinner(tr("正在分析…", "Analysing…")):
+            pa = _period_analysis(*ctx, period)
+    except (ValueError, KeyError) as exc:
+        st.error(tr(f"无法计算指标：{exc}", f"The indicators cannot be computed: {exc}"))
+        return
     if present:
         presentation(pa, ctx)
         return
@@ -694,25 +697,32 @@ def main() -> None:
                 f"Indicators come from the {period} snapshot; the current data belong to {meta.get('period')}.",
             )
         )
-    tabs = st.tabs(
-        [
-            tr("指标与目标", "Indicators vs targets"),
-            tr("排名", "Rankings"),
-            tr("时期对比", "Period comparison"),
-            tr("非空间指标与快照", "Plan values and snapshots"),
-            tr("导出", "Export"),
-        ]
+    sections = {
+        "overview": tr("指标与目标", "Indicators vs targets"),
+        "ranking": tr("排名", "Rankings"),
+        "comparison": tr("时期对比", "Period comparison"),
+        "plan": tr("非空间指标与快照", "Plan values and snapshots"),
+        "export": tr("导出", "Export"),
+    }
+    # Only the chosen section is built (faster than tabs, and charts get their real size).
+    section = st.segmented_control(
+        tr("内容", "Section"),
+        list(sections),
+        format_func=sections.get,
+        default="overview",
+        key=KEYS["section"],
+        label_visibility="collapsed",
     )
-    with tabs[0]:
-        overview(pa)
-    with tabs[1]:
+    if section == "ranking":
         ranking(pa)
-    with tabs[2]:
+    elif section == "comparison":
         comparison(pa, periods, ctx)
-    with tabs[3]:
+    elif section == "plan":
         plan_entry(pa, store)
-    with tabs[4]:
+    elif section == "export":
         downloads(pa, version)
+    else:
+        overview(pa)
 
 
 main()
