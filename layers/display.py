@@ -376,10 +376,15 @@ def tag_with_areas(
     )
     if features.empty or areas.empty:
         return out
-    points = shapely.point_on_surface(features.geometry.values)
-    tree = shapely.STRtree(areas.geometry.values)
-    feat_idx, area_idx = tree.query(points, predicate="intersects")
-    first = pd.Series(area_idx, index=feat_idx).groupby(level=0).first()
+    geoms = np.asarray(features.geometry.values, dtype=object)
+    is_point = shapely.get_type_id(geoms) == 0
+    points = geoms.copy()
+    points[~is_point] = shapely.point_on_surface(geoms[~is_point])
+    # prepared areas against a tree of points: fast for many points and few complex areas
+    area_geoms = np.asarray(areas.geometry.values, dtype=object)
+    area_idx, feat_idx = shapely.STRtree(points).query(area_geoms, predicate="intersects")
+    order = np.lexsort((area_idx, feat_idx))
+    first = pd.Series(area_idx[order], index=feat_idx[order]).groupby(level=0).first()
     for src, new in columns.items():
         values = areas[src].astype(object).to_numpy()[first.to_numpy()]
         out.iloc[first.index.to_numpy(), out.columns.get_loc(new)] = values

@@ -83,12 +83,13 @@ def main() -> None:
 
     # ---------------------------------------------------------------- filters and search
     grids = da.load_layer("grids")
+    # admin names of each feature (cached); population only when it is shown (65k points+)
     tags = {
         layer: da.admin_tags(layer)
-        for layer in da.MAP_LAYERS
-        if layer not in ("districts", "streets", "communities")
+        for layer in ("grids", *FACILITY_LAYERS, "population")
+        if layer != "population" or shown["population"]
     }
-    options = dp.admin_options(*tags.values())
+    options = dp.admin_options(*(t for layer, t in tags.items() if layer != "population"))
     c1, c2, c3, c4 = st.columns([1, 1, 1, 1.4])
     with c1:
         district = _select(
