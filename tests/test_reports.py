@@ -297,3 +297,15 @@ def test_report_of_a_store_without_services_says_no_data(tmp_path):
     summary = load_workbook(out)["指标与目标"]
     states = [r[5] for r in summary.iter_rows(min_row=2, values_only=True)]
     assert states and set(states) == {"无数据"}
+
+
+def test_report_of_an_earlier_period_uses_its_snapshot(tiny_store, tmp_path):
+    out = build_report(tiny_store, "2026-Q2", tmp_path / "q2.xlsx")
+    wb = load_workbook(out)
+    rows = {r[1]: r for r in wb["指标与目标"].iter_rows(min_row=2, values_only=True)}
+    assert rows["街道级邻里中心覆盖率"][2] == pytest.approx(
+        0.4
+    )  # the 2026-Q2 value, not today's 100%
+    assert not any(
+        name.startswith("与") for name in wb.sheetnames
+    )  # nothing earlier to compare with
