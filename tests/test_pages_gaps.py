@@ -316,3 +316,38 @@ def test_only_the_changed_kind_is_recomputed(store, monkeypatch):
     assert calls["distance"] == []
     at.number_input(key="gaps_p_targets_center_street_coverage").set_value(50.0).run()
     assert calls["coverage"] == ["public_toilet"]  # a target changes no coverage
+
+
+def test_page_matches_cli_json(store, tmp_path):
+    """The page and ``cli.py gaps --json`` show the same numbers for the same parameters."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "gaps",
+            "--data",
+            str(store),
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+            "--radius",
+            "shelters_emergency=625",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    cli = json.loads(out.stdout)["coverage"]
+    at = _app()
+    at.number_input(key="gaps_p_radii_shelter_emergency").set_value(625.0).run()
+    table = _coverage_rows(at)
+    assert set(cli) == set(FACILITY_KINDS)
+    for kind, row in cli.items():
+        assert table.loc[kind, "radius_m"] == row["radius_m"]
+        assert table.loc[kind, "residents_total"] == row["residents_total"]
+        assert table.loc[kind, "residents_covered"] == row["residents_covered"], kind
