@@ -190,14 +190,19 @@ def assign_areas(
     street = _parent_codes(comm, pts, communities, streets)
     district = _parent_codes(street, pts, streets, districts)
 
-    out["grid_code"] = grid_code
-    out["grid_name"] = grid_name
-    out["community_code"] = comm
-    out["community_name"] = _lookup(comm, communities, "name")
-    out["street_code"] = street
-    out["street_name"] = _lookup(street, streets, "name")
-    out["district_code"] = district
-    out["district_name"] = _lookup(district, districts, "name")
+    columns = {
+        "grid_code": grid_code,
+        "grid_name": grid_name,
+        "community_code": comm,
+        "community_name": _lookup(comm, communities, "name"),
+        "street_code": street,
+        "street_name": _lookup(street, streets, "name"),
+        "district_code": district,
+        "district_name": _lookup(district, districts, "name"),
+    }
+    for name, values in columns.items():
+        # object dtype: no conversion to Arrow strings for hundreds of thousands of points
+        out[name] = pd.Series(values, index=out.index, dtype=object)
     return out
 
 

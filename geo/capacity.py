@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,15 +39,18 @@ import shapely
 from scipy.sparse.csgraph import maximum_flow
 from scipy.spatial import cKDTree
 
-from geo.areas import area_names, coordinates, point_geometries
+from geo.areas import area_names, coordinates
 from geo.coverage import (
     BOUNDARY_TOLERANCE_M,
+    CACHES,
     FACILITY_KINDS,
     cell_frame,
     cell_groups,
     cell_keys,
     kdtree,
+    memoize,
     nearest_facility,
+    point_set,
     polygon_index,
     radius_for,
     residents_of,
@@ -315,6 +319,22 @@ class CellReach:
     partial: sp.csr_matrix
 
 
+class _CellLayout:
+    """Points sorted by their `cell_m` cell (shared by the shelter groups of one run)."""
+
+    def __init__(self, xy: np.ndarray, cell_m: float):
+        empty = np.zeros(0, np.int64)
+        cx, cy = cell_keys(xy, cell_m) if len(xy) else (empty, empty)
+        self.cell, self.kx, self.ky = cell_groups(cx, cy)
+        self.order = np.argsort(self.cell, kind="stable")
+        self.per_cell = np.bincount(self.cell, minlength=len(self.kx))
+        self.start = np.r_[0, np.cumsum(self.per_cell)[:-1]].astype(np.int64)
+
+
+_LAYOUTS: OrderedDict[str, _CellLayout] = OrderedDict()
+CACHES.append(_LAYOUTS)
+
+
 def cell_reach(
     points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, radius_m: float, cell_m: float = 250
 ) -> CellReach:
@@ -323,10 +343,9 @@ def cell_reach(
     radius crosses are checked point by point (exactly; polygons measured to their edge)."""
     same_crs(points, facilities, names=("points", "facilities"))
     n, m = len(points), len(facilities)
-    pts = point_geometries(points)
-    xy = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]) if n else np.zeros((0, 2))
-    cx, cy = cell_keys(xy, cell_m) if n else (np.zeros(0, np.int64), np.zeros(0, np.int64))
-    cell, kx, ky = cell_groups(cx, cy)
+    xy, pts, digest = point_set(points)
+    layout = memoize(_LAYOUTS, f"{digest}/{cell_m}", lambda: _CellLayout(xy, cell_m), 4)
+    cell, kx, ky = layout.cell, layout.kx, layout.ky
     n_c = len(kx)
     empty_full = sp.csr_matrix((n_c, m), dtype=np.int8)
     empty_partial = sp.csr_matrix((n, m), dtype=np.int8)
@@ -359,20 +378,17 @@ def cell_reach(
     full = max_d <= r
     partial = ~full & (min_d - slack[fi] <= r)
 
-    order = np.argsort(cell, kind="stable")
-    per_cell = np.bincount(cell, minlength=n_c)
-    cell_start = np.r_[0, np.cumsum(per_cell)[:-1]]
     pc, pf = ci[partial], fi[partial]
-    k = per_cell[pc]
+    k = layout.per_cell[pc]
     pair_of = np.repeat(np.arange(len(pc)), k)
     within = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
-    point = order[np.repeat(cell_start[pc], k) + within]
+    point = layout.order[np.repeat(layout.start[pc], k) + within]
     fac = pf[pair_of]
     d = np.hypot(xy[point, 0] - anchor[fac, 0], xy[point, 1] - anchor[fac, 1])
-    poly = is_poly[fac]
-    if poly.any():
-        sel = point[poly]
-        d[poly] = index.distance(pts[sel], fac[poly] - len(point_pos))
+    # polygons: |p - anchor| <= r is surely in, |p - anchor| - reach > r surely out; else exact
+    band = np.flatnonzero(is_poly[fac] & (d > r) & (d - slack[fac] <= r))
+    if len(band):
+        d[band] = index.distance(pts[point[band]], fac[band] - len(point_pos))
     keep = d <= r
     full_m = sp.csr_matrix(
         (np.ones(int(full.sum()), np.int8), (ci[full], fpos[fi[full]])), shape=(n_c, m)

@@ -156,7 +156,7 @@ _TREES: OrderedDict[str, cKDTree] = OrderedDict()
 _TREE_CACHE_SIZE = 32
 
 
-def _cached(cache: OrderedDict, key: str, make, size: int):
+def memoize(cache: OrderedDict, key: str, make, size: int):
     value = cache.get(key)
     if value is None:
         value = make()
@@ -171,7 +171,7 @@ def _cached(cache: OrderedDict, key: str, make, size: int):
 def kdtree(xy: np.ndarray) -> cKDTree:
     """A cKDTree over `xy`, cached by the coordinates' bytes (facility sets are reused a lot)."""
     xy = np.ascontiguousarray(xy, dtype=np.float64)
-    return _cached(_TREES, _digest(xy), lambda: cKDTree(xy), _TREE_CACHE_SIZE)
+    return memoize(_TREES, _digest(xy), lambda: cKDTree(xy), _TREE_CACHE_SIZE)
 
 
 def _digest(*arrays: np.ndarray) -> str:
@@ -274,17 +274,19 @@ _NEAREST: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 _NEAREST_CACHE_SIZE = 16
 
 
+CACHES: list[dict] = []
+"""Every module-level cache of the analysis (cleared by :func:`clear_caches`)."""
+
+
 def clear_caches() -> None:
-    """Forget cached KD-trees, polygon indexes and nearest-facility results."""
-    _TREES.clear()
-    _POLYGONS.clear()
-    _NEAREST.clear()
-    _POINT_SETS.clear()
+    """Forget cached KD-trees, polygon indexes, point sets and nearest-facility results."""
+    for cache in CACHES:
+        cache.clear()
 
 
 def polygon_index(geoms: np.ndarray) -> PolygonIndex:
     """A :class:`PolygonIndex`, cached by geometry."""
-    return _cached(
+    return memoize(
         _POLYGONS, _geometry_digest(geoms), lambda: PolygonIndex(geoms), _TREE_CACHE_SIZE
     )
 
@@ -315,6 +317,7 @@ def _nearest_arrays(
 
 
 _POINT_SETS: dict[int, tuple[weakref.ref, np.ndarray, np.ndarray, str]] = {}
+CACHES.extend([_TREES, _POLYGONS, _NEAREST, _POINT_SETS])
 
 
 def point_set(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, str]:
@@ -348,7 +351,7 @@ def nearest_facility(
     if n and len(facilities):
         xy, pts, digest = point_set(points)
         key = digest + _geometry_digest(np.asarray(facilities.geometry.values))
-        dist, pos = _cached(
+        dist, pos = memoize(
             _NEAREST, key, lambda: _nearest_arrays(xy, pts, facilities), _NEAREST_CACHE_SIZE
         )
     else:
