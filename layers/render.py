@@ -260,19 +260,52 @@ window.gridmap = (function () {
 
 
 def safe_json(value: object) -> str:
-    """JSON that is safe inside a ``<script>`` element (``<``, ``>`` and ``&`` escaped)."""
+    """JSON that is safe inside a ``<script>`` element and inert for template engines.
+
+    ``<``, ``>`` and ``&`` are escaped (no ``</script>``), and so is the ``{`` of ``{{``, ``{%``
+    and ``{#`` (these can only occur inside JSON strings, where ``\\u007b`` is the same text).
+    """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text.replace("{{", "{\\u007b").replace("{%", "\\u007b%").replace("{#", "\\u007b#")
 
 
 def esc(value: object) -> str:
-    """HTML-escaped text of a value ('' for None/NaN)."""
+    """HTML-escaped text of a value ('' for None/NaN); braces become entities too."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
-    return html.escape(str(value), quote=True)
+    text = html.escape(str(value), quote=True)
+    return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
-class _Script(MacroElement):
+class _Raw(Element):
+    """Finished script text: rendered as it is, never compiled as a template.
+
+    folium's ``MacroElement.render`` wraps each script in ``Element(text)``, which compiles the
+    text as a Jinja template: slow for megabytes of map data, and attribute values such as
+    ``{{ ... }}`` would be evaluated on the server. Our elements add this instead.
+    """
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+class _RawMacro(MacroElement):
+    """A MacroElement whose script output goes into the page as raw text (see :class:`_Raw`)."""
+
+    def render(self, **kwargs):
+        script = self._template.module.__dict__.get("script")
+        if script is not None:
+            self.get_root().script.add_child(_Raw(str(script(self, kwargs))), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _Script(_RawMacro):
     """A piece of script run in the map's script block (after the map exists)."""
 
     _template = Template(
@@ -288,7 +321,7 @@ class _Script(MacroElement):
         return self._code.replace("__MAP__", map_name)
 
 
-class DataLayer(MacroElement):
+class DataLayer(_RawMacro):
     """Features of one layer drawn by ``gridmap.add``: compact GeoJSON and escaped text rows.
 
     ``feature_count`` and ``key`` are kept on the element for tests and summaries.
@@ -320,7 +353,7 @@ class LegendSection:
     items: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, css, label)
 
 
-class Legend(MacroElement):
+class Legend(_RawMacro):
     """One legend control for the whole map; layers add sections to it."""
 
     _template = Template(

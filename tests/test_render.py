@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -277,6 +278,24 @@ def test_json_cannot_close_the_script_element(tiny):
     page = m.get_root().render()
     assert "alert(2)</script>" not in page
     assert page.count("</script>") == page.count("<script")  # every script closes where it should
+
+
+def test_template_syntax_in_values_is_not_evaluated(tiny):
+    # folium compiles rendered scripts as Jinja templates; values must never reach Jinja
+    grids = tiny["grids"].copy()
+    grids.loc[0, "grid_name"] = "{{ 'jinja' ~ 'ran' }}"
+    grids.loc[1, "grid_name"] = "{% for x in range(3) %}qz{% endfor %}{# c #}"
+    m = _map({"grids": grids})
+    page = m.get_root().render()
+    assert "jinjaran" not in page and "qzqzqz" not in page
+    rows = _payloads(m)["grids"]["rows"]
+    assert html.unescape(rows[0][1]) == "{{ 'jinja' ~ 'ran' }}"
+    assert html.unescape(rows[1][1]) == "{% for x in range(3) %}qz{% endfor %}{# c #}"
+    assert (
+        render.safe_json({"a": "{{x}} {%y%} {#z#}"})
+        == '{"a":"{\\u007bx}} \\u007b%y%} \\u007b#z#}"}'
+    )
+    assert json.loads(render.safe_json({"a": "{{x}} {%y%}"})) == {"a": "{{x}} {%y%}"}
 
 
 def test_gaode_basemap_shifts_overlays_to_gcj02(tiny):
