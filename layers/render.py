@@ -545,14 +545,28 @@ def decode_geometries(geo: Mapping) -> dict[int, np.ndarray]:
 def _escaped_rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
     if not columns:
         return [[] for _ in range(len(frame))]
-    data = {}
-    for col in columns:
-        values = frame[col]
-        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            data[col] = values.map(esc)
-        else:
-            data[col] = values.astype(object).map(esc)
-    return pd.DataFrame(data).to_numpy().tolist()
+    data = {col: esc_series(frame[col]) for col in columns}
+    return pd.DataFrame(data).to_numpy(dtype=object).tolist()
+
+
+_ENTITIES = (
+    ("&", "&amp;"),
+    ("<", "&lt;"),
+    (">", "&gt;"),
+    ('"', "&quot;"),
+    ("'", "&#x27;"),
+    ("{", "&#123;"),
+    ("}", "&#125;"),
+)
+
+
+def esc_series(values: pd.Series) -> pd.Series:
+    """:func:`esc` over a whole column, vectorised ('' where missing)."""
+    missing = values.isna().to_numpy()
+    text = values.astype(object).where(~missing, "").astype(str).astype("string[pyarrow]")
+    for raw, entity in _ENTITIES:
+        text = text.str.replace(raw, entity, regex=False)
+    return text.astype(object)
 
 
 def _add_layer(

@@ -271,6 +271,12 @@ def test_attribute_values_are_escaped_and_phones_masked(tiny):
     assert "13812341234" not in page and "138****1234" in page
 
 
+def test_vectorised_escaping_matches_scalar():
+    values = pd.Series([XSS, "a & b", "'q' \"d\"", "{{x}}", None, 12, "普通"], dtype=object)
+    assert render.esc_series(values).tolist() == [render.esc(v) for v in values]
+    assert render.esc_series(values).iloc[4] == ""
+
+
 def test_json_cannot_close_the_script_element(tiny):
     grids = tiny["grids"].copy()
     grids.loc[0, "grid_name"] = "</script><script>alert(2)</script>"
