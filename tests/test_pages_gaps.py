@@ -351,3 +351,24 @@ def test_page_matches_cli_json(store, tmp_path):
         assert table.loc[kind, "radius_m"] == row["radius_m"]
         assert table.loc[kind, "residents_total"] == row["residents_total"]
         assert table.loc[kind, "residents_covered"] == row["residents_covered"], kind
+
+
+def test_whatif_remove_one_proposal(store):
+    at = _app()
+    at.session_state["gaps_proposals"] = []
+    for x in (500, 1500):
+        lon, lat = _lonlat(x, 1500)
+        at.number_input(key="gaps_proposal_lon").set_value(lon)
+        at.number_input(key="gaps_proposal_lat").set_value(lat)
+        at.button(key="gaps_proposal_add").click().run()
+    assert [round(r["lon"], 6) for r in at.session_state["gaps_proposals"]] == [
+        _lonlat(500, 1500)[0],
+        _lonlat(1500, 1500)[0],
+    ]
+    at.multiselect(key="gaps_proposal_remove").set_value([0])
+    at.button(key="gaps_proposal_remove_go").click().run()
+    assert not at.exception, at.exception
+    rows = at.session_state["gaps_proposals"]
+    assert len(rows) == 1 and round(rows[0]["lon"], 6) == _lonlat(1500, 1500)[0]
+    props = _table(at, "proposal_id", "newly_covered")
+    assert list(props["proposal_id"]) == ["P1"]

@@ -79,6 +79,7 @@ P_LAST_CLICK = "gaps_proposal_last_click"
 P_UPLOAD = "gaps_proposal_upload"
 P_DATUM = "gaps_proposal_datum"
 P_LEVEL = "gaps_whatif_level"
+P_REMOVE = "gaps_proposal_remove"
 WHATIF_MAP = "gaps_whatif_map"
 S_KIND = "gaps_site_kind"
 S_K = "gaps_site_k"
@@ -1220,6 +1221,14 @@ def _add_from_inputs(analysis: GapAnalysis, basemap: str) -> None:
             )
 
 
+def _remove() -> None:
+    """Drop the proposals picked in the multiselect (read at click time, not render time)."""
+    drop = set(st.session_state.get(P_REMOVE, []))
+    rows = st.session_state.get(PROPOSALS, [])
+    st.session_state[PROPOSALS] = [r for i, r in enumerate(rows) if i not in drop]
+    st.session_state[P_REMOVE] = []
+
+
 @st.fragment
 def show_whatif(analysis: GapAnalysis, basemap: str) -> None:
     st.caption(
@@ -1233,6 +1242,15 @@ def show_whatif(analysis: GapAnalysis, basemap: str) -> None:
     if props.empty:
         st.info(tr("尚未添加拟建设施。", "No proposed facilities yet."))
         return
+    labels = [f"P{i + 1} · {name}" for i, name in enumerate(props["name"])]
+    r1, r2 = st.columns([3, 1])
+    r1.multiselect(
+        tr("移除拟建设施", "Remove proposals"),
+        range(len(labels)),
+        format_func=labels.__getitem__,
+        key=P_REMOVE,
+    )
+    r2.button(tr("移除所选", "Remove selected"), key=f"{P_REMOVE}_go", on_click=_remove)
     try:
         result = apply_proposals(
             analysis.layers,
