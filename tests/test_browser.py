@@ -152,3 +152,22 @@ def test_demo_explorer_draws_every_grid(demo_store_path):
         assert "合成示例数据" in page.inner_text("body")
         assert external(page) == []
         screenshot(page, "explorer_demo")
+
+
+def test_standalone_html_export_draws_offline(tmp_path):
+    from geo.settings import load_profile
+    from layers import assets, render
+    from tests._map_fixtures import frames
+
+    m = render.base_map(load_profile(), "none")
+    render.draw_layers(m, frames())
+    page_file = tmp_path / "map.html"
+    page_file.write_text(assets.inline_assets_html(m), encoding="utf-8")
+    with offline_page() as page:
+        page.goto(page_file.as_uri())
+        page.wait_for_function(
+            "() => window.gridmap && gridmap.count('grids') === 6", timeout=20_000
+        )
+        assert page.evaluate("() => document.querySelectorAll('path.gm-grids').length") == 6
+        assert page.blocked == [] and page.errors == []
+        screenshot(page, "standalone_export")
