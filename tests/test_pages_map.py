@@ -112,6 +112,13 @@ def test_explorer_search_zooms_to_a_grid(tiny_store):
     at.text_input(key=state.SEARCH).input("G05").run()
     assert at.selectbox(key=state.SEARCH_PICK).options[0].startswith("网格 · G05")
     assert at.session_state[state.EXPLORER_SUMMARY]["highlight"] == 1
+    at.text_input(key=state.SEARCH).input("网格").run()  # five grids match (G05's name does not)
+    assert len(at.selectbox(key=state.SEARCH_PICK).options) == 5
+    at.selectbox(key=state.SEARCH_PICK).set_value(4).run()
+    assert at.selectbox(key=state.SEARCH_PICK).value == 4
+    at.text_input(key=state.SEARCH).input("邻里").run()  # fewer results: the pick resets
+    assert at.selectbox(key=state.SEARCH_PICK).value == 0
+    assert at.selectbox(key=state.SEARCH_PICK).options == ["党群邻里中心 · NC2 · 二号社区邻里中心"]
     at.text_input(key=state.SEARCH).input("不存在的名字").run()
     assert any("没有找到" in w.value for w in at.warning)
 

@@ -142,6 +142,8 @@ def main() -> None:
                 f"{render.layer_name(r.layer, lang())} · {r.code} · {r.name}"
                 for r in hits.itertuples()
             ]
+            if st.session_state.get(state.SEARCH_PICK) not in range(len(hits)):
+                st.session_state[state.SEARCH_PICK] = 0
             pick = st.selectbox(
                 tr("搜索结果", "Results"),
                 range(len(hits)),
