@@ -43,15 +43,19 @@ KIND_FIELD = {
 }
 
 
-def _grid_label(row: pd.Series) -> str:
-    worker = row["worker_name"] or tr("无网格员", "no worker")
-    return f"{row['grid_code']} · {row['grid_name']} · {worker}"
+def grid_labels(grids: pd.DataFrame) -> dict[str, str]:
+    """Grid code -> "code · name · worker" (what the searchable select shows and matches)."""
+    worker = grids["worker_name"].astype(object).where(grids["worker_name"].notna(), None)
+    worker = worker.fillna(tr("无网格员", "no worker")).astype(str)
+    codes = grids["grid_code"].astype(str)
+    text = codes + " · " + grids["grid_name"].astype(str) + " · " + worker
+    return dict(zip(codes, text, strict=True))
 
 
 def pick_grid(grids: gpd.GeoDataFrame) -> str | None:
     """Searchable select of grids; synced with ``?grid=`` in the URL."""
     codes = grids["grid_code"].astype(str).tolist()
-    labels = dict(zip(codes, grids.apply(_grid_label, axis=1), strict=True)) if codes else {}
+    labels = grid_labels(grids)
     wanted = st.query_params.get("grid")
     if wanted and wanted not in labels:
         st.error(
