@@ -109,6 +109,8 @@ class SiteSuggestion:
 
     @property
     def gap(self) -> float:
+        if not np.isfinite(self.upper_bound):
+            return 1.0  # no bound known (e.g. the MILP stopped before its first LP)
         if self.upper_bound <= 0:
             return 0.0
         return max(0.0, (self.upper_bound - self.covered) / self.upper_bound)
@@ -493,9 +495,11 @@ def suggest_sites(
             alt = solve_greedy(
                 model, k, lp_bound=model.n_pairs <= max_lp_pairs, time_limit_s=time_limit_s
             )
-            better = alt if model.value(alt.chosen) > model.value(sol.chosen) else sol
+            greedy_better = model.value(alt.chosen) > model.value(sol.chosen)
+            better = alt if greedy_better else sol
             bound = min(sol.upper_bound, alt.upper_bound)
             notes.append(f"MILP stopped ({sol.status}); greedy also run, better kept")
+            use = "greedy" if greedy_better else "exact"
             sol = _Solution(
                 better.chosen,
                 sol.status,
@@ -506,7 +510,6 @@ def suggest_sites(
                 lp_bound=alt.lp_bound,
                 guarantee=alt.guarantee,
             )
-            use = "exact" if better is sol else "greedy"
     else:
         sol = solve_greedy(
             model, k, lp_bound=model.n_pairs <= max_lp_pairs, time_limit_s=time_limit_s
@@ -523,10 +526,13 @@ def suggest_sites(
     sites["cumulative_covered"] = np.cumsum(gains)
     covered_mask = model.covered_mask(ordered)
     covered = float(model.weights[covered_mask].sum())
+    upper = sol.upper_bound
+    if np.isfinite(upper) and np.array_equal(weights, np.round(weights)):
+        upper = math.floor(upper + 1e-9)  # integer weights: the optimum is an integer too
     return SiteSuggestion(
         sites=sites,
         covered=covered,
-        upper_bound=max(sol.upper_bound, covered),
+        upper_bound=max(upper, covered),
         method=use,
         status=sol.status,
         solve_time_s=sol.seconds,

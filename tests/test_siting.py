@@ -248,3 +248,25 @@ def test_bad_inputs(line):
 
 def test_guarantee_constant():
     assert pytest.approx(1 - 1 / math.e) == GREEDY_GUARANTEE
+
+
+def test_auto_falls_back_to_greedy_when_the_milp_stops():
+    rng = np.random.default_rng(3)
+    demand = points(
+        rng.uniform(0, 2000, 80), rng.uniform(0, 2000, 80), residents=rng.integers(1, 40, 80)
+    )
+    cands = points(rng.uniform(0, 2000, 14), rng.uniform(0, 2000, 14))
+    xy = lambda f: np.column_stack([f.geometry.x, f.geometry.y])  # noqa: E731
+    model = build_model(xy(demand), xy(cands), demand["residents"].to_numpy(float), radius_m=500)
+    best = _brute_force(model, 3)
+    s = suggest_sites(demand, cands, k=3, radius_m=500, method="auto", time_limit_s=0.0)
+    assert s.status == "time limit"
+    assert any("MILP stopped" in note for note in s.notes)
+    assert s.method in ("exact", "greedy")
+    assert s.covered <= best + 1e-9
+    assert s.upper_bound >= best - 1e-6
+    assert s.online_bound is not None
+    # explicit exact with no time: whatever it returns, it never claims optimality falsely
+    e = suggest_sites(demand, cands, k=3, radius_m=500, method="exact", time_limit_s=0.0)
+    assert e.upper_bound >= best - 1e-6
+    assert e.proven_optimal == (e.covered >= best - 1e-9 and e.gap <= 1e-9)

@@ -1404,10 +1404,15 @@ def show_siting(analysis: GapAnalysis, path: str, version: str, basemap: str) ->
     c3.metric(tr("最优值上界", "Upper bound on the optimum"), persons(result.upper_bound))
     c4.metric(tr("与最优的最大差距", "At most below the optimum"), f"{result.gap * 100:.2f}%")
     if result.proven_optimal:
+        how = (
+            tr("HiGHS 混合整数规划", "HiGHS MILP")
+            if result.method == "exact"
+            else tr("贪心结果等于上界", "the greedy result equals the upper bound")
+        )
         st.success(
             tr(
-                f"已证明最优：HiGHS 混合整数规划（{kind_label(kind)}，半径 {radius:,.0f} m，求解 {result.solve_time_s:.2f} s）。",
-                f"Proven optimal: HiGHS MILP ({kind_label(kind)}, radius {radius:,.0f} m, solved in {result.solve_time_s:.2f} s).",
+                f"已证明最优：{how}（{kind_label(kind)}，半径 {radius:,.0f} m，求解 {result.solve_time_s:.2f} s）。",
+                f"Proven optimal: {how} ({kind_label(kind)}, radius {radius:,.0f} m, solved in {result.solve_time_s:.2f} s).",
             )
         )
     else:
