@@ -7,6 +7,12 @@ its districts' values). The status of a value against its target is ``met``, ``c
 ``profile.targets.close_margin`` below the target: absolute for shares, relative to the target
 for per-resident values) or ``not_met``.
 
+Coverage indicators are the residents covered (:mod:`geo.coverage`) over all residents of the
+area. Shelter places and effective area per resident count fixed and central shelters located in
+the area (as the supply tables of :mod:`geo.capacity`), over the area's residents. Grid shares
+count grids by their representative point; sanitation values sum the villages located in the
+area (street level = townships for rural areas).
+
 The long indicator table (one row per area and indicator) is what snapshots store, what the
 Progress page shows and what every report export is built from.
 
