@@ -3,9 +3,10 @@
 Prints, for the radius of a street-level neighborhood center (1000 m, from the profile) and
 for a smaller and a larger radius:
 
-* the exact solve (sparse formulation, model reduction, HiGHS via ``scipy.optimize.milp``):
-  time, status and optimum;
-* the same sparse MILP without the model reduction;
+* the exact solve of :func:`geo.siting.suggest_sites` (sparse formulation, model reduction,
+  LP relaxation with reduced-cost fixing, HiGHS via ``scipy.optimize.milp``): time, status,
+  optimum;
+* the plain sparse MILP handed to HiGHS as it is (no reduction, no LP fixing);
 * greedy: time, covered, its proven upper bound and gap, and the gap to the true optimum;
 * (with ``--dense``) a dense formulation for comparison: the full demand x candidate distance
   matrix, thresholded, then the same MILP.
@@ -131,12 +132,14 @@ def main() -> None:
         )
         total = time.perf_counter() - t
         print(
-            f"exact (sparse + reduction, HiGHS milp): {total:.3f} s total, solver {exact.solve_time_s:.3f} s, "
+            f"exact (geo.siting: sparse, reduced, LP fixing, HiGHS): {total:.3f} s total, solver {exact.solve_time_s:.3f} s, "
             f"status {exact.status}, covered {exact.covered:,.0f}, bound {exact.upper_bound:,.0f}, "
             f"gap {exact.gap:.4%}"
         )
         secs, status, value = raw_milp(model, args.k, args.time_limit)
-        print(f"exact (sparse, no reduction): {secs:.3f} s, status {status}, value {value:,.0f}")
+        print(
+            f"plain sparse MILP (no reduction, no LP fixing): {secs:.3f} s, status {status}, value {value:,.0f}"
+        )
 
         t = time.perf_counter()
         greedy = suggest_sites(

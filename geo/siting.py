@@ -10,8 +10,11 @@ grows with the pairs, not with demand x candidates::
                sum_j x_j <= k
                x_j binary, 0 <= y_i <= 1
 
-Small enough problems are solved to proven optimality with HiGHS (``scipy.optimize.milp``);
-larger ones with greedy, which reports how far it can be from the optimum:
+Small enough problems are solved to proven optimality (:func:`solve_exact`): an equivalent
+smaller model (dominated candidates dropped, identical demand rows merged), a greedy + swap
+incumbent, the LP relaxation (HiGHS interior point) with reduced-cost fixing, then HiGHS branch
+and bound (``scipy.optimize.milp``) on what is left. Larger ones are solved with greedy, which
+reports how far it can be from the optimum:
 
 * the classical guarantee: greedy covers at least ``1 - (1 - 1/k)^k >= 1 - 1/e`` of the optimum
   (Nemhauser, Wolsey and Fisher 1978; coverage is monotone submodular);
@@ -277,47 +280,167 @@ class _Solution:
 def solve_exact(
     model: CoverageModel, k: int, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S
 ) -> _Solution:
-    """Solve the MCLP with HiGHS branch and bound (relative gap 0)."""
+    """Solve the MCLP to proven optimality (HiGHS), helped by LP bounds.
+
+    1. Reduce the model (:func:`reduce_model`).
+    2. Incumbent: greedy, and the LP solution's k largest ``x_j``, each improved by swaps.
+    3. LP relaxation (HiGHS interior point): if the incumbent reaches its value, it is optimal.
+    4. Reduced-cost fixing: a candidate whose LP reduced cost ``d_j`` gives
+       ``z_LP - d_j < incumbent`` is in no solution better than the incumbent (LP duality),
+       so it is dropped.
+    5. HiGHS branch and bound (relative gap 0) on what is left; the better of its solution
+       and the incumbent is optimal.
+    """
     start = time.perf_counter()
     full = model
     model, columns = reduce_model(full)
-    n_d, n_c = model.reach.shape
+    n_c = model.reach.shape[1]
     if n_c == 0:
         return _Solution(
             np.array([], dtype=np.int64), "optimal", 0.0, time.perf_counter() - start, mip_bound=0.0
         )
     k = min(k, n_c)
+    integral = bool(np.array_equal(model.weights, np.round(model.weights)))
+    best = swap_improve(model, _greedy(model, k)[0])
+    lp = _lp_relaxation(model, k, time_limit_s=time_limit_s)
+    keep = np.arange(n_c)
+    lp_bound = np.inf
+    if lp is not None:
+        z_lp, x_lp, reduced_cost = lp
+        lp_bound = _valid_bound(z_lp, integral)
+        rounded = swap_improve(model, np.argsort(-x_lp, kind="stable")[:k])
+        if model.value(rounded) > model.value(best):
+            best = rounded
+        incumbent = model.value(best)
+        if incumbent >= lp_bound - 1e-9:
+            return _Solution(
+                np.sort(columns[best]),
+                "optimal",
+                incumbent,
+                time.perf_counter() - start,
+                mip_bound=lp_bound,
+                lp_bound=lp_bound,
+            )
+        keep = np.flatnonzero(z_lp - reduced_cost >= incumbent - 1e-6 * max(1.0, abs(z_lp)))
+    incumbent = model.value(best)
+    sub, sub_columns = reduce_model(CoverageModel(model.reach[:, keep].tocsr(), model.weights))
+    sub_columns = keep[sub_columns]
+    chosen, status, bound = best, "optimal", incumbent
+    if sub.reach.shape[1]:
+        found, status, sub_bound = _branch_and_bound(sub, min(k, len(sub_columns)), time_limit_s)
+        if found is not None and sub.value(found) > incumbent:
+            chosen = sub_columns[found]
+        bound = min(lp_bound, max(_valid_bound(sub_bound, integral), incumbent))
+    value = model.value(chosen)
+    if status == "optimal":
+        bound = value
+    return _Solution(
+        np.sort(columns[chosen]),
+        status,
+        max(bound, value),
+        time.perf_counter() - start,
+        mip_bound=bound,
+        lp_bound=None if not np.isfinite(lp_bound) else lp_bound,
+    )
+
+
+def _valid_bound(value: float, integral: bool) -> float:
+    """A solver's bound made safe against its tolerances (and rounded down for integer weights)."""
+    if not np.isfinite(value):
+        return np.inf
+    safe = value * (1 + 1e-7) + 1e-6  # HiGHS' feasibility tolerances are 1e-7
+    return float(np.floor(safe + 1e-9)) if integral else safe
+
+
+def _branch_and_bound(
+    model: CoverageModel, k: int, time_limit_s: float
+) -> tuple[np.ndarray | None, str, float]:
+    """``scipy.optimize.milp`` (HiGHS): chosen positions, status and the best bound."""
+    n_d, n_c = model.reach.shape
     cost, link, budget = _formulation(model)
-    constraints = [
-        LinearConstraint(link, -np.inf, 0.0),
-        LinearConstraint(budget, 0.0, float(k)),
-    ]
-    integrality = np.concatenate([np.ones(n_c), np.zeros(n_d)])
     res = milp(
         cost,
-        constraints=constraints,
-        integrality=integrality,
+        constraints=[LinearConstraint(link, -np.inf, 0.0), LinearConstraint(budget, 0.0, float(k))],
+        integrality=np.concatenate([np.ones(n_c), np.zeros(n_d)]),
         bounds=Bounds(0.0, 1.0),
         options={"time_limit": float(time_limit_s), "mip_rel_gap": 0.0, "disp": False},
     )
-    seconds = time.perf_counter() - start
-    if res.x is None:
-        return _Solution(np.array([], dtype=np.int64), _milp_status(res.status), np.inf, seconds)
-    x = res.x[:n_c]
-    order = np.argsort(-x, kind="stable")[:k]
-    chosen = np.sort(columns[order[x[order] > 0.5]])
-    value = full.value(chosen)
     dual = getattr(res, "mip_dual_bound", None)
     bound = -float(dual) if dual is not None and np.isfinite(dual) else np.inf
-    if res.status == 0:
-        bound = value  # proven optimal (absolute gap below HiGHS' tolerance)
-    return _Solution(chosen, _milp_status(res.status), max(bound, value), seconds, mip_bound=bound)
+    if res.x is None:
+        return None, _milp_status(res.status), bound
+    x = res.x[:n_c]
+    order = np.argsort(-x, kind="stable")[:k]
+    return order[x[order] > 0.5], _milp_status(res.status), bound
 
 
 def _milp_status(code: int) -> str:
     return {0: "optimal", 1: "time limit", 2: "infeasible", 3: "unbounded"}.get(
         code, "solver error"
     )
+
+
+def _greedy(model: CoverageModel, k: int) -> tuple[np.ndarray, float]:
+    """Greedy picks (in order) and the online bound ``min_t f(S_t) + top-k gains``."""
+    k = min(k, model.reach.shape[1])
+    by_candidate = model.reach.T.tocsr()  # candidate -> demand rows
+    remaining = model.weights.copy()
+    chosen: list[int] = []
+    value = 0.0
+    online = np.inf
+    for _ in range(k + 1):
+        gains = by_candidate @ remaining
+        if chosen:
+            gains[np.asarray(chosen)] = 0.0
+        top = np.partition(gains, -k)[-k:] if k else np.zeros(0)
+        online = min(online, value + float(top.sum()))
+        if len(chosen) == k:
+            break
+        best = int(np.argmax(gains))
+        if gains[best] <= 0:
+            break
+        chosen.append(best)
+        value += float(gains[best])
+        remaining[
+            by_candidate.indices[by_candidate.indptr[best] : by_candidate.indptr[best + 1]]
+        ] = 0.0
+    return np.asarray(chosen, dtype=np.int64), online
+
+
+def swap_improve(
+    model: CoverageModel, chosen: np.ndarray, *, max_rounds: int | None = None
+) -> np.ndarray:
+    """Local search: swap one chosen site for another while that covers more (best swap first).
+
+    Each round costs one sparse product per chosen site; by default the rounds are capped so
+    that at most about 4,000 products are spent.
+    """
+    chosen = np.asarray(chosen, dtype=np.int64).copy()
+    if len(chosen) == 0:
+        return chosen
+    if max_rounds is None:
+        max_rounds = min(100, max(5, 4000 // len(chosen)))
+    by_candidate = model.reach.T.tocsr()
+    w = model.weights
+    for _ in range(max_rounds):
+        pick = np.zeros(model.reach.shape[1])
+        pick[chosen] = 1.0
+        count = model.reach @ pick  # chosen sites reaching each demand row
+        best_delta, best_move = 1e-9 * max(1.0, float(w.sum())), None
+        for pos, site in enumerate(chosen):  # k sites, not features
+            rows = by_candidate.indices[by_candidate.indptr[site] : by_candidate.indptr[site + 1]]
+            lost = float(w[rows[count[rows] == 1]].sum())
+            left = count.copy()
+            left[rows] -= 1
+            gains = by_candidate @ np.where(left == 0, w, 0.0)
+            gains[chosen] = -np.inf
+            other = int(np.argmax(gains))
+            if gains[other] - lost > best_delta:
+                best_delta, best_move = gains[other] - lost, (pos, other)
+        if best_move is None:
+            break
+        chosen[best_move[0]] = best_move[1]
+    return chosen
 
 
 def solve_greedy(
@@ -329,29 +452,9 @@ def solve_greedy(
 ) -> _Solution:
     """Greedy MCLP with the online bound and, optionally, the LP-relaxation bound."""
     start = time.perf_counter()
-    n_c = model.reach.shape[1]
-    k_eff = min(k, n_c)
-    by_candidate = model.reach.T.tocsr()  # candidate -> demand rows
-    remaining = model.weights.copy()
-    chosen: list[int] = []
-    value = 0.0
-    online = np.inf
-    for _ in range(k_eff + 1):
-        gains = by_candidate @ remaining
-        if chosen:
-            gains[np.asarray(chosen)] = 0.0
-        top = np.partition(gains, -k_eff)[-k_eff:] if k_eff else np.zeros(0)
-        online = min(online, value + float(top.sum()))
-        if len(chosen) == k_eff:
-            break
-        best = int(np.argmax(gains))
-        if gains[best] <= 0:
-            break
-        chosen.append(best)
-        value += float(gains[best])
-        rows = by_candidate.indices[by_candidate.indptr[best] : by_candidate.indptr[best + 1]]
-        remaining[rows] = 0.0
-    chosen_arr = np.sort(np.asarray(chosen, dtype=np.int64))
+    k_eff = min(k, model.reach.shape[1])
+    picks, online = _greedy(model, k_eff)
+    chosen_arr = np.sort(picks)
     value = model.value(chosen_arr)
     guarantee = 1.0 - (1.0 - 1.0 / k_eff) ** k_eff if k_eff else 1.0
     bounds = [online, value / guarantee if guarantee > 0 else np.inf]
@@ -371,31 +474,38 @@ def solve_greedy(
     )
 
 
-def _lp_bound(model: CoverageModel, k: int, *, time_limit_s: float) -> float | None:
-    """Optimum of the LP relaxation (an upper bound on the MCLP), or None if not solved.
-
-    Solved on the reduced model (same integer optimum, LP value no larger) by HiGHS'
-    interior-point method, which is much faster than simplex on these degenerate LPs.
-    """
-    model, _ = reduce_model(model)
+def _lp_relaxation(
+    model: CoverageModel, k: int, *, time_limit_s: float
+) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """LP relaxation by HiGHS' interior-point method (with crossover), much faster than simplex
+    on these degenerate LPs. Returns (optimum, ``x`` of the candidates, their reduced costs:
+    the least the optimum drops when ``x_j`` is forced to 1), or None if not solved."""
     n_d, n_c = model.reach.shape
     if n_c == 0 or n_d == 0:
-        return 0.0
+        return 0.0, np.zeros(n_c), np.zeros(n_c)
     cost, link, budget = _formulation(model)
-    a_ub = sp.vstack([link, budget], format="csr")
-    b_ub = np.concatenate([np.zeros(n_d), [float(k)]])
     res = linprog(
         cost,
-        A_ub=a_ub,
-        b_ub=b_ub,
+        A_ub=sp.vstack([link, budget], format="csr"),
+        b_ub=np.concatenate([np.zeros(n_d), [float(k)]]),
         bounds=(0.0, 1.0),
         method="highs-ipm",
         options={"time_limit": float(time_limit_s)},
     )
     if res.status != 0:
         return None
-    # HiGHS' primal feasibility tolerance is 1e-7: add that slack so the bound stays valid.
-    return float(-res.fun) * (1 + 1e-7) + 1e-6
+    reduced = np.maximum(np.asarray(res.lower.marginals[:n_c], dtype=float), 0.0)
+    return float(-res.fun), np.asarray(res.x[:n_c]), reduced
+
+
+def _lp_bound(model: CoverageModel, k: int, *, time_limit_s: float) -> float | None:
+    """Optimum of the LP relaxation of the reduced model (same integer optimum, LP value no
+    larger), made safe against solver tolerances; None if not solved."""
+    reduced, _ = reduce_model(model)
+    lp = _lp_relaxation(reduced, k, time_limit_s=time_limit_s)
+    if lp is None:
+        return None
+    return _valid_bound(lp[0], bool(np.array_equal(reduced.weights, np.round(reduced.weights))))
 
 
 def marginal_order(model: CoverageModel, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
