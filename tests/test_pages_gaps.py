@@ -372,3 +372,16 @@ def test_whatif_remove_one_proposal(store):
     assert len(rows) == 1 and round(rows[0]["lon"], 6) == _lonlat(1500, 1500)[0]
     props = _table(at, "proposal_id", "newly_covered")
     assert list(props["proposal_id"]) == ["P1"]
+
+
+def test_demo_store_page(demo_store_path, monkeypatch):
+    """The page on the Shiyan demo store shows run_all's numbers and a bounded site suggestion."""
+    monkeypatch.setenv("GRIDMAP_STORE", str(demo_store_path))
+    at = _app()
+    expected = run_all(_layers(demo_store_path), load_profile())
+    _assert_coverage_matches(_coverage_rows(at), expected)
+    at.number_input(key="gaps_site_k").set_value(3)
+    at.button(key="gaps_site_run").click().run()
+    assert not at.exception, at.exception
+    sites = _table(at, "cumulative_pct")
+    assert len(sites) == 3 and (sites["newly_covered"].diff().dropna() <= 0).all()
