@@ -153,6 +153,11 @@ def test_demo_store_is_labelled_synthetic(demo_store_path, monkeypatch):
     assert any("合成示例数据 / synthetic demo data" in c.value for c in at.caption)
     summary = at.session_state[state.EXPLORER_SUMMARY]
     assert summary["grids"] > 100
+    # tens of thousands of population points are summed into cells for the map
+    at.checkbox(key=state.layer_key("population")).check().run()
+    assert any("方格汇总" in c.value for c in at.caption)
+    cells = at.session_state[state.EXPLORER_SUMMARY]["population"]
+    assert 100 < cells < 20_000
 
 
 # --------------------------------------------------------------------------- my grid

@@ -116,6 +116,54 @@ def admin_tags(layer: str):
     return _admin_tags(str(store.path), store.version(), layer)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _population_display(
+    path: str,
+    version: str,
+    district,
+    street,
+    community,
+    limit: int,
+    cell_m: float,
+    decimals: int,
+    metric_crs: str,
+):
+    from layers.display import aggregate_points, filter_mask, prepare_geometry
+
+    frame = _read_layer(path, version, "population")
+    if district or street or community:
+        tags = _admin_tags(path, version, "population")
+        mask = filter_mask(tags, district=district, street=street, community=community)
+        frame = frame[mask.reindex(frame.index, fill_value=False)]
+    if len(frame) > limit:
+        frame = aggregate_points(frame, cell_m=cell_m, metric_crs=metric_crs).assign(
+            households=None
+        )
+    return prepare_geometry(frame, decimals=decimals, metric_crs=metric_crs)
+
+
+def population_display(
+    *, district: str | None, street: str | None, community: str | None, limit: int, cell_m: float
+) -> gpd.GeoDataFrame:
+    """Population for the map under the filters: points, or summed into cells above `limit`.
+
+    Cells have a ``points`` column (how many points each sums). Cached by store and filters.
+    """
+    store = current_store()
+    prof = profile()
+    return _population_display(
+        str(store.path),
+        store.version(),
+        district,
+        street,
+        community,
+        limit,
+        cell_m,
+        prof.display.coordinate_decimals,
+        prof.metric_crs,
+    )
+
+
 def store_layers() -> list[str]:
     """Names of the tables in the active store (empty when there is no store)."""
     store = open_store()

@@ -84,12 +84,9 @@ def main() -> None:
     # ---------------------------------------------------------------- filters and search
     grids = da.load_layer("grids")
     # admin names of each feature (cached); population only when it is shown (65k points+)
-    tags = {
-        layer: da.admin_tags(layer)
-        for layer in ("grids", *FACILITY_LAYERS, "population")
-        if layer != "population" or shown["population"]
-    }
-    options = dp.admin_options(*(t for layer, t in tags.items() if layer != "population"))
+    # admin names of each feature (cached); population (65k+ points) only when filtered
+    tags = {layer: da.admin_tags(layer) for layer in ("grids", *FACILITY_LAYERS)}
+    options = dp.admin_options(*tags.values())
     c1, c2, c3, c4 = st.columns([1, 1, 1, 1.4])
     with c1:
         district = _select(
@@ -122,6 +119,11 @@ def main() -> None:
     for layer in da.MAP_LAYERS:
         if not shown[layer] or layer not in present:
             continue
+        if layer == "population":
+            frames[layer] = da.population_display(
+                **filters, limit=POINT_LIMIT, cell_m=AGGREGATE_CELL_M
+            )
+            continue
         frame = da.display_layer(layer)
         if layer in tags:
             frame = frame[
@@ -153,12 +155,7 @@ def main() -> None:
             row = hits.iloc[int(pick or 0)]
             found = sources[row["layer"]].loc[[row["row"]]]
 
-    # ---------------------------------------------------------------- population: points or cells
-    if "population" in frames and len(frames["population"]) > POINT_LIMIT:
-        prof = da.profile()
-        frames["population"] = dp.aggregate_points(
-            frames["population"], cell_m=AGGREGATE_CELL_M, metric_crs=prof.metric_crs
-        ).assign(households=pd.NA)
+    if "population" in frames and "points" in frames["population"].columns:
         st.caption(
             tr(
                 f"人口点较多，按 {AGGREGATE_CELL_M:.0f} m 方格汇总显示。",
