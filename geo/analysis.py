@@ -23,7 +23,13 @@ import pandas as pd
 
 from geo.areas import LEVELS, assign_areas
 from geo.capacity import CapacityResult, capacity_all
-from geo.coverage import FACILITY_KINDS, CoverageResult, coverage_all, gap_cells
+from geo.coverage import (
+    FACILITY_KINDS,
+    CoverageResult,
+    coverage_all,
+    gap_cells,
+    level_groupings,
+)
 from geo.crs import to_metric
 from geo.grid_qa import GridCheckResult, grid_checks
 from geo.sanitation import SanitationResult, sanitation_all
@@ -48,9 +54,15 @@ LOCATED_LAYERS: tuple[str, ...] = (
 
 
 class PreparedLayers(dict):
-    """Layers projected to the metric CRS, population and facilities located in areas."""
+    """Layers projected to the metric CRS, population and facilities located in areas.
+
+    ``groupings`` holds the factorised area codes per level of the population frame
+    ``groupings_of``, reused by every coverage roll-up of that frame.
+    """
 
     metric_crs: str = ""
+    groupings: dict | None = None
+    groupings_of: gpd.GeoDataFrame | None = None
 
 
 def _empty(name: str, crs: str) -> gpd.GeoDataFrame:
@@ -91,6 +103,8 @@ def prepare(layers: Mapping[str, gpd.GeoDataFrame], profile) -> PreparedLayers:
     }
     for name in LOCATED_LAYERS:
         out[name] = assign_areas(out[name], **areas)
+    out.groupings = level_groupings(out["population"])
+    out.groupings_of = out["population"]
     return out
 
 

@@ -700,7 +700,12 @@ def coverage_all(
     if pop is None:
         raise ValueError("coverage_all: no population layer")
     require_projected(pop, "population")
-    groupings = level_groupings(pop, tuple(levels))
+    levels = tuple(levels)
+    groupings = getattr(layers, "groupings", None)  # precomputed by geo.analysis.prepare
+    if groupings is None or getattr(layers, "groupings_of", None) is not pop:
+        groupings = level_groupings(pop, levels)
+    else:
+        groupings = {level: g for level, g in groupings.items() if level in levels}
     res = residents_of(pop)
     out: dict[str, CoverageResult] = {}
     for kind in kinds if kinds is not None else FACILITY_KINDS:
