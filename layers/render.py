@@ -131,15 +131,21 @@ _CSS = """
 _HELPER_JS = """
 window.gridmap = (function () {
   var registry = {}, legendEl = null, legendOn = {}, counters = [];
+  function cell(d, i, k) {
+    // a column is a list of (escaped) values, or {d: distinct values, k: codes}
+    var c = d.cols[k];
+    return c.d ? c.d[c.k[i]] : c[i];
+  }
   function tipText(d, i) {
-    var r = d.rows[i], out = [];
-    for (var k = 0; k < d.tip.length; k++) { var v = r[d.tip[k]]; if (v !== "") out.push(v); }
+    var out = [];
+    for (var k = 0; k < d.tip.length; k++) { var v = cell(d, i, d.tip[k]); if (v !== "") out.push(v); }
     return out.join(" · ");
   }
   function popupHtml(d, i) {
-    var r = d.rows[i], h = '<table class="gm-popup"><caption>' + d.title + '</caption>';
+    var h = '<table class="gm-popup"><caption>' + d.title + '</caption>';
     for (var k = 0; k < d.labels.length; k++) {
-      if (r[k] !== "") h += "<tr><th>" + d.labels[k] + "</th><td>" + r[k] + "</td></tr>";
+      var v = cell(d, i, k);
+      if (v !== "") h += "<tr><th>" + d.labels[k] + "</th><td>" + v + "</td></tr>";
     }
     return h + "</table>";
   }
@@ -542,11 +548,24 @@ def decode_geometries(geo: Mapping) -> dict[int, np.ndarray]:
     return out
 
 
-def _escaped_rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
-    if not columns:
-        return [[] for _ in range(len(frame))]
-    data = {col: esc_series(frame[col]) for col in columns}
-    return pd.DataFrame(data).to_numpy(dtype=object).tolist()
+def _escaped_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list:
+    """Escaped text of each column; columns with many repeats are dictionary-encoded."""
+    out = []
+    for col in columns:
+        text = esc_series(frame[col])
+        codes, distinct = pd.factorize(text, sort=False)
+        if len(distinct) <= len(text) // 2:
+            out.append({"d": [str(v) for v in distinct], "k": codes.tolist()})
+        else:
+            out.append(text.tolist())
+    return out
+
+
+def payload_rows(payload: Mapping) -> list[list[str]]:
+    """Rows of escaped text from a layer payload (decodes dictionary-encoded columns)."""
+    cols = [[c["d"][k] for k in c["k"]] if isinstance(c, dict) else c for c in payload["cols"]]
+    n = len(payload["cls"])
+    return [[col[i] for col in cols] for i in range(n)]
 
 
 _ENTITIES = (
@@ -597,7 +616,7 @@ def _add_layer(
 
     fields = dict(fields or {})
     popup_cols = [c for c in fields if c in frame.columns]
-    rows = _escaped_rows(frame, popup_cols)
+    cols = _escaped_columns(frame, popup_cols)
     tip_pos = [popup_cols.index(c) for c in tooltip if c in popup_cols]
 
     symbol_keys = list(symbols or {})
@@ -618,7 +637,7 @@ def _add_layer(
         "title": esc(name),
         "labels": [esc(fields[c]) for c in popup_cols],
         "tip": tip_pos,
-        "rows": rows,
+        "cols": cols,
         "style": dict(style),
         "symbols": sym_list,
         "canvas": bool(canvas),

@@ -255,7 +255,7 @@ def test_legend_and_labels_in_english(tiny):
     render.finish(m)
     shelters_payload = _payloads(m)["shelters"]
     assert shelters_payload["labels"][:3] == ["Shelter ID", "Name", "Class"]
-    assert shelters_payload["rows"][1][2] == "Fixed, medium-term"
+    assert render.payload_rows(shelters_payload)[1][2] == "Fixed, medium-term"
     legend = m.gridmap_legend.html()
     assert "Legend" in legend and "Emergency" in legend and "Fixed, medium-term" in legend
     assert "No data / no worker" in legend  # G04 has no worker
@@ -267,8 +267,17 @@ def test_attribute_values_are_escaped_and_phones_masked(tiny):
     page = m.get_root().render()
     assert XSS not in page
     assert "<img" not in page
-    assert "&lt;img src=x onerror=alert(1)&gt;" in _payloads(m)["grids"]["rows"][4][1]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in render.payload_rows(_payloads(m)["grids"])[4][1]
     assert "13812341234" not in page and "138****1234" in page
+
+
+def test_repeated_values_are_dictionary_encoded(tiny):
+    m = _map({"grids": tiny["grids"]})
+    data = _payloads(m)["grids"]
+    district = data["labels"].index("区县")
+    assert data["cols"][district] == {"d": ["测试区"], "k": [0, 0, 0, 0, 0, 0]}
+    assert data["cols"][0] == ["G01", "G02", "G03", "G04", "G05", "G06"]  # unique: plain list
+    assert render.payload_rows(data)[2][district] == "测试区"
 
 
 def test_vectorised_escaping_matches_scalar():
@@ -294,7 +303,7 @@ def test_template_syntax_in_values_is_not_evaluated(tiny):
     m = _map({"grids": grids})
     page = m.get_root().render()
     assert "jinjaran" not in page and "qzqzqz" not in page
-    rows = _payloads(m)["grids"]["rows"]
+    rows = render.payload_rows(_payloads(m)["grids"])
     assert html.unescape(rows[0][1]) == "{{ 'jinja' ~ 'ran' }}"
     assert html.unescape(rows[1][1]) == "{% for x in range(3) %}qz{% endfor %}{# c #}"
     assert (
@@ -365,6 +374,9 @@ def test_generic_helpers_draw_other_layers(tiny):
     render.finish(m)
     assert render.summary(m) == {"gaps": 2, "sites": 3}
     data = _payloads(m)["gaps"]
-    assert data["labels"] == ["Grid", "Uncovered"] and data["rows"][1] == ["G02", "250"]
+    assert data["labels"] == ["Grid", "Uncovered"] and render.payload_rows(data)[1] == [
+        "G02",
+        "250",
+    ]
     assert data["tip"] == [0]
     assert render.legend_titles(m) == ["Gaps", "Sites"]
