@@ -53,33 +53,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     parser.add_argument(
         "--radius",
-        action="append",
+        action="extend",
+        nargs="+",
         type=_pairs,
         default=[],
         metavar="KIND=METRES",
         help=f"service radius of a facility kind ({', '.join(FACILITY_KINDS)}) or a radii "
-        "setting of the profile; repeatable",
+        "setting of the profile; several may follow one flag",
     )
     parser.add_argument(
         "--detour", type=float, default=None, help="detour factor (walking / straight line)"
     )
     parser.add_argument(
         "--per-capita",
-        action="append",
+        action="extend",
+        nargs="+",
         type=_pairs,
         default=[],
         metavar="CLASS=M2",
         help="effective shelter area per person of a shelter class (emergency, fixed_short, "
-        "fixed_medium, fixed_long, central); repeatable",
+        "fixed_medium, fixed_long, central)",
     )
     parser.add_argument(
         "--target",
-        action="append",
+        action="extend",
+        nargs="+",
         type=_pairs,
         default=[],
         metavar="NAME=VALUE",
         help="a target or grid rule of the profile (e.g. sanitary_toilet_penetration=0.85, "
-        "households_max=600); repeatable",
+        "households_max=600)",
     )
     parser.add_argument(
         "--cell", type=float, default=250.0, help="gap cell size in metres (default 250)"

@@ -196,6 +196,7 @@ def test_cli_parameters_match_profile_overrides(demo_store_path, capsys):
         "--json",
         "--radius",
         "shelters_emergency=400",
+        "neighborhood_center_street=900",
         "--detour",
         "1.25",
         "--per-capita",
@@ -206,6 +207,7 @@ def test_cli_parameters_match_profile_overrides(demo_store_path, capsys):
     assert cli.main(args) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["coverage"]["shelters_emergency"]["radius_m"] == 400
+    assert summary["coverage"]["neighborhood_centers_street"]["radius_m"] == 900
     assert summary["coverage"]["shelters_emergency"]["detour_factor"] == 1.25
     assert summary["parameters"]["per_capita_area_m2"]["emergency"] == 0.5
     assert summary["parameters"]["targets"]["sanitary_toilet_penetration"] == 0.8
