@@ -136,6 +136,8 @@ def profile_from_args(args: argparse.Namespace):
         else:
             known = ", ".join(sorted(target_fields | grid_fields))
             raise OptionError(f"--target: unknown name {name!r} (known: {known})")
+    if not args.cell > 0:
+        raise OptionError(f"--cell: must be greater than 0, got {args.cell:g}")
     sections = {
         k: v
         for k, v in (

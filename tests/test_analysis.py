@@ -221,6 +221,8 @@ def test_cli_parameters_match_profile_overrides(demo_store_path, capsys):
         (["--per-capita", "palace=2"], "unknown class"),
         (["--target", "happiness=1"], "unknown name"),
         (["--detour", "0"], "greater than 0"),
+        (["--cell", "-1"], "--cell"),
+        (["--target", "households_min=many"], "not a number"),
     ],
 )
 def test_cli_rejects_bad_parameters(demo_store_path, capsys, extra, message):
