@@ -53,8 +53,9 @@ from geo.crs import require_projected, same_crs
 Method = Literal["auto", "exact", "greedy"]
 
 #: Above this many demand-candidate pairs, ``method="auto"`` uses greedy instead of the MILP.
-DEFAULT_MAX_EXACT_PAIRS = 3_000_000
-#: Wall-clock limit of one MILP solve, seconds; on time-out the best solution and bound are kept.
+DEFAULT_MAX_EXACT_PAIRS = 1_000_000
+#: Time budget of an exact solve (LP + branch and bound), seconds; on time-out the best solution
+#: found and the best proven bound are kept. Greedy's LP bound gets the same limit.
 DEFAULT_TIME_LIMIT_S = 10.0
 #: Above this many pairs, greedy skips the LP-relaxation bound (the online bound is always given).
 DEFAULT_MAX_LP_PAIRS = 20_000_000
@@ -280,68 +281,80 @@ class _Solution:
 def solve_exact(
     model: CoverageModel, k: int, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S
 ) -> _Solution:
-    """Solve the MCLP to proven optimality (HiGHS), helped by LP bounds.
+    """Solve the MCLP to proven optimality (HiGHS), helped by LP bounds, within a time budget.
 
     1. Reduce the model (:func:`reduce_model`).
-    2. Incumbent: greedy, and the LP solution's k largest ``x_j``, each improved by swaps.
+    2. Incumbent: greedy (which also gives the online bound), improved by swaps; later also
+       the LP solution's k largest ``x_j``, improved by swaps.
     3. LP relaxation (HiGHS interior point): if the incumbent reaches its value, it is optimal.
     4. Reduced-cost fixing: a candidate whose LP reduced cost ``d_j`` gives
        ``z_LP - d_j < incumbent`` is in no solution better than the incumbent (LP duality),
        so it is dropped.
     5. HiGHS branch and bound (relative gap 0) on what is left; the better of its solution
        and the incumbent is optimal.
+
+    `time_limit_s` bounds the whole solve. When it runs out, the best solution found is
+    returned with status ``"time limit"`` and the best proven bound (online, LP or MILP).
     """
     start = time.perf_counter()
+    deadline = start + max(float(time_limit_s), 0.0)
     full = model
     model, columns = reduce_model(full)
     n_c = model.reach.shape[1]
     if n_c == 0:
-        return _Solution(
-            np.array([], dtype=np.int64), "optimal", 0.0, time.perf_counter() - start, mip_bound=0.0
-        )
+        return _Solution(np.array([], dtype=np.int64), "optimal", 0.0, time.perf_counter() - start)
     k = min(k, n_c)
     integral = bool(np.array_equal(model.weights, np.round(model.weights)))
-    best = swap_improve(model, _greedy(model, k)[0])
-    lp = _lp_relaxation(model, k, time_limit_s=time_limit_s)
-    keep = np.arange(n_c)
-    lp_bound = np.inf
-    if lp is not None:
-        z_lp, x_lp, reduced_cost = lp
-        lp_bound = _valid_bound(z_lp, integral)
-        rounded = swap_improve(model, np.argsort(-x_lp, kind="stable")[:k])
-        if model.value(rounded) > model.value(best):
-            best = rounded
-        incumbent = model.value(best)
-        if incumbent >= lp_bound - 1e-9:
-            return _Solution(
-                np.sort(columns[best]),
-                "optimal",
-                incumbent,
-                time.perf_counter() - start,
-                mip_bound=lp_bound,
-                lp_bound=lp_bound,
-            )
-        keep = np.flatnonzero(z_lp - reduced_cost >= incumbent - 1e-6 * max(1.0, abs(z_lp)))
+    picks, online = _greedy(model, k)
+    online = _valid_bound(online, integral)
+    budget = deadline - start
+    best = swap_improve(model, picks, deadline=start + 0.2 * budget)  # leave time for the LP
+    guarantee = 1.0 - (1.0 - 1.0 / k) ** k
+
+    def result(chosen: np.ndarray, status: str, bound: float, lp: float | None) -> _Solution:
+        value = model.value(chosen)
+        return _Solution(
+            np.sort(columns[chosen]),
+            status,
+            max(bound, value),
+            time.perf_counter() - start,
+            mip_bound=bound,
+            online_bound=online,
+            lp_bound=lp,
+            guarantee=guarantee,
+        )
+
+    remaining = deadline - time.perf_counter()
+    lp = _lp_relaxation(model, k, time_limit_s=remaining) if remaining > 0 else None
+    if lp is None:
+        return result(best, "time limit", online, None)
+    z_lp, x_lp, reduced_cost = lp
+    lp_bound = min(_valid_bound(z_lp, integral), online)
+    rounded = swap_improve(
+        model,
+        np.argsort(-x_lp, kind="stable")[:k],
+        deadline=min(deadline, time.perf_counter() + 0.1 * budget),
+    )
+    if model.value(rounded) > model.value(best):
+        best = rounded
     incumbent = model.value(best)
+    if incumbent >= lp_bound - 1e-9:
+        return result(best, "optimal", incumbent, lp_bound)
+    keep = np.flatnonzero(z_lp - reduced_cost >= incumbent - 1e-6 * max(1.0, abs(z_lp)))
     sub, sub_columns = reduce_model(CoverageModel(model.reach[:, keep].tocsr(), model.weights))
     sub_columns = keep[sub_columns]
-    chosen, status, bound = best, "optimal", incumbent
-    if sub.reach.shape[1]:
-        found, status, sub_bound = _branch_and_bound(sub, min(k, len(sub_columns)), time_limit_s)
-        if found is not None and sub.value(found) > incumbent:
-            chosen = sub_columns[found]
-        bound = min(lp_bound, max(_valid_bound(sub_bound, integral), incumbent))
-    value = model.value(chosen)
+    if sub.reach.shape[1] == 0:  # every candidate that could beat the incumbent is gone
+        return result(best, "optimal", incumbent, lp_bound)
+    remaining = deadline - time.perf_counter()
+    if remaining <= 0:
+        return result(best, "time limit", lp_bound, lp_bound)
+    found, status, sub_bound = _branch_and_bound(sub, min(k, len(sub_columns)), remaining)
+    if found is not None and sub.value(found) > incumbent:
+        best = sub_columns[found]
     if status == "optimal":
-        bound = value
-    return _Solution(
-        np.sort(columns[chosen]),
-        status,
-        max(bound, value),
-        time.perf_counter() - start,
-        mip_bound=bound,
-        lp_bound=None if not np.isfinite(lp_bound) else lp_bound,
-    )
+        return result(best, "optimal", model.value(best), lp_bound)
+    bound = min(lp_bound, max(_valid_bound(sub_bound, integral), incumbent))
+    return result(best, status, bound, lp_bound)
 
 
 def _valid_bound(value: float, integral: bool) -> float:
@@ -363,7 +376,7 @@ def _branch_and_bound(
         constraints=[LinearConstraint(link, -np.inf, 0.0), LinearConstraint(budget, 0.0, float(k))],
         integrality=np.concatenate([np.ones(n_c), np.zeros(n_d)]),
         bounds=Bounds(0.0, 1.0),
-        options={"time_limit": float(time_limit_s), "mip_rel_gap": 0.0, "disp": False},
+        options={"time_limit": max(float(time_limit_s), 1e-3), "mip_rel_gap": 0.0, "disp": False},
     )
     dual = getattr(res, "mip_dual_bound", None)
     bound = -float(dual) if dual is not None and np.isfinite(dual) else np.inf
@@ -408,7 +421,11 @@ def _greedy(model: CoverageModel, k: int) -> tuple[np.ndarray, float]:
 
 
 def swap_improve(
-    model: CoverageModel, chosen: np.ndarray, *, max_rounds: int | None = None
+    model: CoverageModel,
+    chosen: np.ndarray,
+    *,
+    max_rounds: int | None = None,
+    deadline: float | None = None,
 ) -> np.ndarray:
     """Local search: swap one chosen site for another while that covers more (best swap first).
 
@@ -423,6 +440,8 @@ def swap_improve(
     by_candidate = model.reach.T.tocsr()
     w = model.weights
     for _ in range(max_rounds):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         pick = np.zeros(model.reach.shape[1])
         pick[chosen] = 1.0
         count = model.reach @ pick  # chosen sites reaching each demand row
@@ -490,7 +509,7 @@ def _lp_relaxation(
         b_ub=np.concatenate([np.zeros(n_d), [float(k)]]),
         bounds=(0.0, 1.0),
         method="highs-ipm",
-        options={"time_limit": float(time_limit_s)},
+        options={"time_limit": max(float(time_limit_s), 1e-3)},
     )
     if res.status != 0:
         return None
@@ -558,8 +577,11 @@ def suggest_sites(
         Service radius in metres; a demand point at exactly the radius is covered.
     method
         ``"exact"`` (HiGHS MILP), ``"greedy"``, or ``"auto"``: exact when the model has at
-        most `max_exact_pairs` demand-candidate pairs, greedy beyond. When the MILP hits
-        `time_limit_s`, ``auto`` also runs greedy and keeps the better solution.
+        most `max_exact_pairs` demand-candidate pairs, greedy beyond.
+    time_limit_s
+        Time budget of the exact solve (and of greedy's LP bound). When it runs out, the best
+        solution found (at least as good as greedy) is returned with status ``"time limit"``
+        and a proven upper bound.
 
     Returns
     -------
@@ -601,24 +623,9 @@ def suggest_sites(
 
     if use == "exact":
         sol = solve_exact(model, k, time_limit_s=time_limit_s)
-        if sol.status != "optimal" and method == "auto":
-            alt = solve_greedy(
-                model, k, lp_bound=model.n_pairs <= max_lp_pairs, time_limit_s=time_limit_s
-            )
-            greedy_better = model.value(alt.chosen) > model.value(sol.chosen)
-            better = alt if greedy_better else sol
-            bound = min(sol.upper_bound, alt.upper_bound)
-            notes.append(f"MILP stopped ({sol.status}); greedy also run, better kept")
-            use = "greedy" if greedy_better else "exact"
-            sol = _Solution(
-                better.chosen,
-                sol.status,
-                max(bound, model.value(better.chosen)),
-                sol.seconds + alt.seconds,
-                mip_bound=sol.mip_bound,
-                online_bound=alt.online_bound,
-                lp_bound=alt.lp_bound,
-                guarantee=alt.guarantee,
+        if sol.status != "optimal":
+            notes.append(
+                f"time limit ({time_limit_s:g} s) reached: best solution found, with a proven bound"
             )
     else:
         sol = solve_greedy(

@@ -1357,13 +1357,22 @@ def _siting_inputs(analysis: GapAnalysis) -> tuple | None:
 
 
 def _bound_text(result: SiteSuggestion) -> str:
-    lp = result.lp_bound
+    """How far the result can be from the optimum: the guarantee and the data-dependent bound."""
+    lp, g = result.lp_bound, (result.guarantee or 0) * 100
+    who = (
+        tr("贪心结果", "The greedy result")
+        if result.method == "greedy"
+        else tr(
+            "达到时间上限，当前最好方案（不差于贪心）",
+            "Time limit reached; the best solution so far (no worse than greedy)",
+        )
+    )
     return tr(
-        f"贪心结果至少达到最优值的 {(result.guarantee or 0) * 100:.1f}%（理论保证 1−(1−1/k)^k ≥ 1−1/e ≈ 63.2%）；"
+        f"{who}至少达到最优值的 {g:.1f}%（理论保证 1−(1−1/k)^k ≥ 1−1/e ≈ 63.2%）；"
         f"按本数据算出的上界（在线界 {result.online_bound or 0:,.0f} 人"
         + (f"，线性松弛 {lp:,.0f} 人" if lp is not None else "")
         + f"）证明它与最优相差不超过 {result.gap * 100:.2f}%。",
-        f"Greedy reaches at least {(result.guarantee or 0) * 100:.1f}% of the optimum (guarantee 1-(1-1/k)^k >= 1-1/e ≈ 63.2%); "
+        f"{who} reaches at least {g:.1f}% of the optimum (guarantee 1-(1-1/k)^k >= 1-1/e ≈ 63.2%); "
         f"the bound from this data (online bound {result.online_bound or 0:,.0f}"
         + (f", LP relaxation {lp:,.0f}" if lp is not None else "")
         + f") proves it is at most {result.gap * 100:.2f}% below the optimum.",
@@ -1416,8 +1425,7 @@ def show_siting(analysis: GapAnalysis, path: str, version: str, basemap: str) ->
             )
         )
     else:
-        status = "" if result.status in ("greedy", "optimal") else f" ({result.status})"
-        st.info(_bound_text(result) + status)
+        st.info(_bound_text(result))
     for note in result.notes:
         st.caption(note)
     found = pd.DataFrame(
