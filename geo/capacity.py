@@ -11,8 +11,10 @@ with its capacity.
 *Constrained allocation* finds the largest number of residents that can be placed in shelters
 within the radius without exceeding any capacity. Residents who can reach exactly the same set
 of shelters are interchangeable, so points are grouped by (``cell_m`` cell, set of reachable
-shelters); that grouping keeps the problem exact while making it small. The flow network
-source -> group (residents) -> shelter (unbounded) -> sink (capacity) is solved with
+shelters); that grouping keeps the problem exact while making it small. Which shelters a point
+reaches is decided per cell where the whole cell is in (or out of) reach, point by point only in
+cells the radius crosses (:func:`cell_reach`). The flow network source -> group (its residents)
+-> shelter (up to the group's residents) -> sink (the shelter's capacity) is solved with
 :func:`scipy.sparse.csgraph.maximum_flow` (Dinic), which is exact for integer capacities.
 
 Examples
