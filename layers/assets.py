@@ -28,8 +28,11 @@ import folium.plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR_DIR = ROOT / "static" / "vendor"
-#: URL under which Streamlit serves ./static (``server.enableStaticServing``).
-URL_PREFIX = "/app/static/vendor"
+#: URL of ./static/vendor as seen from streamlit-folium's component frame
+#: (``<base>/component/streamlit_folium.st_folium/index.html``); relative, so it also works
+#: when Streamlit runs under a ``server.baseUrlPath``. Streamlit serves ./static at
+#: ``<base>/app/static/`` (``server.enableStaticServing``).
+URL_PREFIX = "../../app/static/vendor"
 
 
 class AssetError(ValueError):

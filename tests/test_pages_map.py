@@ -67,7 +67,7 @@ def test_explorer_default_view(tiny_store):
     assert args["script"].count("gridmap.add(") == 8
     assert args["returned_objects"] == []  # pan/zoom never re-run the app
     links = args["js_links"] + args["css_links"]
-    assert links and all(link.startswith("/app/static/vendor/") for link in links)
+    assert links and all(link.startswith("../../app/static/vendor/") for link in links)
     assert "<img" not in args["script"]
 
 

@@ -61,10 +61,10 @@ def test_default_folium_map_uses_cdns_and_ours_does_not():
     cluster = folium.plugins.MarkerCluster().add_to(m)
     assets.use_local_assets(m)
     assert assets.external_links(m) == []
-    assert cluster.default_js[0][1].startswith("/app/static/vendor/")
+    assert cluster.default_js[0][1].startswith("../../app/static/vendor/")
     page = m.get_root().render()
     srcs = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', page)
-    assert srcs and all(s.startswith("/app/static/vendor/") for s in srcs)
+    assert srcs and all(s.startswith("../../app/static/vendor/") for s in srcs)
     for gone in ("bootstrap", "awesome", "fontawesome", "cdn"):
         assert gone not in page.lower()
 
