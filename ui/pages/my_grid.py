@@ -206,9 +206,10 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> Non
     if table.empty:
         st.info(tr("没有邻里中心或避难场所数据。", "No neighborhood center or shelter data."))
     else:
+        colon = tr("：", ": ")
         st.markdown(
             "\n".join(
-                f"- {_md(k)}：**{_md(n)}** · {d}" for k, n, d in table.itertuples(index=False)
+                f"- {_md(k)}{colon}**{_md(n)}** · {d}" for k, n, d in table.itertuples(index=False)
             )
         )
 
