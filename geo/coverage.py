@@ -62,6 +62,10 @@ class FacilityKind:
         return self.label_zh if lang == "zh" else self.label_en
 
 
+# A higher-level facility also serves the lower-level need: a street-level centre offers the
+# community-level services (GB 50180-2018 nests the life circles), and fixed and central
+# shelters also take emergency evacuees (GB 51143-2015 §3.1.4). Each kind therefore counts
+# its own class and the classes above it.
 FACILITY_KINDS: dict[str, FacilityKind] = {
     k.key: k
     for k in (
@@ -78,28 +82,28 @@ FACILITY_KINDS: dict[str, FacilityKind] = {
             "neighborhood_centers_community",
             "neighborhood_centers",
             "level",
-            ("community",),
+            ("community", "street"),
             "neighborhood_center_community",
-            "社区级党群邻里中心",
-            "Community-level neighborhood centers",
+            "社区级党群邻里中心（含街道级）",
+            "Community-level neighborhood centers (incl. street-level)",
         ),
         FacilityKind(
             "shelters_emergency",
             "shelters",
             "shelter_class",
-            ("emergency",),
+            ("emergency", "fixed_short", "fixed_medium", "fixed_long", "central"),
             "shelter_emergency",
-            "紧急避难场所",
-            "Emergency shelters",
+            "紧急避难场所（含固定、中心）",
+            "Emergency shelters (any class)",
         ),
         FacilityKind(
             "shelters_fixed",
             "shelters",
             "shelter_class",
-            ("fixed_short", "fixed_medium", "fixed_long"),
+            ("fixed_short", "fixed_medium", "fixed_long", "central"),
             "shelter_fixed",
-            "固定避难场所",
-            "Fixed shelters",
+            "固定避难场所（含中心）",
+            "Fixed shelters (incl. central)",
         ),
         FacilityKind(
             "shelters_central",

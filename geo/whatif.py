@@ -387,7 +387,14 @@ def apply_proposals(
     detour = float(profile.radii.detour_factor)
     res = residents_of(population)
 
-    kinds = [k for k in FACILITY_KINDS if (props["facility_kind"] == k).any()]
+    # a proposal serves every kind whose layer and class it matches: a street-level centre also
+    # counts for community-level coverage, a fixed shelter for emergency coverage
+    serves = {
+        key: (props["layer"] == spec.layer).to_numpy()
+        & props.get(spec.column, pd.Series(None, index=props.index)).isin(spec.values).to_numpy()
+        for key, spec in FACILITY_KINDS.items()
+    }
+    kinds = [k for k in FACILITY_KINDS if serves[k].any()]
     before_out: dict[str, CoverageResult] = {}
     after_out: dict[str, CoverageResult] = {}
     newly: dict[str, pd.Series] = {}
@@ -414,7 +421,7 @@ def apply_proposals(
                 facilities=len(existing),
                 levels=levels,
             )
-        mine = props[(props["facility_kind"] == kind).to_numpy()]
+        mine = props[serves[kind]]
         d_new, p_new = nearest_facility(population, mine)
         dist_after = pd.Series(
             np.minimum(dist_before.to_numpy(), d_new.to_numpy()),
@@ -439,7 +446,8 @@ def apply_proposals(
             .round()
             .astype(np.int64)
         )
-        props.loc[mine.index, "newly_covered"] = per_prop
+        own = (mine["facility_kind"] == kind).to_numpy()  # report each proposal for its own kind
+        props.loc[mine.index[own], "newly_covered"] = per_prop[own]
         before_out[kind], after_out[kind] = old, new
 
     cap_before = cap_after = None

@@ -4,7 +4,9 @@ Small city (metric coordinates from X0, Y0, stored in EPSG:4326 like the store):
 population: the 4 x 4 grid of tests/test_coverage.py (P(0,0) 50 residents, others 10; 200 in all);
 grids A (columns 0-1, 120 residents) and B (columns 2-3, 80) in community C1, street S1, district D1;
 a community-level center at P(0,0) and a street-level center at P(3,3); radii 100 m and 150 m.
-Community coverage: P(0,0), P(1,0), P(0,1) = 70; street coverage: P(3,3), P(2,3), P(3,2), P(2,2) = 40.
+Community coverage counts street-level centers too (nested life circles): P(0,0), P(1,0), P(0,1)
+from the community center (70) plus P(3,3), P(2,3), P(3,2) from the street center within 100 m (30)
+= 100; street coverage: P(3,3), P(2,3), P(3,2), P(2,2) = 40.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def test_run_all_small_city_by_hand():
     assert tuple(steps) == STEPS
     comm = result.coverage["neighborhood_centers_community"]
     street = result.coverage["neighborhood_centers_street"]
-    assert (comm.residents_total, comm.residents_covered) == (200, 70)
+    assert (comm.residents_total, comm.residents_covered) == (200, 100)
     assert street.residents_covered == 40
     assert comm.by_level["grid"].loc["C1-A", "residents_covered"] == 70
     assert comm.by_level["district"].loc["D1", "residents_total"] == 200
@@ -120,10 +122,10 @@ def test_run_all_small_city_by_hand():
     assert checks["malformed_code"] == 2  # "C1-A" is not a 15-digit code
     summary = result.summary()
     json.dumps(summary)
-    assert summary["coverage"]["neighborhood_centers_community"]["residents_covered"] == 70
+    assert summary["coverage"]["neighborhood_centers_community"]["residents_covered"] == 100
     assert set(summary["coverage"]) == set(FACILITY_KINDS)
     uncovered = result.uncovered_points("neighborhood_centers_community")
-    assert uncovered["residents"].sum() == 130 and uncovered.crs == CRS
+    assert uncovered["residents"].sum() == 100 and uncovered.crs == CRS
 
 
 def test_run_all_refuses_layers_without_crs():

@@ -168,17 +168,19 @@ def test_capacity_all_groups():
     layers = {"population": people(), "shelters": s}
     result = capacity_all(layers, load_profile())
     assert set(result.groups) == {"emergency", "fixed", "central"}
-    emergency = result.groups["emergency"]  # A only, 500 m: P1 + P2 = 160 > 100
-    assert emergency.nearest.loads["load"].tolist() == [160]
-    assert emergency.constrained.placed == 100
+    # emergency evacuation may use any class: A and B (fixed) within 500 m.
+    # Nearest: P1 and P2 go to A (160 > 100), B 0; constrained: A 100 + B 60 = all 160.
+    emergency = result.groups["emergency"]
+    assert emergency.nearest.loads["load"].tolist() == [160, 0]
+    assert emergency.constrained.placed == 160
     fixed = result.groups["fixed"]  # B only, 2000 m: all 190 in reach, capacity 100
     assert fixed.constrained.placed == 100 and fixed.constrained.out_of_reach == 0
     assert result.groups["central"].constrained.placed == 0
     assert result.supply["street"].loc["S1", "places"] == 100  # fixed shelters only
     summary = result.summary()
     assert summary["emergency"]["nearest"]["overloaded_shelters"] == 1
-    assert len(result.overloaded()) == 2
-    assert len(result.loads()) == 2
+    assert len(result.overloaded()) == 2  # A (emergency view) and B (fixed view)
+    assert len(result.loads()) == 3
 
 
 def test_capacity_refuses_geographic_crs():

@@ -199,15 +199,19 @@ def test_select_facilities_and_coverage_all():
     assert len(select_facilities(layers, "shelters_fixed")) == 0
     result = coverage_all(layers, profile)
     assert set(result) == set(FACILITY_KINDS)
-    comm = result["neighborhood_centers_community"]  # F1 only, 100 m: P(0,0), P(1,0), P(0,1)
-    assert (comm.radius_m, comm.residents_total, comm.residents_covered) == (100, 200, 70)
+    # community level counts street-level centres too (nested life circles), 100 m:
+    # F1 reaches P(0,0), P(1,0), P(0,1) (70 residents); F2 reaches P(3,3), P(2,3), P(3,2) (30)
+    comm = result["neighborhood_centers_community"]
+    assert (comm.radius_m, comm.residents_total, comm.residents_covered) == (100, 200, 100)
     street = result["neighborhood_centers_street"]  # F2 only, 150 m: P(3,3), P(2,3), P(3,2), P(2,2)
     assert street.residents_covered == 40
     assert street.by_level["grid"].loc["B", "residents_covered"] == 40
     assert result["shelters_emergency"].residents_covered == 0
     assert result["shelters_emergency"].facilities == 0
     assert comm.covered.index.equals(layers["population"].index)
-    assert comm.worst("grid").index.tolist() == ["B", "A"]  # 80 vs 50 uncovered
+    # grid A: 120 residents, 70 covered; grid B: 80 residents, 30 covered -> 50 uncovered each
+    assert comm.by_level["grid"]["residents_uncovered"].to_dict() == {"A": 50, "B": 50}
+    assert street.worst("grid").index.tolist() == ["A", "B"]  # 120 vs 40 uncovered
 
 
 def test_mixed_point_and_polygon_facilities_match_geos():

@@ -126,7 +126,8 @@ def test_center_proposal_has_no_capacity_part(layers, profile):
     # existing street centre at (0, 300) covers (0,300), (100,300), (0,200), (100,200) = 40
     props = pts([[300, 0]], kind=["街道级"])
     r = apply_proposals(layers, props, profile)
-    assert r.kinds == ["neighborhood_centers_street"]
+    # a street-level centre also serves community-level coverage
+    assert r.kinds == ["neighborhood_centers_street", "neighborhood_centers_community"]
     row = r.change().loc["neighborhood_centers_street"]
     assert (row["covered_before"], row["newly_covered"]) == (40, 40)
     assert r.capacity_before is None and r.capacity_change().empty
