@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="total urban residents (default 1,000,000 x scale); grid and point counts keep their scale",
     )
+    parser.add_argument(
+        "--no-snapshots",
+        action="store_true",
+        help="skip the indicator snapshots of both demo periods (faster, for benchmarks)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +56,12 @@ def run(args: argparse.Namespace) -> int:
             bar.update(max(0, round(share * 100) - bar.n))
 
         city = write_demo(
-            out, seed=args.seed, scale=args.scale, residents=args.residents, progress=progress
+            out,
+            seed=args.seed,
+            scale=args.scale,
+            residents=args.residents,
+            progress=progress,
+            snapshots=not args.no_snapshots,
         )
     print(f"wrote {out} (SYNTHETIC demo data, seed {args.seed}, scale {args.scale:g})")
     summary = city.summary()
