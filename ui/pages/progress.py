@@ -670,7 +670,11 @@ def main() -> None:
         period = c1.selectbox(
             tr("时期", "Period"), periods, index=periods.index(period), key=KEYS["period_pick"]
         )
-        if c2.button(tr("演示模式", "Presentation mode"), icon="🖥️", key="progress_enter_present"):
+        if c2.button(
+            tr("演示模式", "Presentation mode"),
+            icon=":material/slideshow:",
+            key="progress_enter_present",
+        ):
             st.session_state[KEYS["present"]] = True
             st.session_state[KEYS["step"]] = 0
             st.session_state[KEYS["period"]] = period
@@ -688,7 +692,7 @@ def main() -> None:
     if pa.synthetic:
         st.warning(
             tr("合成示例数据，并非真实统计。", "Synthetic demo data, not real statistics."),
-            icon="⚠️",
+            icon=":material/warning:",
         )
     if pa.from_snapshot:
         st.info(
