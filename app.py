@@ -8,7 +8,7 @@ import streamlit as st
 
 from ui.i18n import language_switch, tr
 
-st.set_page_config(page_title="十堰网格治理地图 Shiyan Grid Map", page_icon=":material/map:", layout="wide")
+st.set_page_config(page_title="十堰网格治理地图 Shiyan Grid Map", page_icon="static/favicon.png", layout="wide")
 language_switch()
 
 PAGES = [

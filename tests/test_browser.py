@@ -55,12 +55,8 @@ def svg_paths(page, key: str) -> int:
 
 
 def external(page) -> list[str]:
-    """Blocked non-local requests, less Streamlit's favicon.
-
-    app.py's ``page_icon=":material/..."`` makes Streamlit's own frontend fetch the favicon from
-    a font CDN; that is not the map's doing and changes nothing on screen (reported to the lead).
-    """
-    return [u for u in page.blocked if "materialsymbolsrounded" not in u]
+    """Non-local requests the page tried to make (all blocked); the app should make none."""
+    return list(page.blocked)
 
 
 def choose(page, label: str, option: str) -> None:
