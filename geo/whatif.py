@@ -68,12 +68,15 @@ def _kind_lookup() -> dict[str, tuple[str, str]]:
         **sanitation.KIND_LABELS,
     }
     out: dict[str, tuple[str, str]] = {}
-    for key, spec in FACILITY_KINDS.items():
-        for text in (key, spec.label_zh, spec.label_en):
-            out[text.lower()] = (key, spec.values[0])
+    # A class can belong to several kinds (a street-level centre also serves community-level
+    # coverage): it names the most specific one, so kinds with more classes are entered first.
+    for key, spec in sorted(FACILITY_KINDS.items(), key=lambda item: -len(item[1].values)):
         for value in spec.values:
             for text in (value, *labels.get(value, ())):
                 out[text.lower()] = (key, value)
+    for key, spec in FACILITY_KINDS.items():
+        for text in (key, spec.label_zh, spec.label_en):
+            out[text.lower()] = (key, spec.values[0])
     return out
 
 

@@ -233,3 +233,16 @@ def test_read_point_file_csv_and_geojson():
         read_point_file(b"", "p.xlsx")
     with pytest.raises(WhatIfError, match="bad.geojson"):
         read_point_file(b"{not json", "bad.geojson")
+
+
+def test_class_names_the_most_specific_kind():
+    from geo.whatif import KIND_LOOKUP
+
+    assert KIND_LOOKUP["street"] == ("neighborhood_centers_street", "street")
+    assert KIND_LOOKUP["街道级"] == ("neighborhood_centers_street", "street")
+    assert KIND_LOOKUP["community"] == ("neighborhood_centers_community", "community")
+    assert KIND_LOOKUP["emergency"] == ("shelters_emergency", "emergency")
+    assert KIND_LOOKUP["fixed_long"] == ("shelters_fixed", "fixed_long")
+    assert KIND_LOOKUP["central"] == ("shelters_central", "central")
+    assert KIND_LOOKUP["shelters_fixed"] == ("shelters_fixed", "fixed_short")
+    assert KIND_LOOKUP["公共厕所"] == ("public_toilet", "public_toilet")

@@ -1248,6 +1248,7 @@ def show_whatif(analysis: GapAnalysis, basemap: str) -> None:
         tr("移除拟建设施", "Remove proposals"),
         range(len(labels)),
         format_func=labels.__getitem__,
+        placeholder=tr("选择要移除的拟建设施", "Choose proposals to remove"),
         key=P_REMOVE,
     )
     r2.button(tr("移除所选", "Remove selected"), key=f"{P_REMOVE}_go", on_click=_remove)
