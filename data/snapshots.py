@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +49,8 @@ TREND_LABELS = {
 }
 # Changes smaller than this (in the indicator's own unit) count as unchanged.
 CHANGE_TOLERANCE = 1e-9
+TEXT_COLUMNS = ("level", "area_code", "area_name", "parent_code", "indicator", "status")
+NUMBER_COLUMNS = ("value", "numerator", "denominator", "target")
 
 
 class SnapshotError(ValueError):
@@ -69,6 +71,30 @@ def _read(store: GeoPackageStore, name: str) -> pd.DataFrame:
     return store.read_table(name) if store.exists() else pd.DataFrame()
 
 
+def _now() -> str:
+    """The current UTC time as stored in the tables (ISO 8601, seconds)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _typed(rows: pd.DataFrame) -> pd.DataFrame:
+    """Indicator rows with text columns as objects (None when missing) and numbers as floats."""
+    for col in TEXT_COLUMNS:
+        rows[col] = rows[col].astype(object).where(rows[col].notna(), None)
+    for col in NUMBER_COLUMNS:
+        rows[col] = pd.to_numeric(rows[col], errors="coerce").astype(float)
+    return rows
+
+
+def _period_values(plan: pd.DataFrame, period: str) -> dict[str, float]:
+    """Indicator key -> value of the finite plan values of `period` in a ``plan_values`` table."""
+    rows = plan[plan["period"].astype(str) == period]
+    return {
+        str(k): float(v)
+        for k, v in zip(rows["indicator"], rows["value"], strict=True)
+        if np.isfinite(v)
+    }
+
+
 def _without_period(table: pd.DataFrame, period: str) -> pd.DataFrame:
     if table.empty or "period" not in table:
         return pd.DataFrame()
@@ -84,11 +110,7 @@ def _snapshot_rows(period: str, table: pd.DataFrame) -> pd.DataFrame:
         )
     rows = table[COLUMNS].copy()
     rows.insert(0, "period", period)
-    for col in ("level", "area_code", "area_name", "parent_code", "indicator", "status"):
-        rows[col] = rows[col].astype(object).where(rows[col].notna(), None)
-    for col in ("value", "numerator", "denominator", "target"):
-        rows[col] = pd.to_numeric(rows[col], errors="coerce").astype(float)
-    return rows
+    return _typed(rows)
 
 
 def snapshot_tables(
@@ -103,7 +125,7 @@ def snapshot_tables(
     are kept. Nothing is written: pass the result to ``store.write`` (one atomic step, possibly
     with other tables).
     """
-    saved_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    saved_at = _now()
     snap = _read(store, SNAPSHOTS) if store is not None else pd.DataFrame()
     params_table = _read(store, PARAMS) if store is not None else pd.DataFrame()
     for period, (table, params) in snapshots.items():
@@ -191,12 +213,10 @@ def take_snapshot(
     report = progress or (lambda share, text: None)
     profile = profile or load_profile()
     plan = plan_values_frame(store, period, plan_values or {})
-    period_plan = plan[plan["period"].astype(str) == period]
-    values = dict(zip(period_plan["indicator"], period_plan["value"], strict=True))
     report(0.05, "reading layers")
     layers = {name: store.read(name) for name in LAYERS}
     report(0.2, "gap analysis")
-    table, _ = indicators_for_layers(layers, profile, plan_values=values)
+    table, _ = indicators_for_layers(layers, profile, plan_values=_period_values(plan, period))
     report(0.9, "saving")
     save_snapshot(store, period, table, params=analysis_params(profile), extra_tables={PLAN: plan})
     report(1.0, "done")
@@ -211,22 +231,28 @@ def list_periods(store: GeoPackageStore) -> list[str]:
     return sorted(table["period"].astype(str).unique())
 
 
-def load_snapshot(store: GeoPackageStore, period: str) -> pd.DataFrame:
-    """The indicator table saved for `period` (columns :data:`~geo.indicators.COLUMNS`)."""
+def _snapshot_of(store: GeoPackageStore, table: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The rows of `period` in the ``indicator_snapshots`` `table` read from `store`."""
     period = check_period(period)
-    table = _read(store, SNAPSHOTS)
-    if table.empty or not (table["period"].astype(str) == period).any():
+    selected = table["period"].astype(str) == period if not table.empty else None
+    if selected is None or not selected.any():
         known = ", ".join(list_periods(store)) or "none"
         raise SnapshotError(
             f"{store.path.name}: no snapshot for period {period} (saved periods: {known})"
         )
-    rows = table[table["period"].astype(str) == period]
-    out = rows[COLUMNS].reset_index(drop=True)
-    for col in ("value", "numerator", "denominator", "target"):
-        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
-    for col in ("level", "area_code", "area_name", "parent_code", "indicator", "status"):
-        out[col] = out[col].astype(object).where(out[col].notna(), None)
-    return out
+    return _typed(table.loc[selected, COLUMNS].reset_index(drop=True))
+
+
+def load_snapshots(store: GeoPackageStore, periods: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """The indicator tables saved for `periods` (period -> table), reading the store once."""
+    periods = list(periods)
+    table = _read(store, SNAPSHOTS) if periods else pd.DataFrame()
+    return {period: _snapshot_of(store, table, period) for period in periods}
+
+
+def load_snapshot(store: GeoPackageStore, period: str) -> pd.DataFrame:
+    """The indicator table saved for `period` (columns :data:`~geo.indicators.COLUMNS`)."""
+    return _snapshot_of(store, _read(store, SNAPSHOTS), period)
 
 
 def snapshot_params(store: GeoPackageStore, period: str) -> dict[str, Any]:
@@ -257,14 +283,7 @@ def plan_values_table(store: GeoPackageStore) -> pd.DataFrame:
 
 def get_plan_values(store: GeoPackageStore, period: str) -> dict[str, float]:
     """Non-spatial values entered for `period` (indicator key -> value)."""
-    period = check_period(period)
-    table = plan_values_table(store)
-    rows = table[table["period"].astype(str) == period]
-    return {
-        str(k): float(v)
-        for k, v in zip(rows["indicator"], rows["value"], strict=True)
-        if np.isfinite(v)
-    }
+    return _period_values(plan_values_table(store), check_period(period))
 
 
 def plan_values_frame(
@@ -280,19 +299,19 @@ def plan_values_frame(
             problems.append(f"{key}: {value} is not a share between 0 and 1")
     if problems:
         raise SnapshotError(f"plan values for {period}: " + "; ".join(problems))
-    kept = {**get_plan_values(store, period), **{k: v for k, v in values.items() if v is not None}}
+    table = plan_values_table(store)
+    kept = {**_period_values(table, period), **{k: v for k, v in values.items() if v is not None}}
     kept = {k: v for k, v in kept.items() if values.get(k, 0) is not None}
-    entered_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     rows = pd.DataFrame(
         {
             "period": period,
             "indicator": list(kept),
             "value": [float(v) for v in kept.values()],
             "note": note,
-            "entered_at": entered_at,
+            "entered_at": _now(),
         }
     )
-    return pd.concat([_without_period(plan_values_table(store), period), rows], ignore_index=True)
+    return pd.concat([_without_period(table, period), rows], ignore_index=True)
 
 
 def set_plan_values(
@@ -310,24 +329,19 @@ def set_plan_values(
         from geo.indicators import finish, plan_rows
         from geo.settings import load_profile
 
-        current = load_snapshot(store, period)
+        snapshots = _read(store, SNAPSHOTS)
+        current = _snapshot_of(store, snapshots, period)
         profile = load_profile()
-        period_plan = plan[plan["period"].astype(str) == period]
         city = current[current["level"] == "city"]
         city_code = str(city["area_code"].iloc[0]) if len(city) else "city"
         city_name = str(city["area_name"].iloc[0]) if len(city) else profile.city.name_zh
         new_plan = plan_rows(
-            dict(zip(period_plan["indicator"], period_plan["value"], strict=True)),
-            profile,
-            city_code=city_code,
-            city_name=city_name,
+            _period_values(plan, period), profile, city_code=city_code, city_name=city_name
         )
         spatial = current[~current["indicator"].isin(PLAN_KEYS)]
         table = finish(pd.concat([spatial, new_plan], ignore_index=True), profile)
-        rows = table.copy()
-        rows.insert(0, "period", period)
         tables[SNAPSHOTS] = pd.concat(
-            [_without_period(_read(store, SNAPSHOTS), period), rows], ignore_index=True
+            [_without_period(snapshots, period), _snapshot_rows(period, table)], ignore_index=True
         )
     store.write(tables)
     return get_plan_values(store, period)
@@ -450,7 +464,7 @@ def demo_snapshot_tables(city: Any, *, profile=None) -> dict[str, pd.DataFrame]:
                     "indicator": list(plan),
                     "value": list(plan.values()),
                     "note": "合成示例数据 synthetic demo value",
-                    "entered_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "entered_at": _now(),
                 }
             )
         )

@@ -28,7 +28,7 @@ from data.snapshots import (
     compare_periods,
     get_plan_values,
     list_periods,
-    load_snapshot,
+    load_snapshots,
 )
 from data.store import GeoPackageStore
 from geo.indicators import (
@@ -133,15 +133,18 @@ def analyse_period(
     periods = list_periods(store)
     data_period = meta.get("period")
     from_snapshot = period in periods and data_period is not None and data_period != period
+    earlier = [p for p in periods if p < period]
+    previous = earlier[-1] if earlier else None
+    # one read of the snapshot table for both the period shown and the one before it
+    wanted = ([period] if from_snapshot else []) + ([previous] if previous else [])
+    snapshots = load_snapshots(store, wanted)
     if from_snapshot:
-        table = load_snapshot(store, period)
+        table = snapshots[period]
     else:
         table = indicators_from_analysis(
             analysis, prepared, profile, plan_values=get_plan_values(store, period)
         )
-    earlier = [p for p in periods if p < period]
-    previous = earlier[-1] if earlier else None
-    comparison = compare_periods(load_snapshot(store, previous), table) if previous else None
+    comparison = compare_periods(snapshots[previous], table) if previous else None
     return PeriodAnalysis(
         period=period,
         profile=profile,
@@ -326,6 +329,7 @@ def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
     """The static map (and a chart) of a theme."""
     from layers.centers import STYLE as CENTER_STYLE
     from layers.shelters import STYLE as SHELTER_STYLE
+    from reports.gaps import uncovered_mask
     from reports.staticmap import MapLayer, bar_chart, figure_png, static_map
 
     lay = pa.layers
@@ -338,11 +342,9 @@ def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
     figs: list[ReportFigure] = []
 
     def uncovered(kind: str, label: str, color: str = "#d32f2f") -> MapLayer:
-        res = pa.analysis.coverage[kind]
         pop = lay["population"]
-        mask = ~res.covered.reindex(pop.index).fillna(False).to_numpy(dtype=bool)
         return MapLayer(
-            pop[mask],
+            pop[uncovered_mask(pop, pa.analysis.coverage[kind])],
             label,
             kind="point",
             facecolor=color,
@@ -352,6 +354,20 @@ def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
             zorder=3,
         )
 
+    def facilities(
+        frame: gpd.GeoDataFrame, label: str, style: dict, size: float, marker: str = "o"
+    ) -> MapLayer:
+        return MapLayer(
+            frame,
+            label,
+            kind="point",
+            marker=marker,
+            facecolor=style["color"],
+            edgecolor="white",
+            size=size,
+            zorder=6,
+        )
+
     if theme == "centers":
         key = "center_street_coverage"
         c = lay["neighborhood_centers"]
@@ -359,23 +375,9 @@ def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
             _status_layer(pa, key),
             outline,
             uncovered("neighborhood_centers_street", "街道级中心未覆盖人口"),
-            MapLayer(
-                c[c["level"] == "street"],
-                "街道级邻里中心",
-                kind="point",
-                facecolor=CENTER_STYLE["street"]["color"],
-                edgecolor="white",
-                size=40,
-                zorder=6,
-            ),
-            MapLayer(
-                c[c["level"] == "community"],
-                "社区级邻里中心",
-                kind="point",
-                facecolor=CENTER_STYLE["community"]["color"],
-                edgecolor="white",
-                size=18,
-                zorder=6,
+            facilities(c[c["level"] == "street"], "街道级邻里中心", CENTER_STYLE["street"], 40),
+            facilities(
+                c[c["level"] == "community"], "社区级邻里中心", CENTER_STYLE["community"], 18
             ),
         ]
         title = f"{city} 党群邻里中心服务覆盖（{pa.period}）"
@@ -387,24 +389,15 @@ def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
             _status_layer(pa, key),
             outline,
             uncovered("shelters_emergency", "紧急避难场所未覆盖人口"),
-            MapLayer(
-                s[s["shelter_class"] == "emergency"],
-                "紧急避难场所",
-                kind="point",
-                facecolor=SHELTER_STYLE["emergency"]["color"],
-                edgecolor="white",
-                size=22,
-                zorder=6,
+            facilities(
+                s[s["shelter_class"] == "emergency"], "紧急避难场所", SHELTER_STYLE["emergency"], 22
             ),
-            MapLayer(
+            facilities(
                 s[s["shelter_class"] != "emergency"],
                 "固定/中心避难场所",
-                kind="point",
+                SHELTER_STYLE["fixed_long"],
+                36,
                 marker="s",
-                facecolor=SHELTER_STYLE["fixed_long"]["color"],
-                edgecolor="white",
-                size=36,
-                zorder=6,
             ),
             MapLayer(
                 over,

@@ -86,18 +86,26 @@ def area_layer(
     return gpd.GeoDataFrame(out, geometry="geometry", crs=polygons.crs)
 
 
+def uncovered_mask(population: gpd.GeoDataFrame, result: Any) -> np.ndarray:
+    """True for the population points a coverage `result` leaves uncovered."""
+    return ~result.covered.reindex(population.index).fillna(False).to_numpy(dtype=bool)
+
+
+def _with_geometry(frame: gpd.GeoDataFrame, columns: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """The `columns` of `frame` that exist, then its geometry, on a fresh index."""
+    keep = [c for c in columns if c in frame]
+    return frame[keep + ["geometry"]].reset_index(drop=True)
+
+
 def _uncovered(population: gpd.GeoDataFrame, result: Any) -> gpd.GeoDataFrame:
-    mask = ~result.covered.reindex(population.index).fillna(False).to_numpy(dtype=bool)
-    cols = [
-        c
-        for c in ("residents", "district_code", "street_code", "community_code", "grid_code")
-        if c in population
-    ]
-    out = population.loc[mask, cols + ["geometry"]].copy()
+    points = population[uncovered_mask(population, result)]
+    out = _with_geometry(
+        points, ("residents", "district_code", "street_code", "community_code", "grid_code")
+    )
     out["residents"] = pd.to_numeric(out["residents"], errors="coerce").fillna(0).astype(np.int64)
-    out["distance_m"] = np.round(result.distance.reindex(out.index).to_numpy(dtype=float), 1)
+    out["distance_m"] = np.round(result.distance.reindex(points.index).to_numpy(dtype=float), 1)
     out["radius_m"] = float(result.radius_m)
-    return out.reset_index(drop=True)
+    return out
 
 
 def grid_problem_layer(problems: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -106,10 +114,9 @@ def grid_problem_layer(problems: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame({"check": [], "check_zh": []}, geometry=gpd.GeoSeries([]))
     from geo.grid_qa import CHECKS
 
-    keep = [c for c in ("check", "grid_codes", "detail", "value") if c in problems]
-    out = problems[keep + ["geometry"]].copy()
+    out = _with_geometry(problems, ("check", "grid_codes", "detail", "value"))
     out.insert(1, "check_zh", out["check"].map(lambda c: CHECKS.get(c, (c, c))[0]))
-    return out.reset_index(drop=True)
+    return out
 
 
 def gap_layers(
@@ -146,29 +153,17 @@ def gap_layers(
     if cap is not None:
         over = cap.overloaded()
         if len(over):
-            keep = [
-                c
-                for c in (
-                    "shelter_id",
-                    "name",
-                    "shelter_class",
-                    "group",
-                    "capacity",
-                    "load",
-                    "excess",
-                )
-                if c in over
-            ]
-            out["overloaded_shelters"] = over[keep + ["geometry"]].reset_index(drop=True)
+            out["overloaded_shelters"] = _with_geometry(
+                over, ("shelter_id", "name", "shelter_class", "group", "capacity", "load", "excess")
+            )
         cells = cap.unplaced_cells()
         if len(cells) and isinstance(cells, gpd.GeoDataFrame):
             out["unplaced_cells"] = cells.reset_index(drop=True)
     san = getattr(analysis, "sanitation", None)
     if san is not None:
-        below = san.below_target
-        keep = [
-            c
-            for c in (
+        out["villages_below_target"] = _with_geometry(
+            san.below_target,
+            (
                 "village_code",
                 "name",
                 "township",
@@ -178,10 +173,8 @@ def gap_layers(
                 "has_garbage_collection",
                 "has_sewage_treatment",
                 "shortfalls",
-            )
-            if c in below
-        ]
-        out["villages_below_target"] = below[keep + ["geometry"]].reset_index(drop=True)
+            ),
+        )
     checks = getattr(analysis, "grid_checks", None)
     if checks is not None:
         out["grid_problems"] = grid_problem_layer(getattr(checks, "problems", None))
