@@ -213,8 +213,35 @@ def _delta(key: str, change: float | None) -> str | None:
     return f"{change:+.{ind.decimals}f} {ind.unit}"
 
 
+def _level_label(level: str) -> str:
+    return LEVEL_LABELS[level][0 if lang() == "zh" else 1]
+
+
 def _area_rows(table: pd.DataFrame, level: str, code: str) -> pd.DataFrame:
     return table[(table["level"] == level) & (table["area_code"] == code)].set_index("indicator")
+
+
+def _changes(pa: PeriodAnalysis, level: str, code: str) -> pd.Series | None:
+    """Change of each indicator of one area since the previous period (None without one)."""
+    if pa.comparison is None:
+        return None
+    return _area_rows(pa.comparison, level, code)["change"]
+
+
+def _indicator_and_level(indicator_key: str, level_key: str) -> tuple[str, str]:
+    """A spatial indicator and a level (district or street) picked side by side."""
+    c1, c2 = st.columns(2)
+    key = c1.selectbox(
+        tr("指标", "Indicator"), list(SPATIAL_KEYS), format_func=_name, key=indicator_key
+    )
+    level = c2.radio(
+        tr("层级", "Level"),
+        ["district", "street"],
+        format_func=_level_label,
+        horizontal=True,
+        key=level_key,
+    )
+    return key, level
 
 
 def _metrics(
@@ -318,7 +345,7 @@ def overview(pa: PeriodAnalysis) -> None:
     level = st.radio(
         tr("范围", "Scope"),
         levels,
-        format_func=lambda lv: LEVEL_LABELS[lv][0 if lang() == "zh" else 1],
+        format_func=_level_label,
         horizontal=True,
         key=KEYS["level"],
     )
@@ -331,12 +358,8 @@ def overview(pa: PeriodAnalysis) -> None:
             tr("区域", "Area"), list(names), format_func=names.get, key=KEYS["area"]
         )
     rows = _area_rows(table, level, code)
-    changes = None
-    if pa.comparison is not None:
-        cmp = pa.comparison[
-            (pa.comparison["level"] == level) & (pa.comparison["area_code"] == code)
-        ]
-        changes = cmp.set_index("indicator")["change"]
+    changes = _changes(pa, level, code)
+    if changes is not None:
         st.caption(tr(f"变化：与 {pa.previous_period} 相比", f"Changes since {pa.previous_period}"))
     for theme, (zh, en) in THEMES.items():
         keys = [i.key for i in INDICATORS if i.theme == theme and i.key in rows.index]
@@ -349,17 +372,7 @@ def overview(pa: PeriodAnalysis) -> None:
 
 
 def ranking(pa: PeriodAnalysis) -> None:
-    c1, c2 = st.columns(2)
-    key = c1.selectbox(
-        tr("指标", "Indicator"), list(SPATIAL_KEYS), format_func=_name, key=KEYS["rank_indicator"]
-    )
-    level = c2.radio(
-        tr("层级", "Level"),
-        ["district", "street"],
-        format_func=lambda lv: LEVEL_LABELS[lv][0 if lang() == "zh" else 1],
-        horizontal=True,
-        key=KEYS["rank_level"],
-    )
+    key, level = _indicator_and_level(KEYS["rank_indicator"], KEYS["rank_level"])
     rows = ranked(pa.indicators, key, level)
     rows = rows[rows["value"].notna()]
     if rows.empty:
@@ -431,17 +444,7 @@ def comparison(pa: PeriodAnalysis, periods: list[str], ctx: tuple[str, str, str]
         width="stretch",
     )
     st.subheader(tr("各区域变化", "Change per area"))
-    c1, c2 = st.columns(2)
-    key = c1.selectbox(
-        tr("指标", "Indicator"), list(SPATIAL_KEYS), format_func=_name, key=KEYS["cmp_indicator"]
-    )
-    level = c2.radio(
-        tr("层级", "Level"),
-        ["district", "street"],
-        format_func=lambda lv: LEVEL_LABELS[lv][0 if lang() == "zh" else 1],
-        horizontal=True,
-        key=KEYS["cmp_level"],
-    )
+    key, level = _indicator_and_level(KEYS["cmp_indicator"], KEYS["cmp_level"])
     rows = cmp[(cmp["level"] == level) & (cmp["indicator"] == key)]
     rows = rows[rows["value_before"].notna() | rows["value_after"].notna()]
     counts = rows["trend"].value_counts()
@@ -562,7 +565,7 @@ def downloads(pa: PeriodAnalysis, version: str) -> None:
             c2.download_button(
                 tr(f"下载{zh}", f"Download {en}"),
                 data=built[ident],
-                file_name=f"shiyan_progress_{pa.period}.{fmt}",
+                file_name=f"{pa.profile.city.name_en.lower()}_progress_{pa.period}.{fmt}",
                 mime=mime,
                 key=f"progress_download_{fmt}",
             )
@@ -609,12 +612,7 @@ def presentation(pa: PeriodAnalysis, ctx: tuple[str, str, str]) -> None:
         + (tr(" · 合成示例数据", " · synthetic demo data") if pa.synthetic else "")
     )
     rows = _area_rows(table, level, code)
-    changes = None
-    if pa.comparison is not None:
-        cmp = pa.comparison[
-            (pa.comparison["level"] == level) & (pa.comparison["area_code"] == code)
-        ]
-        changes = cmp.set_index("indicator")["change"]
+    changes = _changes(pa, level, code)
     keys = [k for k in SPATIAL_KEYS if k in rows.index and np.isfinite(rows.loc[k, "value"])]
     if level == "city":
         keys += [k for k in PLAN_KEYS if k in rows.index]
