@@ -118,6 +118,15 @@ def _problems(
     )
 
 
+def _pieces(columns: dict[str, Any], geometry: np.ndarray | list, crs) -> gpd.GeoDataFrame:
+    """Polygons with their attribute `columns` (``area_m2`` among them), largest area first."""
+    return (
+        gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(geometry, crs=crs), crs=crs)
+        .sort_values("area_m2", ascending=False, kind="stable")
+        .reset_index(drop=True)
+    )
+
+
 def grid_overlaps(grids: gpd.GeoDataFrame, *, min_area_m2: float = 1.0) -> gpd.GeoDataFrame:
     """Pairs of grids whose overlap exceeds `min_area_m2`: ``grid_code_a``, ``grid_code_b``,
     ``area_m2`` and the overlap polygon (metric CRS)."""
@@ -134,18 +143,10 @@ def grid_overlaps(grids: gpd.GeoDataFrame, *, min_area_m2: float = 1.0) -> gpd.G
     area = np.nan_to_num(shapely.area(inter), nan=0.0)
     keep = area > min_area_m2
     codes = grids["grid_code"].astype(object).to_numpy()
-    return (
-        gpd.GeoDataFrame(
-            {
-                "grid_code_a": codes[lo[keep]],
-                "grid_code_b": codes[hi[keep]],
-                "area_m2": area[keep],
-            },
-            geometry=gpd.GeoSeries(inter[keep], crs=crs),
-            crs=crs,
-        )
-        .sort_values("area_m2", ascending=False, kind="stable")
-        .reset_index(drop=True)
+    return _pieces(
+        {"grid_code_a": codes[lo[keep]], "grid_code_b": codes[hi[keep]], "area_m2": area[keep]},
+        inter[keep],
+        crs,
     )
 
 
@@ -173,18 +174,14 @@ def uncovered_land(
         else np.arange(len(comm))
     )
     names = communities["name"].astype(object).to_numpy() if "name" in communities else codes
-    return (
-        gpd.GeoDataFrame(
-            {
-                "community_code": codes[idx[keep]],
-                "community_name": names[idx[keep]],
-                "area_m2": area[keep],
-            },
-            geometry=gpd.GeoSeries(parts[keep], crs=crs),
-            crs=crs,
-        )
-        .sort_values("area_m2", ascending=False, kind="stable")
-        .reset_index(drop=True)
+    return _pieces(
+        {
+            "community_code": codes[idx[keep]],
+            "community_name": names[idx[keep]],
+            "area_m2": area[keep],
+        },
+        parts[keep],
+        crs,
     )
 
 
@@ -311,11 +308,7 @@ def grid_checks(
     if communities is not None and len(communities):
         uncovered = uncovered_land(grids, communities, min_area_m2=min_area_m2)
     else:
-        uncovered = gpd.GeoDataFrame(
-            {"community_code": [], "community_name": [], "area_m2": []},
-            geometry=gpd.GeoSeries([], crs=crs),
-            crs=crs,
-        )
+        uncovered = _pieces({"community_code": [], "community_name": [], "area_m2": []}, [], crs)
     frames.append(
         _problems(
             "uncovered_land",
