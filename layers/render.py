@@ -925,9 +925,7 @@ def add_layer(
     fields = {f: labels[f] for f in popup}
     tooltip = [f for f in dp.TOOLTIP_FIELDS[layer] if f in popup]
     if layer in ("districts", "streets", "communities"):
-        style = {**admin.STYLE[layer], "fillOpacity": 0.0}
-        fill = {"districts": False, "streets": False, "communities": False}[layer]
-        style["fill"] = fill
+        style = {**admin.STYLE[layer], "fillOpacity": 0.0, "fill": False}
         return add_polygons(
             m,
             shown,
