@@ -648,11 +648,17 @@ def capacity_all(
     profile,
     *,
     population: gpd.GeoDataFrame | None = None,
-    cell_m: float = 250,
+    cell_m: float | None = None,
     levels: tuple[str, ...] = ("street", "district"),
 ) -> CapacityResult:
     """Nearest assignment and constrained allocation for every shelter group, and shelter supply
-    (fixed and central shelters) per street and district. Layers in the metric CRS."""
+    (fixed and central shelters) per street and district. Layers in the metric CRS.
+
+    `cell_m` (grouping cells of the constrained allocation) defaults to the profile's
+    ``analysis.gap_cell_m``.
+    """
+    if cell_m is None:
+        cell_m = float(profile.analysis.gap_cell_m)
     pop = population if population is not None else layers["population"]
     require_projected(pop, "population")
     shelters = layers.get("shelters")
