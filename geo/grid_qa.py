@@ -292,6 +292,18 @@ def grid_checks(
     )
     frames = []
 
+    def of_grids(
+        check: str,
+        mask: np.ndarray,
+        detail: Any,
+        value: np.ndarray,
+        grid_codes: np.ndarray = codes,
+    ) -> None:
+        """Add one problem per grid selected by `mask` (its code, community and polygon)."""
+        frames.append(
+            _problems(check, grid_codes[mask], detail, value, geoms[mask], comm_code[mask])
+        )
+
     overlaps = grid_overlaps(grids, min_area_m2=min_area_m2)
     frames.append(
         _problems(
@@ -326,15 +338,8 @@ def grid_checks(
     hh = pd.to_numeric(grids["households"], errors="coerce").to_numpy(dtype=float)
     lo, hi = rules.households_min, rules.households_max
     bad = ~np.isnan(hh) & ((hh < lo) | (hh > hi))
-    frames.append(
-        _problems(
-            "households_out_of_range",
-            codes[bad],
-            _num(hh[bad]) + f" households, outside {lo}-{hi}",
-            hh[bad],
-            geoms[bad],
-            comm_code[bad],
-        )
+    of_grids(
+        "households_out_of_range", bad, _num(hh[bad]) + f" households, outside {lo}-{hi}", hh[bad]
     )
 
     worker = (
@@ -343,16 +348,7 @@ def grid_checks(
         else pd.Series([None] * len(grids), index=grids.index)
     )
     missing = _blank(worker)
-    frames.append(
-        _problems(
-            "no_worker",
-            codes[missing],
-            ["no grid worker"] * int(missing.sum()),
-            np.zeros(missing.sum()),
-            geoms[missing],
-            comm_code[missing],
-        )
-    )
+    of_grids("no_worker", missing, ["no grid worker"] * int(missing.sum()), np.zeros(missing.sum()))
 
     key = worker.astype(str).str.strip()
     if "worker_phone" in grids:
@@ -410,15 +406,12 @@ def grid_checks(
         bad_format, f"does not match {code_pattern}", "does not start with its community code"
     )
     bad_code = bad_format | bad_prefix
-    frames.append(
-        _problems(
-            "malformed_code",
-            np.where(present, codes, "")[bad_code],
-            detail[bad_code],
-            np.zeros(bad_code.sum()),
-            geoms[bad_code],
-            comm_code[bad_code],
-        )
+    of_grids(
+        "malformed_code",
+        bad_code,
+        detail[bad_code],
+        np.zeros(bad_code.sum()),
+        grid_codes=np.where(present, codes, ""),
     )
 
     counts = (
@@ -433,30 +426,17 @@ def grid_checks(
         rec = counts[f"{what}_recorded"].to_numpy(dtype=float)
         cnt = counts[f"{what}_counted"].to_numpy(dtype=float)
         mis = _mismatch(rec, cnt, share)
-        frames.append(
-            _problems(
-                f"{what}_mismatch",
-                codes[mis],
-                "recorded " + _num(rec[mis]) + ", counted " + _num(cnt[mis]) + f" ({what})",
-                (cnt - rec)[mis],
-                geoms[mis],
-                comm_code[mis],
-            )
+        of_grids(
+            f"{what}_mismatch",
+            mis,
+            "recorded " + _num(rec[mis]) + ", counted " + _num(cnt[mis]) + f" ({what})",
+            (cnt - rec)[mis],
         )
 
     invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
-        frames.append(
-            _problems(
-                "invalid_geometry",
-                codes[invalid],
-                reasons,
-                np.zeros(invalid.sum()),
-                geoms[invalid],
-                comm_code[invalid],
-            )
-        )
+        of_grids("invalid_geometry", invalid, reasons, np.zeros(invalid.sum()))
 
     table = (
         pd.concat([f for f in frames if len(f)], ignore_index=True)
