@@ -90,16 +90,14 @@ def shelter_capacity(shelters: pd.DataFrame, profile) -> pd.Series:
     """
     per_capita = dataclasses.asdict(profile.per_capita_area_m2)
     n = len(shelters)
-    given = (
-        pd.to_numeric(shelters["capacity"], errors="coerce").astype("float64")
-        if "capacity" in shelters.columns
-        else pd.Series(np.nan, index=shelters.index)
-    )
-    area = (
-        pd.to_numeric(shelters["effective_area_m2"], errors="coerce").astype("float64")
-        if "effective_area_m2" in shelters.columns
-        else pd.Series(np.nan, index=shelters.index)
-    )
+
+    def numbers(column: str) -> pd.Series:
+        if column not in shelters.columns:
+            return pd.Series(np.nan, index=shelters.index)
+        return pd.to_numeric(shelters[column], errors="coerce").astype("float64")
+
+    given = numbers("capacity")
+    area = numbers("effective_area_m2")
     classes = (
         shelters["shelter_class"] if "shelter_class" in shelters.columns else pd.Series([None] * n)
     )
