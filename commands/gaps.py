@@ -85,7 +85,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "households_max=600)",
     )
     parser.add_argument(
-        "--cell", type=float, default=250.0, help="gap cell size in metres (default 250)"
+        "--cell",
+        type=float,
+        default=None,
+        help="gap cell size in metres (default: the profile's analysis.gap_cell_m, 250)",
     )
     parser.add_argument("--profile", default=None, help="city profile TOML (default: Shiyan)")
 
@@ -136,7 +139,7 @@ def profile_from_args(args: argparse.Namespace):
         else:
             known = ", ".join(sorted(target_fields | grid_fields))
             raise OptionError(f"--target: unknown name {name!r} (known: {known})")
-    if not args.cell > 0:
+    if args.cell is not None and not args.cell > 0:
         raise OptionError(f"--cell: must be greater than 0, got {args.cell:g}")
     sections = {
         k: v

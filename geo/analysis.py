@@ -200,7 +200,7 @@ def run_all(
     profile,
     *,
     progress: Callable[[str], None] | None = None,
-    cell_m: float = 250,
+    cell_m: float | None = None,
 ) -> GapAnalysis:
     """Run the full analysis with the parameters of `profile`.
 
@@ -213,8 +213,11 @@ def run_all(
     progress
         Called with each step name of :data:`STEPS` before the step runs.
     cell_m
-        Cell size (m) for gap hot spots and the capacity-constrained allocation.
+        Cell size (m) for gap hot spots and the capacity-constrained allocation; None: the
+        profile's ``analysis.gap_cell_m``.
     """
+    if cell_m is None:
+        cell_m = float(profile.analysis.gap_cell_m)
     timings: dict[str, float] = {}
 
     def step(name: str) -> None:

@@ -108,6 +108,16 @@ class Display:
 
 
 @dataclass(frozen=True)
+class Analysis:
+    """Sizes and solver limits of the gap analysis and the site suggestion."""
+
+    gap_cell_m: float
+    siting_time_limit_s: float
+    siting_max_exact_pairs: int
+    siting_max_lp_pairs: int
+
+
+@dataclass(frozen=True)
 class Profile:
     """A city profile. Immutable; use :meth:`with_overrides` to change values."""
 
@@ -118,6 +128,7 @@ class Profile:
     grids: GridRules
     targets: Targets
     display: Display
+    analysis: Analysis
     source: str = field(default="", compare=False)
 
     @property
@@ -168,6 +179,7 @@ def profile_from_dict(data: dict[str, Any], source: str = "") -> Profile:
         "grids": GridRules,
         "targets": Targets,
         "display": Display,
+        "analysis": Analysis,
     }
     missing = [name for name in sections if name not in data]
     if missing:

@@ -49,18 +49,21 @@ from scipy.spatial import cKDTree
 
 from geo.coverage import BOUNDARY_TOLERANCE_M
 from geo.crs import require_projected, same_crs
+from geo.settings import load_profile
 
 Method = Literal["auto", "exact", "greedy"]
 
-#: Above this many demand-candidate pairs, ``method="auto"`` uses greedy instead of the MILP.
-DEFAULT_MAX_EXACT_PAIRS = 1_000_000
-#: Time budget of an exact solve (LP + branch and bound), seconds; on time-out the best solution
-#: found and the best proven bound are kept. Greedy's LP bound gets the same limit.
-DEFAULT_TIME_LIMIT_S = 10.0
-#: Above this many pairs, greedy skips the LP-relaxation bound (the online bound is always given).
-DEFAULT_MAX_LP_PAIRS = 20_000_000
 #: Greedy's worst-case share of the optimum, ``1 - 1/e``.
 GREEDY_GUARANTEE = 1.0 - 1.0 / math.e
+
+
+def _setting(value: float | None, name: str) -> float:
+    """`value`, or when None the ``[analysis]`` setting `name` of the city profile.
+
+    The solver limits (time budget, exact/LP pair limits) live in the profile with the other
+    settings; a caller may still pass its own.
+    """
+    return getattr(load_profile().analysis, name) if value is None else value
 
 
 class SitingError(ValueError):
@@ -278,9 +281,7 @@ class _Solution:
     guarantee: float | None = None
 
 
-def solve_exact(
-    model: CoverageModel, k: int, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S
-) -> _Solution:
+def solve_exact(model: CoverageModel, k: int, *, time_limit_s: float | None = None) -> _Solution:
     """Solve the MCLP to proven optimality (HiGHS), helped by LP bounds, within a time budget.
 
     1. Reduce the model (:func:`reduce_model`).
@@ -293,9 +294,11 @@ def solve_exact(
     5. HiGHS branch and bound (relative gap 0) on what is left; the better of its solution
        and the incumbent is optimal.
 
-    `time_limit_s` bounds the whole solve. When it runs out, the best solution found is
-    returned with status ``"time limit"`` and the best proven bound (online, LP or MILP).
+    `time_limit_s` bounds the whole solve (None: the profile's ``siting_time_limit_s``). When
+    it runs out, the best solution found is returned with status ``"time limit"`` and the best
+    proven bound (online, LP or MILP).
     """
+    time_limit_s = _setting(time_limit_s, "siting_time_limit_s")
     start = time.perf_counter()
     deadline = start + max(float(time_limit_s), 0.0)
     full = model
@@ -467,9 +470,13 @@ def solve_greedy(
     k: int,
     *,
     lp_bound: bool = True,
-    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    time_limit_s: float | None = None,
 ) -> _Solution:
-    """Greedy MCLP with the online bound and, optionally, the LP-relaxation bound."""
+    """Greedy MCLP with the online bound and, optionally, the LP-relaxation bound.
+
+    `time_limit_s` bounds the LP (None: the profile's ``siting_time_limit_s``).
+    """
+    time_limit_s = _setting(time_limit_s, "siting_time_limit_s")
     start = time.perf_counter()
     k_eff = min(k, model.reach.shape[1])
     picks, online = _greedy(model, k_eff)
@@ -557,9 +564,9 @@ def suggest_sites(
     weight: str = "residents",
     method: Method = "auto",
     detour_factor: float = 1.0,
-    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
-    max_exact_pairs: int = DEFAULT_MAX_EXACT_PAIRS,
-    max_lp_pairs: int = DEFAULT_MAX_LP_PAIRS,
+    time_limit_s: float | None = None,
+    max_exact_pairs: int | None = None,
+    max_lp_pairs: int | None = None,
 ) -> SiteSuggestion:
     """Choose `k` sites covering the most demand weight within `radius_m`.
 
@@ -582,6 +589,10 @@ def suggest_sites(
         Time budget of the exact solve (and of greedy's LP bound). When it runs out, the best
         solution found (at least as good as greedy) is returned with status ``"time limit"``
         and a proven upper bound.
+    max_exact_pairs, max_lp_pairs
+        Pair limits of the exact solve (with ``"auto"``) and of greedy's LP bound.
+        `time_limit_s`, `max_exact_pairs` and `max_lp_pairs` default (None) to the
+        ``[analysis]`` settings of the city profile.
 
     Returns
     -------
@@ -591,6 +602,9 @@ def suggest_sites(
     """
     if k < 1:
         raise SitingError(f"k must be at least 1, not {k}")
+    time_limit_s = float(_setting(time_limit_s, "siting_time_limit_s"))
+    max_exact_pairs = int(_setting(max_exact_pairs, "siting_max_exact_pairs"))
+    max_lp_pairs = int(_setting(max_lp_pairs, "siting_max_lp_pairs"))
     if radius_m <= 0 or detour_factor <= 0:
         raise SitingError("radius_m and detour_factor must be positive")
     if method not in ("auto", "exact", "greedy"):
