@@ -1,13 +1,32 @@
-"""Controls shared by the map pages: basemap select, demo-data label."""
+"""Controls shared by the map pages: opening the store, basemap select, demo-data label."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from data.store import GeoPackageStore, StoreError
 from layers import render
+from layers.assets import install_assets
 from ui import data_access as da
 from ui import state
 from ui.i18n import lang, tr
+
+
+def open_map_store(no_data: str) -> GeoPackageStore | None:
+    """Start a map page: install the map assets and return the current store.
+
+    When there is no store yet, show `no_data` and return None; otherwise label demo data.
+    """
+    install_assets()
+    try:
+        store = da.current_store()
+        if not store.exists():
+            raise StoreError("missing")
+    except StoreError:
+        st.info(no_data)
+        return None
+    demo_note()
+    return store
 
 
 def demo_note() -> None:

@@ -7,14 +7,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from data.store import StoreError
 from layers import display as dp
 from layers import render
-from layers.assets import install_assets
 from ui import data_access as da
 from ui import state
 from ui.i18n import lang, tr
-from ui.map_controls import basemap_select, demo_note, tianditu_key
+from ui.map_controls import basemap_select, open_map_store, tianditu_key
 
 DEFAULT_ON = {
     "districts": True,
@@ -45,20 +43,14 @@ def _select(label: str, options: list[str], key: str) -> str | None:
 
 def main() -> None:
     st.title(tr("地图浏览", "Map explorer"))
-    install_assets()
-    try:
-        store = da.current_store()
-        if not store.exists():
-            raise StoreError("missing")
-    except StoreError:
-        st.info(
-            tr(
-                "还没有数据：请在“数据管理”页导入数据，或运行 `python cli.py demo` 生成示例数据。",
-                "No data yet: import data on the Data page, or run `python cli.py demo` for the demo data.",
-            )
+    store = open_map_store(
+        tr(
+            "还没有数据：请在“数据管理”页导入数据，或运行 `python cli.py demo` 生成示例数据。",
+            "No data yet: import data on the Data page, or run `python cli.py demo` for the demo data.",
         )
+    )
+    if store is None:
         return
-    demo_note()
     present = set(da.store_layers())
 
     # ---------------------------------------------------------------- sidebar: layers and style

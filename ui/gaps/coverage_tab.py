@@ -1,0 +1,108 @@
+"""Coverage tab: city coverage per kind, roll-up by area and gap hot spots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from geo.analysis import GapAnalysis
+from geo.crs import WGS84
+from geo.indicators import STATUS_LABELS, statuses
+from ui.gaps.keys import ROLLUP_KIND, ROLLUP_LEVEL, ROLLUP_TOP
+from ui.gaps.labels import KINDS, kind_label, level_radio, pair
+from ui.gaps.tables import table
+from ui.i18n import tr
+
+TARGET_OF_KIND = {
+    "neighborhood_centers_street": "center_street_coverage",
+    "neighborhood_centers_community": "center_community_coverage",
+    "shelters_emergency": "shelter_emergency_coverage",
+    "shelters_fixed": "shelter_fixed_coverage",
+}
+
+
+def coverage_table(analysis: GapAnalysis) -> pd.DataFrame:
+    """City coverage per kind (the numbers of ``cli.py gaps --json``), targets and status."""
+    profile = analysis.profile
+    rows = []
+    for kind, res in analysis.coverage.items():
+        target = TARGET_OF_KIND.get(kind)
+        rows.append(
+            {
+                "kind": kind,
+                "label": kind_label(kind),
+                "radius_m": res.radius_m,
+                "facilities": res.facilities,
+                "residents_total": res.residents_total,
+                "residents_covered": res.residents_covered,
+                "residents_uncovered": res.residents_uncovered,
+                "share_pct": res.share * 100 if np.isfinite(res.share) else np.nan,
+                "target_pct": getattr(profile.targets, target) * 100 if target else np.nan,
+                "indicator": target,
+            }
+        )
+    out = pd.DataFrame(rows)
+    has = out["indicator"].notna()
+    state = pd.Series("", index=out.index, dtype=object)
+    if has.any():
+        codes = statuses(
+            out.loc[has, "share_pct"] / 100,
+            out.loc[has, "target_pct"] / 100,
+            out.loc[has, "indicator"],
+            profile,
+        )
+        state[has] = codes.map(lambda c: pair(STATUS_LABELS[c])).to_numpy()
+    out["status"] = state
+    return out.drop(columns="indicator")
+
+
+def show_coverage(analysis: GapAnalysis) -> None:
+    """City coverage, areas ranked by uncovered residents and the gap hot spots of one kind."""
+    st.subheader(tr("全市覆盖情况", "City coverage"))
+    cov = coverage_table(analysis)
+    table(cov.drop(columns="kind"), "gaps_coverage_table", csv="coverage.csv")
+    st.caption(
+        tr(
+            f"直线距离 × 绕行系数 {analysis.profile.radii.detour_factor:g} ≤ 服务半径即为覆盖（恰在半径上也算覆盖）。",
+            f"Covered: straight-line distance × detour factor {analysis.profile.radii.detour_factor:g} ≤ radius (exactly on the radius counts).",
+        )
+    )
+    st.subheader(tr("按区域汇总：未覆盖人口最多的区域", "By area: most uncovered residents first"))
+    c1, c2, c3 = st.columns([2, 2, 1])
+    kind = c1.selectbox(
+        tr("设施类型", "Facility kind"), KINDS, format_func=kind_label, key=ROLLUP_KIND
+    )
+    level = level_radio(c2, tr("汇总层级", "Level"), ROLLUP_LEVEL)
+    top = int(c3.number_input(tr("显示前 N 名", "Show top N"), 5, 500, 20, step=5, key=ROLLUP_TOP))
+    by = analysis.coverage[kind].by_level.get(level, pd.DataFrame())
+    if by.empty:
+        st.info(tr("没有该层级的区域数据。", "No areas at this level."))
+    else:
+        ranked = by.sort_values(
+            ["residents_uncovered", "share_covered"], ascending=[False, True], kind="stable"
+        ).reset_index()
+        ranked = ranked.rename(columns={f"{level}_code": "code"})
+        ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
+        ranked["share_pct"] = ranked.pop("share_covered") * 100
+        table(ranked, "gaps_rollup_table", csv=f"coverage_{kind}_{level}.csv", rows=top)
+
+    cell = analysis.profile.analysis.gap_cell_m
+    st.subheader(
+        tr(f"缺口热点（约 {cell:g} m 单元）", f"Gap hot spots (cells of about {cell:g} m)")
+    )
+    cells = analysis.gap_cells[kind]
+    if cells.empty:
+        st.success(tr("该类设施已覆盖全部常住人口。", "Every resident is covered for this kind."))
+        return
+    centres = cells.geometry.centroid.to_crs(WGS84)
+    hot = pd.DataFrame(
+        {
+            "cell_id": cells["cell_id"].to_numpy(),
+            "residents_uncovered": cells["residents_uncovered"].to_numpy(),
+            "points": cells["points"].to_numpy(),
+            "lon": centres.x.round(5).to_numpy(),
+            "lat": centres.y.round(5).to_numpy(),
+        }
+    )
+    table(hot, "gaps_cells_table", csv=f"gap_cells_{kind}.csv", rows=top)

@@ -1,0 +1,225 @@
+"""The gap map shared by the Map, What-if and Suggest-sites tabs."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from geo.analysis import GapAnalysis
+from geo.capacity import SHELTER_GROUPS
+from geo.coverage import select_facilities
+from geo.crs import WGS84
+from geo.grid_qa import CHECKS
+from layers import display as dp
+from layers import render
+from ui import data_access as da
+from ui.gaps.keys import S_RESULT
+from ui.gaps.labels import GROUP_LABELS, kind_label, pair
+from ui.gaps.proposals import proposal_frame
+from ui.i18n import lang, tr
+
+#: Uncovered population points drawn one by one up to this many (beyond: the cells show them).
+POINT_LIMIT = 3000
+
+
+def _cell_symbols(cells: gpd.GeoDataFrame) -> tuple[pd.Series, dict]:
+    """Quantile classes of uncovered residents per cell, with legend labels in persons."""
+    classes, bins = dp.classify(cells["residents_uncovered"], k=5)
+    palette = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"][-max(len(bins), 1) :]
+    labels = dp.class_labels(bins, float(cells["residents_uncovered"].min())) if bins else []
+    unit = tr(" 人", " residents")
+    symbols = {
+        str(i): {"fillColor": palette[i], "color": palette[i], "label": labels[i] + unit}
+        for i in range(len(bins))
+    }
+    return classes.astype(str), symbols
+
+
+def _name(zh: str, en: str) -> dict[str, str]:
+    return {"name": tr(zh, en)}
+
+
+def _view(
+    frame: gpd.GeoDataFrame, width_px: int = 900
+) -> tuple[tuple[float, float] | None, int | None]:
+    """Centre (lat, lon) and zoom showing `frame` in a map about `width_px` wide.
+
+    Computed here rather than with Leaflet's fitBounds, which gives zoom 0 when the map is
+    drawn inside a tab that is not visible yet.
+    """
+    if frame.empty:
+        return None, None
+    minx, miny, maxx, maxy = frame.to_crs(WGS84).total_bounds
+    span = max(maxx - minx, (maxy - miny) * 1.2, 1e-4)
+    zoom = int(np.clip(np.floor(np.log2(360.0 * width_px / 256.0 / span)), 3, 17))
+    return ((miny + maxy) / 2, (minx + maxx) / 2), zoom
+
+
+def gap_map(
+    analysis: GapAnalysis, kind: str, basemap: str, *, full: bool = True, sites: bool = False
+):
+    """The gap map of `kind`: hot-spot cells, facilities, proposals and (when `full`) uncovered
+    points, overloaded shelters, unplaced residents, villages below target, grid problems and
+    suggested sites."""
+    cells = analysis.gap_cells[kind]
+    location, zoom = _view(cells if len(cells) else analysis.population)
+    m = render.base_map(
+        da.profile(), basemap, lang=lang(), view_counter=False, location=location, zoom=zoom
+    )
+    districts = da.display_layer("districts")
+    if len(districts):
+        render.add_layer(m, "districts", districts, lang=lang())
+    if len(cells):
+        category, symbols = _cell_symbols(cells)
+        render.add_polygons(
+            m,
+            cells,
+            key="gap_cells",
+            category=category,
+            symbols=symbols,
+            canvas=True,
+            name=tr("缺口热点（未覆盖人口）", "Gap hot spots (uncovered residents)"),
+            fields={
+                "residents_uncovered": tr("未覆盖人口（人）", "Uncovered residents"),
+                "points": tr("人口点", "Points"),
+            },
+            tooltip=["residents_uncovered"],
+            style={"weight": 0.5, "fillOpacity": 0.6},
+        )
+    uncovered = analysis.uncovered_points(kind) if full else None
+    if uncovered is not None and 0 < len(uncovered) <= POINT_LIMIT:
+        render.add_points(
+            m,
+            uncovered,
+            key="uncovered_points",
+            stat=None,
+            name=tr("未覆盖人口点", "Uncovered population points"),
+            fields={
+                "residents": tr("常住人口（人）", "Residents"),
+                "distance_m": tr("最近设施（m）", "Nearest facility (m)"),
+            },
+            style={"radius": 3, "color": "#6d4c41", "fillColor": "#8d6e63"},
+        )
+    facilities = select_facilities(analysis.layers, kind)
+    if len(facilities):
+        render.add_points(
+            m,
+            facilities,
+            name=kind_label(kind),
+            key="facilities",
+            fields=_name("名称", "Name"),
+            tooltip=["name"],
+            style={"radius": 7, "color": "#1b5e20", "fillColor": "#43a047"},
+        )
+    if full:
+        _problem_layers(m, analysis, kind)
+    props = proposal_frame()
+    props = props if full else props[props["kind"] == kind]
+    if len(props):
+        render.add_points(
+            m,
+            props,
+            name=tr("拟建设施", "Proposed facilities"),
+            key="proposals",
+            fields=_name("名称", "Name"),
+            tooltip=["name"],
+            style={"radius": 9, "color": "#0d47a1", "fillColor": "#42a5f5"},
+        )
+    if full or sites:
+        _suggested_layer(m)
+    return render.finish(m)
+
+
+def _problem_layers(m, analysis: GapAnalysis, kind: str) -> None:
+    """Overloaded shelters, unplaced-resident cells, villages below target and grid problems
+    (all but the first start hidden; the layer control shows them)."""
+    group = next((g for g, k in SHELTER_GROUPS.items() if k == kind), None)
+    over = analysis.capacity.overloaded()
+    if group is not None and len(over):
+        over = over[(over["group"] == group).to_numpy()]
+    if len(over):
+        render.add_points(
+            m,
+            over,
+            name=tr("超载避难场所", "Overloaded shelters"),
+            key="overloaded",
+            show=group is not None,
+            fields={
+                "name": tr("名称", "Name"),
+                "capacity": tr("容量（人）", "Capacity"),
+                "load": tr("就近分配（人）", "Nearest load"),
+                "excess": tr("超出（人）", "Over by"),
+            },
+            tooltip=["name", "excess"],
+            style={"radius": 9, "color": "#b71c1c", "fillColor": "#e53935"},
+        )
+    group = group or "fixed"
+    unplaced = analysis.capacity.groups[group].constrained.unplaced_cells
+    if len(unplaced):
+        render.add_polygons(
+            m,
+            unplaced,
+            key="unplaced",
+            show=False,
+            canvas=True,
+            name=tr(
+                f"无法安置的居民（{pair(GROUP_LABELS[group])}）",
+                f"Residents not placed ({pair(GROUP_LABELS[group])})",
+            ),
+            fields={"residents_unplaced": tr("无法安置（人）", "Not placed")},
+            tooltip=["residents_unplaced"],
+            style={"color": "#4a148c", "fillColor": "#7b1fa2", "weight": 0.5, "fillOpacity": 0.45},
+        )
+    below = analysis.sanitation.below_target
+    if len(below):
+        render.add_points(
+            m,
+            below,
+            name=tr("未达标行政村", "Villages below target"),
+            key="villages_below",
+            show=False,
+            fields={"name": tr("村名", "Name"), "shortfalls": tr("不足", "Shortfalls")},
+            tooltip=["name"],
+            style={"radius": 6, "color": "#e65100", "fillColor": "#fb8c00"},
+        )
+    problems = analysis.grid_checks.problems
+    problems = problems[problems.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()]
+    if len(problems):
+        shown = problems.assign(
+            check_label=problems["check"].map(lambda c: pair(CHECKS.get(c, (c, c))))
+        )
+        render.add_polygons(
+            m,
+            shown,
+            name=tr("网格问题", "Grid problems"),
+            key="grid_problems",
+            show=False,
+            fields={
+                "check_label": tr("检查项", "Check"),
+                "grid_codes": tr("网格", "Grids"),
+                "detail": tr("说明", "Detail"),
+            },
+            tooltip=["check_label"],
+            style={"color": "#f57f17", "weight": 2, "fillOpacity": 0.15},
+        )
+
+
+def _suggested_layer(m) -> None:
+    """The sites of the last suggestion, if any."""
+    asked = st.session_state.get(S_RESULT) or {}
+    sites = asked.get("sites")
+    if sites is not None and len(sites):
+        render.add_points(
+            m,
+            sites,
+            name=tr("建议选址", "Suggested sites"),
+            key="suggested",
+            fields={
+                "rank": tr("序号", "Rank"),
+                "newly_covered": tr("新增覆盖（人）", "Newly covered"),
+            },
+            tooltip=["rank", "newly_covered"],
+            style={"radius": 10, "color": "#311b92", "fillColor": "#b39ddb"},
+        )

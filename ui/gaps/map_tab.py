@@ -1,0 +1,31 @@
+"""Map tab: the gap map of one facility kind."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.analysis import GapAnalysis
+from layers import render
+from ui.gaps.gap_map import POINT_LIMIT, gap_map
+from ui.gaps.keys import MAP, MAP_KIND, MAP_SUMMARY
+from ui.gaps.labels import KINDS, kind_label
+from ui.i18n import tr
+
+
+@st.fragment
+def show_map(analysis: GapAnalysis, basemap: str) -> None:
+    """The gap map of the chosen facility kind (a fragment: choosing a kind redraws the map only)."""
+    kind = st.selectbox(
+        tr("设施类型", "Facility kind"), KINDS, format_func=kind_label, key=MAP_KIND
+    )
+    m = gap_map(analysis, kind, basemap)
+    st.session_state[MAP_SUMMARY] = render.summary(m)
+    if len(analysis.uncovered_points(kind)) > POINT_LIMIT:
+        st.caption(
+            tr(
+                f"未覆盖人口点超过 {POINT_LIMIT:,} 个，以热点单元显示。",
+                f"More than {POINT_LIMIT:,} uncovered points: shown as hot-spot cells.",
+            )
+        )
+    st_folium(m, key=MAP, height=620, use_container_width=True, returned_objects=[])
