@@ -41,6 +41,13 @@ def _pairs(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def _add_pairs(parser: argparse.ArgumentParser, flag: str, metavar: str, help: str) -> None:
+    """An option taking NAME=VALUE pairs; several may follow one flag and the flag may repeat."""
+    parser.add_argument(
+        flag, action="extend", nargs="+", type=_pairs, default=[], metavar=metavar, help=help
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", default=None, help="GeoPackage store (default: $GRIDMAP_STORE or the demo store)"
@@ -51,37 +58,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder for gaps.gpkg and the CSV tables (omit to write nothing)",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    parser.add_argument(
+    _add_pairs(
+        parser,
         "--radius",
-        action="extend",
-        nargs="+",
-        type=_pairs,
-        default=[],
-        metavar="KIND=METRES",
-        help=f"service radius of a facility kind ({', '.join(FACILITY_KINDS)}) or a radii "
+        "KIND=METRES",
+        f"service radius of a facility kind ({', '.join(FACILITY_KINDS)}) or a radii "
         "setting of the profile; several may follow one flag",
     )
     parser.add_argument(
         "--detour", type=float, default=None, help="detour factor (walking / straight line)"
     )
-    parser.add_argument(
+    _add_pairs(
+        parser,
         "--per-capita",
-        action="extend",
-        nargs="+",
-        type=_pairs,
-        default=[],
-        metavar="CLASS=M2",
-        help="effective shelter area per person of a shelter class (emergency, fixed_short, "
+        "CLASS=M2",
+        "effective shelter area per person of a shelter class (emergency, fixed_short, "
         "fixed_medium, fixed_long, central)",
     )
-    parser.add_argument(
+    _add_pairs(
+        parser,
         "--target",
-        action="extend",
-        nargs="+",
-        type=_pairs,
-        default=[],
-        metavar="NAME=VALUE",
-        help="a target or grid rule of the profile (e.g. sanitary_toilet_penetration=0.85, "
+        "NAME=VALUE",
+        "a target or grid rule of the profile (e.g. sanitary_toilet_penetration=0.85, "
         "households_max=600)",
     )
     parser.add_argument(
