@@ -48,8 +48,6 @@ CHECKS: dict[str, tuple[str, str]] = {
     "invalid_geometry": ("网格图形无效", "Invalid grid geometry"),
 }
 
-PROBLEM_COLUMNS = ["check", "grid_code", "grid_codes", "community_code", "detail", "value"]
-
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
     """Keep only the polygonal parts of each geometry (as MultiPolygons; None when none)."""
