@@ -169,7 +169,7 @@ def _table(at: AppTest, *columns: str) -> pd.DataFrame:
 
 
 def _coverage_rows(at: AppTest) -> pd.DataFrame:
-    table = _table(at, "label", "residents_covered", "target_pct")
+    table = _table(at, "label", "residents_covered", "target")
     assert list(table["label"]) == [k.label_zh for k in FACILITY_KINDS.values()]
     return table.set_index(pd.Index(list(FACILITY_KINDS)))
 
@@ -191,6 +191,9 @@ def test_page_shows_the_analysis_numbers(store):
     expected = run_all(_layers(store), load_profile())
     table = _coverage_rows(at)
     _assert_coverage_matches(table, expected)
+    # targets from the profile; kinds without one show a dash
+    assert table.loc["neighborhood_centers_street", "target"] == "85.0%"
+    assert table.loc["garbage_point", "target"] == "—"
     # hand check: 64 points, residents 10 + 3 (i mod 5): 64 * 10 + 3 * (0+1+2+3+4) * 12 + 3 * (0+1+2+3)
     assert table["residents_total"].iloc[0] == 640 + 3 * 10 * 12 + 3 * 6 == 1018
     # the street-level centre at (500, 500) reaches every lattice point within 1000 m

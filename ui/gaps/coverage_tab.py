@@ -60,8 +60,11 @@ def coverage_table(analysis: GapAnalysis) -> pd.DataFrame:
 def show_coverage(analysis: GapAnalysis) -> None:
     """City coverage, areas ranked by uncovered residents and the gap hot spots of one kind."""
     st.subheader(tr("全市覆盖情况", "City coverage"))
-    cov = coverage_table(analysis)
-    table(cov.drop(columns="kind"), "gaps_coverage_table", csv="coverage.csv")
+    cov = coverage_table(analysis).drop(columns="kind")
+    # kinds without a target show a dash, not an empty number
+    target = cov.pop("target_pct").map(lambda v: f"{v:.1f}%" if pd.notna(v) else "—")
+    cov.insert(cov.columns.get_loc("status"), "target", target)
+    table(cov, "gaps_coverage_table", csv="coverage.csv")
     st.caption(
         tr(
             f"直线距离 × 绕行系数 {analysis.profile.radii.detour_factor:g} ≤ 服务半径即为覆盖（恰在半径上也算覆盖）。",

@@ -22,6 +22,7 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "residents_uncovered": ("未覆盖", "Not covered", "人"),
     "share_pct": ("覆盖率", "Share covered", "%"),
     "target_pct": ("目标", "Target", "%"),
+    "target": ("目标", "Target", ""),
     "status": ("状态", "Status", ""),
     "cell_id": ("单元", "Cell", ""),
     "points": ("人口点", "Population points", "#"),
