@@ -11,15 +11,13 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from data.store import StoreError
 from layers import display as dp
 from layers import render, shelters
-from layers.assets import install_assets
 from layers.schema import mask_phone
 from ui import data_access as da
 from ui import state
 from ui.i18n import lang, tr
-from ui.map_controls import basemap_select, demo_note, tianditu_key
+from ui.map_controls import basemap_select, open_map_store, tianditu_key
 
 INSIDE_LAYERS = (
     "neighborhood_centers",
@@ -89,14 +87,11 @@ def pick_grid(grids: gpd.GeoDataFrame) -> str | None:
 
 def main() -> None:
     st.title(tr("我的网格", "My grid"))
-    install_assets()
-    try:
-        if not da.current_store().exists():
-            raise StoreError("missing")
-    except StoreError:
-        st.info(tr("还没有数据：请先导入网格数据。", "No data yet: import the grids first."))
+    if (
+        open_map_store(tr("还没有数据：请先导入网格数据。", "No data yet: import the grids first."))
+        is None
+    ):
         return
-    demo_note()
     basemap = basemap_select(st.sidebar)
     grids = da.load_layer("grids")
     if grids.empty:
