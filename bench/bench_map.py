@@ -132,7 +132,7 @@ def browser_times(store: Path) -> dict[str, float]:
     out = {}
     with streamlit_server(store=store) as base:
         for label in (
-            "first_map_cold_s (first visit, caches empty)",
+            "first_map_cold_s (first visit after server start)",
             "first_map_warm_s (second visit)",
         ):
             with offline_page() as page:

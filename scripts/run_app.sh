@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m streamlit run app.py --server.headless true "$@"
+exec .venv/bin/python -m ui.serve --server.headless true "$@"

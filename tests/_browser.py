@@ -67,7 +67,8 @@ def free_port() -> int:
 def streamlit_server(
     *, store: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60.0
 ) -> Iterator[str]:
-    """Run ``streamlit run app.py`` headless on a free port; yield its base URL; stop it by PID."""
+    """Run the app (``python -m ui.serve``, as scripts/run_app.sh does) headless on a free port;
+    yield its base URL; stop it by PID."""
     port = free_port()
     environ = {**os.environ, **(env or {})}
     if store is not None:
@@ -78,9 +79,7 @@ def streamlit_server(
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
+            "ui.serve",  # the launcher scripts/run_app.sh uses: libraries imported up front
             "--server.headless",
             "true",
             "--server.port",
