@@ -248,7 +248,6 @@ def _text_report(summary: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from data.store import StoreError, open_store
-    from layers import LAYERS
 
     try:
         profile = profile_from_args(args)
@@ -262,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
     total = 1 + len(STEPS) + (1 if args.out else 0)
     with tqdm(total=total, desc="reading", file=sys.stderr, leave=False) as bar:
         try:
-            layers = {name: store.read(name) for name in LAYERS}
+            layers = store.read_layers()
         except StoreError as exc:
             print(f"gaps: {exc}", file=sys.stderr)
             return 2

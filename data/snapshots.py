@@ -207,14 +207,13 @@ def take_snapshot(
     entered before are kept. Plan values and snapshot are written in one atomic step.
     """
     from geo.settings import load_profile
-    from layers import LAYERS
 
     period = check_period(period)
     report = progress or (lambda share, text: None)
     profile = profile or load_profile()
     plan = plan_values_frame(store, period, plan_values or {})
     report(0.05, "reading layers")
-    layers = {name: store.read(name) for name in LAYERS}
+    layers = store.read_layers()
     report(0.2, "gap analysis")
     table, _ = indicators_for_layers(layers, profile, plan_values=_period_values(plan, period))
     report(0.9, "saving")

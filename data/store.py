@@ -14,7 +14,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -80,17 +80,29 @@ class GeoPackageStore:
         so pages can show an empty state instead of failing.
         """
         if not self.exists():
-            raise StoreError(f"store {self.path} does not exist; run `python cli.py demo --out {self.path}`")
+            raise StoreError(
+                f"store {self.path} does not exist; run `python cli.py demo --out {self.path}`"
+            )
         if not self.has(layer):
             if layer in LAYERS:
                 return LAYERS[layer].empty(STORAGE_CRS)
-            raise StoreError(f"{self.path.name}: no layer {layer!r} (has: {', '.join(self.layers())})")
+            raise StoreError(
+                f"{self.path.name}: no layer {layer!r} (has: {', '.join(self.layers())})"
+            )
         frame = pyogrio.read_dataframe(self.path, layer=layer, columns=columns, use_arrow=True)
         if frame.crs is None:
             frame = frame.set_crs(STORAGE_CRS)
         if "fid" in frame.columns:
             frame = frame.drop(columns="fid")
         return _restore_types(frame, layer)
+
+    def read_layers(self, names: Iterable[str] | None = None) -> dict[str, gpd.GeoDataFrame]:
+        """Read several spatial layers (default: every layer of :data:`layers.LAYERS`).
+
+        Each comes back as :meth:`read` gives it: EPSG:4326, a layer missing from the store
+        as an empty frame with the layer's columns.
+        """
+        return {name: self.read(name) for name in (LAYERS if names is None else names)}
 
     def read_table(self, name: str) -> pd.DataFrame:
         """Read an attribute (non-spatial) table; empty frame if it does not exist."""
@@ -133,7 +145,9 @@ class GeoPackageStore:
         if mode not in ("replace", "append"):
             raise ValueError(f"mode must be 'replace' or 'append', not {mode!r}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp.gpkg", dir=self.path.parent)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".tmp.gpkg", dir=self.path.parent
+        )
         os.close(fd)
         tmp = Path(tmp_name)
         try:
@@ -156,7 +170,9 @@ class GeoPackageStore:
         """Merge key/value pairs into the ``gridmap_meta`` table."""
         meta = self.meta()
         meta.update({k: str(v) for k, v in values.items()})
-        self.write({"gridmap_meta": pd.DataFrame({"key": list(meta), "value": list(meta.values())})})
+        self.write(
+            {"gridmap_meta": pd.DataFrame({"key": list(meta), "value": list(meta.values())})}
+        )
 
     def meta(self) -> dict[str, str]:
         table = self.read_table("gridmap_meta")
@@ -165,7 +181,9 @@ class GeoPackageStore:
         return dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))
 
 
-def _write_one(path: Path, name: str, frame: gpd.GeoDataFrame | pd.DataFrame, *, append: bool) -> None:
+def _write_one(
+    path: Path, name: str, frame: gpd.GeoDataFrame | pd.DataFrame, *, append: bool
+) -> None:
     kwargs = {"layer": name, "driver": "GPKG", "append": append}
     if isinstance(frame, gpd.GeoDataFrame):
         if frame.crs is None:
@@ -174,13 +192,18 @@ def _write_one(path: Path, name: str, frame: gpd.GeoDataFrame | pd.DataFrame, *,
         frame = _prepare_types(frame)
         geom_types = set(frame.geom_type.dropna().unique())
         if geom_types and len(geom_types) > 1:
-            kwargs["geometry_type"] = "Unknown" if not geom_types <= {"Polygon", "MultiPolygon"} else "MultiPolygon"
+            kwargs["geometry_type"] = (
+                "Unknown" if not geom_types <= {"Polygon", "MultiPolygon"} else "MultiPolygon"
+            )
             if kwargs["geometry_type"] == "MultiPolygon":
                 frame = frame.set_geometry(gpd.GeoSeries(frame.geometry).force_2d())
                 from shapely import MultiPolygon
 
                 frame = frame.set_geometry(
-                    [MultiPolygon([g]) if g is not None and g.geom_type == "Polygon" else g for g in frame.geometry],
+                    [
+                        MultiPolygon([g]) if g is not None and g.geom_type == "Polygon" else g
+                        for g in frame.geometry
+                    ],
                     crs=frame.crs,
                 )
         frame = frame.reset_index(drop=True)

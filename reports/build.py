@@ -40,7 +40,6 @@ from geo.indicators import (
     indicators_from_analysis,
 )
 from geo.settings import Profile, load_profile
-from layers import LAYERS
 from reports.content import ReportContent, ReportFigure, ReportSection, ReportTable
 
 Progress = Callable[[float, str], None]
@@ -95,7 +94,7 @@ class PeriodAnalysis:
 
 def read_layers(store: GeoPackageStore) -> dict[str, gpd.GeoDataFrame]:
     """Every layer of the store (EPSG:4326; missing layers come back empty)."""
-    return {name: store.read(name) for name in LAYERS}
+    return store.read_layers()
 
 
 def analyse_period(

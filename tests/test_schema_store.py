@@ -312,3 +312,18 @@ def test_open_store_follows_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDMAP_STORE", str(tmp_path / "mine.gpkg"))
     assert open_store().path == tmp_path / "mine.gpkg"
     assert open_store(tmp_path / "x.gpkg").path == tmp_path / "x.gpkg"
+
+
+def test_read_layers_every_layer_and_a_selection(tmp_path):
+    store = GeoPackageStore(tmp_path / "part.gpkg")
+    store.write({"grids": grids_frame(2)})
+    every = store.read_layers()
+    assert list(every) == list(LAYERS)
+    assert every["grids"]["grid_code"].tolist() == ["G001", "G002"]
+    assert every["shelters"].empty and "shelter_class" in every["shelters"].columns
+    assert all(frame.crs.to_epsg() == 4326 for frame in every.values())
+    some = store.read_layers(["shelters", "grids"])
+    assert list(some) == ["shelters", "grids"]
+    assert len(some["grids"]) == 2
+    with pytest.raises(StoreError, match="no layer 'nope'"):
+        store.read_layers(["grids", "nope"])
