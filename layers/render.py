@@ -124,6 +124,11 @@ _CSS = """
   white-space: nowrap; vertical-align: top; }
 .gm-popup td { padding: 1px 0; }
 .gm-popup caption { text-align: left; font-weight: bold; padding-bottom: 3px; }
+.gm-legend h4 { cursor: pointer; user-select: none; }
+.gm-legend h4::after { content: " \\25BE"; color: #777; }
+.gm-legend.gm-collapsed h4 { margin: 0; }
+.gm-legend.gm-collapsed h4::after { content: " \\25B8"; }
+.gm-legend.gm-collapsed .gm-sec { display: none !important; }
 @media (max-width: 480px) { .gm-legend { max-width: 150px; font-size: 11px; max-height: 30vh; } }
 </style>
 """
@@ -225,7 +230,15 @@ window.gridmap = (function () {
     c.onAdd = function () {
       var div = L.DomUtil.create("div", "gm-legend");
       div.innerHTML = htmlText; legendEl = div; refreshLegend();
-      L.DomEvent.disableScrollPropagation(div); return div;
+      // the title folds the legend away; on a phone-sized map it starts folded
+      var title = div.querySelector("h4");
+      if (title) {
+        title.title = "+/-";
+        L.DomEvent.on(title, "click", function () { div.classList.toggle("gm-collapsed"); });
+        if (map.getSize().x < 480) div.classList.add("gm-collapsed");
+      }
+      L.DomEvent.disableScrollPropagation(div); L.DomEvent.disableClickPropagation(div);
+      return div;
     };
     c.addTo(map);
   }
