@@ -133,6 +133,11 @@ def test_my_grid_on_a_phone(tiny_server):
         assert width <= 392  # no sideways scrolling on a phone
         box = page.query_selector("iframe[title*='st_folium']").bounding_box()
         assert box["width"] <= 390 and box["height"] > 300
+        # the legend starts folded on a phone so it does not hide the grid; its title unfolds it
+        legend = "() => document.querySelector('.gm-legend').classList.contains('gm-collapsed')"
+        assert _frame(page).evaluate(legend) is True
+        _frame(page).click(".gm-legend h4")
+        assert _frame(page).evaluate(legend) is False
         assert external(page) == []
         screenshot(page, "my_grid_phone")
 
