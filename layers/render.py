@@ -235,7 +235,9 @@ window.gridmap = (function () {
       if (title) {
         title.title = "+/-";
         L.DomEvent.on(title, "click", function () { div.classList.toggle("gm-collapsed"); });
-        if (map.getSize().x < 480) div.classList.add("gm-collapsed");
+        // a map in a hidden frame has no size yet: fall back to the device's screen width
+        var width = map.getSize().x || window.innerWidth || screen.width;
+        if (width < 480) div.classList.add("gm-collapsed");
       }
       L.DomEvent.disableScrollPropagation(div); L.DomEvent.disableClickPropagation(div);
       return div;
@@ -728,7 +730,7 @@ def add_polygons(
     """
     style = {"weight": 1, "color": "#455a64", "fillOpacity": 0.3, **(style or {})}
     if legend is True:
-        legend = legend_items(style, symbols, kind="")
+        legend = legend_items(style, symbols, kind="", label=name)
     return _add_layer(
         m,
         gdf,
@@ -774,7 +776,7 @@ def add_points(
     if symbols:
         symbols = {k: {"fillColor": v.get("color"), **v} for k, v in symbols.items()}
     if legend is True:
-        legend = legend_items(style, symbols, kind="pt")
+        legend = legend_items(style, symbols, kind="pt", label=name)
     return _add_layer(
         m,
         gdf,
@@ -799,10 +801,12 @@ def legend_items(
     symbols: Mapping[str, Mapping[str, object]] | None,
     *,
     kind: str = "",
+    label: str = "",
 ) -> list[tuple[str, str, str]]:
     """Legend rows (kind, css, label) for a style and its symbols.
 
-    ``kind`` is ``"pt"`` (round swatch), ``"ln"`` (a line) or ``""`` (a square area).
+    ``kind`` is ``"pt"`` (round swatch), ``"ln"`` (a line) or ``""`` (a square area); `label`
+    names the single row of a layer without symbols (unless the style has its own label).
     """
 
     def css(s: Mapping[str, object]) -> str:
@@ -816,7 +820,7 @@ def legend_items(
     if symbols:
         merged = [(k, {**style, **v}) for k, v in symbols.items()]
         return [(kind, css(s), str(s.get("label", k))) for k, s in merged]
-    return [(kind, css(style), str(style.get("label", "")))]
+    return [(kind, css(style), str(style.get("label", label)))]
 
 
 def add_highlight(

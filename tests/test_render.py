@@ -380,3 +380,12 @@ def test_generic_helpers_draw_other_layers(tiny):
     ]
     assert data["tip"] == [0]
     assert render.legend_titles(m) == ["Gaps", "Sites"]
+
+
+def test_single_symbol_layer_legend_names_the_layer():
+    from layers.render import legend_items
+
+    assert legend_items({"color": "#111"}, None, kind="pt", label="避难场所")[0][2] == "避难场所"
+    assert legend_items({"color": "#111", "label": "own"}, None, label="避难场所")[0][2] == "own"
+    rows = legend_items({"color": "#111"}, {"a": {"label": "A"}, "b": {}}, label="x")
+    assert [r[2] for r in rows] == ["A", "b"]  # symbols keep their own labels
