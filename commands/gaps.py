@@ -4,8 +4,10 @@
     python cli.py gaps --out gaps/ --radius shelters_emergency=400 --detour 1.3 \\
         --per-capita emergency=0.8 --target sanitary_toilet_penetration=0.85
 
-Writes ``DIR/gaps.gpkg`` (uncovered points per facility kind, gap cells, overloaded shelters,
-unplaced-resident cells, villages below target, grid problems; EPSG:4326) and CSV tables
+Writes ``DIR/gaps.gpkg`` (the gap layers of :func:`reports.gaps.gap_layers`, the same as
+``cli.py report x.gpkg``: indicator areas, uncovered points and gap cells per facility kind,
+overloaded shelters, unplaced-resident cells, villages below target, grid problems, and the
+indicator table; EPSG:4326) and CSV tables
 (UTF-8 with BOM, so Excel shows Chinese). ``--json`` prints the summary on stdout.
 """
 
@@ -19,7 +21,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import pandas as pd
 from tqdm import tqdm
 
@@ -152,29 +153,6 @@ def profile_from_args(args: argparse.Namespace):
     return profile.with_overrides(**sections) if sections else profile
 
 
-def gap_layers(result: GapAnalysis) -> dict[str, gpd.GeoDataFrame]:
-    """The gap layers written to ``gaps.gpkg`` (metric CRS; the store writes EPSG:4326)."""
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    for kind in result.coverage:
-        layers[f"uncovered_{kind}"] = result.uncovered_points(kind).reset_index(drop=True)
-    cells = [c.assign(kind=k) for k, c in result.gap_cells.items() if len(c)]
-    if cells:
-        layers["gap_cells"] = pd.concat(cells, ignore_index=True)
-    over = result.capacity.overloaded()
-    if len(over):
-        layers["overloaded_shelters"] = over.reset_index(drop=True)
-    unplaced = result.capacity.unplaced_cells()
-    if len(unplaced):
-        layers["unplaced_cells"] = unplaced
-    below = result.sanitation.below_target
-    if len(below):
-        layers["villages_below_target"] = below.reset_index(drop=True)
-    problems = result.grid_checks.problems
-    if len(problems):
-        layers["grid_problems"] = problems.reset_index(drop=True)
-    return layers
-
-
 def gap_tables(result: GapAnalysis) -> dict[str, pd.DataFrame]:
     """The CSV tables: file stem -> table."""
     summary = pd.DataFrame([{"kind": k, **r.summary()} for k, r in result.coverage.items()])
@@ -196,14 +174,31 @@ def gap_tables(result: GapAnalysis) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def write_outputs(result: GapAnalysis, out: Path) -> list[Path]:
-    """Write ``gaps.gpkg`` (atomically replaced) and the CSV tables into `out`."""
-    from data.store import GeoPackageStore
+def write_outputs(
+    result: GapAnalysis,
+    out: Path,
+    *,
+    period: str | None = None,
+    plan_values: dict[str, float] | None = None,
+) -> list[Path]:
+    """Write ``gaps.gpkg`` (atomically replaced) and the CSV tables into `out`.
+
+    ``gaps.gpkg`` holds the layers of :func:`reports.gaps.gap_layers` and the indicator table
+    of `period`, exactly as ``cli.py report x.gpkg`` writes them.
+    """
+    from geo.indicators import indicators_from_analysis
+    from reports.gaps import gap_layers
+    from reports.gpkg import write_gpkg
 
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".gaps.tmp.gpkg"
     tmp.unlink(missing_ok=True)
-    GeoPackageStore(tmp).write(gap_layers(result))
+    indicators = indicators_from_analysis(
+        result, result.layers, result.profile, plan_values=plan_values
+    )
+    write_gpkg(
+        gap_layers(result, indicators), tmp, tables={"indicators": indicators.assign(period=period)}
+    )
     target = out / "gaps.gpkg"
     os.replace(tmp, target)
     written = [target]
@@ -247,6 +242,7 @@ def _text_report(summary: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from data.snapshots import get_plan_values
     from data.store import StoreError, open_store
 
     try:
@@ -275,7 +271,9 @@ def run(args: argparse.Namespace) -> int:
         written: list[Path] = []
         if args.out:
             bar.set_description("writing")
-            written = write_outputs(result, Path(args.out))
+            period = store.meta().get("period")
+            plan = get_plan_values(store, period) if period else None
+            written = write_outputs(result, Path(args.out), period=period, plan_values=plan)
             bar.update(1)
     summary = result.summary()
     summary["store"] = str(store.path)

@@ -52,6 +52,16 @@ LOCATED_LAYERS: tuple[str, ...] = (
 )
 """Layers given grid/community/street/district codes by :func:`prepare`."""
 
+UNCOVERED_COLUMNS: tuple[str, ...] = (
+    "residents",
+    "households",
+    "district_code",
+    "street_code",
+    "community_code",
+    "grid_code",
+)
+"""Population columns kept on the uncovered points (:meth:`GapAnalysis.uncovered_points`)."""
+
 
 class PreparedLayers(dict):
     """Layers projected to the metric CRS, population and facilities located in areas.
@@ -126,26 +136,25 @@ class GapAnalysis:
         return self.layers["population"]
 
     def uncovered_points(self, kind: str) -> gpd.GeoDataFrame:
-        """Population points not covered by `kind`, with their distance to the nearest facility."""
+        """Population points not covered by `kind`: the ``uncovered_<kind>`` gap layer.
+
+        Columns: ``kind``, ``residents`` (0 where unknown), ``households``, the area codes,
+        ``distance_m`` to the nearest facility (0.1 m; ``inf`` without facilities) and the
+        ``radius_m`` used. Index and (metric) CRS of the population are kept.
+        """
         res = self.coverage[kind]
-        mask = ~res.covered.to_numpy()
         pop = self.population
-        cols = [
-            c
-            for c in (
-                "residents",
-                "households",
-                "grid_code",
-                "community_code",
-                "street_code",
-                "district_code",
-            )
-            if c in pop
-        ]
+        mask = ~res.covered.reindex(pop.index, fill_value=False).to_numpy(dtype=bool)
+        cols = [c for c in UNCOVERED_COLUMNS if c in pop]
         out = pop.loc[mask, [*cols, pop.geometry.name]].copy()
-        out["distance_m"] = res.distance.to_numpy()[mask]
+        out["residents"] = (
+            pd.to_numeric(out["residents"], errors="coerce").fillna(0).astype(np.int64)
+        )
+        distance = res.distance.reindex(pop.index).to_numpy(dtype=float)[mask]
+        out["distance_m"] = np.round(distance, 1)
+        out["radius_m"] = float(res.radius_m)
         out.insert(0, "kind", kind)
-        return out
+        return out[["kind", *cols, "distance_m", "radius_m", pop.geometry.name]]
 
     def coverage_table(self) -> pd.DataFrame:
         """Coverage of every kind at every level, one long table."""

@@ -328,7 +328,6 @@ def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
     """The static map (and a chart) of a theme."""
     from layers.centers import STYLE as CENTER_STYLE
     from layers.shelters import STYLE as SHELTER_STYLE
-    from reports.gaps import uncovered_mask
     from reports.staticmap import MapLayer, bar_chart, figure_png, static_map
 
     lay = pa.layers
@@ -341,9 +340,8 @@ def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
     figs: list[ReportFigure] = []
 
     def uncovered(kind: str, label: str, color: str = "#d32f2f") -> MapLayer:
-        pop = lay["population"]
         return MapLayer(
-            pop[uncovered_mask(pop, pa.analysis.coverage[kind])],
+            pa.analysis.uncovered_points(kind),
             label,
             kind="point",
             facecolor=color,
@@ -667,7 +665,7 @@ def write_report(
     if kind in ("html", "gpkg"):
         from reports.gaps import gap_layers
 
-        gaps = gap_layers(pa.analysis, pa.indicators, pa.layers)
+        gaps = gap_layers(pa.analysis, pa.indicators)
         report(0.8, "写出 / writing")
         if kind == "html":
             from reports.html import write_html

@@ -1,22 +1,23 @@
-"""Gap layers for the map exports: where service falls short, as features.
+"""Gap layers: where service falls short, as features.
 
 :func:`gap_layers` turns the gap analysis and the indicator table into named GeoDataFrames:
 area polygons with every indicator value and status (``areas_district``, ``areas_street``),
 the uncovered population points of each facility kind (``uncovered_<kind>``) and their hot spots
-(``gapcells_<kind>``: uncovered residents summed in cells of about 250 m), shelters
+(``gapcells_<kind>``: uncovered residents summed in cells of ``analysis.gap_cell_m``), shelters
 overloaded under nearest assignment, cells whose residents no shelter can take, villages below
-target and the grids with check problems. The HTML map and the GeoPackage export both use them.
+target and the grids with check problems. It is the one source of gap layers: the HTML map,
+the GeoPackage report (``cli.py report x.gpkg``) and ``cli.py gaps --out`` all use it.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from geo.indicators import SPATIAL_KEYS
+from geo.analysis import GapAnalysis
+from geo.coverage import FACILITY_KINDS
+from geo.indicators import SPATIAL_KEYS, indicators_from_analysis
+from layers import get_layer
 
 # Indicators drawn as street choropleths on the HTML map (first shown by default).
 MAP_INDICATORS = (
@@ -26,7 +27,7 @@ MAP_INDICATORS = (
     "shelter_fixed_coverage",
     "sanitary_toilet_penetration",
 )
-# Facility kinds whose uncovered residents become gap layers.
+# Facility kinds whose gap cells the HTML map draws (every kind is exported).
 GAP_KINDS = (
     "neighborhood_centers_street",
     "neighborhood_centers_community",
@@ -64,6 +65,39 @@ GAP_LAYER_TITLES: dict[str, tuple[str, str]] = {
     "villages_below_target": ("未达标行政村", "Villages below target"),
     "grid_problems": ("网格问题", "Grid problems"),
 }
+for _kind, _spec in FACILITY_KINDS.items():
+    GAP_LAYER_TITLES.setdefault(
+        f"uncovered_{_kind}",
+        (f"{_spec.label_zh}未覆盖人口", f"Residents beyond {_spec.label_en.lower()}"),
+    )
+    GAP_LAYER_TITLES.setdefault(
+        f"gapcells_{_kind}",
+        (f"{_spec.label_zh}缺口热点", f"Gaps of {_spec.label_en.lower()} (cells)"),
+    )
+
+# Columns of each gap layer besides the geometry (present ones are kept, in this order).
+OVERLOADED_COLUMNS = (
+    "shelter_id",
+    "name",
+    "shelter_class",
+    "group",
+    "capacity",
+    "load",
+    "excess",
+    "spare",
+    "utilisation",
+)
+# the villages layer's fields, then what the sanitation analysis adds
+VILLAGE_COLUMNS = (
+    *get_layer("villages").field_names,
+    "toilet_penetration",
+    "meets_toilet_target",
+    "has_garbage_collection",
+    "garbage_point_distance_m",
+    "has_sewage_treatment",
+    "shortfalls",
+)
+PROBLEM_COLUMNS = ("check", "grid_code", "grid_codes", "community_code", "detail", "value")
 
 
 def area_layer(
@@ -86,26 +120,10 @@ def area_layer(
     return gpd.GeoDataFrame(out, geometry="geometry", crs=polygons.crs)
 
 
-def uncovered_mask(population: gpd.GeoDataFrame, result: Any) -> np.ndarray:
-    """True for the population points a coverage `result` leaves uncovered."""
-    return ~result.covered.reindex(population.index).fillna(False).to_numpy(dtype=bool)
-
-
 def _with_geometry(frame: gpd.GeoDataFrame, columns: tuple[str, ...]) -> gpd.GeoDataFrame:
     """The `columns` of `frame` that exist, then its geometry, on a fresh index."""
     keep = [c for c in columns if c in frame]
     return frame[keep + ["geometry"]].reset_index(drop=True)
-
-
-def _uncovered(population: gpd.GeoDataFrame, result: Any) -> gpd.GeoDataFrame:
-    points = population[uncovered_mask(population, result)]
-    out = _with_geometry(
-        points, ("residents", "district_code", "street_code", "community_code", "grid_code")
-    )
-    out["residents"] = pd.to_numeric(out["residents"], errors="coerce").fillna(0).astype(np.int64)
-    out["distance_m"] = np.round(result.distance.reindex(points.index).to_numpy(dtype=float), 1)
-    out["radius_m"] = float(result.radius_m)
-    return out
 
 
 def grid_problem_layer(problems: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -114,68 +132,48 @@ def grid_problem_layer(problems: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame({"check": [], "check_zh": []}, geometry=gpd.GeoSeries([]))
     from geo.grid_qa import CHECKS
 
-    out = _with_geometry(problems, ("check", "grid_codes", "detail", "value"))
+    out = _with_geometry(problems, PROBLEM_COLUMNS)
     out.insert(1, "check_zh", out["check"].map(lambda c: CHECKS.get(c, (c, c))[0]))
     return out
 
 
 def gap_layers(
-    analysis: Any,
-    indicators: pd.DataFrame,
-    layers: dict[str, gpd.GeoDataFrame],
+    analysis: GapAnalysis, indicators: pd.DataFrame | None = None
 ) -> dict[str, gpd.GeoDataFrame]:
-    """Named gap layers (metric CRS) from a gap analysis and its indicator table.
+    """Named gap layers (metric CRS) of a gap analysis; every exported gap layer comes from here.
 
     Parameters
     ----------
     analysis
-        :class:`geo.analysis.GapAnalysis` (``coverage``, ``capacity``, ``sanitation``,
-        ``grid_checks``).
+        The gap analysis (:func:`geo.analysis.run_all`); its prepared ``layers`` give the
+        district and street polygons.
     indicators
-        Indicator table of the same period.
-    layers
-        The prepared layers (metric CRS, population with area codes).
+        Indicator table of the same period (for ``areas_district``/``areas_street``); None:
+        computed from `analysis` without non-spatial values (the area layers hold only
+        spatial indicators, so they are the same).
+
+    Layers without features are kept (empty); exporters drop them.
     """
+    layers = analysis.layers
+    if indicators is None:
+        indicators = indicators_from_analysis(analysis, layers, analysis.profile)
     out: dict[str, gpd.GeoDataFrame] = {}
     for level, name in (("district", "districts"), ("street", "streets")):
         poly = layers.get(name)
         if poly is not None and len(poly):
             out[f"areas_{level}"] = area_layer(indicators, poly, level)
-    pop = layers["population"]
-    cells = getattr(analysis, "gap_cells", {}) or {}
-    for kind in GAP_KINDS:
-        result = analysis.coverage.get(kind)
-        if result is not None:
-            out[f"uncovered_{kind}"] = _uncovered(pop, result)
-        if kind in cells and len(cells[kind]):
-            out[f"gapcells_{kind}"] = cells[kind].reset_index(drop=True)
-    cap = getattr(analysis, "capacity", None)
-    if cap is not None:
-        over = cap.overloaded()
-        if len(over):
-            out["overloaded_shelters"] = _with_geometry(
-                over, ("shelter_id", "name", "shelter_class", "group", "capacity", "load", "excess")
-            )
-        cells = cap.unplaced_cells()
-        if len(cells) and isinstance(cells, gpd.GeoDataFrame):
-            out["unplaced_cells"] = cells.reset_index(drop=True)
-    san = getattr(analysis, "sanitation", None)
-    if san is not None:
-        out["villages_below_target"] = _with_geometry(
-            san.below_target,
-            (
-                "village_code",
-                "name",
-                "township",
-                "county",
-                "households",
-                "toilet_penetration",
-                "has_garbage_collection",
-                "has_sewage_treatment",
-                "shortfalls",
-            ),
-        )
-    checks = getattr(analysis, "grid_checks", None)
-    if checks is not None:
-        out["grid_problems"] = grid_problem_layer(getattr(checks, "problems", None))
+    for kind in analysis.coverage:
+        out[f"uncovered_{kind}"] = analysis.uncovered_points(kind).reset_index(drop=True)
+        cells = analysis.gap_cells.get(kind)
+        if cells is not None:
+            cells = cells.reset_index(drop=True)
+            cells.insert(0, "kind", kind)
+            out[f"gapcells_{kind}"] = cells
+    cap = analysis.capacity
+    out["overloaded_shelters"] = _with_geometry(cap.overloaded(), OVERLOADED_COLUMNS)
+    unplaced = cap.unplaced_cells()
+    if isinstance(unplaced, gpd.GeoDataFrame):
+        out["unplaced_cells"] = unplaced.reset_index(drop=True)
+    out["villages_below_target"] = _with_geometry(analysis.sanitation.below_target, VILLAGE_COLUMNS)
+    out["grid_problems"] = grid_problem_layer(analysis.grid_checks.problems)
     return out

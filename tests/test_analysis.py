@@ -20,7 +20,7 @@ import pytest
 import shapely
 
 import cli
-from geo.analysis import STEPS, prepare, run_all
+from geo.analysis import STEPS, UNCOVERED_COLUMNS, prepare, run_all
 from geo.coverage import FACILITY_KINDS
 from geo.crs import CRSError
 from geo.settings import load_profile
@@ -126,6 +126,17 @@ def test_run_all_small_city_by_hand():
     assert set(summary["coverage"]) == set(FACILITY_KINDS)
     uncovered = result.uncovered_points("neighborhood_centers_community")
     assert uncovered["residents"].sum() == 100 and uncovered.crs == CRS
+    assert list(uncovered.columns) == [
+        "kind",
+        *UNCOVERED_COLUMNS,
+        "distance_m",
+        "radius_m",
+        "geometry",
+    ]
+    assert "grid_code" in UNCOVERED_COLUMNS and "households" in UNCOVERED_COLUMNS
+    # radius 100 m; the nearest uncovered points, e.g. P(1,1), are 100·√2 m from a center
+    assert (uncovered["radius_m"] == 100).all()
+    assert uncovered["distance_m"].min() == 141.4
 
 
 def test_run_all_refuses_layers_without_crs():
@@ -179,7 +190,13 @@ def test_cli_gaps_json_and_files(demo_store_path, tmp_path, capsys):
     import pyogrio
 
     names = {str(n) for n, _ in pyogrio.list_layers(out / "gaps.gpkg")}
-    assert {"uncovered_shelters_emergency", "gap_cells", "grid_problems"} <= names
+    assert {
+        "areas_street",
+        "uncovered_shelters_emergency",
+        "gapcells_shelters_emergency",
+        "grid_problems",
+        "indicators",
+    } <= names
     for stem in (
         "coverage_by_level",
         "worst_grids",

@@ -259,6 +259,25 @@ def test_gpkg_gap_layers_open_with_geopandas(demo_analysis, demo_exports):
     assert len(below) == len(demo_analysis.analysis.sanitation.below_target)
 
 
+def test_gaps_cli_and_report_write_the_same_gap_layers(demo_store_path, demo_exports, tmp_path):
+    """``cli.py gaps --out`` and ``cli.py report x.gpkg`` come from one gap_layers function."""
+    out = tmp_path / "gaps"
+    assert cli.main(["gaps", "--data", str(demo_store_path), "--out", str(out)]) == 0
+
+    def layout(path) -> dict[str, list[str]]:
+        return {
+            str(name): list(pyogrio.read_info(path, layer=name)["fields"])
+            for name, _ in pyogrio.list_layers(path)
+        }
+
+    from_cli, from_report = layout(out / "gaps.gpkg"), layout(demo_exports["gpkg"])
+    assert from_cli == from_report
+    assert {"areas_street", "uncovered_shelters_fixed", "gapcells_shelters_fixed"} <= set(from_cli)
+    assert {"residents", "households", "distance_m", "radius_m", "grid_code"} <= set(
+        from_cli["uncovered_shelters_fixed"]
+    )
+
+
 # --------------------------------------------------------------------------- HTML
 def test_html_is_self_contained(demo_exports):
     html = demo_exports["html"].read_text(encoding="utf-8")
