@@ -110,7 +110,7 @@ def profile_from_args(args: argparse.Namespace):
     radii_fields = {f.name for f in dataclasses.fields(profile.radii)}
     per_capita_fields = {f.name for f in dataclasses.fields(profile.per_capita_area_m2)}
     target_fields = {f.name for f in dataclasses.fields(profile.targets)}
-    grid_fields = {f.name for f in dataclasses.fields(profile.grids)}
+    grid_fields = {f.name for f in dataclasses.fields(profile.grids) if f.type != "str"}
     radii: dict[str, float] = {}
     for name, value in args.radius:
         setting = FACILITY_KINDS[name].radius_setting if name in FACILITY_KINDS else name

@@ -187,7 +187,9 @@ class GapAnalysis:
                 "radii": {k: float(v) for k, v in vars(p.radii).items()},
                 "per_capita_area_m2": {k: float(v) for k, v in vars(p.per_capita_area_m2).items()},
                 "targets": {k: float(v) for k, v in vars(p.targets).items()},
-                "grids": {k: float(v) for k, v in vars(p.grids).items()},
+                "grids": {
+                    k: v if isinstance(v, str) else float(v) for k, v in vars(p.grids).items()
+                },
             },
             "population": {
                 "points": len(self.population),

@@ -335,13 +335,28 @@ _LAYOUTS: OrderedDict[str, _CellLayout] = OrderedDict()
 CACHES.append(_LAYOUTS)
 
 
+def _cell_size(cell_m: float | None) -> float:
+    """`cell_m`, or the default profile's ``analysis.gap_cell_m`` when None."""
+    if cell_m is not None:
+        return float(cell_m)
+    from geo.settings import load_profile
+
+    return float(load_profile().analysis.gap_cell_m)
+
+
 def cell_reach(
-    points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, radius_m: float, cell_m: float = 250
+    points: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    radius_m: float,
+    cell_m: float | None = None,
 ) -> CellReach:
     """Points -> facilities within `radius_m` (boundary included), computed per `cell_m` cell:
     a cell wholly inside a facility's radius needs no per-point distance; only cells the
-    radius crosses are checked point by point (exactly; polygons measured to their edge)."""
+    radius crosses are checked point by point (exactly; polygons measured to their edge).
+    `cell_m` None: the profile's ``analysis.gap_cell_m``."""
     same_crs(points, facilities, names=("points", "facilities"))
+    cell_m = _cell_size(cell_m)
     n, m = len(points), len(facilities)
     xy, pts, digest = point_set(points)
     layout = memoize(_LAYOUTS, f"{digest}/{cell_m}", lambda: _CellLayout(xy, cell_m), 4)
@@ -407,16 +422,18 @@ def constrained_allocation(
     *,
     radius_m: float,
     capacity: pd.Series | np.ndarray,
-    cell_m: float = 250,
+    cell_m: float | None = None,
     detour_factor: float = 1.0,
 ) -> ConstrainedAllocation:
     """Place as many residents as possible in shelters within `radius_m` without exceeding any
     `capacity`: an exact maximum flow on integer residents grouped by (cell, reachable set).
 
     Returns a :class:`ConstrainedAllocation`; ``unplaced_cells`` shows where residents who
-    cannot be placed live (cells of `cell_m` metres in the metric CRS).
+    cannot be placed live (cells of `cell_m` metres in the metric CRS; None: the profile's
+    ``analysis.gap_cell_m``).
     """
     _pop_frame(population, shelters)
+    cell_m = _cell_size(cell_m)
     crs = population.crs
     cap = _capacity_array(capacity, shelters)
     res = residents_of(population)

@@ -2,12 +2,13 @@
 
 Checks (keys of :data:`CHECKS`):
 
-* ``overlap``: two grids overlapping by more than ``min_area_m2`` (default 1 m²).
+* ``overlap``: two grids overlapping by more than ``profile.grids.min_area_m2`` (1 m²).
 * ``uncovered_land``: land of a community covered by no grid (pieces over ``min_area_m2``).
 * ``households_out_of_range``: households outside ``profile.grids.households_min..max``.
 * ``no_worker``: no grid worker named.
 * ``worker_multiple_grids``: one worker (name, and phone where given) responsible for several grids.
-* ``duplicate_code`` and ``malformed_code`` (not matching ``code_pattern``, or not starting with
+* ``duplicate_code`` and ``malformed_code`` (not matching ``profile.grids.code_pattern``, the
+  CJ/T 349-2010 15-digit code, or not starting with
   the grid's ``community_code`` when that is given).
 * ``residents_mismatch`` / ``households_mismatch``: recorded count differs from the population
   points inside the grid by more than ``profile.grids.population_mismatch_share`` of the
@@ -31,9 +32,6 @@ import shapely
 from geo.areas import locate
 from geo.coverage import residents_of
 from geo.crs import require_projected, same_crs
-
-GRID_CODE_PATTERN = r"\d{15}"
-"""Grid code format (CJ/T 349-2010): 6-digit division + 3 street + 3 community + 3 grid."""
 
 CHECKS: dict[str, tuple[str, str]] = {
     "overlap": ("网格重叠", "Grids overlap"),
@@ -125,10 +123,21 @@ def _pieces(columns: dict[str, Any], geometry: np.ndarray | list, crs) -> gpd.Ge
     )
 
 
-def grid_overlaps(grids: gpd.GeoDataFrame, *, min_area_m2: float = 1.0) -> gpd.GeoDataFrame:
-    """Pairs of grids whose overlap exceeds `min_area_m2`: ``grid_code_a``, ``grid_code_b``,
-    ``area_m2`` and the overlap polygon (metric CRS)."""
+def _min_area(min_area_m2: float | None) -> float:
+    """`min_area_m2`, or the default profile's ``grids.min_area_m2`` when None."""
+    if min_area_m2 is not None:
+        return float(min_area_m2)
+    from geo.settings import load_profile
+
+    return float(load_profile().grids.min_area_m2)
+
+
+def grid_overlaps(grids: gpd.GeoDataFrame, *, min_area_m2: float | None = None) -> gpd.GeoDataFrame:
+    """Pairs of grids whose overlap exceeds `min_area_m2` (None: the profile's
+    ``grids.min_area_m2``): ``grid_code_a``, ``grid_code_b``, ``area_m2`` and the overlap
+    polygon (metric CRS)."""
     crs = require_projected(grids, "grids")
+    min_area_m2 = _min_area(min_area_m2)
     geoms = np.asarray(grids.geometry.values)
     tree = shapely.STRtree(geoms)
     a1, b1 = tree.query(geoms, predicate="overlaps")
@@ -149,13 +158,18 @@ def grid_overlaps(grids: gpd.GeoDataFrame, *, min_area_m2: float = 1.0) -> gpd.G
 
 
 def uncovered_land(
-    grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, *, min_area_m2: float = 1.0
+    grids: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    *,
+    min_area_m2: float | None = None,
 ) -> gpd.GeoDataFrame:
-    """Pieces of community land covered by no grid, larger than `min_area_m2`.
+    """Pieces of community land covered by no grid, larger than `min_area_m2` (None: the
+    profile's ``grids.min_area_m2``).
 
     Returns ``community_code``, ``community_name``, ``area_m2`` and the piece's polygon.
     """
     crs = same_crs(grids, communities, names=("grids", "communities"))
+    min_area_m2 = _min_area(min_area_m2)
     comm = np.asarray(communities.geometry.values)
     gg = np.asarray(grids.geometry.values)
     ci, gi = shapely.STRtree(gg).query(comm, predicate="intersects")
@@ -267,11 +281,11 @@ def grid_checks(
     communities: gpd.GeoDataFrame | None,
     population: gpd.GeoDataFrame | None,
     profile,
-    *,
-    min_area_m2: float = 1.0,
-    code_pattern: str = GRID_CODE_PATTERN,
 ) -> GridCheckResult:
     """Run every grid check (see the module docstring). Inputs in one projected CRS.
+
+    The rules (household range, mismatch share, code pattern, smallest area reported) come
+    from ``profile.grids``.
 
     Returns a :class:`GridCheckResult` whose ``problems`` frame has ``check``, ``grid_code``
     (the first code), ``grid_codes`` (all codes involved, comma-separated), ``community_code``,
@@ -302,7 +316,7 @@ def grid_checks(
             _problems(check, grid_codes[mask], detail, value, geoms[mask], comm_code[mask])
         )
 
-    overlaps = grid_overlaps(grids, min_area_m2=min_area_m2)
+    overlaps = grid_overlaps(grids, min_area_m2=rules.min_area_m2)
     frames.append(
         _problems(
             "overlap",
@@ -316,7 +330,7 @@ def grid_checks(
     )
 
     if communities is not None and len(communities):
-        uncovered = uncovered_land(grids, communities, min_area_m2=min_area_m2)
+        uncovered = uncovered_land(grids, communities, min_area_m2=rules.min_area_m2)
     else:
         uncovered = _pieces({"community_code": [], "community_name": [], "area_m2": []}, [], crs)
     frames.append(
@@ -395,13 +409,13 @@ def grid_checks(
         )
 
     text = code_s.astype(str)
-    bad_format = ~text.str.fullmatch(code_pattern).fillna(False).to_numpy() | ~present
+    bad_format = ~text.str.fullmatch(rules.code_pattern).fillna(False).to_numpy() | ~present
     has_comm = ~pd.isna(pd.Series(comm_code, dtype=object)).to_numpy()
     prefixes = np.where(has_comm, comm_code, "").astype(str)
     starts = np.strings.startswith(text.to_numpy(dtype=str), prefixes)
     bad_prefix = has_comm & ~starts & ~bad_format
     detail = np.where(
-        bad_format, f"does not match {code_pattern}", "does not start with its community code"
+        bad_format, f"does not match {rules.code_pattern}", "does not start with its community code"
     )
     bad_code = bad_format | bad_prefix
     of_grids(

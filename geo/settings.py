@@ -75,9 +75,15 @@ class PerCapitaArea:
 
 @dataclass(frozen=True)
 class GridRules:
+    """Rules of the grid checks (:mod:`geo.grid_qa`)."""
+
     households_min: int
     households_max: int
     population_mismatch_share: float
+    code_pattern: str
+    """Regular expression a whole grid code must match (CJ/T 349-2010: 15 digits)."""
+    min_area_m2: float
+    """Smallest overlap / uncovered piece of community land reported, m²."""
 
 
 @dataclass(frozen=True)
@@ -136,11 +142,16 @@ class Profile:
         return self.city.metric_crs
 
     def with_overrides(self, **sections: dict[str, Any]) -> Profile:
-        """Return a copy with some values changed, e.g. ``radii={"shelter_fixed": 2500}``."""
+        """Return a copy with some values changed, e.g. ``radii={"shelter_fixed": 2500}``.
+
+        Raises KeyError for an unknown section or setting.
+        """
         changes = {}
         for name, values in sections.items():
             attr = "import_" if name == "import" else name
-            current = getattr(self, attr)
+            current = getattr(self, attr, None)
+            if not dataclasses.is_dataclass(current):
+                raise KeyError(f"unknown settings section {name!r}")
             changes[attr] = dataclasses.replace(current, **_coerce(type(current), values))
         return dataclasses.replace(self, **changes)
 

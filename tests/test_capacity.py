@@ -121,6 +121,30 @@ def test_constrained_allocation_reports_where_unplaced_live():
     assert cells["residents_unplaced"].sum() == 60
 
 
+def test_cell_size_defaults_to_the_profile(tmp_path, monkeypatch):
+    s = shelters((50, 100))
+
+    def cell_area(**kwargs) -> float:
+        best = constrained_allocation(people(), s, radius_m=200, capacity=cap_of(s), **kwargs)
+        return float(best.unplaced_cells.area.iloc[0])
+
+    assert load_profile().analysis.gap_cell_m == 250
+    assert cell_area() == pytest.approx(250 * 250)
+    assert cell_area(cell_m=100) == pytest.approx(100 * 100)
+    # another profile's gap_cell_m becomes the default
+    from geo.settings import DEFAULT_PROFILE
+
+    text = DEFAULT_PROFILE.read_text(encoding="utf-8").replace(
+        "gap_cell_m = 250", "gap_cell_m = 40"
+    )
+    other = tmp_path / "other.toml"
+    other.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("GRIDMAP_PROFILE", str(other))
+    assert cell_area() == pytest.approx(40 * 40)
+    reach = cell_reach(people(), s, radius_m=200)
+    assert len(reach.cell_x) == 3  # three points, three 40 m cells
+
+
 def test_detour_shrinks_reach():
     s = shelters()
     # 500 m with detour 5 -> 100 m straight line: only P1 (50 m from A) reaches a shelter

@@ -149,6 +149,21 @@ def test_settings_change_the_checks():
     assert len(r.of("households_mismatch")) == 0  # 120 <= 25% of 520 = 130
 
 
+def test_code_pattern_and_smallest_area_come_from_the_profile():
+    rules = load_profile().grids
+    assert (rules.code_pattern, rules.min_area_m2) == (r"\d{15}", 1.0)
+    profile = load_profile().with_overrides(
+        grids={"code_pattern": r"[0-9X]{15}", "min_area_m2": 0.5}
+    )
+    r = grid_checks(grids(), communities(), population(), profile)
+    # G2's "...0X2" now matches; G3 still starts with C2's code
+    assert codes_of(r, "malformed_code") == [C2 + "003"]
+    # G4/G5's 0.8 m² overlap is now over the smallest area reported
+    assert codes_of(r, "overlap") == [f"{C1}001,4203020010010X2", f"{C2}001,{C2}001"]
+    assert len(grid_overlaps(grids(), min_area_m2=6000)) == 0
+    assert len(uncovered_land(grids(), communities(), min_area_m2=6000)) == 0
+
+
 def test_clean_grids_have_no_problems():
     g = grids().iloc[[0, 3]].copy()
     g["worker_name"] = ["甲", "乙"]
