@@ -37,7 +37,6 @@ def child(path: str, naive: bool) -> dict:
     from geo import coverage as cov
     from geo.analysis import prepare, run_all
     from geo.settings import load_profile
-    from layers import LAYERS
 
     def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -45,7 +44,7 @@ def child(path: str, naive: bool) -> dict:
     profile = load_profile()
     store = GeoPackageStore(path)
     t = time.perf_counter()
-    layers = {name: store.read(name) for name in LAYERS}
+    layers = store.read_layers()
     out: dict = {"read_s": time.perf_counter() - t, "rss_after_read_mb": rss_mb()}
     out["rows"] = {name: len(frame) for name, frame in layers.items()}
     out["residents"] = int(layers["population"]["residents"].sum())

@@ -92,11 +92,6 @@ class PeriodAnalysis:
         return self.profile.city.name_zh
 
 
-def read_layers(store: GeoPackageStore) -> dict[str, gpd.GeoDataFrame]:
-    """Every layer of the store (EPSG:4326; missing layers come back empty)."""
-    return store.read_layers()
-
-
 def analyse_period(
     store: GeoPackageStore,
     period: str,
@@ -120,7 +115,7 @@ def analyse_period(
     meta = store.meta()
     if analysis is None:
         report(0.02, "读取数据 / reading layers")
-        raw = layers if layers is not None else read_layers(store)
+        raw = layers if layers is not None else store.read_layers()
         report(0.08, "空间分析 / gap analysis")
         analysis = run_all(
             raw,

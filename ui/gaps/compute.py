@@ -39,7 +39,6 @@ from geo.sanitation import SanitationResult, sanitation_all
 from geo.settings import Profile
 from geo.siting import SiteSuggestion, suggest_sites
 from geo.whatif import read_point_file
-from layers import LAYERS
 from ui import data_access as da
 from ui.gaps.labels import GROUP_LABELS, KINDS, kind_label, pair
 from ui.i18n import tr
@@ -60,7 +59,7 @@ def _with(base: Profile, **sections: tuple[tuple[str, float], ...]) -> Profile:
 def prepared_layers(path: str, version: str) -> PreparedLayers:
     """Every layer of the store in the metric CRS, population and facilities located."""
     store = GeoPackageStore(path)
-    return prepare({name: store.read(name) for name in LAYERS}, da.profile())
+    return prepare(store.read_layers(), da.profile())
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -40,7 +40,7 @@ from geo.indicators import (
     get_indicator,
     ranked,
 )
-from reports.build import PeriodAnalysis, analyse_period, read_layers, write_report
+from reports.build import PeriodAnalysis, analyse_period, write_report
 from ui.data_access import current_store, profile, store_meta
 from ui.i18n import lang, tr
 
@@ -102,7 +102,7 @@ h1 {font-size: 3.2rem !important;}
 def _gap_analysis(path: str, version: str, profile_source: str):
     from geo.analysis import run_all
 
-    return run_all(read_layers(GeoPackageStore(path)), profile())
+    return run_all(GeoPackageStore(path).read_layers(), profile())
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
