@@ -100,7 +100,9 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return lon + dlon, lat + dlat
 
 
-def gcj02_to_wgs84(lon, lat, *, tol: float = 1e-9, max_iter: int = 30) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_wgs84(
+    lon, lat, *, tol: float = 1e-9, max_iter: int = 30
+) -> tuple[np.ndarray, np.ndarray]:
     """GCJ-02 -> WGS84 by fixed-point iteration (error < 1e-9 degrees, about 0.1 mm)."""
     glon, glat = np.asarray(lon, float), np.asarray(lat, float)
     wlon, wlat = glon.copy(), glat.copy()
@@ -172,5 +174,7 @@ def convert_frame(frame: gpd.GeoDataFrame, source: str, target: str = "wgs84") -
     if crs.is_projected:
         raise CRSError("GCJ-02/BD-09 conversion works on longitude/latitude data only")
     out = frame.copy()
-    out.geometry = gpd.GeoSeries(convert_geometries(frame.geometry.values, source, target), index=frame.index, crs=crs)
+    out.geometry = gpd.GeoSeries(
+        convert_geometries(frame.geometry.values, source, target), index=frame.index, crs=crs
+    )
     return out

@@ -13,7 +13,14 @@ def _admin(name: str, zh: str, en: str, parent_required: bool) -> LayerSchema:
         geometry_types=POLYGONS,
         key="code",
         fields=(
-            Field("code", "str", "编码", "Code", aliases=("区划代码", "行政区划代码", "代码"), unique=True),
+            Field(
+                "code",
+                "str",
+                "编码",
+                "Code",
+                aliases=("区划代码", "行政区划代码", "代码"),
+                unique=True,
+            ),
             Field("name", "str", "名称", "Name", aliases=("区划名称",)),
             Field(
                 "parent_code",

@@ -8,8 +8,19 @@ SCHEMA = LayerSchema(
     label_en="Population",
     geometry_types=("Point",),
     fields=(
-        Field("residents", "int", "常住人口", "Residents", aliases=("人口", "人口数", "人数"), min=0),
-        Field("households", "int", "户数", "Households", aliases=("总户数",), min=0, required=False, nullable=True),
+        Field(
+            "residents", "int", "常住人口", "Residents", aliases=("人口", "人口数", "人数"), min=0
+        ),
+        Field(
+            "households",
+            "int",
+            "户数",
+            "Households",
+            aliases=("总户数",),
+            min=0,
+            required=False,
+            nullable=True,
+        ),
     ),
 )
 

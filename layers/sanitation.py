@@ -11,10 +11,20 @@ SCHEMA = LayerSchema(
     geometry_types=("Point",),
     key="facility_id",
     fields=(
-        Field("facility_id", "str", "设施编号", "Facility ID", aliases=("编号", "编码"), unique=True),
+        Field(
+            "facility_id", "str", "设施编号", "Facility ID", aliases=("编号", "编码"), unique=True
+        ),
         Field("name", "str", "名称", "Name", aliases=("设施名称",)),
         Field("kind", "str", "类型", "Kind", aliases=("设施类型", "类别"), choices=KINDS),
-        Field("village_code", "str", "村编码", "Village code", aliases=("所属村",), required=False, nullable=True),
+        Field(
+            "village_code",
+            "str",
+            "村编码",
+            "Village code",
+            aliases=("所属村",),
+            required=False,
+            nullable=True,
+        ),
     ),
 )
 

@@ -121,6 +121,7 @@ class LayerSchema:
         Exact names, Chinese aliases and case/space/underscore variants are accepted. A missing
         required field is a problem; a near-miss source column is named as a likely misspelling.
         """
+
         def norm(text: str) -> str:
             return re.sub(r"[\s_\-()（）]+", "", str(text)).lower()
 
@@ -184,7 +185,9 @@ class LayerSchema:
                 )
             problems.extend(_range_problems(values, f, rows, bad))
         result = gpd.GeoDataFrame(
-            {k: out[k] for k in self.field_names}, geometry=frame.geometry.values, crs=frame.crs,
+            {k: out[k] for k in self.field_names},
+            geometry=frame.geometry.values,
+            crs=frame.crs,
             index=frame.index,
         )
         problems.extend(self._geometry_problems(result, rows))
@@ -238,7 +241,9 @@ def _coerce(series: pd.Series, f: Field) -> tuple[pd.Series, np.ndarray]:
         values = series.astype(object).where(~blank, None)
         values = values.map(lambda v: v if v is None else str(v).strip())
         # integers read as floats (e.g. 101.0 from Excel) keep their integer text
-        values = values.map(lambda v: v[:-2] if isinstance(v, str) and re.fullmatch(r"-?\d+\.0", v) else v)
+        values = values.map(
+            lambda v: v[:-2] if isinstance(v, str) and re.fullmatch(r"-?\d+\.0", v) else v
+        )
         return values, np.zeros(len(series), bool)
     if f.dtype in ("int", "float"):
         text = series.astype(str).str.replace(",", "", regex=False).str.strip()
@@ -262,12 +267,16 @@ def _coerce(series: pd.Series, f: Field) -> tuple[pd.Series, np.ndarray]:
     text = series.astype(str).str.strip().str.lower()
     is_true = text.isin(TRUE_WORDS).to_numpy()
     is_false = text.isin(FALSE_WORDS).to_numpy() | blank
-    values = pd.Series(pd.array(np.where(is_true, True, False), dtype="boolean"), index=series.index)
+    values = pd.Series(
+        pd.array(np.where(is_true, True, False), dtype="boolean"), index=series.index
+    )
     values[blank] = pd.NA
     return values, ~(is_true | is_false)
 
 
-def _range_problems(values: pd.Series, f: Field, rows: np.ndarray, bad: np.ndarray) -> list[Problem]:
+def _range_problems(
+    values: pd.Series, f: Field, rows: np.ndarray, bad: np.ndarray
+) -> list[Problem]:
     problems = []
     present = ~_is_blank(values) & ~bad
     if f.required and not f.nullable:
@@ -277,23 +286,33 @@ def _range_problems(values: pd.Series, f: Field, rows: np.ndarray, bad: np.ndarr
         arr = values.astype("float64").to_numpy()
         if f.min is not None:
             for pos in np.flatnonzero(present & (arr < f.min)):
-                problems.append(Problem(f"{values.iloc[pos]} is below {f.min:g}", int(rows[pos]), f.name))
+                problems.append(
+                    Problem(f"{values.iloc[pos]} is below {f.min:g}", int(rows[pos]), f.name)
+                )
         if f.max is not None:
             for pos in np.flatnonzero(present & (arr > f.max)):
-                problems.append(Problem(f"{values.iloc[pos]} is above {f.max:g}", int(rows[pos]), f.name))
+                problems.append(
+                    Problem(f"{values.iloc[pos]} is above {f.max:g}", int(rows[pos]), f.name)
+                )
     if f.choices is not None:
         ok = values.isin(f.choices).to_numpy()
         for pos in np.flatnonzero(present & ~ok):
             problems.append(
                 Problem(
-                    f"{values.iloc[pos]!r} is not one of {', '.join(f.choices)}", int(rows[pos]), f.name
+                    f"{values.iloc[pos]!r} is not one of {', '.join(f.choices)}",
+                    int(rows[pos]),
+                    f.name,
                 )
             )
     if f.pattern is not None:
         ok = values.astype(str).str.fullmatch(f.pattern).to_numpy()
         for pos in np.flatnonzero(present & ~ok):
             problems.append(
-                Problem(f"{values.iloc[pos]!r} does not match the pattern {f.pattern}", int(rows[pos]), f.name)
+                Problem(
+                    f"{values.iloc[pos]!r} does not match the pattern {f.pattern}",
+                    int(rows[pos]),
+                    f.name,
+                )
             )
     if f.unique:
         dup = values.duplicated(keep=False).to_numpy() & present
@@ -301,7 +320,11 @@ def _range_problems(values: pd.Series, f: Field, rows: np.ndarray, bad: np.ndarr
             first = int(rows[np.flatnonzero(present & (values == values.iloc[pos]).to_numpy())[0]])
             if int(rows[pos]) != first:
                 problems.append(
-                    Problem(f"duplicate code {values.iloc[pos]!r} (first at row {first})", int(rows[pos]), f.name)
+                    Problem(
+                        f"duplicate code {values.iloc[pos]!r} (first at row {first})",
+                        int(rows[pos]),
+                        f.name,
+                    )
                 )
     return problems
 
