@@ -12,12 +12,18 @@ from ui import state
 from ui.i18n import lang, tr
 
 
+@st.cache_resource(show_spinner=False)
+def _install_assets_once() -> None:
+    """Copy the map's JS/CSS into static/vendor once per server process, not on every rerun."""
+    install_assets()
+
+
 def open_map_store(no_data: str) -> GeoPackageStore | None:
     """Start a map page: install the map assets and return the current store.
 
     When there is no store yet, show `no_data` and return None; otherwise label demo data.
     """
-    install_assets()
+    _install_assets_once()
     try:
         store = da.current_store()
         if not store.exists():
