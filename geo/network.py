@@ -1,0 +1,589 @@
+"""Walking distance along roads: a graph from the ``roads`` layer, snapping and shortest paths.
+
+The walking graph has one node per distinct road vertex (coordinates rounded to
+:data:`NODE_DECIMALS`) and one edge per straight road segment, weighted by its length in
+metres (the metric CRS, e.g. EPSG:4546). Lines from files that are not OSM are first split
+where they cross (:func:`shapely.node`), except bridges and tunnels, which meet other roads
+only at their ends; OSM ways already share their junction vertices.
+
+A point (resident or facility) is *snapped* to the nearest point on the nearest segment (not
+the nearest node). The snap leg is part of the walk, so the walking distance between a
+resident ``p`` and a facility ``f`` is::
+
+    snap(p) + shortest road path between the two snapped road points + snap(f)
+
+Points farther than ``max_snap_m`` from every road are *off-network* (distance ``inf``).
+Polygon facilities (a park shelter) are reached at the road point nearest to their edge (the
+snap leg is the gap between edge and road, 0 when a road touches the park); residents inside
+the polygon are at distance 0, as with straight lines.
+
+Shortest paths from all facilities of a kind at once use
+``scipy.sparse.csgraph.dijkstra(indices=..., limit=radius, min_only=True)``: each facility's road
+point is inserted into its segment (splitting it), and a leaf node per facility carries its
+snap leg. Residents are not inserted; their distance is taken from the two graph nodes that
+bound their position on the (split) segment.
+
+Examples
+--------
+>>> graph = WalkGraph.from_roads(roads)                                   # doctest: +SKIP
+>>> dist, nearest = network_nearest(graph, population, shelters, max_snap_m=300)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+
+from geo.crs import require_projected, same_crs
+
+NODE_DECIMALS = 2
+"""Road vertices closer than this many decimals of a metre (1 cm) are one graph node."""
+
+SOURCE_CHUNK = 32
+"""Facilities per Dijkstra call when every facility's own distances are needed."""
+
+
+class NetworkError(ValueError):
+    """A walking graph that cannot be built or used (no roads, wrong CRS, missing layer)."""
+
+
+def _truthy(values: pd.Series) -> np.ndarray:
+    """Booleans from a flag column holding bools, 0/1, or yes/no/true/false text."""
+    if values.dtype == bool:
+        return values.to_numpy()
+    text = values.astype("string").str.strip().str.lower()
+    return text.isin(["1", "1.0", "true", "t", "yes", "y", "是"]).fillna(False).to_numpy(bool)
+
+
+def road_flags(roads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``(walkable, bridge_or_tunnel)`` per road row; missing columns mean walkable, ground level.
+
+    A missing ``walkable`` value counts as walkable (most roads are).
+    """
+    n = len(roads)
+    if "walkable" in roads.columns:
+        flag = roads["walkable"]
+        walkable = _truthy(flag) | flag.isna().to_numpy()
+    else:
+        walkable = np.ones(n, dtype=bool)
+    crossing = np.zeros(n, dtype=bool)
+    for column in ("bridge", "tunnel"):
+        if column in roads.columns:
+            crossing |= _truthy(roads[column])
+    return walkable, crossing
+
+
+def _lines(geoms: np.ndarray) -> np.ndarray:
+    """Single LineStrings of (Multi)LineString geometries; others and empties are dropped."""
+    geoms = geoms[~shapely.is_missing(geoms)]
+    parts = shapely.get_parts(geoms)
+    parts = parts[shapely.get_type_id(parts) == 1]
+    return parts[~shapely.is_empty(parts)]
+
+
+def _noded(plain: np.ndarray, crossings: np.ndarray) -> np.ndarray:
+    """`plain` lines split wherever they cross or touch each other, and where a bridge or
+    tunnel ends on them; `crossings` are left whole."""
+    if len(plain) == 0:
+        return plain
+    merged = shapely.node(shapely.multilinestrings(plain))
+    if len(crossings):
+        ends = shapely.multipoints(
+            np.concatenate(
+                [shapely.get_coordinates(shapely.get_point(crossings, i)) for i in (0, -1)]
+            )
+        )
+        merged = shapely.snap(merged, ends, 10.0**-NODE_DECIMALS)
+    return _lines(np.asarray([merged]))
+
+
+@dataclass
+class Snap:
+    """Where points meet the road: segment, offset from the segment's start, snap distance.
+
+    ``segment`` is -1 and ``distance`` inf for off-network points.
+    """
+
+    segment: np.ndarray
+    offset: np.ndarray
+    distance: np.ndarray
+
+    @property
+    def on_network(self) -> np.ndarray:
+        return self.segment >= 0
+
+    def __len__(self) -> int:
+        return len(self.segment)
+
+
+@dataclass
+class WalkGraph:
+    """Walking graph: node coordinates and undirected segments ``u``-``v`` with length (m)."""
+
+    xy: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    length: np.ndarray
+    crs: Any
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_roads(cls, roads: gpd.GeoDataFrame, *, split_crossings: bool = True) -> WalkGraph:
+        """Build the graph from a roads frame in a projected CRS.
+
+        Rows with a false ``walkable`` are left out. With `split_crossings` (files that are
+        not OSM) lines are split where they cross, except bridges and tunnels (``bridge`` /
+        ``tunnel`` columns); without it (OSM) lines meet only at shared vertices.
+        """
+        crs = require_projected(roads, "roads")
+        walkable, crossing = road_flags(roads)
+        geoms = np.asarray(roads.geometry.values)
+        if split_crossings:
+            over = _lines(geoms[walkable & crossing])
+            lines = np.concatenate([_noded(_lines(geoms[walkable & ~crossing]), over), over])
+        else:
+            lines = _lines(geoms[walkable])
+        return cls.from_lines(lines, crs=crs)
+
+    @classmethod
+    def from_lines(cls, lines: np.ndarray, *, crs: Any = None) -> WalkGraph:
+        """Graph of LineStrings that meet only at shared vertices."""
+        coords, owner = shapely.get_coordinates(lines, return_index=True)
+        same = owner[1:] == owner[:-1]
+        rounded = np.round(coords, NODE_DECIMALS)
+        if len(rounded):
+            xy, inverse = np.unique(rounded, axis=0, return_inverse=True)
+            inverse = inverse.ravel()
+        else:
+            xy, inverse = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+        a, b = inverse[:-1][same], inverse[1:][same]
+        length = np.hypot(*(coords[1:][same] - coords[:-1][same]).T)
+        keep = a != b
+        u, v, length = np.minimum(a, b)[keep], np.maximum(a, b)[keep], length[keep]
+        # one edge per node pair (the shortest), so the sparse matrix never sums duplicates
+        order = np.lexsort((length, v, u))
+        u, v, length = u[order], v[order], length[order]
+        first = np.r_[True, (u[1:] != u[:-1]) | (v[1:] != v[:-1])] if len(u) else np.zeros(0, bool)
+        return cls(
+            xy=xy,
+            u=u[first].astype(np.int64),
+            v=v[first].astype(np.int64),
+            length=length[first],
+            crs=crs,
+        )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_nodes(self) -> int:
+        return len(self.xy)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.u)
+
+    @property
+    def segments(self) -> np.ndarray:
+        """One two-point LineString per edge (from ``u`` to ``v``)."""
+        if "segments" not in self._cache:
+            ends = np.stack([self.xy[self.u], self.xy[self.v]], axis=1)
+            self._cache["segments"] = shapely.linestrings(ends)
+        return self._cache["segments"]
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        if "tree" not in self._cache:
+            self._cache["tree"] = shapely.STRtree(self.segments)
+        return self._cache["tree"]
+
+    def components(self) -> np.ndarray:
+        """Connected-component label of every node (0 = the component with most road length)."""
+        if "components" not in self._cache:
+            n = self.n_nodes
+            m = sp.csr_array((np.ones(self.n_edges), (self.u, self.v)), shape=(n, n))
+            _, labels = connected_components(m, directed=False)
+            size = np.bincount(labels[self.u], weights=self.length, minlength=labels.max() + 1)
+            rank = np.empty_like(labels[: len(size)])
+            rank[np.argsort(-size, kind="stable")] = np.arange(len(size))
+            self._cache["components"] = rank[labels]
+        return self._cache["components"]
+
+    def summary(self) -> dict[str, Any]:
+        """Nodes, edges, total length (km) and number of connected components."""
+        comps = self.components()
+        return {
+            "nodes": int(self.n_nodes),
+            "edges": int(self.n_edges),
+            "length_km": round(float(self.length.sum()) / 1000, 3),
+            "components": int(comps.max() + 1) if len(comps) else 0,
+        }
+
+    # ------------------------------------------------------------------ snapping
+    def snap(self, geoms: np.ndarray, *, max_snap_m: float) -> Snap:
+        """Snap geometries to the nearest point on the nearest segment within `max_snap_m`.
+
+        Points snap with their own position; polygons (and lines) with the road point nearest
+        to their edge.
+        """
+        geoms = np.asarray(geoms)
+        n = len(geoms)
+        seg = np.full(n, -1, dtype=np.int64)
+        offset = np.zeros(n)
+        dist = np.full(n, np.inf)
+        if n == 0 or self.n_edges == 0:
+            return Snap(seg, offset, dist)
+        (src, dst), d = self.tree.query_nearest(
+            geoms, max_distance=max_snap_m, return_distance=True, all_matches=False
+        )
+        seg[src], dist[src] = dst, d
+        segs = self.segments[dst]
+        at = geoms[src]
+        points = shapely.get_type_id(at) == 0
+        if not points.all():
+            line = shapely.shortest_line(segs[~points], at[~points])
+            at = at.copy()
+            at[~points] = shapely.get_point(line, 0)
+        offset[src] = np.clip(shapely.line_locate_point(segs, at), 0, self.length[dst])
+        return Snap(seg, offset, dist)
+
+    # ------------------------------------------------------------------ shortest paths
+    def _augmented(self, sources: Snap) -> dict[str, Any]:
+        """The graph with the sources' road points inserted into their segments and one leaf
+        node per source carrying its snap leg (cached per source snap)."""
+        key = (
+            "aug",
+            sources.segment.tobytes(),
+            sources.offset.tobytes(),
+            sources.distance.tobytes(),
+        )
+        hit = self._cache.get("aug")
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        n = self.n_nodes
+        idx = np.flatnonzero(sources.on_network)
+        seg, t = sources.segment[idx], sources.offset[idx]
+        order = np.lexsort((t, seg))
+        idx, seg, t = idx[order], seg[order], t[order]
+        k = len(idx)
+        road = n + np.arange(k)  # the sources' road points
+        leaf = n + k + np.arange(k)  # one leaf per source, reached over its snap leg
+        first = np.r_[True, seg[1:] != seg[:-1]] if k else np.zeros(0, bool)
+        last = np.r_[seg[1:] != seg[:-1], True] if k else np.zeros(0, bool)
+        prev_node = np.where(first, self.u[seg], np.r_[0, road[:-1]])
+        prev_t = np.where(first, 0.0, np.r_[0.0, t[:-1]])
+        split = np.zeros(self.n_edges, dtype=bool)
+        split[seg] = True
+        keep = ~split
+        # edges as (node a, node b, weight, segment, t0, t1): original edges keep their segment
+        a = np.concatenate([self.u[keep], prev_node, road[last], leaf])
+        b = np.concatenate([self.v[keep], road, self.v[seg[last]], road])
+        w = np.concatenate(
+            [self.length[keep], t - prev_t, self.length[seg[last]] - t[last], sources.distance[idx]]
+        )
+        edge_seg = np.concatenate([np.flatnonzero(keep), seg, seg[last], np.full(k, -1)])
+        t0 = np.concatenate([np.zeros(keep.sum()), prev_t, t[last], np.zeros(k)])
+        t1 = np.concatenate([self.length[keep], t, self.length[seg[last]], np.zeros(k)])
+        size = n + 2 * k
+        matrix = sp.csr_array(
+            (np.r_[w, w], (np.r_[a, b], np.r_[b, a])), shape=(size, size), dtype=np.float64
+        )
+        out = {
+            "matrix": matrix,
+            "source_pos": idx,  # original position of each inserted source
+            "leaf": leaf,
+            "road": road,
+            "seg": seg,
+            "t": t,
+            "key": seg.astype(np.float64) * (float(self.length.max(initial=0)) + 1) + t,
+            "edges": (a, b, edge_seg, t0, t1),
+        }
+        self._cache["aug"] = (key, out)
+        return out
+
+    def _bounds(self, aug: dict, targets: Snap) -> tuple[np.ndarray, ...]:
+        """For each on-network target: the graph nodes bounding it on its (split) segment and
+        the road distance to each: ``(rows, left, to_left, right, to_right)``."""
+        rows = np.flatnonzero(targets.on_network)
+        seg, t = targets.segment[rows], targets.offset[rows]
+        left, right = self.u[seg].copy(), self.v[seg].copy()
+        to_left, to_right = t.copy(), self.length[seg] - t
+        src_seg = aug["seg"]
+        if len(src_seg):
+            key = seg.astype(np.float64) * (float(self.length.max(initial=0)) + 1) + t
+            pos = np.searchsorted(aug["key"], key, side="right")
+            lp = pos - 1
+            has_left = (lp >= 0) & (src_seg[np.clip(lp, 0, None)] == seg)
+            lp = np.clip(lp, 0, None)
+            left = np.where(has_left, aug["road"][lp], left)
+            to_left = np.where(has_left, t - aug["t"][lp], to_left)
+            rp = np.clip(pos, 0, len(src_seg) - 1)
+            has_right = (pos < len(src_seg)) & (src_seg[rp] == seg)
+            right = np.where(has_right, aug["road"][rp], right)
+            to_right = np.where(has_right, aug["t"][rp] - t, to_right)
+        return rows, left, np.maximum(to_left, 0), right, np.maximum(to_right, 0)
+
+    def nearest(
+        self, sources: Snap, targets: Snap, *, limit: float = np.inf
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Walking distance from each target to its nearest source and that source's position.
+
+        ``inf`` / -1 where no source is within `limit` metres or the target is off-network.
+        One multi-source Dijkstra (``min_only=True``) over the graph with the sources inserted.
+        """
+        dist = np.full(len(targets), np.inf)
+        which = np.full(len(targets), -1, dtype=np.int64)
+        aug = self._augmented(sources)
+        if len(aug["leaf"]) == 0 or len(targets) == 0:
+            return dist, which
+        d_node, _, src_node = dijkstra(
+            aug["matrix"],
+            directed=True,
+            indices=aug["leaf"],
+            limit=limit,
+            min_only=True,
+            return_predecessors=True,
+        )
+        rows, left, to_left, right, to_right = self._bounds(aug, targets)
+        via_left = d_node[left] + to_left
+        via_right = d_node[right] + to_right
+        use_left = via_left <= via_right
+        road = np.where(use_left, via_left, via_right)
+        src = np.where(use_left, src_node[left], src_node[right])
+        total = road + targets.distance[rows]
+        ok = np.isfinite(road) & (total <= limit)
+        first_leaf = aug["leaf"][0]
+        dist[rows[ok]] = total[ok]
+        which[rows[ok]] = aug["source_pos"][src[ok] - first_leaf]
+        return dist, which
+
+    def node_distances(
+        self, sources: Snap, *, limit: float = np.inf, each: bool = False
+    ) -> tuple[np.ndarray, dict]:
+        """Walking distances from the sources to every node of the augmented graph: one row
+        (nearest source) or, with `each`, one row per inserted source."""
+        aug = self._augmented(sources)
+        if len(aug["leaf"]) == 0:
+            return np.full((0, aug["matrix"].shape[0]), np.inf), aug
+        if not each:
+            d = dijkstra(
+                aug["matrix"], directed=True, indices=aug["leaf"], limit=limit, min_only=True
+            )
+            return d[None, :], aug
+        rows = [
+            dijkstra(
+                aug["matrix"], directed=True, indices=aug["leaf"][i : i + SOURCE_CHUNK], limit=limit
+            )
+            for i in range(0, len(aug["leaf"]), SOURCE_CHUNK)
+        ]
+        return np.vstack(rows), aug
+
+    def pairs_within(
+        self,
+        sources: Snap,
+        targets: Snap,
+        *,
+        radius: float,
+        source_xy: np.ndarray,
+        target_xy: np.ndarray,
+        source_reach: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(target, source, distance)`` for every pair within `radius` metres of walk.
+
+        A walk is never shorter than the straight line, so candidate pairs come from a KD-tree
+        range query: targets within ``radius + source_reach`` of `source_xy` (a point's
+        coordinates, reach 0; a polygon's representative point and its farthest vertex).
+        """
+        aug = self._augmented(sources)
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        if len(aug["leaf"]) == 0 or len(targets) == 0:
+            return empty
+        rows, left, to_left, right, to_right = self._bounds(aug, targets)
+        local = np.full(len(targets), -1, dtype=np.int64)
+        local[rows] = np.arange(len(rows))
+        src_pos = aug["source_pos"]
+        tree_t = cKDTree(target_xy)
+        reach = np.zeros(len(source_xy)) if source_reach is None else np.asarray(source_reach)
+        out_t, out_s, out_d = [], [], []
+        for start in range(0, len(src_pos), SOURCE_CHUNK):
+            chunk = src_pos[start : start + SOURCE_CHUNK]
+            d_node = dijkstra(
+                aug["matrix"],
+                directed=True,
+                indices=aug["leaf"][start : start + SOURCE_CHUNK],
+                limit=radius,
+            )
+            near = tree_t.query_ball_point(source_xy[chunk], radius + reach[chunk] + 1e-6)
+            for j, cand in enumerate(near):
+                cand = np.asarray(cand, dtype=np.int64)
+                cand = cand[local[cand] >= 0]
+                if len(cand) == 0:
+                    continue
+                r = local[cand]
+                road = np.minimum(
+                    d_node[j, left[r]] + to_left[r], d_node[j, right[r]] + to_right[r]
+                )
+                total = road + targets.distance[cand]
+                ok = total <= radius + 1e-6
+                out_t.append(cand[ok])
+                out_s.append(np.full(int(ok.sum()), chunk[j], dtype=np.int64))
+                out_d.append(total[ok])
+        if not out_t:
+            return empty
+        return np.concatenate(out_t), np.concatenate(out_s), np.concatenate(out_d)
+
+    # ------------------------------------------------------------------ service areas
+    def reached_lines(self, d_node: np.ndarray, aug: dict, radius: float) -> np.ndarray:
+        """The parts of the (split) road segments within `radius` of walk for one row of node
+        distances, as two-point LineStrings (the snap legs of the sources are included)."""
+        a, b, edge_seg, t0, t1 = aug["edges"]
+        road = edge_seg >= 0
+        a, b, edge_seg, t0, t1 = a[road], b[road], edge_seg[road], t0[road], t1[road]
+        span = t1 - t0
+        from_a = np.clip(radius - d_node[a], 0, span)
+        from_b = np.clip(radius - d_node[b], 0, span)
+        whole = from_a + from_b >= span
+        start = self.xy[self.u[edge_seg]]
+        direction = (self.xy[self.v[edge_seg]] - start) / np.maximum(self.length[edge_seg], 1e-12)[
+            :, None
+        ]
+
+        def at(mask: np.ndarray, t: np.ndarray) -> np.ndarray:
+            return start[mask] + direction[mask] * t[:, None]
+
+        full = whole & (span > 0)
+        pa = ~whole & (from_a > 0)
+        pb = ~whole & (from_b > 0)
+        parts = [
+            np.stack([at(full, t0[full]), at(full, t1[full])], axis=1),
+            np.stack([at(pa, t0[pa]), at(pa, t0[pa] + from_a[pa])], axis=1),
+            np.stack([at(pb, t1[pb] - from_b[pb]), at(pb, t1[pb])], axis=1),
+        ]
+        ends = np.concatenate(parts)
+        return shapely.linestrings(ends) if len(ends) else np.zeros(0, dtype=object)
+
+
+def graph_from_roads(roads: gpd.GeoDataFrame, *, osm: bool = False) -> WalkGraph:
+    """:meth:`WalkGraph.from_roads` (lines split at crossings unless the data is OSM)."""
+    if len(roads) == 0:
+        raise NetworkError("roads: the layer is empty; import roads to use walking distance")
+    return WalkGraph.from_roads(roads, split_crossings=not osm)
+
+
+def _inside_polygons(points: np.ndarray, facilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(point, facility)`` pairs where a point lies in (or on) a polygon facility."""
+    poly = np.flatnonzero(np.isin(shapely.get_type_id(facilities), (3, 6)))
+    if len(poly) == 0 or len(points) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    pi, fi = shapely.STRtree(facilities[poly]).query(points, predicate="intersects")
+    return pi, poly[fi]
+
+
+def network_nearest(
+    graph: WalkGraph,
+    points: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    max_snap_m: float,
+    limit: float = np.inf,
+) -> tuple[pd.Series, pd.Series]:
+    """Walking distance (m) to and position of each point's nearest facility along the roads.
+
+    Same contract as :func:`geo.coverage.nearest_facility`: ``(distance, position)`` on the
+    index of `points`, ``inf`` / -1 where nothing is reachable (off-network point, facility on
+    another component, or farther than `limit`). Points inside a polygon facility are at 0.
+    """
+    same_crs(points, facilities, names=("points", "facilities"))
+    pts = np.asarray(points.geometry.values)
+    fac = np.asarray(facilities.geometry.values)
+    dist, which = graph.nearest(
+        graph.snap(fac, max_snap_m=max_snap_m),
+        graph.snap(pts, max_snap_m=max_snap_m),
+        limit=limit,
+    )
+    pi, fi = _inside_polygons(pts, fac)
+    dist[pi], which[pi] = 0.0, fi
+    return (
+        pd.Series(dist, index=points.index, name="distance_m"),
+        pd.Series(which, index=points.index, name="facility_position"),
+    )
+
+
+def off_network(graph: WalkGraph, points: gpd.GeoDataFrame, *, max_snap_m: float) -> pd.Series:
+    """True for points farther than `max_snap_m` from every road (index of `points`)."""
+    require_projected(points, "points")
+    snap = graph.snap(np.asarray(points.geometry.values), max_snap_m=max_snap_m)
+    return pd.Series(~snap.on_network, index=points.index, name="off_network")
+
+
+def point_components(graph: WalkGraph, points: gpd.GeoDataFrame, *, max_snap_m: float) -> pd.Series:
+    """Connected component of the road each point snaps to (-1 off-network)."""
+    snap = graph.snap(np.asarray(points.geometry.values), max_snap_m=max_snap_m)
+    comp = np.full(len(points), -1, dtype=np.int64)
+    on = snap.on_network
+    comp[on] = graph.components()[graph.u[snap.segment[on]]]
+    return pd.Series(comp, index=points.index, name="component")
+
+
+def service_area(
+    graph: WalkGraph,
+    facilities: gpd.GeoDataFrame,
+    *,
+    radius_m: float,
+    max_snap_m: float,
+    buffer_m: float,
+    each: bool = False,
+) -> gpd.GeoDataFrame:
+    """The area reachable within `radius_m` of walk: reached road parts buffered by `buffer_m`.
+
+    Method: multi-source Dijkstra (limited to the radius) gives every road node's walking
+    distance; each segment contributes the part of it still within the radius from either end
+    (partial segments are cut at the exact metre); those lines are buffered by `buffer_m`
+    (the walk from the road to a door) and dissolved. With `each`, one polygon per facility
+    (index of `facilities`); otherwise one polygon for all of them.
+    """
+    crs = require_projected(facilities, "facilities")
+    snap = graph.snap(np.asarray(facilities.geometry.values), max_snap_m=max_snap_m)
+    d, aug = graph.node_distances(snap, limit=radius_m, each=each)
+    polys = []
+    for row in d:
+        lines = graph.reached_lines(row, aug, radius_m)
+        polys.append(
+            shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=4))
+            if len(lines)
+            else shapely.Polygon()
+        )
+    if each:
+        index = facilities.index[aug["source_pos"]]
+        return gpd.GeoDataFrame(
+            {"radius_m": float(radius_m)},
+            geometry=gpd.GeoSeries(polys, crs=crs),
+            index=index,
+            crs=crs,
+        )
+    geom = polys[0] if polys else shapely.Polygon()
+    return gpd.GeoDataFrame(
+        {"radius_m": [float(radius_m)], "facilities": [int(snap.on_network.sum())]},
+        geometry=gpd.GeoSeries([geom], crs=crs),
+        crs=crs,
+    )
+
+
+__all__ = [
+    "NetworkError",
+    "Snap",
+    "WalkGraph",
+    "graph_from_roads",
+    "network_nearest",
+    "off_network",
+    "point_components",
+    "road_flags",
+    "service_area",
+]
