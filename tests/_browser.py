@@ -65,12 +65,22 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(
-    *, store: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60.0
+    *,
+    store: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+    app: Path | None = None,
 ) -> Iterator[str]:
     """Run the app (``python -m ui.serve``, as scripts/run_app.sh does) headless on a free port;
-    yield its base URL; stop it by PID."""
+    yield its base URL; stop it by PID. `app` runs another script instead (a test page)."""
     port = free_port()
     environ = {**os.environ, **(env or {})}
+    launcher = ["ui.serve"]  # the launcher scripts/run_app.sh uses: libraries imported up front
+    if app is not None:
+        launcher = ["streamlit", "run", str(app)]
+        environ["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(ROOT), environ.get("PYTHONPATH")])
+        )
     if store is not None:
         environ["GRIDMAP_STORE"] = str(store)
     _mk()
@@ -79,7 +89,7 @@ def streamlit_server(
         [
             sys.executable,
             "-m",
-            "ui.serve",  # the launcher scripts/run_app.sh uses: libraries imported up front
+            *launcher,
             "--server.headless",
             "true",
             "--server.port",

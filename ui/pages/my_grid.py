@@ -18,6 +18,7 @@ from ui import data_access as da
 from ui import state
 from ui.i18n import lang, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
+from ui.text import safe
 
 INSIDE_LAYERS = (
     "neighborhood_centers",
@@ -58,8 +59,8 @@ def pick_grid(grids: gpd.GeoDataFrame) -> str | None:
     if wanted and wanted not in labels:
         st.error(
             tr(
-                f"没有编码为“{wanted}”的网格。请在下面选择一个网格。",
-                f"There is no grid with code “{wanted}”. Pick a grid below.",
+                f"没有编码为“{safe(wanted)}”的网格。请在下面选择一个网格。",
+                f"There is no grid with code “{safe(wanted)}”. Pick a grid below.",
             )
         )
     elif wanted and st.session_state.get(state.GRID_URL_APPLIED) != wanted:
@@ -125,15 +126,15 @@ def main() -> None:
 
 def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> None:
     """Facts of the grid, what is inside it and the nearest services."""
-    st.subheader(f"{_md(row['grid_name'])} · {_md(row['grid_code'])}")
+    st.subheader(f"{safe(row['grid_name'])} · {safe(row['grid_code'])}")
     st.markdown(
-        f"**{tr('社区', 'Community')}**: {_md(row['community'])} · **{tr('街道', 'Street')}**: {_md(row['street'])} · "
-        f"**{tr('区县', 'District')}**: {_md(row['district'])}"
+        f"**{tr('社区', 'Community')}**: {safe(row['community'])} · **{tr('街道', 'Street')}**: {safe(row['street'])} · "
+        f"**{tr('区县', 'District')}**: {safe(row['district'])}"
     )
     worker = row["worker_name"] or tr("未配备", "none assigned")
     phone = mask_phone(row.get("worker_phone"))
     st.markdown(
-        f"**{tr('网格员', 'Grid worker')}**: {_md(worker)}" + (f" · {phone}" if phone else "")
+        f"**{tr('网格员', 'Grid worker')}**: {safe(worker)}" + (f" · {safe(phone)}" if phone else "")
     )
     households = int(row["households"]) if pd.notna(row["households"]) else 0
     low, high = prof.grids.households_min, prof.grids.households_max
@@ -184,7 +185,7 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> Non
         ]
         lines.append(
             f"- {render.layer_name(layer, lang())} {len(frame)}: "
-            + "、".join(_md(i) for i in items)
+            + "、".join(safe(i) for i in items)
         )
     pop = inside["population"]
     if len(pop):
@@ -204,7 +205,7 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> Non
         colon = tr("：", ": ")
         st.markdown(
             "\n".join(
-                f"- {_md(k)}{colon}**{_md(n)}** · {d}" for k, n, d in table.itertuples(index=False)
+                f"- {safe(k)}{colon}**{safe(n)}** · {d}" for k, n, d in table.itertuples(index=False)
             )
         )
 
@@ -244,14 +245,6 @@ def nearest_table(shape, prof) -> pd.DataFrame:
             tr("方向与距离", "Direction and distance"),
         ],
     )
-
-
-def _md(value: object) -> str:
-    """Text safe in Markdown: no HTML, no formatting characters."""
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    for ch in "\\`*_{}[]<>()#+-.!|~":
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 @st.fragment

@@ -1,0 +1,190 @@
+"""ui.text.safe: values from a URL, a file or the store show literally wherever Streamlit renders
+Markdown (unit tests, AppTest of the pages, and a real browser)."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests._browser import ROOT, browser_available, offline_page, screenshot, streamlit_server
+from ui.text import JOINER, md_literal, safe, unescape
+
+HOSTILE = [
+    "[sign in](https://evil.example/login)",
+    "![x](https://evil.example/x.png)",
+    "<a href='https://evil.example'>a</a><img src=x onerror=alert(1)>",
+    ":red[red] :blue-background[bg] :material/home: :smile: :rainbow[r]",
+    "$x^2$ $$y$$ \\(z\\)",
+    "**bold** _em_ ~~strike~~ `code` ```fence```",
+    "# head",
+    "- item",
+    "1. one",
+    "| a | b |\n|---|---|",
+    "    indented code",
+    "> quote",
+    "www.evil.example https://evil.example mail@evil.example",
+    "&lt;b&gt; &amp; &#58;",
+    "<https://evil.example>",
+    "[ref]\n\n[ref]: https://evil.example",
+]
+
+
+def bare_specials(source: str) -> list[str]:
+    """Punctuation in `source` that Markdown may read as syntax (unescaped)."""
+    out, i = [], 0
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\" and i + 1 < len(source):
+            i += 2
+            continue
+        if ch in string.punctuation:
+            out.append(ch)
+        i += 1
+    return out
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_safe_escapes_every_special(value):
+    text = safe(value)
+    assert bare_specials(text) == []
+    assert unescape(text) == " ".join(value.split())  # a reader sees the value itself
+    assert "\n" not in text  # no block can start inside it
+
+
+@pytest.mark.parametrize(
+    "value", ["https://evil.example/x", "WWW.evil.example", "a@evil.example", ":smile:"]
+)
+def test_safe_breaks_autolinks_and_emoji_in_the_parsed_text(value):
+    """GFM autolinks and emoji are found after escapes are resolved: the parsed text must not
+    hold them (the joiner is invisible)."""
+    parsed = re.sub(r"\\(.)", r"\1", safe(value))
+    assert not re.search(r"https?://[-.\w]|www\.|[-.\w+]@[-\w]|:\w+:", parsed, re.IGNORECASE)
+    assert unescape(safe(value)) == value
+
+
+def test_safe_keeps_plain_text_and_handles_missing():
+    assert safe("十堰市 张湾区 网格 12") == "十堰市 张湾区 网格 12"
+    assert safe(None) == safe(float("nan")) == ""
+    assert safe(505) == "505"
+    assert safe("a.b") == "a\\.b"
+    assert md_literal is safe
+
+
+def test_safe_multiline_keeps_lines_as_hard_breaks():
+    text = safe("row 1: bad\n  - row 2: [x](y)", multiline=True)
+    assert text.replace(JOINER, "") == "row 1\\: bad  \n\\- row 2\\: \\[x\\]\\(y\\)"
+    assert all(not line.startswith(" ") for line in text.split("\n"))
+
+
+def _probe(value: str):
+    import streamlit as st
+
+    from ui.text import safe
+
+    text = safe(value)
+    st.markdown(f"**label**: {text}", help=text)
+    st.error(text)
+    st.info(text)
+    st.warning(text)
+    st.success(text)
+    st.caption(text)
+    st.subheader(text)
+    st.metric(text, 1, help=text)
+    st.toast(text)
+
+
+@pytest.mark.parametrize("value", HOSTILE[:6])
+def test_apptest_elements_carry_only_escaped_text(value):
+    at = AppTest.from_function(_probe, args=(value,), default_timeout=30)
+    at.run()
+    assert not at.exception
+    bodies = [at.markdown[0].value.split(": ", 1)[1]]
+    bodies += [el.value for el in (*at.error, *at.info, *at.warning, *at.success, *at.caption)]
+    bodies += [at.subheader[0].value, at.metric[0].label, at.toast[0].value]
+    for body in bodies:
+        assert bare_specials(body) == [], body
+        assert unescape(body) == " ".join(value.split())
+
+
+def test_my_grid_unknown_code_from_url_is_shown_literally(tmp_path, monkeypatch):
+    """`?grid=` with a Markdown link, image, HTML and a directive: the error quotes it as text."""
+    from tests._map_fixtures import ROOT_APP, write_tiny_store
+
+    monkeypatch.setenv("GRIDMAP_STORE", str(write_tiny_store(tmp_path / "tiny.gpkg")))
+    at = AppTest.from_file(str(ROOT_APP), default_timeout=120)
+    hostile = "[sign in](https://evil.example) ![i](https://evil.example/i.png) <b>x</b> :red[y]"
+    at.query_params["grid"] = hostile
+    at.switch_page("ui/pages/my_grid.py")
+    at.run()
+    assert not at.exception
+    (error,) = at.error
+    quoted = error.value.split("“", 1)[1].rsplit("”", 1)[0]
+    assert bare_specials(quoted) == []
+    assert unescape(quoted) == hostile
+
+
+# --------------------------------------------------------------------------- real browser
+NO_MARKUP = """() => {
+  const main = document.querySelector('[data-testid="stMain"]') || document.body;
+  return {
+    links: [...main.querySelectorAll('a[href]')].filter(a => !a.getAttribute('href').startsWith('#')).length,
+    images: main.querySelectorAll('img').length,
+    katex: main.querySelectorAll('.katex').length,
+    coloured: main.querySelectorAll('.stMarkdownColoredText, .stMarkdownColoredBackground, [style*="color"]').length,
+    icons: main.querySelectorAll('[data-testid="stIconMaterial"]').length,
+    strong: main.querySelectorAll('.stMarkdown strong, .stMarkdown em, .stMarkdown del, .stMarkdown li, .stMarkdown table, .stMarkdown blockquote, .stMarkdown pre, .stMarkdown h1').length,
+  };
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not browser_available(), reason="needs /usr/bin/chromium and playwright")
+def test_probe_page_renders_values_as_text():
+    from tests.apps import markdown_probe
+
+    with (
+        streamlit_server(app=ROOT / "tests" / "apps" / "markdown_probe.py") as base,
+        offline_page() as page,
+    ):
+        page.goto(base)
+        page.get_by_text("metric5", exact=False).first.wait_for(timeout=30_000)
+        found = page.evaluate(NO_MARKUP)
+        screenshot(page, "markdown_probe")
+        assert found == dict.fromkeys(found, 0), found
+        body = page.inner_text("[data-testid='stMain']").replace(JOINER, "")
+        for value in markdown_probe.VALUES:
+            assert " ".join(value.split()) in " ".join(body.split())
+        assert page.blocked == []
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not browser_available(), reason="needs /usr/bin/chromium and playwright")
+def test_my_grid_link_from_url_makes_no_link_or_image(tmp_path):
+    from tests._map_fixtures import write_tiny_store
+
+    hostile = (
+        "**bold** [sign in](https://evil.example/login) ![i](https://evil.example/i.png)"
+        " <a href='https://evil.example'>x</a><img src=https://evil.example/j.png> :red[r] $x$"
+    )
+    from urllib.parse import quote
+
+    with (
+        streamlit_server(store=write_tiny_store(tmp_path / "tiny.gpkg")) as base,
+        offline_page(intercept=False) as page,
+    ):
+        page.goto(f"{base}/my_grid?grid={quote(hostile)}")
+        alert = page.locator("[data-testid='stAlertContentError']").first
+        alert.wait_for(timeout=30_000)
+        found = page.evaluate(NO_MARKUP)
+        screenshot(page, "my_grid_hostile_url")
+        outside = page.evaluate(
+            "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
+            ".filter(h => !h.startsWith(location.origin))"
+        )
+        assert outside == []
+        assert found["images"] == 0 and found["katex"] == 0 and found["strong"] == 0, found
+        assert hostile in " ".join(alert.inner_text().replace(JOINER, "").split())
+        assert page.blocked == []
