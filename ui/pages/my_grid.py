@@ -134,7 +134,8 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> Non
     worker = row["worker_name"] or tr("未配备", "none assigned")
     phone = mask_phone(row.get("worker_phone"))
     st.markdown(
-        f"**{tr('网格员', 'Grid worker')}**: {safe(worker)}" + (f" · {safe(phone)}" if phone else "")
+        f"**{tr('网格员', 'Grid worker')}**: {safe(worker)}"
+        + (f" · {safe(phone)}" if phone else "")
     )
     households = int(row["households"]) if pd.notna(row["households"]) else 0
     low, high = prof.grids.households_min, prof.grids.households_max
@@ -205,7 +206,8 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> Non
         colon = tr("：", ": ")
         st.markdown(
             "\n".join(
-                f"- {safe(k)}{colon}**{safe(n)}** · {d}" for k, n, d in table.itertuples(index=False)
+                f"- {safe(k)}{colon}**{safe(n)}** · {d}"
+                for k, n, d in table.itertuples(index=False)
             )
         )
 
