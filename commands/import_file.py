@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
             repair=args.repair,
             source_crs=args.crs,
             progress=progress,
+            on_wait=lambda message: print(message, file=sys.stderr, flush=True),
         )
     except (ImportFailed, SchemaError, StoreError, CRSError) as exc:
         bar.close()

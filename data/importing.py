@@ -17,7 +17,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from pyproj import CRS
 
 from data.readers import FORMATS, ImportFailed, RawRead, ReadOptions, read_any, unsupported
 from data.store import STORAGE_CRS, GeoPackageStore
+from data.tempfiles import remove_stale_workdirs, workdir
 from geo.crs import convert_frame
 from geo.settings import Profile, load_profile
 from layers import LAYERS, LayerSchema, Problem, SchemaError, get_layer
@@ -102,6 +102,7 @@ def import_file(
     progress: Progress | None = None,
     source_crs: str | None = None,
     source_name: str | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Import the file at `path` into `layer` of `store`.
 
@@ -131,6 +132,9 @@ def import_file(
         CRS to assume for a file that states none (e.g. ``"EPSG:4546"``).
     source_name
         Name shown in messages (e.g. an uploaded file's original name).
+    on_wait
+        Called with a message if another writer holds the store (the import waits up to the
+        profile's ``import.lock_timeout_s`` seconds, then raises :class:`data.store.StoreBusy`).
 
     Raises
     ------
@@ -151,9 +155,10 @@ def import_file(
     _check_file(path, source, profile)
 
     report_progress(0.05, "reading")
-    with tempfile.TemporaryDirectory(prefix="gridmap-import-") as tmp:
+    remove_stale_workdirs()
+    with workdir("import") as tmp:
         options = ReadOptions(layer, profile.import_, encoding, lon_col, lat_col)
-        raw = read_any(path, source=source, options=options, workdir=Path(tmp))
+        raw = read_any(path, source=source, options=options, workdir=tmp)
     frame = _untruncate(raw.frame, schema) if raw.dbf_names else raw.frame
     if frame.empty:
         raise ImportFailed(source, ["file holds no rows or features"])
@@ -190,23 +195,31 @@ def import_file(
         problems.extend(
             p for p in exc.problems if p.field != "geometry" or not _known_geometry(p, problems)
         )
-    existing = _existing(store, layer) if mode == "append" else None
-    if existing is not None and schema.key:
-        problems.extend(_duplicates_against(existing, frame, validated, schema))
-    if problems:
-        raise ImportFailed(source, sorted(problems, key=lambda p: (p.row is not None, p.row or 0)))
-    assert validated is not None
+    # the rows appended to and the metadata are read under the writer lock, so two imports
+    # at the same time cannot both start from the same rows and lose one another's
+    with store.lock(
+        timeout_s=profile.import_.lock_timeout_s,
+        on_wait=on_wait or (lambda message: report_progress(0.65, message)),
+    ):
+        existing = _existing(store, layer) if mode == "append" else None
+        if existing is not None and schema.key:
+            problems.extend(_duplicates_against(existing, frame, validated, schema))
+        if problems:
+            raise ImportFailed(
+                source, sorted(problems, key=lambda p: (p.row is not None, p.row or 0))
+            )
+        assert validated is not None
 
-    report_progress(0.8, "writing to the store")
-    out = validated
-    if existing is not None and not existing.empty:
-        out = pd.concat([existing, validated], ignore_index=True)
-        out = gpd.GeoDataFrame(out, geometry="geometry", crs=STORAGE_CRS)
-    meta = store.meta() if store.exists() else {}
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    meta[f"import.{layer}"] = f"{source}; {mode}; {len(validated)} rows; {stamp}"
-    meta_table = pd.DataFrame({"key": list(meta), "value": list(meta.values())})
-    store.write({layer: out.reset_index(drop=True), "gridmap_meta": meta_table}, mode="replace")
+        report_progress(0.8, "writing to the store")
+        out = validated
+        if existing is not None and not existing.empty:
+            out = pd.concat([existing, validated], ignore_index=True)
+            out = gpd.GeoDataFrame(out, geometry="geometry", crs=STORAGE_CRS)
+        meta = store.meta() if store.exists() else {}
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        meta[f"import.{layer}"] = f"{source}; {mode}; {len(validated)} rows; {stamp}"
+        meta_table = pd.DataFrame({"key": list(meta), "value": list(meta.values())})
+        store.write({layer: out.reset_index(drop=True), "gridmap_meta": meta_table}, mode="replace")
     report.rows = len(validated)
     report.rows_in_layer = len(out)
     report_progress(1.0, "done")

@@ -170,9 +170,12 @@ def save_snapshot(
     extra_tables
         Other tables to write in the same step (used when plan values are saved too).
     """
-    tables = snapshot_tables({period: (table, params)}, store=store, source_version=store.version())
-    tables.update(extra_tables or {})
-    store.write(tables)
+    with store.lock():  # the tables written are read from the store: hold it across both
+        tables = snapshot_tables(
+            {period: (table, params)}, store=store, source_version=store.version()
+        )
+        tables.update(extra_tables or {})
+        store.write(tables)
 
 
 def analysis_params(profile, **extra: Any) -> dict[str, Any]:
@@ -322,6 +325,13 @@ def set_plan_values(
     Returns the period's values after the change.
     """
     period = check_period(period)
+    with store.lock():  # read-modify-write of the plan and snapshot tables
+        return _set_plan_values(store, period, values, note=note)
+
+
+def _set_plan_values(
+    store: GeoPackageStore, period: str, values: Mapping[str, float | None], *, note: str
+) -> dict[str, float]:
     plan = plan_values_frame(store, period, values, note=note)
     tables: dict[str, pd.DataFrame] = {PLAN: plan}
     if period in list_periods(store):

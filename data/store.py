@@ -4,17 +4,32 @@ The embedded default is a GeoPackage. Pages, analysis and commands go through :c
 so another backend (PostGIS) can be added by implementing the same methods.
 
 Writes are atomic: :meth:`GeoPackageStore.write` copies the store to a temporary file in the
-same folder, writes there, and renames it over the original only when every layer was written.
-A failure leaves the store byte-for-byte as it was.
+same folder, writes there, flushes it to disk and renames it over the original only when every
+layer was written. A failure leaves the store byte-for-byte as it was.
+
+Writers are serialised: :meth:`GeoPackageStore.lock` holds an exclusive lock on the file
+``.<store>.lock`` beside the store, across the copy, the write and the rename (and, for an
+import or a snapshot, across reading the rows it adds to). A writer that finds the lock held
+waits, says so, and gives up with :class:`StoreBusy` after ``lock_timeout_s`` seconds
+(:data:`LOCK_TIMEOUT_S` by default; the import uses the profile's ``import.lock_timeout_s``).
+
+Temporary copies are named ``.<store>.<pid>.<random>.tmp.gpkg``. One whose process is gone
+(an import killed with ``kill -9``) is deleted when the store is opened (:func:`open_store`) and
+before every write.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -22,14 +37,30 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from data.tempfiles import is_stale
 from layers import LAYERS
 
 STORAGE_CRS = "EPSG:4326"
 Mode = Literal["replace", "append"]
+#: Seconds a writer waits for another writer of the same store before giving up.
+LOCK_TIMEOUT_S = 120.0
+_LOCK_POLL_S = 0.1
+_log = logging.getLogger(__name__)
 
 
 class StoreError(ValueError):
     """The store cannot be opened, read or written."""
+
+
+class StoreBusy(StoreError):
+    """Another writer held the store's lock for longer than the timeout."""
+
+
+# Locks this process holds, per thread: path -> (open lock file, depth). A thread that holds
+# the lock may take it again (an import holds it across its read and its write); another
+# thread of the same process (another Streamlit session) waits like another process does,
+# because flock locks belong to the open file, and each thread opens its own.
+_held = threading.local()
 
 
 class Store(Protocol):
@@ -54,8 +85,9 @@ class Store(Protocol):
 class GeoPackageStore:
     """A GeoPackage file holding every layer (and attribute tables such as snapshots)."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, *, lock_timeout_s: float = LOCK_TIMEOUT_S):
         self.path = Path(path)
+        self.lock_timeout_s = lock_timeout_s
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
@@ -125,6 +157,71 @@ class GeoPackageStore:
                 digest.update(block)
         return digest.hexdigest()
 
+    # ----------------------------------------------------------------- locking
+    @property
+    def lock_path(self) -> Path:
+        """The lock file writers hold: ``.<store>.lock`` beside the store."""
+        return self.path.parent / f".{self.path.name}.lock"
+
+    @contextlib.contextmanager
+    def lock(
+        self,
+        *,
+        timeout_s: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> Iterator[None]:
+        """Hold the store's writer lock (re-entrant within a thread).
+
+        Parameters
+        ----------
+        timeout_s
+            Seconds to wait for another writer; ``self.lock_timeout_s`` when ``None``.
+        on_wait
+            Called once with a message when the lock is held by another writer.
+
+        Raises
+        ------
+        StoreBusy
+            The lock stayed held for `timeout_s` seconds.
+        """
+        held: dict = _held.__dict__.setdefault("locks", {})
+        key = str(self.path.resolve())
+        if key in held:
+            handle, depth = held[key]
+            held[key] = (handle, depth + 1)
+            try:
+                yield
+            finally:
+                handle, depth = held[key]
+                held[key] = (handle, depth - 1)
+            return
+        timeout = self.lock_timeout_s if timeout_s is None else timeout_s
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.lock_path, "a+b")  # noqa: SIM115 - closed in the finally below
+        try:
+            _acquire(handle, self, timeout, on_wait)
+            held[key] = (handle, 1)
+            try:
+                yield
+            finally:
+                del held[key]
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            handle.close()
+
+    def remove_stale_temps(self) -> list[Path]:
+        """Delete temporary copies left by writers that no longer run; return them."""
+        removed = []
+        for tmp in self.path.parent.glob(f".{self.path.name}.*.tmp.gpkg"):
+            if not is_stale(tmp, _pid_in(tmp.name, prefix=f".{self.path.name}.")):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+                removed.append(tmp)
+        if removed:
+            _log.info("removed %d stale temporary copies of %s", len(removed), self.path)
+        return removed
+
     # ----------------------------------------------------------------- writing
     def write(
         self,
@@ -144,9 +241,15 @@ class GeoPackageStore:
         """
         if mode not in ("replace", "append"):
             raise ValueError(f"mode must be 'replace' or 'append', not {mode!r}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.lock():
+            self.remove_stale_temps()
+            self._write_locked(layers, mode)
+
+    def _write_locked(
+        self, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], mode: Mode
+    ) -> None:
         fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp.gpkg", dir=self.path.parent
+            prefix=f".{self.path.name}.{os.getpid()}.", suffix=".tmp.gpkg", dir=self.path.parent
         )
         os.close(fd)
         tmp = Path(tmp_name)
@@ -161,7 +264,9 @@ class GeoPackageStore:
             for name, frame in layers.items():
                 _write_one(tmp, name, frame, append=(mode == "append" and name in existing))
             os.chmod(tmp, mode_bits)
+            _fsync(tmp)
             os.replace(tmp, self.path)
+            _fsync(self.path.parent)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -179,6 +284,51 @@ class GeoPackageStore:
         if table.empty:
             return {}
         return dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))
+
+
+def _acquire(
+    handle, store: GeoPackageStore, timeout: float, on_wait: Callable[[str], None] | None
+) -> None:
+    """Take an exclusive flock on `handle`, waiting up to `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    told = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        if not told:
+            message = (
+                f"{store.path.name}: another import or snapshot is writing to the store; "
+                f"waiting up to {timeout:g} s for it to finish"
+            )
+            _log.info(message)
+            if on_wait is not None:
+                on_wait(message)
+            told = True
+        if time.monotonic() >= deadline:
+            raise StoreBusy(
+                f"{store.path.name}: another writer kept the store locked for {timeout:g} s "
+                f"(lock file {store.lock_path}); the store is unchanged. Try again when it "
+                f"has finished, or raise import.lock_timeout_s in the city profile."
+            )
+        time.sleep(_LOCK_POLL_S)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file (or a directory entry) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _pid_in(name: str, *, prefix: str) -> int | None:
+    """The writer's process id in a temporary name ``<prefix><pid>.<random>...``."""
+    head = name[len(prefix) :].split(".", 1)[0]
+    return int(head) if head.isdigit() else None
 
 
 def _write_one(
@@ -267,4 +417,7 @@ def open_store(path: str | os.PathLike | None = None) -> GeoPackageStore:
     """Open the store at `path`, ``$GRIDMAP_STORE``, or the built-in demo store."""
     from geo.settings import store_path
 
-    return GeoPackageStore(path if path is not None else store_path())
+    store = GeoPackageStore(path if path is not None else store_path())
+    if store.path.parent.is_dir():
+        store.remove_stale_temps()
+    return store

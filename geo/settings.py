@@ -43,6 +43,7 @@ class ImportLimits:
     max_file_mb: float
     max_unzipped_mb: float
     max_zip_ratio: float
+    lock_timeout_s: float = 120.0
 
 
 @dataclass(frozen=True)

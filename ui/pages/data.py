@@ -5,7 +5,6 @@ Thin: the work is done by :mod:`data.importing`; this page gathers inputs and sh
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +19,7 @@ from data.importing import (
     layer_counts,
 )
 from data.store import StoreError
+from data.tempfiles import workdir
 from geo.crs import CRSError
 from geo.settings import DEFAULT_STORE
 from layers import LAYERS, SchemaError
@@ -168,10 +168,10 @@ def run_import(upload, options: dict) -> dict:
     """Save the upload to a temporary folder and import it; return a result for display."""
     name = Path(upload.name).name
     with (
-        tempfile.TemporaryDirectory(prefix="gridmap-upload-") as tmp,
+        workdir("upload") as tmp,
         st.status(tr(f"正在导入 {name}…", f"Importing {name}…"), expanded=True) as status,
     ):
-        path = Path(tmp) / name
+        path = tmp / name
         path.write_bytes(upload.getvalue())
         bar = st.progress(0.0)
         try:
@@ -180,6 +180,12 @@ def run_import(upload, options: dict) -> dict:
                 store=current_store(),
                 progress=lambda share, text: bar.progress(min(share, 1.0), text=text),
                 source_name=name,
+                on_wait=lambda _message: st.write(
+                    tr(
+                        "另一个导入正在写入数据库，等待其完成…",
+                        "Another import is writing; waiting…",
+                    )
+                ),
                 **options,
             )
         except (ImportFailed, SchemaError) as exc:
