@@ -1,0 +1,104 @@
+"""Recurring problems: places with repeated reports of the same category.
+
+Rule (documented in the profile, ``[field]``): over the last ``cluster_periods`` quarters up
+to and including the chosen one, reports of one category are linked when they lie within
+``cluster_radius_m`` of each other (metric CRS); a connected group (single linkage, like
+DBSCAN with ``min_samples=1``) with at least ``cluster_min_reports`` reports is a recurring
+problem. Rejected and duplicate reports do not count (a duplicate is the same event).
+Neighbours are found with a KD-tree, so a year of reports takes well under a second.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from field.periods import period_of, shift_period
+from field.settings import FieldRules
+from field.states import DROPPED_STATES
+from geo.crs import to_metric
+
+CLUSTER_COLUMNS = [
+    "cluster_id",
+    "category",
+    "n_reports",
+    "first_at",
+    "last_at",
+    "radius_m",
+    "street",
+    "community",
+    "report_ids",
+    "geometry",
+]
+
+
+def cluster_labels(xy: np.ndarray, radius_m: float) -> np.ndarray:
+    """Single-linkage groups of points closer than `radius_m`: a group number per point."""
+    n = len(xy)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    pairs = cKDTree(xy).query_pairs(r=radius_m, output_type="ndarray")
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def recurring_problems(
+    reports: gpd.GeoDataFrame,
+    rules: FieldRules,
+    *,
+    period: str,
+    metric_crs: str = "EPSG:4546",
+) -> gpd.GeoDataFrame:
+    """Recurring problems up to `period` (see module doc), largest first, in EPSG:4326.
+
+    The point of each cluster is the mean of its reports; ``radius_m`` is the largest distance
+    of a report from it; ``street`` / ``community`` are the most common among its reports.
+    """
+    periods = {shift_period(period, -k) for k in range(rules.cluster_periods)}
+    live = reports[~reports["state"].isin(DROPPED_STATES)]
+    live = live[period_of(live["created_at"]).isin(periods).to_numpy()]
+    out = []
+    if not live.empty:
+        metric = to_metric(live, metric_crs, name="reports")
+        xy = np.column_stack([metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()])
+        cats = live["category"].to_numpy()
+        for cat in pd.unique(cats):
+            idx = np.flatnonzero(cats == cat)
+            labels = cluster_labels(xy[idx], rules.cluster_radius_m)
+            sizes = np.bincount(labels)
+            for label in np.flatnonzero(sizes >= rules.cluster_min_reports):
+                members = idx[labels == label]
+                centre = xy[members].mean(axis=0)
+                rows = live.iloc[members]
+                out.append(
+                    {
+                        "category": cat,
+                        "n_reports": len(members),
+                        "first_at": rows["created_at"].min(),
+                        "last_at": rows["created_at"].max(),
+                        "radius_m": float(np.hypot(*(xy[members] - centre).T).max()),
+                        "street": _mode(rows.get("street")),
+                        "community": _mode(rows.get("community")),
+                        "report_ids": ",".join(rows["report_id"].astype(str)),
+                        "x": centre[0],
+                        "y": centre[1],
+                    }
+                )
+    if not out:
+        return gpd.GeoDataFrame({c: [] for c in CLUSTER_COLUMNS[:-1]}, geometry=[], crs="EPSG:4326")
+    frame = pd.DataFrame(out).sort_values(["n_reports", "category"], ascending=[False, True])
+    geometry = gpd.points_from_xy(frame["x"], frame["y"], crs=metric_crs)
+    result = gpd.GeoDataFrame(frame.drop(columns=["x", "y"]), geometry=geometry).to_crs("EPSG:4326")
+    result.insert(0, "cluster_id", [f"C{i + 1:03d}" for i in range(len(result))])
+    return result.reset_index(drop=True)[CLUSTER_COLUMNS]
+
+
+def _mode(values: pd.Series | None) -> str | None:
+    if values is None:
+        return None
+    counts = values.dropna().value_counts()
+    return None if counts.empty else str(counts.index[0])
