@@ -57,9 +57,7 @@ def possible_duplicates(
     if not rows:
         return pd.DataFrame(columns=PAIR_COLUMNS)
     ti, pj = np.array(rows).T
-    days = np.abs(t_time.iloc[ti].to_numpy() - p_time.iloc[pj].to_numpy()) / np.timedelta64(
-        1, "D"
-    )
+    days = np.abs(t_time.iloc[ti].to_numpy() - p_time.iloc[pj].to_numpy()) / np.timedelta64(1, "D")
     out = pd.DataFrame(
         {
             "report_id": targets["report_id"].to_numpy()[ti],
