@@ -176,11 +176,10 @@ def iso(at: pd.Timestamp | str) -> str:
 
 
 def _lock(path: Path):
-    try:
-        from data.store import store_lock
-    except ImportError:  # stores without the account tables' lock
-        return contextlib.nullcontext()
-    return store_lock(path)
+    """The store's writer lock (:meth:`data.store.GeoPackageStore.lock`)."""
+    from data.store import GeoPackageStore
+
+    return GeoPackageStore(path).lock()
 
 
 AuditHook = Callable[[sqlite3.Connection, Actor, str, dict[str, Any], str], None]
