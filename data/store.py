@@ -26,12 +26,14 @@ import hashlib
 import logging
 import os
 import shutil
+import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import geopandas as gpd
 import pandas as pd
@@ -39,6 +41,9 @@ import pyogrio
 
 from data.tempfiles import is_stale
 from layers import LAYERS
+
+if TYPE_CHECKING:
+    from auth.storage import Accounts, AuditEntry
 
 STORAGE_CRS = "EPSG:4326"
 Mode = Literal["replace", "append"]
@@ -77,9 +82,17 @@ class Store(Protocol):
         layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
         *,
         mode: Mode = "replace",
-    ) -> None: ...
+        audit: Sequence[AuditEntry] = (),
+    ) -> None:
+        """Write layers in one transaction, with their audit rows (all or nothing)."""
 
-    def version(self) -> str: ...
+    def version(self) -> str:
+        """A token that changes whenever a layer changes (not on sign-ins or audit rows)."""
+
+    def meta(self) -> dict[str, str]: ...
+
+    def accounts(self) -> Accounts:
+        """Users, sessions and the audit log (:mod:`auth.storage`)."""
 
 
 class GeoPackageStore:
@@ -100,7 +113,8 @@ class GeoPackageStore:
         """Names of the tables in the store (spatial and attribute)."""
         if not self.exists():
             return []
-        return [str(name) for name, _ in pyogrio.list_layers(self.path)]
+        names = [str(name) for name, _ in pyogrio.list_layers(self.path)]
+        return [n for n in names if n not in INTERNAL_TABLES]
 
     def has(self, layer: str) -> bool:
         return layer in self.layers()
@@ -137,17 +151,47 @@ class GeoPackageStore:
         return {name: self.read(name) for name in (LAYERS if names is None else names)}
 
     def read_table(self, name: str) -> pd.DataFrame:
-        """Read an attribute (non-spatial) table; empty frame if it does not exist."""
+        """Read an attribute (non-spatial) table; empty frame if it does not exist.
+
+        The account tables (users, sessions, audit) are not readable here: use :meth:`accounts`.
+        """
+        if name in INTERNAL_TABLES:
+            raise StoreError(f"{name!r} is not a data table; read it through store.accounts()")
         if not self.has(name):
             return pd.DataFrame()
         return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False, use_arrow=True)
 
     def version(self) -> str:
-        """A cheap token that changes when the file changes (for caches)."""
+        """A cheap token that changes when a layer changes (for caches).
+
+        Every :meth:`write` stamps a new token into the file; sign-ins and audit rows, written
+        in place by :meth:`accounts`, leave it as it is. A store written by an older version
+        without a token falls back to the file's time and size.
+        """
         if not self.exists():
             return "missing"
+        try:
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            try:
+                row = con.execute(f"SELECT token FROM {VERSION_TABLE}").fetchone()
+            finally:
+                con.close()
+        except sqlite3.Error:
+            row = None
+        if row:
+            return str(row[0])
         st = self.path.stat()
         return f"{st.st_mtime_ns}-{st.st_size}"
+
+    def accounts(self) -> Accounts:
+        """Users, sessions, sign-in attempts and the audit log kept in this file."""
+        from auth.gpkg import GeoPackageAccounts
+
+        return GeoPackageAccounts(self.path)
+
+    def is_demo(self) -> bool:
+        """True when the store is marked as the demo (its demo accounts may be shown)."""
+        return self.exists() and self.meta().get("demo") == "true"
 
     def checksum(self) -> str:
         """SHA-256 of the file's bytes (used to prove a failed write changed nothing)."""
@@ -228,8 +272,9 @@ class GeoPackageStore:
         layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
         *,
         mode: Mode = "replace",
+        audit: Sequence[AuditEntry] = (),
     ) -> None:
-        """Write several layers in one atomic step.
+        """Write several layers (and their audit rows) in one atomic step.
 
         Parameters
         ----------
@@ -238,15 +283,21 @@ class GeoPackageStore:
             DataFrames become attribute tables.
         mode
             ``"replace"`` swaps each named table; ``"append"`` adds rows to it.
+        audit
+            Audit rows recorded in the same step (:class:`auth.storage.AuditEntry`).
         """
         if mode not in ("replace", "append"):
             raise ValueError(f"mode must be 'replace' or 'append', not {mode!r}")
         with self.lock():
             self.remove_stale_temps()
-            self._write_locked(layers, mode)
+            self._write_locked(layers, mode=mode, audit=audit)
 
     def _write_locked(
-        self, layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], mode: Mode
+        self,
+        layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+        *,
+        mode: Mode,
+        audit: Sequence[AuditEntry],
     ) -> None:
         fd, tmp_name = tempfile.mkstemp(
             prefix=f".{self.path.name}.{os.getpid()}.", suffix=".tmp.gpkg", dir=self.path.parent
@@ -263,6 +314,11 @@ class GeoPackageStore:
             existing = set(GeoPackageStore(tmp).layers())
             for name, frame in layers.items():
                 _write_one(tmp, name, frame, append=(mode == "append" and name in existing))
+            if audit:
+                from auth.gpkg import GeoPackageAccounts
+
+                GeoPackageAccounts(tmp, locked=False).append_audit(audit)
+            _stamp_version(tmp)
             os.chmod(tmp, mode_bits)
             _fsync(tmp)
             os.replace(tmp, self.path)
@@ -329,6 +385,34 @@ def _pid_in(name: str, *, prefix: str) -> int | None:
     """The writer's process id in a temporary name ``<prefix><pid>.<random>...``."""
     head = name[len(prefix) :].split(".", 1)[0]
     return int(head) if head.isdigit() else None
+
+
+VERSION_TABLE = "gridmap_data_version"
+"""One-row SQLite table (not a GeoPackage layer) holding the data version token."""
+INTERNAL_TABLES = frozenset(
+    {VERSION_TABLE, "users", "auth_sessions", "auth_attempts", "audit_log", "sqlite_sequence"}
+)
+"""Tables of the file that are not layers: never listed, read or exported as data."""
+
+
+def store_lock(path: str | os.PathLike) -> contextlib.AbstractContextManager[None]:
+    """The writer lock of the store at `path` (:meth:`GeoPackageStore.lock`).
+
+    Account writes take it too, so an atomic layer write (copy, write, rename) never drops an
+    account or audit row written meanwhile by another process.
+    """
+    return GeoPackageStore(path).lock()
+
+
+def _stamp_version(path: Path) -> None:
+    con = sqlite3.connect(path)
+    try:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (token TEXT NOT NULL)")
+        con.execute(f"DELETE FROM {VERSION_TABLE}")
+        con.execute(f"INSERT INTO {VERSION_TABLE} VALUES (?)", (uuid.uuid4().hex,))
+        con.commit()
+    finally:
+        con.close()
 
 
 def _write_one(

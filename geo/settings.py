@@ -125,6 +125,20 @@ class Analysis:
 
 
 @dataclass(frozen=True)
+class Security:
+    """Sign-in sessions and throttling (:mod:`auth.sessions`). The section may be omitted."""
+
+    session_hours: float = 12.0
+    """A session cookie and its server-side row expire this long after sign-in, hours."""
+    failure_window_minutes: float = 15.0
+    """Failed sign-ins are counted over this window, minutes."""
+    max_failures_per_user: int = 5
+    """After this many failures for one user name in the window, that name is locked out."""
+    max_failures_per_client: int = 20
+    """After this many failures from one client address in the window, it is locked out."""
+
+
+@dataclass(frozen=True)
 class Profile:
     """A city profile. Immutable; use :meth:`with_overrides` to change values."""
 
@@ -136,6 +150,7 @@ class Profile:
     targets: Targets
     display: Display
     analysis: Analysis
+    security: Security = field(default_factory=Security)
     source: str = field(default="", compare=False)
 
     @property
@@ -193,12 +208,15 @@ def profile_from_dict(data: dict[str, Any], source: str = "") -> Profile:
         "display": Display,
         "analysis": Analysis,
     }
+    optional = {"security": Security}
     missing = [name for name in sections if name not in data]
     if missing:
         raise ValueError(f"{source or 'profile'}: missing sections {', '.join(missing)}")
     built = {}
     for name, cls in sections.items():
         built["import_" if name == "import" else name] = cls(**_coerce(cls, data[name]))
+    for name, cls in optional.items():
+        built[name] = cls(**_coerce(cls, data.get(name, {})))
     return Profile(**built, source=source)
 
 

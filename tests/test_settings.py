@@ -18,6 +18,7 @@ SECTIONS = (
     "targets",
     "display",
     "analysis",
+    "security",
 )
 
 
