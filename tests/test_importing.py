@@ -32,6 +32,7 @@ from data.readers import guess_encoding
 from data.store import GeoPackageStore
 from geo.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geo.settings import load_profile
+from ui.text import unescape
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -694,7 +695,7 @@ def test_data_page_shows_store_and_imports(store, tmp_path, monkeypatch):
     page_text = " ".join(str(m.value) for m in at.markdown) + " ".join(
         str(c.value) for c in at.caption
     )
-    assert str(store.path.name) in page_text
+    assert str(store.path.name) in unescape(page_text)
     assert len(at.dataframe) >= 1  # layers with row counts
     csv = io.StringIO()
     points_table(5).to_csv(csv, index=False)

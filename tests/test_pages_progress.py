@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from data.snapshots import get_plan_values
 from data.store import GeoPackageStore
 from tests._progress_fixtures import write_tiny_store
+from ui.text import unescape
 
 ROOT_APP = Path(__file__).resolve().parent.parent / "app.py"
 PAGE = "ui/pages/progress.py"
@@ -104,15 +105,15 @@ def test_plan_values_are_entered_per_period(tiny_store):
 
 def test_presentation_mode_steps_through_city_and_districts(tiny_store):
     at = _app(present="1")
-    assert at.title[0].value == "十堰市 · 2026-Q3"
+    assert unescape(at.title[0].value) == "十堰市 · 2026-Q3"
     # no editing controls while presenting (the sidebar, with the language switch, is hidden by CSS)
     main = at.main
     assert len(main.selectbox) == 0 and len(main.number_input) == 0 and len(main.radio) == 0
     assert at.button(key="progress_prev").disabled
     at.button(key="progress_next").click().run()
-    assert at.title[0].value == "茅箭区 · 2026-Q3"
+    assert unescape(at.title[0].value) == "茅箭区 · 2026-Q3"
     at.button(key="progress_next").click().run()
-    assert at.title[0].value == "张湾区 · 2026-Q3"
+    assert unescape(at.title[0].value) == "张湾区 · 2026-Q3"
     assert at.button(key="progress_next").disabled
     assert _metrics(at)["街道级邻里中心覆盖率"][0] == "100.0%"
     at.button(key="progress_exit").click().run()
@@ -122,7 +123,7 @@ def test_presentation_mode_steps_through_city_and_districts(tiny_store):
 def test_presentation_toggle_from_the_page(tiny_store):
     at = _app()
     at.button(key="progress_enter_present").click().run()
-    assert at.title[0].value == "十堰市 · 2026-Q3"
+    assert unescape(at.title[0].value) == "十堰市 · 2026-Q3"
 
 
 def test_download_is_built_with_progress(tiny_store):

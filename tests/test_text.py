@@ -188,3 +188,66 @@ def test_my_grid_link_from_url_makes_no_link_or_image(tmp_path):
         assert found["images"] == 0 and found["katex"] == 0 and found["strong"] == 0, found
         assert hostile in " ".join(alert.inner_text().replace(JOINER, "").split())
         assert page.blocked == []
+
+
+# --------------------------------------------------------------------------- every page
+MARK = " [x](https://evil.example) <b>b</b> :red[r]"
+TEXT_COLUMNS = ("name", "grid_name", "community", "street", "district", "worker_name")
+
+
+def _hostile_store(path):
+    """The tiny map store with a Markdown link, HTML and a directive in every name."""
+    from data.store import GeoPackageStore
+    from tests._map_fixtures import frames
+
+    layers = {}
+    for layer, frame in frames().items():
+        frame = frame.copy()
+        for col in TEXT_COLUMNS:
+            if col in frame.columns:
+                frame[col] = frame[col].map(lambda v: v if v is None else f"{v}{MARK}")
+        layers[layer] = frame
+    GeoPackageStore(path).write(layers)
+    return path
+
+
+def _texts(at) -> list[str]:
+    """Every Markdown-rendered text on the page: bodies, labels and help texts."""
+    out = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success", "title"):
+        out += [str(el.value) for el in getattr(at, kind)]
+    out += [str(el.value) for el in at.subheader] + [str(el.value) for el in at.header]
+    for el in at.metric:
+        out += [str(el.label), str(el.proto.help)]
+    for el in at.expander:
+        out.append(str(el.label))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("page", "query"),
+    [
+        ("ui/pages/explorer.py", {}),
+        ("ui/pages/explorer.py", {"search": True}),
+        ("ui/pages/my_grid.py", {"grid": "G05"}),
+        ("ui/pages/data.py", {}),
+        ("ui/pages/gaps.py", {}),
+    ],
+)
+def test_no_page_renders_store_values_as_markdown(tmp_path, monkeypatch, page, query):
+    from tests._map_fixtures import ROOT_APP
+    from ui import state
+
+    monkeypatch.setenv("GRIDMAP_STORE", str(_hostile_store(tmp_path / "hostile.gpkg")))
+    at = AppTest.from_file(str(ROOT_APP), default_timeout=180)
+    if "grid" in query:
+        at.query_params["grid"] = query["grid"]
+    at.switch_page(page)
+    at.run()
+    if query.get("search"):
+        at.text_input(key=state.SEARCH).input("[x](https://evil.example) 一号").run()
+    assert not at.exception, at.exception
+    texts = _texts(at)
+    assert texts
+    for text in texts:
+        assert "[x](" not in text and "<b>" not in text and ":red[" not in text, text

@@ -31,6 +31,7 @@ from ui.gaps.labels import DATUMS, KINDS, kind_label, pair
 from ui.gaps.proposals import add_proposal
 from ui.gaps.tables import persons, table
 from ui.i18n import tr
+from ui.text import safe
 
 METHOD_LABELS = {
     "auto": ("自动（规模小则精确求解）", "Automatic (exact when small enough)"),
@@ -123,7 +124,7 @@ def show_siting(analysis: GapAnalysis, path: str, version: str, basemap: str) ->
         with st.spinner(tr("求解中…", "Solving…")):
             result = suggestion(path, version, *asked["args"])
     except (SitingError, WhatIfError) as exc:
-        st.error(str(exc))
+        st.error(safe(exc))
         return
     sites = result.sites.to_crs(WGS84)
     asked["sites"] = sites[["rank", "newly_covered", "geometry"]]
@@ -151,7 +152,7 @@ def show_siting(analysis: GapAnalysis, path: str, version: str, basemap: str) ->
     else:
         st.info(_bound_text(result))
     for note in result.notes:
-        st.caption(note)
+        st.caption(safe(note))
     found = pd.DataFrame(
         {
             "rank": sites["rank"].to_numpy(),

@@ -25,6 +25,7 @@ from geo.settings import DEFAULT_STORE
 from layers import LAYERS, SchemaError
 from ui.data_access import current_store
 from ui.i18n import lang, tr
+from ui.text import safe
 
 # session-state keys of this page, in one place
 KEY_FILE = "data_import_file"
@@ -60,7 +61,7 @@ def is_synthetic(meta: dict[str, str], path: Path) -> bool:
 def show_store(store) -> bool:
     """Path, tables with row counts and meta of the active store; returns True for demo data."""
     st.subheader(tr("当前数据库", "Active store"))
-    st.markdown(f"`{store.path}`")
+    st.markdown(safe(store.path))
     st.caption(
         tr(
             "通过环境变量 GRIDMAP_STORE 指定其他 GeoPackage。",
@@ -78,7 +79,7 @@ def show_store(store) -> bool:
         )
     description = meta.get(f"description_{lang()}")
     if description:
-        st.caption(description)
+        st.caption(safe(description))
     counts = layer_counts(store)
     layers = [name for name in LAYERS if name in counts]
     table = pd.DataFrame(
@@ -88,7 +89,7 @@ def show_store(store) -> bool:
         }
     )
     st.dataframe(table, hide_index=True)
-    others = [f"{name} ({n})" for name, n in counts.items() if name not in LAYERS]
+    others = [f"{safe(name)} ({n:,})" for name, n in counts.items() if name not in LAYERS]
     if others:
         st.caption(tr("其他表：", "Other tables: ") + ", ".join(others))
     if meta:
@@ -169,7 +170,9 @@ def run_import(upload, options: dict) -> dict:
     name = Path(upload.name).name
     with (
         workdir("upload") as tmp,
-        st.status(tr(f"正在导入 {name}…", f"Importing {name}…"), expanded=True) as status,
+        st.status(
+            tr(f"正在导入 {safe(name)}…", f"Importing {safe(name)}…"), expanded=True
+        ) as status,
     ):
         path = tmp / name
         path.write_bytes(upload.getvalue())
@@ -178,7 +181,7 @@ def run_import(upload, options: dict) -> dict:
             report = import_file(
                 path,
                 store=current_store(),
-                progress=lambda share, text: bar.progress(min(share, 1.0), text=text),
+                progress=lambda share, text: bar.progress(min(share, 1.0), text=safe(text)),
                 source_name=name,
                 on_wait=lambda _message: st.write(
                     tr(
@@ -221,17 +224,20 @@ def show_result() -> None:
                 f"{r.repaired} geometries repaired.",
             )
         )
-        details = [tr("转换：", "Conversions: ") + ("; ".join(r.conversions) or tr("无", "none"))]
+        details = [
+            tr("转换：", "Conversions: ")
+            + ("; ".join(safe(c) for c in r.conversions) or tr("无", "none"))
+        ]
         if r.encoding:
-            details.append(tr("文字编码：", "Text encoding: ") + r.encoding)
+            details.append(tr("文字编码：", "Text encoding: ") + safe(r.encoding))
         st.markdown("\n".join(f"- {d}" for d in details))
         for warning in r.warnings:
-            st.warning(warning)
+            st.warning(safe(warning))
     else:
         st.error(
             tr("导入失败，数据库未改变。", "Import failed; the store is unchanged.")
             + "\n\n"
-            + result["message"]
+            + safe(result["message"])
         )
         problems = result["problems"]
         if problems is not None and len(problems):
@@ -277,8 +283,8 @@ if active.exists():
 else:
     st.info(
         tr(
-            f"数据库 {active.path} 尚不存在，导入后将创建。",
-            f"Store {active.path} does not exist yet; an import creates it.",
+            f"数据库 {safe(active.path)} 尚不存在，导入后将创建。",
+            f"Store {safe(active.path)} does not exist yet; an import creates it.",
         )
     )
     demo = False

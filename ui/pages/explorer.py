@@ -13,6 +13,7 @@ from ui import data_access as da
 from ui import state
 from ui.i18n import lang, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
+from ui.text import safe
 
 DEFAULT_ON = {
     "districts": True,
@@ -130,7 +131,7 @@ def main() -> None:
         sources = {layer: da.load_layer(layer) for layer in SEARCHABLE if layer in present}
         hits = dp.search(sources, query)
         if hits.empty:
-            st.warning(tr(f"没有找到“{query}”。", f"Nothing found for “{query}”."))
+            st.warning(tr(f"没有找到“{safe(query)}”。", f"Nothing found for “{safe(query)}”."))
         else:
             labels = [
                 f"{render.layer_name(r.layer, lang())} · {r.code} · {r.name}"

@@ -43,6 +43,7 @@ from geo.indicators import (
 from reports.build import PeriodAnalysis, analyse_period, write_report
 from ui.data_access import current_store, profile, store_meta
 from ui.i18n import lang, tr
+from ui.text import safe
 
 # Session-state keys of this page, in one place.
 KEYS = {
@@ -200,7 +201,7 @@ def _badge(status: str) -> str:
     color = STATUS_COLORS.get(status, "#9e9e9e")
     return (
         f"<span style='background:{color};color:white;border-radius:0.4em;padding:0.05em 0.5em;"
-        f"font-size:0.85em'>{_status_text(status)}</span>"
+        f"font-size:0.85em'>{safe(_status_text(status))}</span>"
     )
 
 
@@ -360,7 +361,8 @@ def overview(pa: PeriodAnalysis) -> None:
     rows = _area_rows(table, level, code)
     changes = _changes(pa, level, code)
     if changes is not None:
-        st.caption(tr(f"变化：与 {pa.previous_period} 相比", f"Changes since {pa.previous_period}"))
+        prev = safe(pa.previous_period)
+        st.caption(tr(f"变化：与 {prev} 相比", f"Changes since {prev}"))
     for theme, (zh, en) in THEMES.items():
         keys = [i.key for i in INDICATORS if i.theme == theme and i.key in rows.index]
         if not keys:
@@ -514,13 +516,13 @@ def plan_entry(pa: PeriodAnalysis, store: GeoPackageStore) -> None:
             )
             values[key] = None if entered is None else entered / 100.0
         submitted = st.form_submit_button(
-            tr(f"保存 {pa.period} 的数值", f"Save values for {pa.period}")
+            tr(f"保存 {safe(pa.period)} 的数值", f"Save values for {safe(pa.period)}")
         )
     if submitted:
         try:
             set_plan_values(store, pa.period, values)
         except SnapshotError as exc:
-            st.error(str(exc))
+            st.error(safe(exc))
         else:
             st.success(tr("已保存。", "Saved."))
             st.rerun()
@@ -528,8 +530,8 @@ def plan_entry(pa: PeriodAnalysis, store: GeoPackageStore) -> None:
     saved = pa.period in _periods(str(store.path), store.version())
     st.markdown(
         tr(
-            f"本期（{pa.period}）快照：{'已保存' if saved else '未保存'}。保存后可与其他时期比较。",
-            f"Snapshot of {pa.period}: {'saved' if saved else 'not saved'}. Saved snapshots can be compared.",
+            f"本期（{safe(pa.period)}）快照：{'已保存' if saved else '未保存'}。保存后可与其他时期比较。",
+            f"Snapshot of {safe(pa.period)}: {'saved' if saved else 'not saved'}. Saved snapshots can be compared.",
         )
     )
     if not pa.from_snapshot and st.button(
@@ -606,7 +608,7 @@ def presentation(pa: PeriodAnalysis, ctx: tuple[str, str, str]) -> None:
         st.query_params.pop("present", None)
         st.rerun()
     level, code, name = steps[step]
-    st.title(f"{name} · {pa.period}")
+    st.title(f"{safe(name)} · {safe(pa.period)}")
     st.caption(
         f"{step + 1} / {len(steps)}"
         + (tr(" · 合成示例数据", " · synthetic demo data") if pa.synthetic else "")
@@ -682,7 +684,9 @@ def main() -> None:
         with st.spinner(tr("正在分析…", "Analysing…")):
             pa = _period_analysis(*ctx, period)
     except (ValueError, KeyError) as exc:
-        st.error(tr(f"无法计算指标：{exc}", f"The indicators cannot be computed: {exc}"))
+        st.error(
+            tr(f"无法计算指标：{safe(exc)}", f"The indicators cannot be computed: {safe(exc)}")
+        )
         return
     if present:
         presentation(pa, ctx)
@@ -695,8 +699,8 @@ def main() -> None:
     if pa.from_snapshot:
         st.info(
             tr(
-                f"指标取自 {period} 的快照；当前数据属于 {meta.get('period')}。",
-                f"Indicators come from the {period} snapshot; the current data belong to {meta.get('period')}.",
+                f"指标取自 {safe(period)} 的快照；当前数据属于 {safe(meta.get('period'))}。",
+                f"Indicators come from the {safe(period)} snapshot; the current data belong to {safe(meta.get('period'))}.",
             )
         )
     sections = {
