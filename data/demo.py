@@ -198,12 +198,14 @@ def write_demo(
     residents: int | None = None,
     progress: Progress | None = None,
     snapshots: bool = True,
+    field_reports: bool = True,
 ) -> DemoCity:
     """Build the demo city and write its current layers and metadata to the GeoPackage `path`.
 
     All tables are written in one atomic store write. Returns the built :class:`DemoCity`.
     With `snapshots`, the indicator snapshots of both periods are saved too, so the Progress
-    page and reports compare two periods out of the box.
+    page and reports compare two periods out of the box. With `field_reports`, a quarter of
+    synthetic field reports per period and household visits are added (:mod:`field.demo`).
     """
     report = progress or (lambda share, text: None)
     city = build_demo(
@@ -220,8 +222,23 @@ def write_demo(
         tables.update(demo_snapshot_tables(city))
     report(0.85, "写入 GeoPackage / writing the GeoPackage")
     GeoPackageStore(path).write(tables)
+    if field_reports:
+        report(0.9, "网格事件 / synthetic field reports and visits")
+        _write_field_reports(path, city, seed=seed)
     report(1.0, "完成 / done")
     return city
+
+
+def _write_field_reports(path: str | PathLike, city: DemoCity, *, seed: int) -> None:
+    """Synthetic field reports, steps and visits of both periods (their own random stream)."""
+    from field.demo import demo_field_tables
+    from field.settings import field_rules
+    from field.store import GeoPackageFieldStore
+
+    reports, steps, visits = demo_field_tables(
+        city.layers, field_rules(), periods=(city.previous_period, city.period), seed=seed
+    )
+    GeoPackageFieldStore(path).write_bulk(reports, steps, visits)
 
 
 # =========================================================================== geometry helpers

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -156,6 +158,7 @@ def test_possible_duplicates_same_category_nearby_open(rules):
 
 # ----------------------------------------------------------------- clusters
 def test_recurring_problems_rule(rules):
+    rules = replace(rules, cluster_radius_m=150.0, cluster_min_reports=4, cluster_periods=2)
     # four garbage reports chained 120 m apart (each within 150 m of the next) in two
     # quarters -> one cluster; three toilet reports together -> below the minimum of 4
     rows = [{"created_at": f"2026-0{6 + (i % 2)}-10", "dx": 120 * i} for i in range(4)]
@@ -173,9 +176,7 @@ def test_recurring_problems_rule(rules):
     assert row["radius_m"] == pytest.approx(180, abs=0.5)
     assert found.crs.to_epsg() == 4326
     # one quarter only: only two of the chain fall in 2026-Q3 -> no cluster
-    one = clusters.recurring_problems(
-        frame, rules.__class__(**{**rules.__dict__, "cluster_periods": 1}), period="2026-Q3"
-    )
+    one = clusters.recurring_problems(frame, replace(rules, cluster_periods=1), period="2026-Q3")
     assert one.empty
 
 
