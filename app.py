@@ -6,6 +6,7 @@ page, the language switch and the navigation.
 
 import streamlit as st
 
+from ui.errors import run_page
 from ui.i18n import language_switch, tr
 
 st.set_page_config(
@@ -46,4 +47,4 @@ PAGES = [
         url_path="data",
     ),
 ]
-st.navigation(PAGES).run()
+run_page(st.navigation(PAGES).run)

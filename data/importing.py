@@ -357,7 +357,7 @@ def _crs_name(crs: CRS) -> str:
 
 def _centers(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     b = shapely.bounds(frame.geometry.values)
-    return (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    return b[:, 0] / 2 + b[:, 2] / 2, b[:, 1] / 2 + b[:, 3] / 2  # no overflow near 1e308
 
 
 def check_lonlat(

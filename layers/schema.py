@@ -180,9 +180,7 @@ class LayerSchema:
             for pos in np.flatnonzero(bad):
                 raw = data[f.name].iloc[pos]
                 raw = raw.item() if isinstance(raw, np.generic) else raw
-                problems.append(
-                    Problem(f"{raw!r} is not {_dtype_words(f.dtype)}", int(rows[pos]), f.name)
-                )
+                problems.append(Problem(_bad_value(raw, f), int(rows[pos]), f.name))
             problems.extend(_range_problems(values, f, rows, bad))
         result = gpd.GeoDataFrame(
             {k: out[k] for k in self.field_names},
@@ -230,6 +228,20 @@ def _dtype_words(dtype: str) -> str:
     }[dtype]
 
 
+# Largest magnitude kept: whole numbers must be exact in a float64 (2**53), numbers finite.
+_LARGEST = {"int": float(2**53), "float": np.finfo("float64").max}
+
+
+def _bad_value(raw: object, f: Field) -> str:
+    """Why `raw` was refused for field `f`."""
+    if f.dtype in ("int", "float"):
+        number = pd.to_numeric(str(raw).replace(",", "").strip(), errors="coerce")
+        if pd.notna(number) and not abs(float(number)) <= _LARGEST[f.dtype]:
+            limit = "9,007,199,254,740,992" if f.dtype == "int" else "1.8e308"
+            return f"{raw!r} is too large (largest accepted: {limit})"
+    return f"{raw!r} is not {_dtype_words(f.dtype)}"
+
+
 def _is_blank(series: pd.Series) -> np.ndarray:
     return (series.isna() | (series.astype(str).str.strip() == "")).to_numpy()
 
@@ -247,14 +259,16 @@ def _coerce(series: pd.Series, f: Field) -> tuple[pd.Series, np.ndarray]:
         return values, np.zeros(len(series), bool)
     if f.dtype in ("int", "float"):
         text = series.astype(str).str.replace(",", "", regex=False).str.strip()
-        nums = pd.to_numeric(text.where(~blank, None), errors="coerce")
-        bad = nums.isna().to_numpy() & ~blank
+        nums = pd.to_numeric(text.where(~blank, None), errors="coerce").astype("float64")
+        arr = nums.to_numpy()
+        with np.errstate(invalid="ignore"):
+            out_of_range = ~np.isnan(arr) & ~(np.abs(arr) <= _LARGEST[f.dtype])
+        bad = (np.isnan(arr) & ~blank) | out_of_range
+        nums = nums.where(~out_of_range)
         if f.dtype == "int":
             frac = nums.notna().to_numpy() & (np.mod(nums.fillna(0).to_numpy(), 1) != 0)
             bad |= frac
             nums = nums.where(~frac).round().astype("Int64")
-        else:
-            nums = nums.astype("float64")
         return nums, bad
     # bool
     if pd.api.types.is_bool_dtype(series):

@@ -52,11 +52,25 @@ def _warm_store() -> None:
         da.admin_tags(layer)
 
 
+# Safe defaults wherever the server is started from (.streamlit/config.toml is only read from
+# the working folder): listen on this machine only, never show tracebacks to users. A user's own
+# option on the command line wins, e.g. ``--server.address 0.0.0.0``.
+DEFAULTS = {"--server.address": "127.0.0.1", "--client.showErrorDetails": "none"}
+
+
+def with_defaults(args: list[str]) -> list[str]:
+    """`args` plus each :data:`DEFAULTS` option the user did not give."""
+    given = {a.split("=", 1)[0] for a in args if a.startswith("--")}
+    extra = [part for key, value in DEFAULTS.items() if key not in given for part in (key, value)]
+    return [*extra, *args]
+
+
 def main(argv: list[str] | None = None) -> None:
     warm_up()
     from streamlit.web import cli
 
-    sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
+    args = with_defaults(list(sys.argv[1:] if argv is None else argv))
+    sys.argv = ["streamlit", "run", str(APP), *args]
     sys.exit(cli.main())
 
 
