@@ -124,6 +124,8 @@ _CSS = """
   white-space: nowrap; vertical-align: top; }
 .gm-popup td { padding: 1px 0; }
 .gm-popup caption { text-align: left; font-weight: bold; padding-bottom: 3px; }
+.gm-num span { display: block; box-sizing: border-box; border: 2px solid; border-radius: 50%;
+  text-align: center; font: bold 12px sans-serif; color: #fff; text-shadow: 0 0 2px #000; }
 .gm-legend h4 { cursor: pointer; user-select: none; }
 .gm-legend h4::after { content: " \\25BE"; color: #777; }
 .gm-legend.gm-collapsed h4 { margin: 0; }
@@ -189,18 +191,53 @@ window.gridmap = (function () {
     }
     return {type: "FeatureCollection", features: feats};
   }
+  function renderer(map, d) {
+    // Every interactive layer shares one canvas: Leaflet's canvas hands a click to the feature
+    // drawn last, and point layers are kept drawn last (raise), so a facility over a grid is
+    // the one clicked. Outlines on top (highlights) go to an SVG pane that ignores the pointer.
+    if (d.pane === "top") {
+      if (!map._gmTop) {
+        var pane = map.createPane("gmTop");
+        pane.style.zIndex = 450; pane.style.pointerEvents = "none";
+        map._gmTop = L.svg({pane: "gmTop"});
+      }
+      return map._gmTop;
+    }
+    return (map._gmCanvas = map._gmCanvas || L.canvas({padding: 0.3}));
+  }
+  function raise(map) {
+    // point layers above area layers, in the order they were added
+    for (var key in registry) {
+      var l = registry[key];
+      if (l.gmData.front && map.hasLayer(l)) l.bringToFront();
+    }
+  }
+  function numbered(ll, s, text) {
+    var size = Math.max(2 * (s.radius || 10), 22);
+    var icon = L.divIcon({
+      className: "gm-num", iconSize: [size, size],
+      html: '<span style="background:' + s.fillColor + ';border-color:' + s.color +
+            ';width:' + size + 'px;height:' + size + 'px;line-height:' + (size - 4) + 'px">' +
+            text + '</span>'
+    });
+    return L.marker(ll, {icon: icon, keyboard: false, riseOnHover: true});
+  }
   function add(map, parent, d) {
-    var renderer = d.canvas ? (map._gmCanvas = map._gmCanvas || L.canvas({padding: 0.3})) : L.svg();
+    var rend = renderer(map, d);
     var layer = L.geoJSON(decode(d), {
       style: function (f) {
         var s = Object.assign({}, d.style, d.symbols[f.properties.c] || {});
-        s.renderer = renderer; s.className = "gm-" + d.key; return s;
+        s.renderer = rend; s.className = "gm-" + d.key;
+        if (d.pane === "top") { s.pane = "gmTop"; s.interactive = false; }
+        return s;
       },
       pointToLayer: function (f, ll) {
         var s = Object.assign({radius: 5, weight: 1, color: "#333", fillOpacity: 0.85},
                               d.style, d.symbols[f.properties.c] || {});
-        s.renderer = renderer; s.className = "gm-" + d.key;
+        s.renderer = rend; s.className = "gm-" + d.key;
+        if (d.pane === "top") { s.pane = "gmTop"; s.interactive = false; }
         if (s.fillColor === undefined) s.fillColor = s.color;
+        if (d.mark !== undefined && d.mark >= 0) return numbered(ll, s, cell(d, f.properties.i, d.mark));
         return L.circleMarker(ll, s);
       },
       onEachFeature: function (f, lyr) {
@@ -212,9 +249,12 @@ window.gridmap = (function () {
     layer.gmData = d;
     layer.addTo(parent);
     registry[d.key] = layer;
-    parent.on("add", function () { legendOn[d.key] = true; refreshLegend(); updateCounts(map); });
+    parent.on("add", function () {
+      legendOn[d.key] = true; raise(map); refreshLegend(); updateCounts(map);
+    });
     parent.on("remove", function () { legendOn[d.key] = false; refreshLegend(); updateCounts(map); });
     legendOn[d.key] = map.hasLayer(parent);
+    if (!d.front) map.whenReady(function () { raise(map); });
     return layer;
   }
   function refreshLegend() {
@@ -274,8 +314,9 @@ window.gridmap = (function () {
   }
   function scale(map) { L.control.scale({metric: true, imperial: false}).addTo(map); }
   function count(key) { var l = registry[key]; return l ? l.getLayers().length : 0; }
+  function text(key, l) { var d = registry[key].gmData; return popupHtml(d, l.feature.properties.i); }
   return {add: add, legend: legend, scale: scale, viewCounter: viewCounter, count: count,
-          registry: registry};
+          registry: registry, text: text};
 })();
 """
 
@@ -620,6 +661,9 @@ def _add_layer(
     stat: str | None,
     weights: pd.Series | None,
     legend_title: str | None = None,
+    front: bool = False,
+    pane: str | None = None,
+    mark: str | None = None,
 ) -> folium.FeatureGroup:
     if gdf.crs is None:
         raise dp.DisplayError(f"layer {key!r} has no CRS")
@@ -658,7 +702,12 @@ def _add_layer(
         "canvas": bool(canvas),
         "stat": stat,
         "cls": classes.tolist(),
+        "front": bool(front),
     }
+    if pane is not None:
+        payload_data["pane"] = pane
+    if mark is not None:
+        payload_data["mark"] = popup_cols.index(mark)
     if geo is not None:
         payload_data["geo"] = geo
     if weights is not None:
@@ -703,6 +752,7 @@ def add_polygons(
     stat: str | None = None,
     weights: pd.Series | None = None,
     legend_title: str | None = None,
+    pane: str | None = None,
 ) -> folium.FeatureGroup:
     """Draw polygons as one toggleable layer.
 
@@ -724,7 +774,9 @@ def add_polygons(
     legend
         True: one entry per symbol (or one for `style`); a list of (kind, css, label); False: none.
     canvas
-        Draw on a canvas (fast for many features); default when there are more than 4000.
+        Kept for callers; every interactive layer is drawn on the map's one shared canvas.
+    pane
+        ``"top"``: drawn above everything (SVG), not clickable: outlines such as highlights.
     stat, weights
         ``"grids"`` or ``"facilities"``: counted by the "in view" box; `weights` adds residents.
     """
@@ -747,6 +799,7 @@ def add_polygons(
         stat=stat,
         weights=weights,
         legend_title=legend_title,
+        pane=pane,
     )
 
 
@@ -766,11 +819,15 @@ def add_points(
     stat: str | None = "facilities",
     weights: pd.Series | None = None,
     legend_title: str | None = None,
+    mark: str | None = None,
+    pane: str | None = None,
 ) -> folium.FeatureGroup:
     """Draw points as canvas circle markers (polygons in the frame are drawn as areas).
 
     Symbols (``color``, ``fillColor``, ``radius``, ``label``) are chosen per row by `category`.
-    See :func:`add_polygons` for the other parameters.
+    Point layers are drawn above every area layer (also after a layer is toggled), so a click on
+    a facility over a grid opens the facility. `mark` (a column of `fields`) draws each point
+    as a numbered badge showing that column's value. See :func:`add_polygons` for the others.
     """
     style = {"radius": 5, "weight": 1, "color": "#37474f", "fillOpacity": 0.85, **(style or {})}
     if symbols:
@@ -793,6 +850,9 @@ def add_points(
         stat=stat,
         weights=weights,
         legend_title=legend_title,
+        front=True,
+        pane=pane,
+        mark=mark,
     )
 
 
@@ -846,6 +906,7 @@ def add_highlight(
             style={"color": color, "weight": 4, "fillOpacity": 0.05, "fillColor": color},
             legend=False,
             canvas=False,
+            pane="top",
         )
     if len(pts):
         group = add_points(
@@ -857,6 +918,7 @@ def add_highlight(
             style={"radius": 14, "color": color, "weight": 4, "fillOpacity": 0.0},
             legend=False,
             stat=None,
+            pane="top",
         )
     return group
 

@@ -51,7 +51,33 @@ def wait_for_count(page, key: str, expected: int, *, timeout: float = 45.0) -> i
 
 
 def svg_paths(page, key: str) -> int:
-    return _frame(page).evaluate("k => document.querySelectorAll('path.gm-' + k).length", key)
+    """Features of layer `key` that Leaflet has actually drawn (on the canvas or as SVG)."""
+    return _frame(page).evaluate(
+        "k => gridmap.registry[k].getLayers().filter(l => l._map && (l._pxBounds || l._icon))"
+        ".length",
+        key,
+    )
+
+
+def click_feature(page, frame, key: str, name: str) -> None:
+    """Centre the map on the point of layer `key` named `name` and click it with the mouse."""
+    handle = next(
+        h for h in page.query_selector_all("iframe[title*='st_folium']") if h.is_visible()
+    )
+    handle.scroll_into_view_if_needed()
+    xy = frame.evaluate(
+        """([k, n]) => {
+          var l = gridmap.registry[k].getLayers().find(x => gridmap.text(k, x).indexOf(n) >= 0);
+          map.setView(l.getLatLng(), 16, {animate: false});
+          var p = map.latLngToContainerPoint(l.getLatLng());
+          var r = document.querySelector('.leaflet-container').getBoundingClientRect();
+          return [r.left + p.x, r.top + p.y];
+        }""",
+        [key, name],
+    )
+    time.sleep(0.4)
+    box = handle.bounding_box()
+    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
 
 
 def external(page) -> list[str]:
@@ -169,6 +195,45 @@ def test_standalone_html_export_draws_offline(tmp_path):
         page.wait_for_function(
             "() => window.gridmap && gridmap.count('grids') === 6", timeout=20_000
         )
-        assert page.evaluate("() => document.querySelectorAll('path.gm-grids').length") == 6
+        drawn = "gridmap.registry.grids.getLayers().filter(l => l._map && l._pxBounds).length"
+        assert page.evaluate(f"() => {drawn}") == 6
+        # a click on the shelter inside grid G02 opens the shelter, not the grid
+        page.evaluate("() => gridmap.registry.grids._map.setView([32.63, 110.79], 15)")
+        time.sleep(0.3)
+        xy = page.evaluate(
+            "() => { var l = gridmap.registry.shelters.getLayers().find("
+            "x => gridmap.text('shelters', x).indexOf('一号紧急避难场所') >= 0);"
+            " var p = l._map.latLngToContainerPoint(l.getLatLng());"
+            " var r = document.querySelector('.leaflet-container').getBoundingClientRect();"
+            " return [r.left + p.x, r.top + p.y]; }"
+        )
+        page.mouse.click(*xy)
+        page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+        assert "一号紧急避难场所" in page.inner_text(".leaflet-popup-content")
         assert page.blocked == [] and page.errors == []
         screenshot(page, "standalone_export")
+
+
+def test_click_on_a_facility_over_a_grid_opens_the_facility(tiny_server):
+    """Grids are drawn under points: the shelter SH1 lies inside grid G02, the toilet F1 in G05."""
+    with offline_page() as page:
+        page.goto(f"{tiny_server}/")
+        assert wait_for_count(page, "grids", 6) == 6
+        frame = _frame(page)
+        for key, name in (("shelters", "一号紧急避难场所"), ("sanitation_facilities", "一号公厕")):
+            click_feature(page, frame, key, name)
+            frame.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+            popup = frame.inner_text(".leaflet-popup-content")
+            assert name in popup, popup
+            assert "网格编码" not in popup  # not the grid's popup
+            frame.evaluate("() => map.closePopup()")
+        # toggling the grids off and on again keeps them under the points
+        page.locator("[data-testid='stSidebar'] label").filter(has_text="网格").first.click()
+        assert wait_for_count(page, "grids", 0) == 0
+        page.locator("[data-testid='stSidebar'] label").filter(has_text="网格").first.click()
+        assert wait_for_count(page, "grids", 6) == 6
+        frame = _frame(page)
+        click_feature(page, frame, "shelters", "一号紧急避难场所")
+        frame.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+        assert "一号紧急避难场所" in frame.inner_text(".leaflet-popup-content")
+        assert page.errors == []
