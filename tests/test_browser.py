@@ -237,3 +237,39 @@ def test_click_on_a_facility_over_a_grid_opens_the_facility(tiny_server):
         frame.wait_for_selector(".leaflet-popup-content", timeout=5_000)
         assert "一号紧急避难场所" in frame.inner_text(".leaflet-popup-content")
         assert page.errors == []
+
+
+def test_whatif_one_click_adds_one_proposal(tiny_server):
+    with offline_page(viewport=(1280, 1000)) as page:
+        page.goto(f"{tiny_server}/gaps")
+        page.get_by_role("tab", name="假设分析").click()
+        page.get_by_text("点击地图添加拟建设施").first.click()
+        page.get_by_text("尚未添加拟建设施").first.wait_for(timeout=30_000)
+
+        def visible_map():
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                for h in page.query_selector_all("iframe[title*='st_folium']"):
+                    if h.is_visible() and h.content_frame().evaluate("() => !!window.map"):
+                        return h
+                time.sleep(0.25)
+            raise AssertionError("no what-if map")
+
+        for n, (dx, dy) in enumerate(((0.4, 0.5), (0.6, 0.4), (0.5, 0.6)), start=1):
+            handle = visible_map()
+            handle.scroll_into_view_if_needed()
+            box = handle.bounding_box()
+            page.mouse.click(box["x"] + box["width"] * dx, box["y"] + box["height"] * dy)
+            page.get_by_text(f"已添加 {n} 处拟建设施").first.wait_for(timeout=30_000)
+            time.sleep(2)  # no second proposal arrives late from the same click
+            assert page.get_by_text(f"已添加 {n} 处拟建设施").count() == 1
+            drawn = (
+                visible_map()
+                .content_frame()
+                .evaluate(
+                    "() => (window.feature_group || []).filter(g => g._map)"
+                    ".reduce((s, g) => s + g.getLayers().length, 0)"
+                )
+            )
+            assert drawn == n  # the proposals are on the map
+        assert page.errors == []

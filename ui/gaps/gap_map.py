@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -58,9 +59,16 @@ def _view(
 
 
 def gap_map(
-    analysis: GapAnalysis, kind: str, basemap: str, *, full: bool = True, sites: bool = False
+    analysis: GapAnalysis,
+    kind: str,
+    basemap: str,
+    *,
+    full: bool = True,
+    sites: bool = False,
+    proposals: bool = True,
 ):
-    """The gap map of `kind`: hot-spot cells, facilities, proposals and (when `full`) uncovered
+    """The gap map of `kind`: hot-spot cells, facilities, proposals (unless `proposals` is
+    False: the what-if adds them with :func:`proposal_group`) and (when `full`) uncovered
     points, overloaded shelters, unplaced residents, villages below target, grid problems and
     suggested sites."""
     cells = analysis.gap_cells[kind]
@@ -117,7 +125,7 @@ def gap_map(
         _problem_layers(m, analysis, kind)
     props = proposal_frame()
     props = props if full else props[props["kind"] == kind]
-    if len(props):
+    if proposals and len(props):
         render.add_points(
             m,
             props,
@@ -130,6 +138,30 @@ def gap_map(
     if full or sites:
         _suggested_layer(m)
     return render.finish(m)
+
+
+def proposal_group(kind: str) -> folium.FeatureGroup:
+    """The proposals of `kind` as a feature group streamlit-folium adds to a map already drawn.
+
+    The what-if map itself stays the same when a proposal is added, so the map is not
+    re-created (which would lose or repeat the click that added it).
+    """
+    props = proposal_frame()
+    props = props[props["kind"] == kind]
+    group = folium.FeatureGroup(name=tr("拟建设施", "Proposed facilities"))
+    for n, row in enumerate(props.itertuples(), start=1):
+        folium.CircleMarker(
+            location=[row.lat, row.lon],
+            radius=9,
+            color="#0d47a1",
+            weight=2,
+            fill=True,
+            fill_color="#42a5f5",
+            fill_opacity=0.9,
+            # folium puts the text in a JS template literal: no backtick or backslash either
+            tooltip=render.esc(f"P{n} · {row.name}").replace("`", "&#96;").replace("\\", "&#92;"),
+        ).add_to(group)
+    return group
 
 
 def _problem_layers(m, analysis: GapAnalysis, kind: str) -> None:

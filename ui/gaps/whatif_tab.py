@@ -13,7 +13,7 @@ from geo.whatif import WhatIfError, apply_proposals, read_point_file
 from layers import render
 from layers.shelters import CLASS_LABELS
 from ui import data_access as da
-from ui.gaps.gap_map import gap_map
+from ui.gaps.gap_map import gap_map, proposal_group
 from ui.gaps.keys import (
     P_ADD,
     P_AREA,
@@ -85,9 +85,17 @@ def _add_from_inputs(analysis: GapAnalysis, basemap: str) -> None:
     click_on = st.toggle(
         tr("点击地图添加拟建设施", "Click on the map to add a proposed facility"), key=P_CLICK
     )
-    m = gap_map(analysis, kind, basemap, full=False)
+    # the map itself does not change when a proposal is added (the proposals come as a feature
+    # group): a new map would be a new component, and the click that added one would be lost
+    # or counted again; one click adds one proposal
+    m = gap_map(analysis, kind, basemap, full=False, proposals=False)
     out = st_folium(
-        m, key=WHATIF_MAP, height=460, use_container_width=True, returned_objects=["last_clicked"]
+        m,
+        key=WHATIF_MAP,
+        height=460,
+        use_container_width=True,
+        returned_objects=["last_clicked"],
+        feature_group_to_add=proposal_group(kind),
     )
     clicked = (out or {}).get("last_clicked")
     if click_on and clicked and clicked != st.session_state.get(P_LAST_CLICK):
@@ -162,6 +170,7 @@ def show_whatif(analysis: GapAnalysis, basemap: str) -> None:
     if props.empty:
         st.info(tr("尚未添加拟建设施。", "No proposed facilities yet."))
         return
+    st.caption(tr(f"已添加 {len(props):,} 处拟建设施。", f"{len(props):,} proposed facilities."))
     labels = [f"P{i + 1} · {name}" for i, name in enumerate(props["name"])]
     r1, r2 = st.columns([3, 1])
     r1.multiselect(
