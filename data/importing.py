@@ -31,7 +31,7 @@ from pyproj import CRS
 from data.readers import FORMATS, ImportFailed, RawRead, ReadOptions, read_any, unsupported
 from data.store import STORAGE_CRS, GeoPackageStore
 from data.tempfiles import remove_stale_workdirs, workdir
-from geo.crs import convert_frame
+from geo.crs import convert_frame, outside_china
 from geo.settings import Profile, load_profile
 from layers import LAYERS, LayerSchema, Problem, SchemaError, get_layer
 
@@ -341,13 +341,28 @@ def _to_storage_crs(
         elif crs is not None and not crs.equals(CRS.from_user_input(STORAGE_CRS)):
             report.conversions.append(f"{_crs_name(crs)} taken as EPSG:4326 (within a metre)")
         frame = frame.set_crs(STORAGE_CRS, allow_override=True)
+    foreign: list[str] = []
     if coords != "wgs84":
+        x, y = _centers(frame)
+        abroad = np.flatnonzero(outside_china(x, y)) + 1
+        if len(abroad):
+            foreign.append(_outside_china_message(abroad, coords))
+            report.warnings.append(foreign[0])
         frame = convert_frame(frame, coords, "wgs84")
-        report.conversions.append(f"{COORD_LABELS[coords]} -> WGS84: {len(frame)} row(s)")
+        converted = len(frame) - len(abroad)
+        report.conversions.append(f"{COORD_LABELS[coords]} -> WGS84: {converted} row(s)")
     outside = outside_city(frame, profile)
     if len(outside):
-        raise ImportFailed(source, [_outside_message(outside, profile)])
+        raise ImportFailed(source, [_outside_message(outside, profile), *foreign])
     return frame
+
+
+def _outside_china_message(rows: np.ndarray, coords: str) -> str:
+    shown = ", ".join(str(r) for r in rows[:20]) + (" ..." if len(rows) > 20 else "")
+    return (
+        f"{len(rows)} row(s) lie outside China (rows {shown}): {COORD_LABELS[coords]} offsets "
+        f"exist only inside China, so they were left unconverted. Check those coordinates."
+    )
 
 
 def _crs_name(crs: CRS) -> str:

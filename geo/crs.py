@@ -5,7 +5,9 @@ Every distance, area and buffer in ``geo/`` is computed in the city's metric CRS
 
 GCJ-02 (Amap/Gaode, Tencent) and BD-09 (Baidu) are obfuscated datums that PROJ does not
 know; the published conversion formulas are implemented here, vectorised with numpy. The
-inverse of GCJ-02 has no closed form and is solved by fixed-point iteration to < 1 cm.
+inverse of GCJ-02 has no closed form and is solved by fixed-point iteration to < 1 cm. As in
+the published reference implementations, points outside China's bounding box
+(:data:`CHINA_BBOX`) have no offset and are left unchanged.
 """
 
 from __future__ import annotations
@@ -64,6 +66,33 @@ def same_crs(*frames, names: tuple[str, ...] | None = None) -> CRS:
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by the GCJ-02 formulas
 _EE = 0.00669342162296594323  # its first eccentricity squared
 _BD_FACTOR = np.pi * 3000.0 / 180.0
+#: lon/lat box outside which GCJ-02 applies no offset (west, south, east, north), the box of
+#: the published reference implementations (``out_of_china``).
+CHINA_BBOX = (73.66, 0.8293, 137.8347, 55.8271)
+
+
+def outside_china(lon, lat) -> np.ndarray:
+    """Whether each lon/lat point lies outside :data:`CHINA_BBOX` (no GCJ-02/BD-09 offset).
+
+    >>> outside_china([-0.1276, 110.79], [51.5072, 32.63]).tolist()
+    [True, False]
+    """
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    west, south, east, north = CHINA_BBOX
+    return ~((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
+
+
+def _inside_only(func):
+    """Wrap a conversion so that points outside China come back unchanged."""
+
+    def convert(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+        x, y = func(lon, lat)
+        outside = outside_china(lon, lat)
+        return np.where(outside, lon, x), np.where(outside, lat, y)
+
+    convert.__name__, convert.__doc__ = func.__name__, func.__doc__
+    return convert
 
 
 def _transform_lat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -93,21 +122,32 @@ def _gcj_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return dlon, dlat
 
 
-def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 -> GCJ-02 (arrays or scalars, degrees)."""
+def _wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
     dlon, dlat = _gcj_offset(lon, lat)
     return lon + dlon, lat + dlat
 
 
-def gcj02_to_wgs84(
+@_inside_only
+def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 -> GCJ-02 (arrays or scalars, degrees); points outside China unchanged."""
+    return _wgs84_to_gcj02(lon, lat)
+
+
+@_inside_only
+def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 -> WGS84 by fixed-point iteration (error < 1e-9 degrees, about 0.1 mm); points
+    outside China unchanged."""
+    return _gcj02_to_wgs84(lon, lat)
+
+
+def _gcj02_to_wgs84(
     lon, lat, *, tol: float = 1e-9, max_iter: int = 30
 ) -> tuple[np.ndarray, np.ndarray]:
-    """GCJ-02 -> WGS84 by fixed-point iteration (error < 1e-9 degrees, about 0.1 mm)."""
     glon, glat = np.asarray(lon, float), np.asarray(lat, float)
     wlon, wlat = glon.copy(), glat.copy()
     for _ in range(max_iter):
-        clon, clat = wgs84_to_gcj02(wlon, wlat)
+        clon, clat = _wgs84_to_gcj02(wlon, wlat)
         elon, elat = clon - glon, clat - glat
         wlon, wlat = wlon - elon, wlat - elat
         if np.all(np.abs(elon) < tol) and np.all(np.abs(elat) < tol):
@@ -131,14 +171,16 @@ def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return z * np.cos(theta), z * np.sin(theta)
 
 
+@_inside_only
 def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """BD-09 -> WGS84."""
-    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+    """BD-09 -> WGS84; points outside China unchanged."""
+    return _gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
+@_inside_only
 def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 -> BD-09."""
-    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+    """WGS84 -> BD-09; points outside China unchanged."""
+    return gcj02_to_bd09(*_wgs84_to_gcj02(lon, lat))
 
 
 _CONVERTERS = {

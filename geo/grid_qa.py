@@ -201,7 +201,8 @@ def grid_counts(grids: gpd.GeoDataFrame, population: gpd.GeoDataFrame) -> pd.Dat
     """Recorded residents/households of each grid beside the population points inside it.
 
     Uses the population's ``grid_code`` if present (see :func:`geo.areas.assign_areas`),
-    otherwise locates the points. Index of `grids`.
+    otherwise locates the points; points whose code several grids share are located too, so
+    each grid polygon counts its own residents. Index of `grids`.
     """
     same_crs(grids, population, names=("grids", "population"))
     res = residents_of(population)
@@ -212,9 +213,15 @@ def grid_counts(grids: gpd.GeoDataFrame, population: gpd.GeoDataFrame) -> pd.Dat
         else np.zeros(len(population))
     )
     if "grid_code" in population.columns:
-        first = pd.Series(np.arange(len(grids)), index=grids["grid_code"].astype(object).to_numpy())
-        first = first[~first.index.duplicated()]
-        pos = population["grid_code"].astype(object).map(first).fillna(-1).to_numpy(dtype=np.int64)
+        codes = grids["grid_code"].astype(object)
+        shared = codes.duplicated(keep=False).to_numpy()
+        unique = pd.Series(np.flatnonzero(~shared), index=codes.to_numpy()[~shared])
+        point_codes = population["grid_code"].astype(object)
+        pos = point_codes.map(unique).fillna(-1).to_numpy(dtype=np.int64)
+        # a code used by several grids cannot tell them apart: locate those points instead
+        ambiguous = point_codes.isin(set(codes[shared])).to_numpy()
+        if ambiguous.any():
+            pos[ambiguous] = locate(population[ambiguous], grids)
     else:
         pos = locate(population, grids)
     inside = pos >= 0

@@ -27,6 +27,7 @@ from geo.crs import (
     convert_geometries,
     gcj02_to_bd09,
     gcj02_to_wgs84,
+    outside_china,
     require_crs,
     require_projected,
     same_crs,
@@ -176,3 +177,31 @@ def test_same_crs():
     assert same_crs(a, a.copy()).to_epsg() == 4546
     with pytest.raises(CRSError, match="centers is in EPSG:32649, but grids is in EPSG:4546"):
         same_crs(a, b, names=("grids", "centers"))
+
+
+LONDON = (-0.1276, 51.5072)
+SYDNEY = (151.2093, -33.8688)
+
+
+@pytest.mark.parametrize(
+    "func", [wgs84_to_gcj02, gcj02_to_wgs84, wgs84_to_bd09, bd09_to_wgs84], ids=lambda f: f.__name__
+)
+def test_points_outside_china_unchanged(func):
+    """As in the reference implementations (coordtransform's out_of_china): no offset abroad."""
+    lon, lat = func(
+        np.array([LONDON[0], SYDNEY[0], 110.79]), np.array([LONDON[1], SYDNEY[1], 32.63])
+    )
+    assert lon[:2].tolist() == [LONDON[0], SYDNEY[0]]
+    assert lat[:2].tolist() == [LONDON[1], SYDNEY[1]]
+    assert abs(lon[2] - 110.79) > 1e-4  # Shiyan still shifted
+
+
+def test_outside_china_box():
+    assert outside_china(
+        [LONDON[0], 110.79, 73.0, 136.0], [LONDON[1], 32.63, 40.0, 20.0]
+    ).tolist() == [
+        True,
+        False,
+        True,
+        False,
+    ]

@@ -201,3 +201,16 @@ def test_invalid_geometry_reported():
     r = grid_checks(g, None, None, load_profile())
     assert codes_of(r, "invalid_geometry") == [C1 + "001"]
     assert np.isfinite(r.problems["value"]).all()
+
+
+def test_duplicated_code_counts_residents_per_grid_polygon():
+    """Points carrying a code two grids share are counted in the grid they lie in."""
+    pop = population()
+    pop["grid_code"] = [C1 + "001", C1 + "001", "4203020010010X2", C2 + "003"] + [C2 + "001"] * 2
+    r = grid_checks(grids(), communities(), pop, load_profile())
+    assert r.counts["residents_counted"].tolist() == [1000, 600, 1000, 900, 1000]
+    assert r.counts["households_counted"].tolist() == [400, 250, 400, 300, 500]
+    assert codes_of(r, "residents_mismatch") == [C2 + "003"]  # not the two C2001 grids
+    assert codes_of(r, "households_mismatch") == [C2 + "003"]
+    assert len(r.of("duplicate_code")) == 1
+    assert r.of("duplicate_code")["detail"].iloc[0] == "code used by 2 grids"

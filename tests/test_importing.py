@@ -845,3 +845,29 @@ def test_bare_shapefile_and_zip_with_several_shapefiles(store, tmp_path):
         r"several shapefiles \(.*\); name the one to import villages.shp",
         layer="villages",
     )
+
+
+def test_offset_import_leaves_points_outside_china_and_warns(store, tmp_path):
+    """--coords gcj02 with a point in London: London unchanged, a warning names its row."""
+    from geo.settings import load_profile
+
+    table = points_table()
+    table.loc[2, ["经度", "纬度"]] = [-0.1276, 51.5072]
+    path = tmp_path / "mixed.csv"
+    table.to_csv(path, index=False)
+    wide = load_profile().with_overrides(city={"bbox": [-10, 0, 140, 60]})
+    report = import_file(
+        path, layer="neighborhood_centers", store=store, coords="gcj02", profile=wide
+    )
+    assert any("1 row(s) lie outside China (rows 3)" in w for w in report.warnings)
+    assert any("-> WGS84: 2 row(s)" in c for c in report.conversions)
+    london = store.read("neighborhood_centers").geometry.iloc[2]
+    assert (london.x, london.y) == (-0.1276, 51.5072)
+    # with the Shiyan profile the point is refused, and the message says why it was not shifted
+    refused(
+        path,
+        store,
+        r"(?s)outside Shiyan.*rows 3.*outside China",
+        layer="neighborhood_centers",
+        coords="gcj02",
+    )
