@@ -89,7 +89,8 @@ def _inside_only(func):
         lon, lat = np.asarray(lon, float), np.asarray(lat, float)
         x, y = func(lon, lat)
         outside = outside_china(lon, lat)
-        return np.where(outside, lon, x), np.where(outside, lat, y)
+        # [()] gives a scalar back for scalar input, as the formulas do
+        return np.where(outside, lon, x)[()], np.where(outside, lat, y)[()]
 
     convert.__name__, convert.__doc__ = func.__name__, func.__doc__
     return convert
