@@ -15,7 +15,9 @@ placed inside each grid and share its residents exactly, so grid records and poi
 Under-served places are planted on purpose so that the analysis has something true to find:
 new housing at the eastern edge with no neighborhood center within reach, Zhangwan short of
 shelter area, villages far from any garbage point or below the sanitary-toilet target, grids
-out of the household range or without a worker.
+out of the household range or without a worker. A synthetic road network
+(:mod:`data.demo_roads`) crosses the rivers only at bridges and leaves the hills nearly empty,
+so walking distance and straight lines disagree in some streets and hardly in others.
 
 Examples
 --------
@@ -38,6 +40,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from data import shiyan_names as names
+from data.demo_roads import demo_roads
 from data.store import GeoPackageStore
 from geo.settings import Profile, load_profile
 from layers import LAYERS
@@ -1174,6 +1177,10 @@ class _Generator:
         facilities = self._frame(
             {c: fac[c].to_numpy() for c in fac_cols}, shapely.points(fac[["x", "y"]].to_numpy())
         )
+        road_data, road_geoms = demo_roads(self.footprint, self.crs, _rng(self.seed, "roads"))
+        for flag in ("walkable", "bridge", "tunnel", "from_osm"):
+            road_data[flag] = pd.array(road_data[flag], dtype="boolean")
+        roads = self._frame(road_data, road_geoms)
         current = {
             "districts": districts,
             "streets": streets,
@@ -1184,6 +1191,7 @@ class _Generator:
             "shelters": shelters,
             "villages": villages,
             "sanitation_facilities": facilities,
+            "roads": roads,
         }
         previous = dict(current)
         previous["grids"] = grids_before

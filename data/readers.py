@@ -1,4 +1,5 @@
-"""Readers for the files real offices send: GeoJSON, zipped Shapefile, GeoPackage, CSV, XLSX.
+"""Readers for the files real offices send: GeoJSON, zipped Shapefile, GeoPackage, CSV, XLSX,
+and OpenStreetMap extracts (``.osm.pbf`` / ``.osm``, roads only).
 
 Each reader returns a :class:`RawRead` (a GeoDataFrame with the file's own columns and CRS,
 plus notes on what was detected) or raises :class:`ImportFailed` with a message that names
@@ -37,6 +38,8 @@ FORMATS = {
     ".csv": "csv",
     ".txt": "csv",
     ".xlsx": "xlsx",
+    ".pbf": "osm",
+    ".osm": "osm",
 }
 #: Column names recognised as longitude / latitude (compared case-insensitively).
 LON_NAMES = ("经度", "lon", "lng", "long", "longitude", "x", "x坐标", "东经", "经度坐标")
@@ -155,6 +158,8 @@ def read_any(path: Path, *, source: str, options: ReadOptions, workdir: Path) ->
         return read_gpkg(path, layer=options.layer, source=source)
     if kind == "shp":
         return read_shapefile(path, source=source, encoding=options.encoding)
+    if kind == "osm":
+        return read_osm_roads(path, layer=options.layer, source=source)
     if kind == "csv":
         return read_csv(
             path,
@@ -222,6 +227,59 @@ def read_gpkg(path: Path, *, layer: str, source: str) -> RawRead:
     frame = _read_vector(path, source, "GeoPackage", layer=chosen)
     notes = [f"table {chosen!r}"] if chosen != layer else []
     return RawRead(frame, notes=notes)
+
+
+# ---------------------------------------------------------------------------- OpenStreetMap
+_OSM_TAG = re.compile(r'"([^"]+)"=>"([^"]*)"')
+OSM_NO = ("no", "0", "false")
+
+
+def _osm_tag(other_tags: pd.Series, tag: str) -> pd.Series:
+    """One tag's value from GDAL's ``other_tags`` hstore text (None where absent)."""
+    return other_tags.fillna("").map(lambda text: dict(_OSM_TAG.findall(text)).get(tag))
+
+
+def read_osm_roads(path: Path, *, layer: str, source: str) -> RawRead:
+    """The ways with a ``highway`` tag of an OSM extract (PBF or XML), as roads.
+
+    Columns: ``road_id`` (``osm_id``), ``name``, ``road_class`` (the ``highway`` value),
+    ``walkable`` (false for motorways and ``foot=no``/``access=no``), ``bridge``, ``tunnel``
+    and ``from_osm`` (so the walking graph joins lines only at shared nodes).
+    """
+    if layer != "roads":
+        raise ImportFailed(source, [f"OSM extracts can only be imported as roads, not {layer!r}"])
+    from layers.roads import OSM_NOT_WALKABLE
+
+    frame = _read_vector(path, source, "OSM", layer="lines")
+    if "highway" not in frame.columns:
+        raise ImportFailed(source, ["OSM extract has no ways with a highway tag"])
+    frame = frame[frame["highway"].notna()].reset_index(drop=True)
+    if frame.empty:
+        raise ImportFailed(source, ["OSM extract has no ways with a highway tag"])
+    tags = (
+        frame["other_tags"] if "other_tags" in frame.columns else pd.Series("", index=frame.index)
+    )
+
+    def flag(tag: str) -> np.ndarray:
+        value = _osm_tag(tags, tag)
+        return (value.notna() & ~value.isin(OSM_NO)).to_numpy(bool)
+
+    barred = _osm_tag(tags, "foot").isin(OSM_NO) | _osm_tag(tags, "access").isin(("no", "private"))
+    walkable = ~frame["highway"].isin(OSM_NOT_WALKABLE) & ~barred
+    out = gpd.GeoDataFrame(
+        {
+            "road_id": frame["osm_id"].astype(str),
+            "name": frame.get("name"),
+            "road_class": frame["highway"],
+            "walkable": walkable.to_numpy(bool),
+            "bridge": flag("bridge"),
+            "tunnel": flag("tunnel"),
+            "from_osm": True,
+        },
+        geometry=frame.geometry.values,
+        crs=frame.crs,
+    )
+    return RawRead(out, notes=[f"{len(out)} OSM ways with a highway tag"])
 
 
 # ---------------------------------------------------------------------------- Shapefile / zip

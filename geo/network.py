@@ -90,8 +90,8 @@ def _lines(geoms: np.ndarray) -> np.ndarray:
 
 
 def _noded(plain: np.ndarray, crossings: np.ndarray) -> np.ndarray:
-    """`plain` lines split wherever they cross or touch each other, and where a bridge or
-    tunnel ends on them; `crossings` are left whole."""
+    """`plain` lines split wherever they cross or touch each other, and where one of the
+    `crossings` (bridges, tunnels, OSM ways, left whole) ends on them."""
     if len(plain) == 0:
         return plain
     merged = shapely.node(shapely.multilinestrings(plain))
@@ -140,16 +140,20 @@ class WalkGraph:
     def from_roads(cls, roads: gpd.GeoDataFrame, *, split_crossings: bool = True) -> WalkGraph:
         """Build the graph from a roads frame in a projected CRS.
 
-        Rows with a false ``walkable`` are left out. With `split_crossings` (files that are
-        not OSM) lines are split where they cross, except bridges and tunnels (``bridge`` /
-        ``tunnel`` columns); without it (OSM) lines meet only at shared vertices.
+        Rows with a false ``walkable`` are left out. With `split_crossings` lines are split
+        where they cross, except bridges, tunnels and OSM ways (``bridge`` / ``tunnel`` /
+        ``from_osm`` columns), which meet the others at their ends and at shared vertices;
+        without it every line meets the others only at shared vertices.
         """
         crs = require_projected(roads, "roads")
         walkable, crossing = road_flags(roads)
         geoms = np.asarray(roads.geometry.values)
         if split_crossings:
-            over = _lines(geoms[walkable & crossing])
-            lines = np.concatenate([_noded(_lines(geoms[walkable & ~crossing]), over), over])
+            osm = _truthy(roads["from_osm"]) if "from_osm" in roads.columns else False
+            whole = _lines(geoms[walkable & (crossing | osm)])
+            lines = np.concatenate(
+                [_noded(_lines(geoms[walkable & ~crossing & ~osm]), whole), whole]
+            )
         else:
             lines = _lines(geoms[walkable])
         return cls.from_lines(lines, crs=crs)

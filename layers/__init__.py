@@ -1,6 +1,6 @@
 """Layer schemas, styles and rendering. ``LAYERS`` maps each layer name to its schema."""
 
-from layers import admin, centers, grids, population, sanitation, shelters, villages
+from layers import admin, centers, grids, population, roads, sanitation, shelters, villages
 from layers.schema import Field, LayerSchema, Problem, SchemaError, mask_phone
 
 LAYERS: dict[str, LayerSchema] = {
@@ -15,6 +15,7 @@ LAYERS: dict[str, LayerSchema] = {
         shelters.SCHEMA,
         villages.SCHEMA,
         sanitation.SCHEMA,
+        roads.SCHEMA,
     )
 }
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 
 from data.store import GeoPackageStore
 
@@ -123,6 +123,22 @@ def small_layers() -> dict[str, gpd.GeoDataFrame]:
                 "village_code": ["V1", None],
             },
             geometry=[Point(110.701, 32.701), Point(110.79, 32.63)],
+            crs=crs,
+        ),
+        "roads": gpd.GeoDataFrame(
+            {
+                "road_id": ["R1", "R2"],
+                "name": ["五堰街", "人民桥"],
+                "road_class": ["residential", "footway"],
+                "walkable": [True, True],
+                "bridge": [False, True],
+                "tunnel": [False, False],
+                "from_osm": [False, False],
+            },
+            geometry=[
+                LineString([(LON0, LAT0 + 0.004), (LON0 + 4 * CELL, LAT0 + 0.004)]),
+                LineString([(LON0 + 0.015, LAT0), (LON0 + 0.015, LAT0 + CELL)]),
+            ],
             crs=crs,
         ),
     }

@@ -38,7 +38,7 @@ KEY_RUN = "data_import_run"
 KEY_RESULT = "data_import_result"
 KEY_CHECK = "data_check_run"
 
-UPLOAD_TYPES = ["geojson", "json", "zip", "gpkg", "csv", "txt", "xlsx"]
+UPLOAD_TYPES = ["geojson", "json", "zip", "gpkg", "csv", "txt", "xlsx", "pbf", "osm"]
 ENCODINGS = ["auto", "utf-8", "gb18030", "gbk", "big5"]
 
 
