@@ -32,6 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo import fmt
 from geo.areas import assign_areas
 from geo.crs import require_crs, to_metric
 from geo.settings import Profile
@@ -98,13 +99,27 @@ class Indicator:
         """The target value from ``profile.targets``."""
         return float(getattr(profile.targets, self.key))
 
-    def format(self, value: float | None) -> str:
+    def unit_label(self, lang: str = "zh") -> str:
+        """The unit in language `lang` (``位/人`` / ``places/person``)."""
+        return fmt.unit(self.unit, lang)
+
+    def format(self, value: float | None, lang: str = "zh") -> str:
         """Human-readable value: shares as percentages, ratios with their unit."""
-        if value is None or not np.isfinite(value):
-            return "—"
         if self.kind == "share":
-            return f"{value * 100:.{self.decimals}f}%"
-        return f"{value:.{self.decimals}f} {self.unit}"
+            return fmt.percent(value, self.decimals)
+        return fmt.quantity(value, self.unit, decimals=self.decimals, lang=lang)
+
+    def format_change(self, change: float | None, lang: str = "zh") -> str:
+        """A change of this indicator: percentage points for shares, else the unit."""
+        if self.kind == "share":
+            return fmt.pp_change(change, self.decimals, lang=lang)
+        return fmt.signed(change, self.decimals, self.unit, lang=lang)
+
+    def unchanged(self, change: float | None) -> bool:
+        """True when `change` shows as no change at this indicator's precision."""
+        return fmt.is_zero(
+            change * 100 if self.kind == "share" and change is not None else change, self.decimals
+        )
 
 
 INDICATORS: tuple[Indicator, ...] = (

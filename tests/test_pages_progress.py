@@ -141,3 +141,33 @@ def test_english_labels(tiny_store):
     at.sidebar.radio[0].set_value("en").run()
     assert at.title[0].value == "Progress"
     assert "Residents near a street-level center" in _metrics(at)
+
+
+def test_no_change_is_neutral(tiny_store):
+    """D1 stays at 100%: its change reads 0.0 个百分点 in grey with no arrow, not a green up."""
+    from streamlit.proto.Metric_pb2 import Metric
+
+    at = _app()
+    at.radio(key="progress_level").set_value("district").run()
+    at.selectbox(key="progress_area").set_value("D1").run()
+    metric = next(m for m in at.metric if m.label == "街道级邻里中心覆盖率")
+    assert metric.proto.delta == "0.0 个百分点"
+    assert metric.proto.color == Metric.MetricColor.GRAY
+    assert metric.proto.direction == Metric.MetricDirection.NONE
+    at.selectbox(key="progress_area").set_value("D2").run()
+    moved = next(m for m in at.metric if m.label == "街道级邻里中心覆盖率")
+    assert moved.proto.color == Metric.MetricColor.GREEN
+    assert moved.proto.direction == Metric.MetricDirection.UP
+
+
+def test_english_units_and_labels(tiny_store):
+    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    at.session_state["lang"] = "en"
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    m = _metrics(at)
+    assert m["Shelter places per resident"][0] == "0.120 places/person"
+    assert m["Residents near a street-level center"][1] == "+60.0 pp"
+    shown = " ".join(v for v, _ in m.values()) + " ".join(m)
+    assert "人" not in shown and "位" not in shown

@@ -208,10 +208,7 @@ def _badge(status: str) -> str:
 def _delta(key: str, change: float | None) -> str | None:
     if change is None or not np.isfinite(change):
         return None
-    ind = get_indicator(key)
-    if ind.kind == "share":
-        return f"{change * 100:+.{ind.decimals}f} {tr('个百分点', 'pp')}"
-    return f"{change:+.{ind.decimals}f} {ind.unit}"
+    return get_indicator(key).format_change(change, lang())
 
 
 def _level_label(level: str) -> str:
@@ -259,15 +256,20 @@ def _metrics(
             with col:
                 st.metric(
                     _name(key),
-                    ind.format(row["value"]),
+                    ind.format(row["value"], lang()),
                     delta=_delta(key, change),
-                    delta_color="normal" if ind.direction == "higher" else "inverse",
+                    # no change is neutral: grey, no arrow
+                    delta_color="off"
+                    if ind.unchanged(change)
+                    else ("normal" if ind.direction == "higher" else "inverse"),
+                    delta_arrow="off" if ind.unchanged(change) else "auto",
                     help=tr(
-                        f"目标 {ind.format(row['target'])}", f"Target {ind.format(row['target'])}"
+                        f"目标 {ind.format(row['target'], lang())}",
+                        f"Target {ind.format(row['target'], lang())}",
                     ),
                 )
                 st.markdown(
-                    f"{_badge(row['status'])} {tr('目标', 'target')} {ind.format(row['target'])}",
+                    f"{_badge(row['status'])} {tr('目标', 'target')} {ind.format(row['target'], lang())}",
                     unsafe_allow_html=True,
                 )
 
@@ -280,8 +282,12 @@ def _indicator_frame(rows: pd.DataFrame, changes: pd.Series | None) -> pd.DataFr
                 THEMES[get_indicator(k).theme][0 if lang() == "zh" else 1] for k in keys
             ],
             tr("指标", "Indicator"): [_name(k) for k in keys],
-            tr("当前值", "Value"): [get_indicator(k).format(rows.loc[k, "value"]) for k in keys],
-            tr("目标", "Target"): [get_indicator(k).format(rows.loc[k, "target"]) for k in keys],
+            tr("当前值", "Value"): [
+                get_indicator(k).format(rows.loc[k, "value"], lang()) for k in keys
+            ],
+            tr("目标", "Target"): [
+                get_indicator(k).format(rows.loc[k, "target"], lang()) for k in keys
+            ],
             tr("状态", "Status"): [_status_text(rows.loc[k, "status"]) for k in keys],
             tr("较上期", "Change"): [
                 _delta(k, float(changes[k])) if changes is not None and k in changes.index else None
@@ -305,7 +311,7 @@ def _bar_chart(
         }
     ).dropna(subset=["value"])
     order = [_status_text(s) for s in STATUS_COLORS]
-    unit = "%" if ind.kind == "share" else ind.unit
+    unit = "%" if ind.kind == "share" else ind.unit_label(lang())
     bars = (
         alt.Chart(data)
         .mark_bar()
@@ -388,7 +394,7 @@ def ranking(pa: PeriodAnalysis) -> None:
                 {
                     tr("排名", "Rank"): rows["rank"],
                     tr("区域", "Area"): rows["area_name"],
-                    tr("数值", "Value"): rows["value"].map(ind.format),
+                    tr("数值", "Value"): rows["value"].map(lambda v: ind.format(v, lang())),
                     tr("状态", "Status"): rows["status"].map(_status_text),
                 }
             ),
@@ -429,11 +435,11 @@ def comparison(pa: PeriodAnalysis, periods: list[str], ctx: tuple[str, str, str]
             {
                 tr("指标", "Indicator"): city["indicator"].map(_name),
                 before: [
-                    get_indicator(k).format(v)
+                    get_indicator(k).format(v, lang())
                     for k, v in zip(city["indicator"], city["value_before"], strict=True)
                 ],
                 after: [
-                    get_indicator(k).format(v)
+                    get_indicator(k).format(v, lang())
                     for k, v in zip(city["indicator"], city["value_after"], strict=True)
                 ],
                 tr("变化", "Change"): [
@@ -461,8 +467,8 @@ def comparison(pa: PeriodAnalysis, periods: list[str], ctx: tuple[str, str, str]
             pd.DataFrame(
                 {
                     tr("区域", "Area"): rows["area_name"],
-                    before: rows["value_before"].map(ind.format),
-                    after: rows["value_after"].map(ind.format),
+                    before: rows["value_before"].map(lambda v: ind.format(v, lang())),
+                    after: rows["value_after"].map(lambda v: ind.format(v, lang())),
                     tr("变化", "Change"): [_delta(key, v) for v in rows["change"]],
                     tr("趋势", "Trend"): rows["trend"].map(trend_text),
                 }
@@ -509,8 +515,8 @@ def plan_entry(pa: PeriodAnalysis, store: GeoPackageStore) -> None:
                 value=None if shown is None else round(shown * 100, 2),
                 step=0.1,
                 help=tr(
-                    f"目标 {ind.format(ind.target(profile()))}",
-                    f"Target {ind.format(ind.target(profile()))}",
+                    f"目标 {ind.format(ind.target(profile()), lang())}",
+                    f"Target {ind.format(ind.target(profile()), lang())}",
                 ),
                 key=f"progress_plan_{key}",
             )
