@@ -149,7 +149,11 @@ class WalkGraph:
         walkable, crossing = road_flags(roads)
         geoms = np.asarray(roads.geometry.values)
         if split_crossings:
-            osm = _truthy(roads["from_osm"]) if "from_osm" in roads.columns else False
+            osm = (
+                _truthy(roads["from_osm"])
+                if "from_osm" in roads.columns
+                else np.zeros(len(roads), dtype=bool)
+            )
             whole = _lines(geoms[walkable & (crossing | osm)])
             lines = np.concatenate(
                 [_noded(_lines(geoms[walkable & ~crossing & ~osm]), whole), whole]
