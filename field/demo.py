@@ -240,7 +240,7 @@ def _reports_for(
     frame["state_at"] = state_at.where(~is_dropped, drop_at)
     frame["assignee"] = np.where(frame["dispatched_at"].notna(), "【示例】处置单位", None)
     frame["duplicate_of"] = None
-    frame["reporter"] = "demo-worker"
+    frame["reporter"] = "demo_worker"
     frame["reporter_role"] = "worker"
     frame["synthetic"] = True
     frame["created_at"] = created_ts
@@ -297,7 +297,7 @@ def _steps(reports: pd.DataFrame) -> pd.DataFrame:
                     "report_id": reports["report_id"][has],
                     "from_state": previous[has],
                     "to_state": name,
-                    "actor": np.where(name == "handled", "demo-worker", "demo-staff"),
+                    "actor": np.where(name == "handled", "demo_worker", "demo_staff"),
                     "role": "worker" if name == "handled" else "staff",
                     "at": at[has],
                     "note": "【示例】",
@@ -312,7 +312,7 @@ def _steps(reports: pd.DataFrame) -> pd.DataFrame:
                 "report_id": reports["report_id"][dropped],
                 "from_state": "new",
                 "to_state": reports["state"][dropped],
-                "actor": "demo-staff",
+                "actor": "demo_staff",
                 "role": "staff",
                 "at": reports["state_at"][dropped],
                 "note": "【示例】",
@@ -348,7 +348,7 @@ def _visits(grids: pd.DataFrame, periods: tuple[str, ...], seed: int) -> pd.Data
                         "household": None,
                         "visited_on": day.isoformat(),
                         "households_visited": part[keep],
-                        "worker": "demo-worker",
+                        "worker": "demo_worker",
                         "created_at": pd.Timestamp(day)
                         .tz_localize("Asia/Shanghai")
                         .tz_convert("UTC"),

@@ -434,6 +434,17 @@ class GeoPackageFieldStore:
             _insert(con, "field_visits", visits, VISIT_COLUMNS[1:])
 
     # ----------------------------------------------------------------- reading
+    def version(self) -> str:
+        """A cheap token that changes with every submit, step or visit (for caches)."""
+        with self._connect(write=False) as con:
+            if not self._has_tables(con):
+                return "none"
+            row = con.execute(
+                "SELECT (SELECT count(*) FROM field_reports), (SELECT max(step_id) FROM "
+                "field_steps), (SELECT max(visit_id) FROM field_visits)"
+            ).fetchone()
+        return "-".join(str(v) for v in row)
+
     def reports(self, *, where: str = "", params: Sequence[Any] = ()) -> gpd.GeoDataFrame:
         """Reports as points in EPSG:4326, times as UTC timestamps (`where`: an SQL filter)."""
         with self._connect(write=False) as con:

@@ -34,11 +34,17 @@ ScopeFilter = Callable[[pd.DataFrame], pd.Series]
 
 
 class ReportError(ValueError):
-    """A report from the form that cannot be filed; the message lists every problem."""
+    """A report from the form that cannot be filed; the message lists every problem.
 
-    def __init__(self, problems: list[str]):
+    ``problems`` holds (Chinese, English) pairs; the exception's text is the English ones.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]):
         self.problems = problems
-        super().__init__("; ".join(problems))
+        super().__init__("; ".join(en for _, en in problems))
+
+    def texts(self, lang: str = "zh") -> list[str]:
+        return [zh if lang == "zh" else en for zh, en in self.problems]
 
 
 def locate(
@@ -86,37 +92,65 @@ def check_report(
     n_photos: int = 0,
 ) -> NewReport:
     """Check a submitted form and return the report to store (see module doc)."""
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     submission_id = str(form.get("submission_id") or "").strip()
     if not 8 <= len(submission_id) <= 64:
-        problems.append("submission_id: missing or malformed (reload the form)")
+        problems.append(
+            ("表单编号缺失，请刷新页面", "submission_id: missing or malformed (reload the form)")
+        )
     category = str(form.get("category") or "")
     cat = None
     if category not in rules.category_keys:
-        problems.append(f"category: {category!r} is not one of {', '.join(rules.category_keys)}")
+        problems.append(
+            (
+                f"类别“{category}”无效，请选择类别",
+                f"category: {category!r} is not one of {', '.join(rules.category_keys)}",
+            )
+        )
     else:
         cat = rules.category(category)
     urgency = str(form.get("urgency") or "ordinary")
     if urgency not in URGENCIES:
-        problems.append(f"urgency: {urgency!r} is not one of {', '.join(URGENCIES)}")
+        problems.append(
+            (
+                f"紧急程度“{urgency}”无效",
+                f"urgency: {urgency!r} is not one of {', '.join(URGENCIES)}",
+            )
+        )
     description = str(form.get("description") or "").strip()
     if len(description) > rules.description_max_chars:
         problems.append(
-            f"description: {len(description):,} characters, at most "
-            f"{rules.description_max_chars:,} allowed"
+            (
+                f"描述 {len(description):,} 字，最多 {rules.description_max_chars:,} 字",
+                f"description: {len(description):,} characters, at most "
+                f"{rules.description_max_chars:,} allowed",
+            )
         )
     if n_photos > rules.photos_per_report:
-        problems.append(f"photos: {n_photos} given, at most {rules.photos_per_report} allowed")
+        problems.append(
+            (
+                f"照片 {n_photos} 张，最多 {rules.photos_per_report} 张",
+                f"photos: {n_photos} given, at most {rules.photos_per_report} allowed",
+            )
+        )
     lon, lat = _number(form.get("lon")), _number(form.get("lat"))
     area: dict[str, Any] = dict.fromkeys(AREA_COLUMNS)
     if lon is None or lat is None:
-        problems.append("location: tap the map or use the phone's position")
+        problems.append(
+            (
+                "请在地图上点选位置或使用手机定位",
+                "location: tap the map or use the phone's position",
+            )
+        )
     else:
         x0, y0, x1, y1 = profile.city.bbox
         if not (x0 <= lon <= x1 and y0 <= lat <= y1):
             problems.append(
-                f"location: {lon:.5f}, {lat:.5f} is outside {profile.city.name_en} "
-                f"({profile.city.name_zh})"
+                (
+                    f"位置 {lon:.5f}, {lat:.5f} 不在{profile.city.name_zh}范围内",
+                    f"location: {lon:.5f}, {lat:.5f} is outside {profile.city.name_en} "
+                    f"({profile.city.name_zh})",
+                )
             )
         else:
             area = locate(
@@ -129,12 +163,21 @@ def check_report(
                 metric_crs=profile.metric_crs,
             )
             if area["street"] is None:
-                problems.append("location: not inside any grid (or near a village for rural)")
+                problems.append(
+                    (
+                        "位置不在任何网格内（农村类事件须在村庄附近）",
+                        "location: not inside any grid (or near a village for rural)",
+                    )
+                )
             elif in_scope is not None and not bool(in_scope(pd.DataFrame([area])).iloc[0]):
                 where = area["grid_code"] or area["community"]
                 problems.append(
-                    f"location: falls in {where} ({area['community']}), which is not in your "
-                    "grids; report only in your own grids"
+                    (
+                        f"位置在 {where}（{area['community']}），不是您负责的网格；"
+                        "只能上报自己网格内的事件",
+                        f"location: falls in {where} ({area['community']}), which is not in "
+                        "your grids; report only in your own grids",
+                    )
                 )
     if problems:
         raise ReportError(problems)

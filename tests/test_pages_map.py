@@ -170,7 +170,8 @@ def test_my_grid_from_url(tiny_store):
     assert "137****2222" in text  # masked phone
     assert "13700002222" not in text
     assert "一号公厕" in text  # F1 inside G05
-    assert {m.label: m.value for m in at.metric} == {"户数": "380", "常住人口": "1,000"}
+    metrics = {m.label: m.value for m in at.metric}
+    assert {k: metrics[k] for k in ("户数", "常住人口")} == {"户数": "380", "常住人口": "1,000"}
     assert any("300–500" in s.value for s in at.success)
     nearest = [m.value for m in at.markdown if m.value.startswith("- 党群邻里中心")][0]
     assert nearest.splitlines() == [

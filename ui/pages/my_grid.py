@@ -16,6 +16,7 @@ from layers import render, shelters
 from layers.schema import mask_phone
 from ui import data_access as da
 from ui import state
+from ui.field.my_grid import field_section
 from ui.i18n import lang, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
 from ui.text import safe
@@ -122,6 +123,7 @@ def main() -> None:
         grid_panel(row, inside, prof)
     with map_col:
         grid_map(grid, inside, basemap=basemap)
+    field_section(grid, basemap=basemap)
 
 
 def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> None:

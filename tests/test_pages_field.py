@@ -1,0 +1,105 @@
+"""AppTest of the field-report UI on the tiny store: report form, queue, Progress section."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point
+from streamlit.testing.v1 import AppTest
+
+from field.store import GeoPackageFieldStore
+from tests._map_fixtures import ROOT_APP, X0, Y0, write_tiny_store
+from ui.field import keys
+
+TIMEOUT = 120
+
+
+def _lonlat(x: float, y: float) -> tuple[float, float]:
+    p = gpd.GeoSeries([Point(X0 + x, Y0 + y)], crs="EPSG:4546").to_crs("EPSG:4326").iloc[0]
+    return p.x, p.y
+
+
+@pytest.fixture
+def tiny_store(tmp_path, monkeypatch):
+    path = write_tiny_store(tmp_path / "tiny.gpkg")
+    monkeypatch.setenv("GRIDMAP_STORE", str(path))
+    return path
+
+
+def _my_grid(grid: str = "G05", location: tuple[float, float] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    at.query_params["grid"] = grid
+    at.switch_page("ui/pages/my_grid.py")
+    if location:
+        at.session_state[keys.LOCATION] = (*location, "map")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _fill(at: AppTest, *, category="garbage", description="垃圾没清运") -> None:
+    sid = at.session_state[keys.SUBMISSION_ID]
+    at.selectbox(key=f"{keys.CATEGORY}_{sid}").set_value(category)
+    at.text_area(key=f"{keys.DESCRIPTION}_{sid}").set_value(description)
+
+
+def _submit(at: AppTest) -> AppTest:
+    at.button[[b.label for b in at.button].index("提交上报")].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_report_from_my_grid_is_stored_and_listed(tiny_store):
+    at = _my_grid(location=_lonlat(700, 700))  # inside G05
+    evil = "**bold** [link](http://evil.example) <img src=x onerror=alert(1)> :red[x]"
+    _fill(at, description=evil)
+    _submit(at)
+    assert any("已上报" in s.value for s in at.success)
+    reports = GeoPackageFieldStore(tiny_store).reports()
+    assert len(reports) == 1
+    row = reports.iloc[0]
+    assert row["grid_code"] == "G05" and row["description"] == evil and row["state"] == "new"
+    # the worker's list shows the description as a literal table cell
+    table = at.dataframe[-1].value
+    assert evil in table.iloc[:, -1].tolist()
+    # a fresh form after success
+    assert at.session_state[keys.SUBMISSION_ID] != row["submission_id"]
+
+
+def test_report_outside_own_grid_refused_and_form_kept(tiny_store):
+    at = _my_grid(location=_lonlat(1200, 200))  # inside G03, not G05
+    _fill(at, description="隔壁网格的问题")
+    sid = at.session_state[keys.SUBMISSION_ID]
+    _submit(at)
+    text = " ".join(e.value for e in at.error)
+    assert "不是您负责的网格" in text and "G03" in text
+    assert GeoPackageFieldStore(tiny_store).reports().empty
+    # the form is kept: same submission id, same values
+    assert at.session_state[keys.SUBMISSION_ID] == sid
+    assert at.text_area(key=f"{keys.DESCRIPTION}_{sid}").value == "隔壁网格的问题"
+
+
+def test_report_outside_shiyan_and_without_location(tiny_store):
+    at = _my_grid(location=(116.40, 39.90))  # Beijing
+    _fill(at)
+    _submit(at)
+    assert any("不在十堰市范围内" in e.value for e in at.error)
+    at2 = _my_grid()
+    _fill(at2)
+    _submit(at2)
+    assert any("请在地图上点选位置" in e.value for e in at2.error)
+    assert GeoPackageFieldStore(tiny_store).reports().empty
+
+
+def test_double_submit_files_one_report(tiny_store):
+    at = _my_grid(location=_lonlat(700, 700))
+    _fill(at)
+    sid = at.session_state[keys.SUBMISSION_ID]
+    _submit(at)
+    # the phone resends the same form (same submission id) after a dropped answer
+    at.session_state[keys.SUBMISSION_ID] = sid
+    at.session_state[keys.LOCATION] = (*_lonlat(700, 700), "map")
+    at.run()
+    _fill(at)
+    _submit(at)
+    assert len(GeoPackageFieldStore(tiny_store).reports()) == 1

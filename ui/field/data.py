@@ -1,0 +1,45 @@
+"""Cached reads of the field tables for pages (keyed by the store and its field version)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from field.settings import FieldRules, field_rules
+from field.store import GeoPackageFieldStore
+from ui import data_access as da
+
+
+def field_store() -> GeoPackageFieldStore:
+    return GeoPackageFieldStore(da.current_store().path)
+
+
+def rules() -> FieldRules:
+    return field_rules(da.profile())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _reports(path: str, version: str) -> gpd.GeoDataFrame:
+    return GeoPackageFieldStore(path).reports()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _visits(path: str, version: str) -> pd.DataFrame:
+    return GeoPackageFieldStore(path).visits()
+
+
+def reports() -> gpd.GeoDataFrame:
+    """Every report of the store (cached; filter to the user's scope before showing)."""
+    store = field_store()
+    return _reports(str(store.path), store.version())
+
+
+def visits() -> pd.DataFrame:
+    store = field_store()
+    return _visits(str(store.path), store.version())
+
+
+def now() -> pd.Timestamp:
+    """The clock the pages judge overdue by: the real time, in UTC."""
+    return pd.Timestamp.now(tz="UTC")
