@@ -89,6 +89,10 @@ def _blank(values: pd.Series) -> np.ndarray:
     return (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
 
 
+#: Chinese names of the counted quantities in the mismatch checks.
+WHAT_ZH = {"residents": "常住人口", "households": "户数"}
+
+
 def _problems(
     check: str,
     grid_codes: list[str] | np.ndarray,
@@ -96,7 +100,10 @@ def _problems(
     value: np.ndarray,
     geometry: np.ndarray,
     community: np.ndarray | None = None,
+    *,
+    detail_zh: list[str] | np.ndarray | None = None,
 ) -> pd.DataFrame:
+    """One row per problem; `detail` is English, `detail_zh` the same in Chinese."""
     codes = pd.Series(np.asarray(grid_codes, dtype=object), dtype=object)
     n = len(codes)
     return pd.DataFrame(
@@ -109,6 +116,7 @@ def _problems(
             else np.full(n, None, dtype=object),
             "detail": np.asarray(detail, dtype=object),
             "value": np.asarray(value, dtype=np.float64),
+            "detail_zh": np.asarray(detail if detail_zh is None else detail_zh, dtype=object),
             "geometry": np.asarray(geometry, dtype=object),
         }
     )
@@ -317,10 +325,20 @@ def grid_checks(
         detail: Any,
         value: np.ndarray,
         grid_codes: np.ndarray = codes,
+        *,
+        detail_zh: Any = None,
     ) -> None:
         """Add one problem per grid selected by `mask` (its code, community and polygon)."""
         frames.append(
-            _problems(check, grid_codes[mask], detail, value, geoms[mask], comm_code[mask])
+            _problems(
+                check,
+                grid_codes[mask],
+                detail,
+                value,
+                geoms[mask],
+                comm_code[mask],
+                detail_zh=detail_zh,
+            )
         )
 
     overlaps = grid_overlaps(grids, min_area_m2=rules.min_area_m2)
@@ -333,6 +351,7 @@ def grid_checks(
             "overlap " + _num(overlaps["area_m2"]) + " m²",
             overlaps["area_m2"].to_numpy(),
             np.asarray(overlaps.geometry.values),
+            detail_zh="重叠 " + _num(overlaps["area_m2"]) + " m²",
         )
     )
 
@@ -351,6 +370,10 @@ def grid_checks(
             uncovered["area_m2"].to_numpy(),
             np.asarray(uncovered.geometry.values),
             community=uncovered["community_code"].to_numpy(dtype=object),
+            detail_zh=uncovered["community_name"].astype(str)
+            + "："
+            + _num(uncovered["area_m2"])
+            + " m² 未划入网格",
         )
     )
 
@@ -358,7 +381,11 @@ def grid_checks(
     lo, hi = rules.households_min, rules.households_max
     bad = ~np.isnan(hh) & ((hh < lo) | (hh > hi))
     of_grids(
-        "households_out_of_range", bad, _num(hh[bad]) + f" households, outside {lo}-{hi}", hh[bad]
+        "households_out_of_range",
+        bad,
+        _num(hh[bad]) + f" households, outside {lo:,}–{hi:,}",
+        hh[bad],
+        detail_zh=_num(hh[bad]) + f" 户，超出 {lo:,}–{hi:,} 户的范围",
     )
 
     worker = (
@@ -367,7 +394,13 @@ def grid_checks(
         else pd.Series([None] * len(grids), index=grids.index)
     )
     missing = _blank(worker)
-    of_grids("no_worker", missing, ["no grid worker"] * int(missing.sum()), np.zeros(missing.sum()))
+    of_grids(
+        "no_worker",
+        missing,
+        ["no grid worker"] * int(missing.sum()),
+        np.zeros(missing.sum()),
+        detail_zh=["未配备网格员"] * int(missing.sum()),
+    )
 
     key = worker.astype(str).str.strip()
     if "worker_phone" in grids:
@@ -394,6 +427,10 @@ def grid_checks(
                 + " grids",
                 (joined.str.count(",") + 1).to_numpy(),
                 geom,
+                detail_zh=pd.Series(names, dtype=object)
+                + " 负责 "
+                + _num(joined.str.count(",").to_numpy() + 1)
+                + " 个网格",
             )
         )
 
@@ -412,6 +449,7 @@ def grid_checks(
                 "code used by " + _num(sizes) + " grids",
                 sizes.to_numpy(),
                 geom,
+                detail_zh="编码被 " + _num(sizes) + " 个网格使用",
             )
         )
 
@@ -424,6 +462,7 @@ def grid_checks(
     detail = np.where(
         bad_format, f"does not match {rules.code_pattern}", "does not start with its community code"
     )
+    detail_zh = np.where(bad_format, f"不符合编码规则 {rules.code_pattern}", "不以所属社区编码开头")
     bad_code = bad_format | bad_prefix
     of_grids(
         "malformed_code",
@@ -431,6 +470,7 @@ def grid_checks(
         detail[bad_code],
         np.zeros(bad_code.sum()),
         grid_codes=np.where(present, codes, ""),
+        detail_zh=detail_zh[bad_code],
     )
 
     counts = (
@@ -450,12 +490,19 @@ def grid_checks(
             mis,
             "recorded " + _num(rec[mis]) + ", counted " + _num(cnt[mis]) + f" ({what})",
             (cnt - rec)[mis],
+            detail_zh=f"{WHAT_ZH[what]}：登记 " + _num(rec[mis]) + "，统计 " + _num(cnt[mis]),
         )
 
     invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
-        of_grids("invalid_geometry", invalid, reasons, np.zeros(invalid.sum()))
+        of_grids(
+            "invalid_geometry",
+            invalid,
+            reasons,
+            np.zeros(invalid.sum()),
+            detail_zh=pd.Series(reasons, dtype=object).radd("几何无效：").to_numpy(),
+        )
 
     table = (
         pd.concat([f for f in frames if len(f)], ignore_index=True)

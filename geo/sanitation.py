@@ -87,7 +87,7 @@ def village_sanitation(
     GeoDataFrame
         `villages` (same index, CRS, columns) plus ``toilet_penetration``,
         ``meets_toilet_target``, ``garbage_point_distance_m``, ``has_garbage_collection``,
-        ``has_sewage_treatment``, ``below_target`` and ``shortfalls`` (text).
+        ``has_sewage_treatment``, ``below_target`` and ``shortfalls`` (text; ``shortfalls_zh`` in Chinese).
     """
     same_crs(villages, facilities, names=("villages", "sanitation_facilities"))
     target = float(profile.targets.sanitary_toilet_penetration)
@@ -125,15 +125,34 @@ def village_sanitation(
     out["below_target"] = ~out["meets_toilet_target"].to_numpy() | ~has_garbage
 
     pct = pd.Series(np.round(pen * 100, 1), index=villages.index).astype(str)
-    toilet_txt = np.where(~meets.astype(bool), "toilets " + pct + f"% < {target * 100:g}%", "")
-    garbage_txt = np.where(~has_garbage, "no garbage collection", "")
-    sewage_txt = np.where(~has_sewage, "no sewage treatment", "")
-    text = pd.Series(toilet_txt, index=villages.index, dtype=object).str.cat(
-        [pd.Series(garbage_txt, index=villages.index), pd.Series(sewage_txt, index=villages.index)],
-        sep="; ",
+    lacks = (~meets.astype(bool), ~has_garbage, ~has_sewage)
+    out["shortfalls"] = _shortfalls(
+        villages.index,
+        lacks,
+        (
+            "toilets " + pct + f"% < {target * 100:g}%",
+            "no garbage collection",
+            "no sewage treatment",
+        ),
+        "; ",
     )
-    out["shortfalls"] = text.str.replace(r"(; )+", "; ", regex=True).str.strip("; ")
+    out["shortfalls_zh"] = _shortfalls(
+        villages.index,
+        lacks,
+        ("卫生厕所 " + pct + f"% < {target * 100:g}%", "无垃圾收运", "无污水处理"),
+        "；",
+    )
     return out
+
+
+def _shortfalls(index: pd.Index, lacks: tuple, texts: tuple, sep: str) -> pd.Series:
+    """Per village, the texts of the shortfalls it has, joined with `sep` ("" when none)."""
+    parts = [
+        pd.Series(np.where(lack, text, ""), index=index, dtype=object)
+        for lack, text in zip(lacks, texts, strict=True)
+    ]
+    joined = parts[0].str.cat(parts[1:], sep=sep)
+    return joined.str.replace(f"({sep})+", sep, regex=True).str.strip(sep)
 
 
 def sanitation_rollup(

@@ -388,3 +388,20 @@ def test_demo_store_page(demo_store_path, monkeypatch):
     assert not at.exception, at.exception
     sites = _table(at, "cumulative_pct")
     assert len(sites) == 3 and (sites["newly_covered"].diff().dropna() <= 0).all()
+
+
+def test_explanations_follow_the_language(store):
+    """Grid-check details and village shortfalls are built in geo/ in both languages."""
+    at = _app()
+    problems = _table(at, "check", "detail")
+    villages = _table(at, "shortfalls")
+    assert len(problems) and len(villages)
+    zh = " ".join(problems["detail"]) + " ".join(villages["shortfalls"])
+    for word in ("households", "grid worker", "toilets", "garbage", "recorded", "overlap"):
+        assert word not in zh
+    assert "户" in zh or "网格员" in zh or "登记" in zh
+    at.sidebar.radio(key="lang").set_value("en").run()
+    en = " ".join(_table(at, "check", "detail")["detail"]) + " ".join(
+        _table(at, "shortfalls")["shortfalls"]
+    )
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in en.replace("：", ""))

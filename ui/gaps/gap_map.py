@@ -17,7 +17,7 @@ from layers import display as dp
 from layers import render
 from ui import data_access as da
 from ui.gaps.keys import S_RESULT
-from ui.gaps.labels import GROUP_LABELS, kind_label, pair
+from ui.gaps.labels import GROUP_LABELS, in_language, kind_label, pair
 from ui.gaps.proposals import proposal_frame
 from ui.i18n import lang, tr
 
@@ -204,7 +204,7 @@ def _problem_layers(m, analysis: GapAnalysis, kind: str) -> None:
             tooltip=["residents_unplaced"],
             style={"color": "#4a148c", "fillColor": "#7b1fa2", "weight": 0.5, "fillOpacity": 0.45},
         )
-    below = analysis.sanitation.below_target
+    below = in_language(analysis.sanitation.below_target, "shortfalls")
     if len(below):
         render.add_points(
             m,
@@ -216,7 +216,7 @@ def _problem_layers(m, analysis: GapAnalysis, kind: str) -> None:
             tooltip=["name"],
             style={"radius": 6, "color": "#e65100", "fillColor": "#fb8c00"},
         )
-    problems = analysis.grid_checks.problems
+    problems = in_language(analysis.grid_checks.problems, "detail")
     problems = problems[problems.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()]
     if len(problems):
         shown = problems.assign(

@@ -7,7 +7,7 @@ import streamlit as st
 
 from geo.analysis import GapAnalysis
 from geo.grid_qa import CHECKS
-from ui.gaps.labels import pair
+from ui.gaps.labels import in_language, pair
 from ui.gaps.tables import table
 from ui.i18n import tr
 
@@ -27,6 +27,6 @@ def show_grid_checks(analysis: GapAnalysis) -> None:
         }
     )
     table(counts, "gaps_check_counts")
-    problems = pd.DataFrame(result.problems)
+    problems = in_language(pd.DataFrame(result.problems), "detail")
     problems["check"] = problems["check"].map(lambda c: pair(CHECKS.get(c, (c, c))))
     table(problems, "gaps_problems_table", csv="grid_problems.csv")

@@ -27,6 +27,17 @@ def pair(labels: tuple[str, str]) -> str:
     return tr(*labels)
 
 
+def in_language(frame, column: str):
+    """`frame` with text `column` in the UI language: geo/ builds English text in `column`
+    and Chinese in ``<column>_zh``; the ``_zh`` column is dropped."""
+    zh = f"{column}_zh"
+    if zh not in frame.columns:
+        return frame
+    if lang() == "zh":
+        frame = frame.assign(**{column: frame[zh]})
+    return frame.drop(columns=zh)
+
+
 def kind_label(kind: str) -> str:
     """Name of a facility kind in the current language."""
     return FACILITY_KINDS[kind].label(lang())

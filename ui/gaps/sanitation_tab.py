@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.analysis import GapAnalysis
+from ui.gaps.labels import in_language
 from ui.gaps.tables import COLUMNS, table
 from ui.i18n import tr
 
@@ -28,7 +29,7 @@ def show_sanitation(analysis: GapAnalysis) -> None:
         tr("有垃圾收运的村", "Villages with garbage collection"),
         f"{(s['share_with_garbage'] or 0) * 100:.1f}%",
     )
-    villages = pd.DataFrame(san.below_target)
+    villages = in_language(pd.DataFrame(san.below_target), "shortfalls")
     villages["toilet_pct"] = villages["toilet_penetration"] * 100
     keep = [c for c in COLUMNS if c in villages.columns and c not in ("code",)]
     st.markdown("**" + tr("未达标的行政村", "Villages below target") + "**")
