@@ -478,11 +478,81 @@ class WalkGraph:
         return shapely.linestrings(ends) if len(ends) else np.zeros(0, dtype=object)
 
 
-def graph_from_roads(roads: gpd.GeoDataFrame, *, osm: bool = False) -> WalkGraph:
-    """:meth:`WalkGraph.from_roads` (lines split at crossings unless the data is OSM)."""
-    if len(roads) == 0:
-        raise NetworkError("roads: the layer is empty; import roads to use walking distance")
+def graph_from_roads(roads: gpd.GeoDataFrame | None, *, osm: bool = False) -> WalkGraph:
+    """:meth:`WalkGraph.from_roads` (lines split at crossings unless the data is OSM).
+
+    Raises :class:`NetworkError` naming the missing ``roads`` layer when there are no roads.
+    """
+    if roads is None or len(roads) == 0:
+        raise NetworkError(
+            "walking distance needs the 'roads' layer, which is missing or empty in this store; "
+            "import roads (GeoJSON, zipped Shapefile, GeoPackage or OSM PBF) or use straight-line "
+            "distance"
+        )
     return WalkGraph.from_roads(roads, split_crossings=not osm)
+
+
+_GRAPHS: dict[str, WalkGraph] = {}
+_GRAPH_CACHE_SIZE = 4
+
+
+def walking_graph(roads: gpd.GeoDataFrame | None) -> WalkGraph:
+    """:func:`graph_from_roads`, cached by the roads' geometry and flags (built once per store)."""
+    from geo.coverage import CACHES, _digest, _geometry_digest
+
+    if roads is None or len(roads) == 0:
+        return graph_from_roads(roads)
+    walkable, crossing = road_flags(roads)
+    key = _geometry_digest(np.asarray(roads.geometry.values)) + _digest(walkable, crossing)
+    graph = _GRAPHS.get(key)
+    if graph is None:
+        graph = graph_from_roads(roads)
+        if len(_GRAPHS) >= _GRAPH_CACHE_SIZE:
+            _GRAPHS.pop(next(iter(_GRAPHS)))
+        _GRAPHS[key] = graph
+    if _GRAPHS not in CACHES:
+        CACHES.append(_GRAPHS)
+    return graph
+
+
+def overstated(
+    population: pd.DataFrame,
+    straight: pd.Series,
+    network: pd.Series,
+    *,
+    by: str,
+) -> pd.DataFrame:
+    """What straight lines overstate: residents covered by straight line but not along roads.
+
+    Per value of column `by` of `population` (e.g. ``street_code``, ``grid_code``; missing
+    values form one group): ``residents_total``, ``covered_straight``, ``covered_network``,
+    ``overstated`` (covered by straight line, not by network) and ``share_overstated`` (of
+    the residents), sorted by ``overstated`` descending. A ``name`` column is added when the
+    population has the matching ``*_name`` column.
+    """
+    from geo.coverage import grouping, residents_of
+
+    res = residents_of(population)
+    s = straight.reindex(population.index, fill_value=False).to_numpy(bool)
+    n = network.reindex(population.index, fill_value=False).to_numpy(bool)
+    group = grouping(population, by)
+    size = len(group.keys)
+
+    def total(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(group.codes[mask], weights=res[mask], minlength=size).round()
+
+    all_ = total(np.ones(len(res), bool)).astype(np.int64)
+    over = total(s & ~n).astype(np.int64)
+    columns = {"name": group.names} if len(group.names) else {}
+    columns.update(
+        residents_total=all_,
+        covered_straight=total(s).astype(np.int64),
+        covered_network=total(n).astype(np.int64),
+        overstated=over,
+        share_overstated=np.where(all_ > 0, over / np.maximum(all_, 1), np.nan),
+    )
+    table = pd.DataFrame(columns, index=group.keys)
+    return table.sort_values(["overstated", "share_overstated"], ascending=False, kind="stable")
 
 
 def _inside_polygons(points: np.ndarray, facilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -590,6 +660,8 @@ __all__ = [
     "WalkGraph",
     "graph_from_roads",
     "network_nearest",
+    "overstated",
+    "walking_graph",
     "off_network",
     "point_components",
     "road_flags",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import LineString, Point
@@ -15,8 +16,10 @@ from geo.network import (
     graph_from_roads,
     network_nearest,
     off_network,
+    overstated,
     point_components,
     service_area,
+    walking_graph,
 )
 
 CRS = "EPSG:4546"
@@ -218,3 +221,43 @@ def test_service_area_is_the_reached_road_buffered():
     assert (bx[1] - Y0, bx[3] - Y0) == pytest.approx((500 - 10, 810), abs=0.01)
     # whole area = union of the single ones
     assert one.geometry.iloc[0].area == pytest.approx(shapely.union_all(each.geometry).area)
+
+
+def test_missing_roads_layer_is_named():
+    with pytest.raises(NetworkError, match="'roads' layer"):
+        graph_from_roads(None)
+
+
+def test_walking_graph_is_cached_per_roads():
+    net = roads([(0, 0), (100, 0)])
+    assert walking_graph(net) is walking_graph(net.copy())
+    other = roads([(0, 0), (200, 0)])
+    assert walking_graph(other) is not walking_graph(net)
+
+
+def test_overstated_per_area():
+    # across the river from a shelter: 1120 m walk for a point 120 m away
+    net = roads(
+        [(-100, 0), (1000, 0)],
+        [(-100, 100), (1000, 100)],
+        [(500, 0), (500, 100)],
+        bridge=[False, False, True],
+    )
+    graph = graph_from_roads(net)
+    people = points((0, -10), (600, -10), (0, 120), (900, -10))
+    people["residents"] = [100, 200, 300, 400]
+    people["street_code"] = ["S1", "S1", "S2", "S2"]
+    shelter = points((0, 110))
+    walk_m = walk(graph, people, shelter)
+    straight = people.distance(shelter.geometry.iloc[0]) <= 500
+    network = pd.Series(walk_m <= 500, index=people.index)
+    table = overstated(people, straight, network, by="street_code")
+    assert table.loc["S1"].to_dict() == {
+        "residents_total": 300,
+        "covered_straight": 100,
+        "covered_network": 0,
+        "overstated": 100,
+        "share_overstated": pytest.approx(1 / 3),
+    }
+    assert table.loc["S2", "overstated"] == 0
+    assert table.index[0] == "S1"
