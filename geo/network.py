@@ -583,7 +583,7 @@ def network_nearest(
     fac = np.asarray(facilities.geometry.values)
     dist, which = graph.nearest(
         graph.snap(fac, max_snap_m=max_snap_m),
-        graph.snap(pts, max_snap_m=max_snap_m),
+        snap_points(graph, points, max_snap_m=max_snap_m),
         limit=limit,
     )
     pi, fi = _inside_polygons(pts, fac)
@@ -594,16 +594,31 @@ def network_nearest(
     )
 
 
+def snap_points(graph: WalkGraph, points: gpd.GeoDataFrame, *, max_snap_m: float) -> Snap:
+    """:meth:`WalkGraph.snap` of a frame's points, cached on the graph per point set (the
+    population is snapped once for every kind)."""
+    from geo.coverage import point_set
+
+    xy, pts, digest = point_set(points)
+    key = ("snap", digest, float(max_snap_m))
+    hit = graph._cache.get("points")
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    snap = graph.snap(np.asarray(points.geometry.values), max_snap_m=max_snap_m)
+    graph._cache["points"] = (key, snap)
+    return snap
+
+
 def off_network(graph: WalkGraph, points: gpd.GeoDataFrame, *, max_snap_m: float) -> pd.Series:
     """True for points farther than `max_snap_m` from every road (index of `points`)."""
     require_projected(points, "points")
-    snap = graph.snap(np.asarray(points.geometry.values), max_snap_m=max_snap_m)
+    snap = snap_points(graph, points, max_snap_m=max_snap_m)
     return pd.Series(~snap.on_network, index=points.index, name="off_network")
 
 
 def point_components(graph: WalkGraph, points: gpd.GeoDataFrame, *, max_snap_m: float) -> pd.Series:
     """Connected component of the road each point snaps to (-1 off-network)."""
-    snap = graph.snap(np.asarray(points.geometry.values), max_snap_m=max_snap_m)
+    snap = snap_points(graph, points, max_snap_m=max_snap_m)
     comp = np.full(len(points), -1, dtype=np.int64)
     on = snap.on_network
     comp[on] = graph.components()[graph.u[snap.segment[on]]]
