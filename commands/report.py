@@ -1,4 +1,7 @@
-"""``python cli.py report --data STORE.gpkg --period P --out FILE``: export a progress report.
+"""``python cli.py report --data STORE.gpkg [--period P] --out FILE``: export a progress report.
+
+A period the store does not know (no saved snapshot, not its current period) is refused with
+the list of known ones; without ``--period`` the latest known period is used.
 
 The format follows the extension of FILE: ``.pdf`` (A4 report), ``.pptx`` (slides), ``.xlsx``
 (tables), ``.html`` (standalone offline gap map) or ``.gpkg`` (gap layers for QGIS/ArcGIS).
@@ -25,7 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data", default=None, help="GeoPackage store (default: $GRIDMAP_STORE or the demo store)"
     )
-    parser.add_argument("--period", required=True, help="period of the report, e.g. 2026-Q3")
+    parser.add_argument(
+        "--period",
+        default=None,
+        help="period of the report, e.g. 2026-Q3: a saved snapshot or the store's current "
+        "period (default: the latest of them, compared as dates)",
+    )
     parser.add_argument("--out", required=True, help=f"output file ({', '.join(FORMATS)})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -65,6 +65,82 @@ def check_period(period: str) -> str:
             f"period {period!r}: expected a year, quarter, half or month such as 2026-Q3"
         )
     return text
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """First and last day of `period` (``2026``, ``2026-H2``, ``2026-Q1``, ``2026-07``).
+
+    >>> period_bounds("2026-H2")
+    (datetime.date(2026, 7, 1), datetime.date(2026, 12, 31))
+    """
+    text = check_period(period)
+    year = int(text[:4])
+    part = text[5:]
+    if not part:
+        first, last = 1, 12
+    elif part[0] == "Q":
+        first = 3 * (int(part[1]) - 1) + 1
+        last = first + 2
+    elif part[0] == "H":
+        first = 6 * (int(part[1]) - 1) + 1
+        last = first + 5
+    else:
+        first = last = int(part)
+    end = date(year + 1, 1, 1) if last == 12 else date(year, last + 1, 1)
+    return date(year, first, 1), date.fromordinal(end.toordinal() - 1)
+
+
+def period_order(period: str) -> tuple[date, date]:
+    """Sort key of a period as dates: by its last day, then its first day.
+
+    ``2026-Q1`` comes before ``2026-H2`` (as text it would come after), a year before the half,
+    quarter and month that end with it.
+    """
+    first, last = period_bounds(period)
+    return last, first
+
+
+def sort_periods(periods: Iterable[str]) -> list[str]:
+    """Distinct `periods`, oldest first, compared as dates (:func:`period_order`)."""
+    return sorted({check_period(p) for p in periods}, key=period_order)
+
+
+def current_period(meta: Mapping[str, str], *, today: date | None = None) -> str:
+    """The period the store's data belong to: ``meta["period"]``, else today's quarter."""
+    if meta.get("period"):
+        return check_period(str(meta["period"]))
+    today = today or date.today()
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+def known_periods(store: GeoPackageStore) -> list[str]:
+    """Periods a report can be made of, oldest first: the saved snapshots and the store's
+    current period (:func:`current_period`, its data as they are now)."""
+    return sort_periods([*list_periods(store), current_period(store.meta())])
+
+
+def resolve_period(store: GeoPackageStore, period: str | None = None) -> str:
+    """`period` if the store knows it (see :func:`known_periods`), the latest one if ``None``.
+
+    Raises
+    ------
+    SnapshotError
+        For a period that has no snapshot and is not the store's current period, listing the
+        known ones.
+    """
+    known = known_periods(store)
+    if period is None:
+        return known[-1]
+    period = check_period(period)
+    if period not in known:
+        current = current_period(store.meta())
+        saved = ", ".join(list_periods(store)) or "none"
+        raise SnapshotError(
+            f"{store.path.name}: unknown period {period}. Known periods: {', '.join(known)} "
+            f"(saved snapshots: {saved}; current data: {current}). Save a snapshot of "
+            f"{period} first (cli.py snapshot), or choose a known period."
+        )
+    return period
 
 
 def _read(store: GeoPackageStore, name: str) -> pd.DataFrame:
@@ -226,11 +302,11 @@ def take_snapshot(
 
 
 def list_periods(store: GeoPackageStore) -> list[str]:
-    """Periods that have a snapshot, oldest first."""
+    """Periods that have a snapshot, oldest first (compared as dates)."""
     table = _read(store, PARAMS)
     if table.empty:
         return []
-    return sorted(table["period"].astype(str).unique())
+    return sort_periods(table["period"].astype(str).unique())
 
 
 def _snapshot_of(store: GeoPackageStore, table: pd.DataFrame, period: str) -> pd.DataFrame:

@@ -29,6 +29,8 @@ from data.snapshots import (
     get_plan_values,
     list_periods,
     load_snapshots,
+    period_order,
+    resolve_period,
 )
 from data.store import GeoPackageStore
 from geo.indicators import (
@@ -127,7 +129,7 @@ def analyse_period(
     periods = list_periods(store)
     data_period = meta.get("period")
     from_snapshot = period in periods and data_period is not None and data_period != period
-    earlier = [p for p in periods if p < period]
+    earlier = [p for p in periods if period_order(p) < period_order(period)]
     previous = earlier[-1] if earlier else None
     # one read of the snapshot table for both the period shown and the one before it
     wanted = ([period] if from_snapshot else []) + ([previous] if previous else [])
@@ -596,6 +598,7 @@ def report_content(
         title=REPORT_TITLE,
         city=pa.city,
         period=pa.period,
+        period_note=period_note(pa),
         date=date.today().isoformat(),
         synthetic=pa.synthetic,
         summary=summary_table(table, comparison=pa.comparison),
@@ -689,9 +692,19 @@ def write_report(
     return out
 
 
+def period_note(pa: PeriodAnalysis) -> str:
+    """Where the figures of the report come from, for its cover."""
+    if pa.from_snapshot:
+        return f"指标取自已保存的 {pa.period} 快照 · indicators from the saved {pa.period} snapshot"
+    return (
+        f"{pa.period} 为数据库的当前时期：数字为当前数据（截至生成日期），不是已保存的快照 · "
+        f"{pa.period} is the store's current period: figures are its data as they are now"
+    )
+
+
 def build_report(
     store: GeoPackageStore,
-    period: str,
+    period: str | None,
     out_path: str | os.PathLike,
     *,
     progress: Progress | None = None,
@@ -704,19 +717,19 @@ def build_report(
     store
         The GeoPackage store.
     period
-        Period label, e.g. ``"2026-Q3"``.
+        Period label, e.g. ``"2026-Q3"``: a saved snapshot or the store's current period
+        (:func:`data.snapshots.known_periods`); the latest of them when ``None``. Another
+        period raises :class:`ReportError` listing the known ones.
     out_path
         Output file; ``.pdf``, ``.pptx``, ``.xlsx``, ``.html`` or ``.gpkg``.
     progress
         Optional ``progress(share, text)`` callback.
     """
-    from data.snapshots import check_period
-
-    period = check_period(period)
     report_format(out_path)
     if not store.exists():
         raise ReportError(f"store {store.path} does not exist")
     try:
+        period = resolve_period(store, period)
         pa = analyse_period(store, period, profile=profile, progress=progress)
     except SnapshotError as exc:
         raise ReportError(str(exc)) from exc

@@ -139,6 +139,7 @@ class ReportContent:
     previous_period: str | None = None
     parameters: list[tuple[str, str]] = field(default_factory=list)
     summary_figures: list[ReportFigure] = field(default_factory=list)
+    period_note: str = ""  # where the figures come from (snapshot or current data), on the cover
 
     def all_tables(self) -> list[ReportTable]:
         tables = [self.summary]

@@ -158,6 +158,8 @@ def write_pdf(content: ReportContent, path: str | os.PathLike) -> None:
     ]
     story.append(Paragraph(_esc(f"{content.city} · {content.period}"), styles["cover2"]))
     story.append(Paragraph(_esc(f"生成日期：{content.date}"), styles["cover2"]))
+    if content.period_note:
+        story.append(Paragraph(_esc(content.period_note), styles["note"]))
     if content.synthetic:
         story += [
             Spacer(1, 10 * mm),

@@ -109,6 +109,8 @@ def write_pptx(content: ReportContent, path: str | os.PathLike) -> None:
         (f"{content.city} · {content.period}", 22, False),
         (content.date, 16, False),
     ]
+    if content.period_note:
+        lines.append((content.period_note, 14, False))
     if content.synthetic:
         lines.append(("合成示例数据 · Synthetic demo data", 16, True))
     _text(slide, Emu(914400), Emu(2100000), SLIDE_W - Emu(1828800), Emu(3000000), lines)

@@ -312,7 +312,7 @@ def test_report_of_a_store_without_services_says_no_data(tmp_path):
     layers = tiny_layers(1)
     store = GeoPackageStore(tmp_path / "bare.gpkg")
     store.write({"districts": layers["districts"], "streets": layers["streets"]})
-    out = build_report(store, "2026-Q3", tmp_path / "bare.xlsx")
+    out = build_report(store, None, tmp_path / "bare.xlsx")  # its current period
     summary = load_workbook(out)["指标与目标"]
     states = [r[5] for r in summary.iter_rows(min_row=2, values_only=True)]
     assert states and set(states) == {"无数据"}

@@ -10,7 +10,6 @@ controls, enlarges the type and steps through the city and then each district.
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from pathlib import Path
 
 import altair as alt
@@ -23,10 +22,12 @@ from data.snapshots import (
     SnapshotError,
     analysis_params,
     compare_periods,
+    current_period,
     get_plan_values,
     list_periods,
     save_snapshot,
     set_plan_values,
+    sort_periods,
 )
 from data.store import GeoPackageStore
 from geo.indicators import (
@@ -338,11 +339,10 @@ def _bar_chart(
     )
 
 
-def _default_period(meta: dict[str, str]) -> str:
-    if meta.get("period"):
-        return str(meta["period"])
-    today = date.today()
-    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+def _known_periods(path: str, version: str, meta: dict[str, str]) -> list[str]:
+    """Saved snapshots and the store's current period, oldest first (as dates), the same
+    list ``cli.py report`` accepts; the page opens on the last one."""
+    return sort_periods([*_periods(path, version), current_period(meta)])
 
 
 # --------------------------------------------------------------------------- sections
@@ -663,13 +663,13 @@ def main() -> None:
     path = str(store.path)
     ctx = (path, version, prof.source)
     meta = store_meta()
-    periods = sorted(set(_periods(path, version)) | {_default_period(meta)})
+    periods = _known_periods(path, version, meta)
     if KEYS["present"] not in st.session_state:
         st.session_state[KEYS["present"]] = st.query_params.get("present") in ("1", "true")
     present = bool(st.session_state[KEYS["present"]])
-    period = st.session_state.get(KEYS["period"], _default_period(meta))
+    period = st.session_state.get(KEYS["period"], periods[-1])
     if period not in periods:
-        period = _default_period(meta)
+        period = periods[-1]
     if not present:
         st.title(tr("工作进展", "Progress"))
         c1, c2 = st.columns([3, 1])
