@@ -29,6 +29,12 @@ PAGES = [
         url_path="my_grid",
     ),
     st.Page(
+        "ui/pages/dispatch.py",
+        title=tr("事件处置", "Dispatch"),
+        icon=":material/assignment:",
+        url_path="dispatch",
+    ),
+    st.Page(
         "ui/pages/gaps.py",
         title=tr("服务缺口", "Service gaps"),
         icon=":material/crisis_alert:",

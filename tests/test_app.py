@@ -11,6 +11,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = {
     "ui/pages/explorer.py": ("地图浏览", "Map explorer"),
     "ui/pages/my_grid.py": ("我的网格", "My grid"),
+    "ui/pages/dispatch.py": ("事件处置", "Dispatch"),
     "ui/pages/gaps.py": ("服务缺口", "Service gaps"),
     "ui/pages/progress.py": ("工作进展", "Progress"),
     "ui/pages/data.py": ("数据管理", "Data"),

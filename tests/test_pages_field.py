@@ -103,3 +103,50 @@ def test_double_submit_files_one_report(tiny_store):
     _fill(at)
     _submit(at)
     assert len(GeoPackageFieldStore(tiny_store).reports()) == 1
+
+
+# ----------------------------------------------------------------- dispatch queue
+def _queue(store_path) -> AppTest:
+    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    at.switch_page("ui/pages/dispatch.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _file_one(store_path, description="垃圾没清运"):
+    at = _my_grid(location=_lonlat(700, 700))
+    _fill(at, description=description)
+    _submit(at)
+    return GeoPackageFieldStore(store_path).reports().iloc[0]["report_id"]
+
+
+def _step(at: AppTest, target_label: str, note: str = "") -> AppTest:
+    at.radio[0].set_value(_target(target_label))
+    if note:
+        at.text_input[0].set_value(note)
+    at.button[[b.label for b in at.button].index("确认")].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _target(label: str) -> str:
+    from field.states import TRANSITIONS
+
+    return next(t.target for t in TRANSITIONS if t.action_zh == label)
+
+
+def test_queue_accept_dispatch_close(tiny_store):
+    rid = _file_one(tiny_store, description="<b>x</b> [a](http://e.x)")
+    at = _queue(tiny_store)
+    assert {m.label: m.value for m in at.metric}["事件"] == "1"
+    at.selectbox(key=keys.QUEUE_PICK).set_value(rid).run()
+    # the description is escaped Markdown: no link or tag can form
+    assert any("\\<b\\>" in m.value and "\\[a\\]" in m.value for m in at.markdown)
+    for label in ("受理", "派遣", "处置完成", "核查通过", "结案"):
+        _step(at, label, note=f"{label}说明")
+    store = GeoPackageFieldStore(tiny_store)
+    assert store.report(rid)["state"] == "closed"
+    steps = store.steps(rid)
+    assert steps["to_state"].tolist()[-1] == "closed" and steps["note"].iloc[1] == "受理说明"
+    assert set(steps["actor"].iloc[1:]) == {"demo_planner"}
