@@ -7,12 +7,14 @@ page, the language switch and the navigation.
 import streamlit as st
 
 from ui.errors import run_page
-from ui.i18n import language_switch, tr
+from ui.i18n import lang, language_switch, tr
+from ui.style import page_style
 
 st.set_page_config(
     page_title="十堰网格治理地图 Shiyan Grid Map", page_icon="static/favicon.png", layout="wide"
 )
 language_switch()
+page_style(lang())
 
 PAGES = [
     st.Page(

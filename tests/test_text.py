@@ -251,3 +251,35 @@ def test_no_page_renders_store_values_as_markdown(tmp_path, monkeypatch, page, q
     assert texts
     for text in texts:
         assert "[x](" not in text and "<b>" not in text and ":red[" not in text, text
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not browser_available(), reason="needs /usr/bin/chromium and playwright")
+def test_file_uploader_speaks_chinese(tmp_path):
+    """Streamlit's own uploader texts ("Upload", "200MB per file") are replaced in Chinese."""
+    from tests._map_fixtures import write_tiny_store
+
+    visible = """() => {
+      const zone = document.querySelector('[data-testid="stFileUploaderDropzone"]');
+      const shown = [];
+      for (const el of zone.querySelectorAll('p, span')) {
+        if (el.children.length) continue;
+        const style = getComputedStyle(el);
+        if (parseFloat(style.fontSize) > 0 && el.innerText.trim()) shown.push(el.innerText.trim());
+        const after = getComputedStyle(el, '::after').content;
+        if (after && after !== 'none') shown.push(after);
+      }
+      return shown.join(' | ');
+    }"""
+    with (
+        streamlit_server(store=write_tiny_store(tmp_path / "tiny.gpkg")) as base,
+        offline_page(intercept=False) as page,
+    ):
+        page.goto(f"{base}/data")
+        page.locator("[data-testid='stFileUploaderDropzone']").first.wait_for(timeout=30_000)
+        text = page.evaluate(visible)
+        assert "选择文件" in text and "200 MB" in text, text
+        assert "Upload" not in text and "per file" not in text, text
+        page.goto(f"{base}/data?lang=en")
+        page.locator("[data-testid='stFileUploaderDropzone']").first.wait_for(timeout=30_000)
+        assert "per file" in page.evaluate(visible)
