@@ -7,4 +7,5 @@ COMMANDS = {
     "gaps": "commands.gaps",
     "snapshot": "commands.snapshot",
     "report": "commands.report",
+    "db": "commands.db",
 }

@@ -23,15 +23,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     if not store.exists():
-        print(f"store {store.path} does not exist", file=sys.stderr)
+        print(f"store {store.label} does not exist", file=sys.stderr)
         return 2
     issues = check_store(store)
     for name, n in layer_counts(store).items():
         print(f"{name}: {n} rows")
     if not issues:
-        print(f"{store.path}: no problems found")
+        print(f"{store.label}: no problems found")
         return 0
-    print(f"{store.path}: {len(issues)} problem(s)")
+    print(f"{store.label}: {len(issues)} problem(s)")
     for issue in issues:
         print(f"  - {issue}")
     return 1

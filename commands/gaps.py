@@ -252,7 +252,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     store = open_store(args.data)
     if not store.exists():
-        print(f"gaps: store {store.path} does not exist; run `python cli.py demo`", file=sys.stderr)
+        print(f"gaps: store {store.label} does not exist; run `python cli.py demo`", file=sys.stderr)
         return 2
     total = 1 + len(STEPS) + (1 if args.out else 0)
     with tqdm(total=total, desc="reading", file=sys.stderr, leave=False) as bar:
@@ -276,7 +276,7 @@ def run(args: argparse.Namespace) -> int:
             written = write_outputs(result, Path(args.out), period=period, plan_values=plan)
             bar.update(1)
     summary = result.summary()
-    summary["store"] = str(store.path)
+    summary["store"] = store.label
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args.data)
     if not store.exists():
         print(
-            f"store {store.path} does not exist; run `python cli.py demo --out {store.path}`",
+            f"store {store.label} does not exist; run `python cli.py demo --out {store.path}`",
             file=sys.stderr,
         )
         return 2

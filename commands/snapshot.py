@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     store = open_store(args.data)
     if not store.exists():
-        print(f"store {store.path} does not exist", file=sys.stderr)
+        print(f"store {store.label} does not exist", file=sys.stderr)
         return 2
     if args.list:
         for period in list_periods(store):

@@ -24,7 +24,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 
@@ -166,7 +165,7 @@ def import_file(
         source=source,
         layer=layer,
         mode=mode,
-        store=str(store.path),
+        store=store.label,
         encoding=raw.encoding,
         warnings=list(raw.notes),
     )
@@ -554,7 +553,7 @@ def check_store(
     profile = profile or load_profile()
     report_progress = progress or (lambda share, text: None)
     if not store.exists():
-        return [StoreIssue("(store)", f"store {store.path} does not exist")]
+        return [StoreIssue("(store)", f"store {store.label} does not exist")]
     present = [name for name in LAYERS if store.has(name)]
     issues: list[StoreIssue] = []
     frames: dict[str, gpd.GeoDataFrame] = {}
@@ -603,11 +602,7 @@ def _village_references(frames: dict[str, gpd.GeoDataFrame]) -> list[StoreIssue]
 
 def layer_counts(store: GeoPackageStore) -> dict[str, int]:
     """Rows per table of the store (spatial layers and attribute tables)."""
-    if not store.exists():
-        return {}
-    return {
-        name: int(pyogrio.read_info(store.path, layer=name)["features"]) for name in store.layers()
-    }
+    return store.counts()
 
 
 def issues_table(

@@ -94,6 +94,17 @@ class Store(Protocol):
     def accounts(self) -> Accounts:
         """Users, sessions and the audit log (:mod:`auth.storage`)."""
 
+    def exists(self) -> bool: ...
+
+    def meta(self) -> dict[str, str]: ...
+
+    def write_meta(self, values: Mapping[str, str]) -> None: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    @property
+    def label(self) -> str: ...
+
 
 class GeoPackageStore:
     """A GeoPackage file holding every layer (and attribute tables such as snapshots)."""
@@ -104,6 +115,11 @@ class GeoPackageStore:
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
+
+    @property
+    def label(self) -> str:
+        """The store's name for messages."""
+        return str(self.path)
 
     # ----------------------------------------------------------------- reading
     def exists(self) -> bool:
@@ -192,6 +208,15 @@ class GeoPackageStore:
     def is_demo(self) -> bool:
         """True when the store is marked as the demo (its demo accounts may be shown)."""
         return self.exists() and self.meta().get("demo") == "true"
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table of the store (spatial layers and attribute tables)."""
+        if not self.exists():
+            return {}
+        return {
+            name: int(pyogrio.read_info(self.path, layer=name)["features"])
+            for name in self.layers()
+        }
 
     def checksum(self) -> str:
         """SHA-256 of the file's bytes (used to prove a failed write changed nothing)."""
@@ -497,11 +522,27 @@ def _to_bool(value: object) -> object:
     return bool(value)
 
 
-def open_store(path: str | os.PathLike | None = None) -> GeoPackageStore:
-    """Open the store at `path`, ``$GRIDMAP_STORE``, or the built-in demo store."""
+def open_store(value: str | os.PathLike | None = None, *, identity=None) -> Store:
+    """Open the store named by `value`, ``$GRIDMAP_STORE``, or the built-in demo store.
+
+    The one way to open a store: a ``postgresql://`` URL gives a
+    :class:`data.postgis.PostGISStore` (acting as `identity`, a
+    :class:`data.postgis.DbIdentity`; default the signed-in user or the server's role),
+    anything else a :class:`GeoPackageStore` at that path.
+    """
     from geo.settings import store_path
 
-    store = GeoPackageStore(path if path is not None else store_path())
+    chosen = value if value is not None else store_path()
+    if is_postgres_url(chosen):
+        from data.postgis import PostGISStore
+
+        return PostGISStore(str(chosen), identity=identity)
+    store = GeoPackageStore(chosen)
     if store.path.parent.is_dir():
         store.remove_stale_temps()
     return store
+
+
+def is_postgres_url(value: object) -> bool:
+    """True if `value` names a PostGIS store (``postgresql://`` or ``postgres://``)."""
+    return str(value).startswith(("postgresql://", "postgres://"))

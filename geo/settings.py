@@ -232,7 +232,12 @@ def load_profile(path: str | os.PathLike | None = None) -> Profile:
     return _load(str(Path(chosen).resolve()))
 
 
-def store_path() -> Path:
-    """The GeoPackage the app and CLI use: ``$GRIDMAP_STORE`` or the built-in demo store."""
+def store_path() -> Path | str:
+    """The store the app and CLI use: ``$GRIDMAP_STORE`` or the built-in demo store.
+
+    A GeoPackage path, or a ``postgresql://`` URL kept as text.
+    """
     env = os.environ.get("GRIDMAP_STORE")
+    if env and env.startswith(("postgresql://", "postgres://")):
+        return env
     return Path(env) if env else DEFAULT_STORE

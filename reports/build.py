@@ -727,7 +727,7 @@ def build_report(
     """
     report_format(out_path)
     if not store.exists():
-        raise ReportError(f"store {store.path} does not exist")
+        raise ReportError(f"store {store.label} does not exist")
     try:
         period = resolve_period(store, period)
         pa = analyse_period(store, period, profile=profile, progress=progress)

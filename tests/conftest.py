@@ -30,3 +30,30 @@ def writable_demo_store(demo_store_path, tmp_path) -> Path:
     path = tmp_path / "store.gpkg"
     shutil.copyfile(demo_store_path, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostGIS cluster (Unix socket only) for the whole test session."""
+    from tests._pg_cluster import PgCluster
+
+    cluster = PgCluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster) -> str:
+    """A database with the ``gridmap`` schema made by ``cli.py db init``, used as a template."""
+    import cli
+
+    name = pg_cluster.new_database()
+    owner = pg_cluster.url("gridmap_owner", name)
+    assert cli.main(["db", "init", "--owner-url", owner, "--app-role", "gridmap_app"]) == 0
+    return name
+
+
+@pytest.fixture
+def pg_url(pg_cluster, pg_template) -> str:
+    """URL of a fresh database (schema ready) as the app's login role."""
+    return pg_cluster.url("gridmap_app", pg_cluster.new_database(template=pg_template))

@@ -9,11 +9,11 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
-from data.store import GeoPackageStore, open_store
+from data.store import GeoPackageStore, Store, open_store
 from geo.settings import DEFAULT_STORE, Profile, load_profile
 
 
-def current_store() -> GeoPackageStore:
+def current_store() -> Store:
     """The active store; the built-in demo store is generated on first use."""
     store = open_store()
     if not store.exists() and store.path == DEFAULT_STORE:
@@ -36,7 +36,7 @@ def _generate_demo(store: GeoPackageStore) -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _read_layer(path: str, version: str, layer: str) -> gpd.GeoDataFrame:
-    return GeoPackageStore(path).read(layer)
+    return open_store(path).read(layer)
 
 
 def load_layer(layer: str) -> gpd.GeoDataFrame:
@@ -172,7 +172,7 @@ def store_layers() -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _store_meta(path: str, version: str) -> dict[str, str]:
-    return GeoPackageStore(path).meta()
+    return open_store(path).meta()
 
 
 def store_meta() -> dict[str, str]:

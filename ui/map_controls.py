@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data.store import GeoPackageStore, StoreError
+from data.store import Store, StoreError
 from layers import render
 from layers.assets import install_assets
 from ui import data_access as da
@@ -18,7 +18,7 @@ def _install_assets_once() -> None:
     install_assets()
 
 
-def open_map_store(no_data: str) -> GeoPackageStore | None:
+def open_map_store(no_data: str) -> Store | None:
     """Start a map page: install the map assets and return the current store.
 
     When there is no store yet, show `no_data` and return None; otherwise label demo data.

@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from data.store import GeoPackageStore
+from data.store import open_store
 from geo import coverage as gc  # called as gc.<name>: a test counts calls by patching them
 from geo.analysis import GapAnalysis, PreparedLayers, prepare
 from geo.areas import LEVELS
@@ -58,7 +58,7 @@ def _with(base: Profile, **sections: tuple[tuple[str, float], ...]) -> Profile:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def prepared_layers(path: str, version: str) -> PreparedLayers:
     """Every layer of the store in the metric CRS, population and facilities located."""
-    store = GeoPackageStore(path)
+    store = open_store(path)
     return prepare(store.read_layers(), da.profile())
 
 

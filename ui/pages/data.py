@@ -61,11 +61,11 @@ def is_synthetic(meta: dict[str, str], path: Path) -> bool:
 def show_store(store) -> bool:
     """Path, tables with row counts and meta of the active store; returns True for demo data."""
     st.subheader(tr("当前数据库", "Active store"))
-    st.markdown(safe(store.path))
+    st.markdown(safe(store.label))  # a PostGIS URL is shown with its password masked
     st.caption(
         tr(
-            "通过环境变量 GRIDMAP_STORE 指定其他 GeoPackage。",
-            "Set GRIDMAP_STORE to use another GeoPackage.",
+            "通过环境变量 GRIDMAP_STORE 指定其他 GeoPackage 或 PostGIS（postgresql://…）。",
+            "Set GRIDMAP_STORE to use another GeoPackage or PostGIS (postgresql://…).",
         )
     )
     meta = store.meta()

@@ -29,7 +29,7 @@ from data.snapshots import (
     set_plan_values,
     sort_periods,
 )
-from data.store import GeoPackageStore
+from data.store import Store, open_store
 from geo.indicators import (
     INDICATORS,
     LEVEL_LABELS,
@@ -104,12 +104,12 @@ h1 {font-size: 3.2rem !important;}
 def _gap_analysis(path: str, version: str, profile_source: str):
     from geo.analysis import run_all
 
-    return run_all(GeoPackageStore(path).read_layers(), profile())
+    return run_all(open_store(path).read_layers(), profile())
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _period_analysis(path: str, version: str, profile_source: str, period: str) -> PeriodAnalysis:
-    store = GeoPackageStore(path)
+    store = open_store(path)
     return analyse_period(
         store, period, profile=profile(), analysis=_gap_analysis(path, version, profile_source)
     )
@@ -117,7 +117,7 @@ def _period_analysis(path: str, version: str, profile_source: str, period: str) 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _periods(path: str, version: str) -> list[str]:
-    return list_periods(GeoPackageStore(path))
+    return list_periods(open_store(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -494,7 +494,7 @@ def comparison(pa: PeriodAnalysis, periods: list[str], ctx: tuple[str, str, str]
             )
 
 
-def plan_entry(pa: PeriodAnalysis, store: GeoPackageStore) -> None:
+def plan_entry(pa: PeriodAnalysis, store: Store) -> None:
     st.markdown(
         tr(
             "行动计划中的非空间指标按时期录入（百分比），与空间指标一起显示、比较和导出。",

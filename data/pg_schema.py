@@ -1,0 +1,278 @@
+"""The PostGIS schema: numbered migrations, group roles, row-level security policies.
+
+Everything lives in the ``gridmap`` schema, owned by the role of the owner URL
+(``cli.py db init|migrate --owner-url ...``). The app connects as a login role that owns
+nothing and is a ``NOINHERIT`` member of the group roles below: on its own it can read nothing;
+per transaction it takes one group role (``SET LOCAL ROLE``) and the user's scope (the setting
+``gridmap.scope``, JSON ``{"level": ..., "values": [...]}``) that the policies read.
+
+Migrations are numbered and applied in order inside one transaction each; the number reached is
+kept in ``gridmap.schema_version``. Columns a newer layer schema adds are added by
+:func:`sync_columns`, run after the migrations.
+"""
+
+from __future__ import annotations
+
+from layers import LAYERS
+
+SCHEMA = "gridmap"
+
+#: Group role of each app role (no login; the app's login role is a member of each).
+GROUP_ROLES = {
+    "admin": "gridmap_admin",
+    "planner": "gridmap_planner",
+    "staff": "gridmap_staff",
+    "worker": "gridmap_worker",
+    "viewer": "gridmap_viewer",
+}
+WRITERS = ("gridmap_admin", "gridmap_planner")
+#: Grid columns street/community staff and grid workers may change in their own grids.
+GRID_FACTS = ("households", "residents", "worker_name", "worker_phone")
+#: Layers whose rows are limited to the user's scope (the policy is a grid-code lookup).
+SCOPED = ("grids", "population")
+
+SQL_TYPES = {"str": "text", "int": "bigint", "float": "double precision", "bool": "boolean"}
+
+
+def layer_table_sql(name: str) -> str:
+    """CREATE TABLE for one layer of :data:`layers.LAYERS` (columns from its schema)."""
+    cols = [f"{f.name} {SQL_TYPES[f.dtype]}" for f in LAYERS[name].fields]
+    if name == "population":
+        cols.append("grid_code text")  # tagged from the grids, read by the policy
+    body = ",\n  ".join(["fid bigserial PRIMARY KEY", *cols, "geom geometry(Geometry, 4326)"])
+    return (
+        f"CREATE TABLE {SCHEMA}.{name} (\n  {body}\n);\n"
+        f"CREATE INDEX {name}_geom_idx ON {SCHEMA}.{name} USING gist (geom);\n"
+        f"CREATE TRIGGER {name}_bump AFTER INSERT OR UPDATE OR DELETE ON {SCHEMA}.{name}\n"
+        f"  FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.bump_data_version();\n"
+    )
+
+
+def _roles_sql() -> str:
+    parts = []
+    for role in GROUP_ROLES.values():
+        parts.append(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+            f"THEN CREATE ROLE {role} NOLOGIN; END IF; END $$;"
+        )
+    return "\n".join(parts)
+
+
+def _migration_1() -> str:
+    all_roles = ", ".join(GROUP_ROLES.values())
+    writers = ", ".join(WRITERS)
+    editors = "gridmap_staff, gridmap_worker"
+    scope_test = (
+        "(SELECT gridmap.scope_is_city()) OR grid_code IN (SELECT unnest(gridmap.scope_grid_codes()))"
+    )
+    layer_tables = "\n".join(layer_table_sql(name) for name in LAYERS)
+    grants = []
+    for name in LAYERS:
+        grants.append(f"GRANT SELECT ON {SCHEMA}.{name} TO {all_roles};")
+        grants.append(f"GRANT INSERT, UPDATE, DELETE ON {SCHEMA}.{name} TO {writers};")
+    policies = []
+    for name in SCOPED:
+        policies += [
+            f"ALTER TABLE {SCHEMA}.{name} ENABLE ROW LEVEL SECURITY;",
+            f"CREATE POLICY scope_read ON {SCHEMA}.{name} FOR SELECT USING ({scope_test});",
+            f"CREATE POLICY writers ON {SCHEMA}.{name} FOR ALL TO {writers} "
+            "USING (true) WITH CHECK (true);",
+        ]
+    policies.append(
+        f"CREATE POLICY scope_edit ON {SCHEMA}.grids FOR UPDATE TO {editors} "
+        f"USING ({scope_test}) WITH CHECK ({scope_test});"
+    )
+    facts = ", ".join(GRID_FACTS)
+    return f"""
+SET LOCAL check_function_bodies = off;
+CREATE EXTENSION IF NOT EXISTS postgis;
+CREATE SCHEMA {SCHEMA};
+{_roles_sql()}
+CREATE TABLE {SCHEMA}.schema_version (version integer NOT NULL);
+INSERT INTO {SCHEMA}.schema_version VALUES (0);
+
+-- data version: bumped by a trigger on every change, read by app replicas as the cache key
+CREATE TABLE {SCHEMA}.data_version (
+  id integer PRIMARY KEY CHECK (id = 1),
+  version bigint NOT NULL
+);
+INSERT INTO {SCHEMA}.data_version VALUES (1, 0);
+CREATE FUNCTION {SCHEMA}.bump_data_version() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA}, pg_temp AS $$
+BEGIN
+  UPDATE {SCHEMA}.data_version SET version = version + 1 WHERE id = 1;
+  RETURN NULL;
+END $$;
+
+-- the user's scope, set per transaction by the app: {{"level": ..., "values": [...]}}
+CREATE FUNCTION {SCHEMA}.scope() RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT coalesce(nullif(current_setting('gridmap.scope', true), ''), '{{"level": "none"}}')::jsonb
+$$;
+CREATE FUNCTION {SCHEMA}.scope_is_city() RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT {SCHEMA}.scope() ->> 'level' = 'city'
+$$;
+-- grid codes inside the scope; runs as the owner so the lookup itself sees every grid
+CREATE FUNCTION {SCHEMA}.scope_grid_codes() RETURNS text[]
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {SCHEMA}, pg_temp AS $$
+  WITH s AS (
+    SELECT {SCHEMA}.scope() ->> 'level' AS level,
+           ARRAY(SELECT jsonb_array_elements_text(
+             coalesce({SCHEMA}.scope() -> 'values', '[]'::jsonb))) AS vals
+  )
+  SELECT CASE s.level
+    WHEN 'grids' THEN s.vals
+    WHEN 'district' THEN ARRAY(SELECT g.grid_code FROM {SCHEMA}.grids g
+                               WHERE g.district = ANY (s.vals))
+    WHEN 'street' THEN ARRAY(SELECT g.grid_code FROM {SCHEMA}.grids g
+                             WHERE g.street = ANY (s.vals))
+    WHEN 'community' THEN ARRAY(SELECT g.grid_code FROM {SCHEMA}.grids g
+                                WHERE g.community = ANY (s.vals))
+    ELSE ARRAY[]::text[] END
+  FROM s
+$$;
+
+-- key/value metadata and the other (non-layer) tables, kept whole as Parquet
+CREATE TABLE {SCHEMA}.meta (key text PRIMARY KEY, value text);
+CREATE TABLE {SCHEMA}.tables (name text PRIMARY KEY, data bytea NOT NULL);
+CREATE TRIGGER meta_bump AFTER INSERT OR UPDATE OR DELETE ON {SCHEMA}.meta
+  FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.bump_data_version();
+CREATE TRIGGER tables_bump AFTER INSERT OR UPDATE OR DELETE ON {SCHEMA}.tables
+  FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.bump_data_version();
+
+{layer_tables}
+CREATE INDEX grids_code_idx ON {SCHEMA}.grids (grid_code);
+CREATE INDEX population_grid_idx ON {SCHEMA}.population (grid_code);
+
+-- population rows carry the code of the grid they lie in (the policy is then a lookup)
+CREATE FUNCTION {SCHEMA}.tag_population() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA}, public, pg_temp AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'grids' THEN
+    UPDATE {SCHEMA}.population SET grid_code = NULL WHERE grid_code IS NOT NULL;
+  END IF;
+  UPDATE {SCHEMA}.population p SET grid_code = t.grid_code
+  FROM (
+    SELECT DISTINCT ON (p2.fid) p2.fid, g.grid_code
+    FROM {SCHEMA}.population p2 JOIN {SCHEMA}.grids g ON ST_Covers(g.geom, p2.geom)
+    WHERE p2.grid_code IS NULL
+    ORDER BY p2.fid, g.grid_code
+  ) t
+  WHERE p.fid = t.fid;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER population_tag AFTER INSERT ON {SCHEMA}.population
+  FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.tag_population();
+CREATE TRIGGER grids_tag AFTER INSERT OR DELETE ON {SCHEMA}.grids
+  FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.tag_population();
+CREATE TRIGGER grids_tag_update AFTER UPDATE OF geom, grid_code ON {SCHEMA}.grids
+  FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.tag_population();
+
+-- audit trail: the app may add and read rows, never change or remove them
+CREATE TABLE {SCHEMA}.audit (
+  id bigserial PRIMARY KEY,
+  at timestamptz NOT NULL DEFAULT now(),
+  user_name text,
+  action text NOT NULL,
+  layer text,
+  details jsonb
+);
+
+GRANT USAGE ON SCHEMA {SCHEMA} TO {all_roles};
+GRANT USAGE ON SCHEMA public TO {all_roles};
+GRANT SELECT ON {SCHEMA}.schema_version, {SCHEMA}.data_version, {SCHEMA}.meta,
+  {SCHEMA}.tables, {SCHEMA}.audit TO {all_roles};
+GRANT INSERT, UPDATE, DELETE ON {SCHEMA}.meta, {SCHEMA}.tables TO {writers};
+GRANT INSERT ON {SCHEMA}.audit TO {all_roles};
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA {SCHEMA} TO {all_roles};
+{chr(10).join(grants)}
+GRANT UPDATE ({facts}) ON {SCHEMA}.grids TO {editors};
+{chr(10).join(policies)}
+REVOKE ALL ON FUNCTION {SCHEMA}.tag_population() FROM PUBLIC;
+REVOKE ALL ON FUNCTION {SCHEMA}.bump_data_version() FROM PUBLIC;
+"""
+
+
+#: Migration number -> SQL builder. Append new ones; never change an applied one.
+MIGRATIONS = {1: _migration_1}
+LATEST = max(MIGRATIONS)
+
+
+def current_version(cur) -> int:
+    """Schema version reached in the database (0 when the schema does not exist)."""
+    cur.execute("SELECT to_regclass('gridmap.schema_version') IS NOT NULL")
+    if not cur.fetchone()[0]:
+        return 0
+    cur.execute(f"SELECT max(version) FROM {SCHEMA}.schema_version")
+    return int(cur.fetchone()[0] or 0)
+
+
+def migrate(conn) -> list[int]:
+    """Apply the pending migrations on `conn` (an owner's connection); return their numbers."""
+    applied = []
+    with conn.transaction(), conn.cursor() as cur:
+        # one migrator at a time (several replicas may start together)
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('gridmap.migrate'))")
+        start = current_version(cur)
+        for number in sorted(n for n in MIGRATIONS if n > start):
+            cur.execute(MIGRATIONS[number]())
+            cur.execute(f"UPDATE {SCHEMA}.schema_version SET version = %s", (number,))
+            applied.append(number)
+        sync_columns(cur)
+    return applied
+
+
+def sync_columns(cur) -> list[str]:
+    """Add the columns a newer layer schema has and the database lacks; return them."""
+    added = []
+    for name, schema in LAYERS.items():
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s",
+            (SCHEMA, name),
+        )
+        have = {row[0] for row in cur.fetchall()}
+        for f in schema.fields:
+            if f.name not in have:
+                cur.execute(f"ALTER TABLE {SCHEMA}.{name} ADD COLUMN {f.name} {SQL_TYPES[f.dtype]}")
+                added.append(f"{name}.{f.name}")
+    return added
+
+
+def grant_app_role(conn, role: str, *, password: str | None = None) -> None:
+    """Make login role `role` a NOINHERIT member of every group role (created if missing).
+
+    The role owns nothing: on its own it reads nothing, and it can act only by
+    ``SET LOCAL ROLE`` to one of the group roles.
+    """
+    from psycopg import sql
+
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", (role,)
+        )
+        row = cur.fetchone()
+        if row is None:
+            stmt = sql.SQL("CREATE ROLE {} LOGIN NOINHERIT").format(sql.Identifier(role))
+            if password:
+                stmt = stmt + sql.SQL(" PASSWORD {}").format(sql.Literal(password))
+            cur.execute(stmt)
+        elif row[0] or row[1]:
+            raise ValueError(f"role {role!r} is a superuser or bypasses row-level security")
+        else:
+            cur.execute(sql.SQL("ALTER ROLE {} NOINHERIT").format(sql.Identifier(role)))
+        cur.execute(
+            "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner "
+            "WHERE r.rolname = %s",
+            (role,),
+        )
+        if cur.fetchone()[0]:
+            raise ValueError(f"role {role!r} owns tables; the app role must own nothing")
+        for group in GROUP_ROLES.values():
+            cur.execute(
+                sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(role))
+            )
+        cur.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                sql.Identifier(conn.info.dbname), sql.Identifier(role)
+            )
+        )
