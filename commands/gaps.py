@@ -252,7 +252,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     store = open_store(args.data)
     if not store.exists():
-        print(f"gaps: store {store.label} does not exist; run `python cli.py demo`", file=sys.stderr)
+        print(
+            f"gaps: store {store.label} does not exist; run `python cli.py demo`", file=sys.stderr
+        )
         return 2
     total = 1 + len(STEPS) + (1 if args.out else 0)
     with tqdm(total=total, desc="reading", file=sys.stderr, leave=False) as bar:

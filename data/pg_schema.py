@@ -62,9 +62,7 @@ def _migration_1() -> str:
     all_roles = ", ".join(GROUP_ROLES.values())
     writers = ", ".join(WRITERS)
     editors = "gridmap_staff, gridmap_worker"
-    scope_test = (
-        "(SELECT gridmap.scope_is_city()) OR grid_code IN (SELECT unnest(gridmap.scope_grid_codes()))"
-    )
+    scope_test = "(SELECT gridmap.scope_is_city()) OR grid_code IN (SELECT unnest(gridmap.scope_grid_codes()))"
     layer_tables = "\n".join(layer_table_sql(name) for name in LAYERS)
     grants = []
     for name in LAYERS:
@@ -134,6 +132,8 @@ $$;
 -- key/value metadata and the other (non-layer) tables, kept whole as Parquet
 CREATE TABLE {SCHEMA}.meta (key text PRIMARY KEY, value text);
 CREATE TABLE {SCHEMA}.tables (name text PRIMARY KEY, data bytea NOT NULL);
+-- the columns each layer was written with (a layer read back has the same columns)
+CREATE TABLE {SCHEMA}.layer_columns (layer text PRIMARY KEY, columns text[] NOT NULL);
 CREATE TRIGGER meta_bump AFTER INSERT OR UPDATE OR DELETE ON {SCHEMA}.meta
   FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.bump_data_version();
 CREATE TRIGGER tables_bump AFTER INSERT OR UPDATE OR DELETE ON {SCHEMA}.tables
@@ -181,7 +181,9 @@ GRANT USAGE ON SCHEMA {SCHEMA} TO {all_roles};
 GRANT USAGE ON SCHEMA public TO {all_roles};
 GRANT SELECT ON {SCHEMA}.schema_version, {SCHEMA}.data_version, {SCHEMA}.meta,
   {SCHEMA}.tables, {SCHEMA}.audit TO {all_roles};
-GRANT INSERT, UPDATE, DELETE ON {SCHEMA}.meta, {SCHEMA}.tables TO {writers};
+GRANT SELECT ON {SCHEMA}.layer_columns TO {all_roles};
+GRANT INSERT, UPDATE, DELETE ON {SCHEMA}.meta, {SCHEMA}.tables, {SCHEMA}.layer_columns
+  TO {writers};
 GRANT INSERT ON {SCHEMA}.audit TO {all_roles};
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA {SCHEMA} TO {all_roles};
 {chr(10).join(grants)}
@@ -247,9 +249,7 @@ def grant_app_role(conn, role: str, *, password: str | None = None) -> None:
     from psycopg import sql
 
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", (role,)
-        )
+        cur.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", (role,))
         row = cur.fetchone()
         if row is None:
             stmt = sql.SQL("CREATE ROLE {} LOGIN NOINHERIT").format(sql.Identifier(role))

@@ -173,7 +173,9 @@ class PostGISStore:
             try:
                 with conn.transaction(), conn.cursor() as cur:
                     cur.execute(
-                        sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(self.identity.group_role))
+                        sql.SQL("SET LOCAL ROLE {}").format(
+                            sql.Identifier(self.identity.group_role)
+                        )
                     )
                     cur.execute(
                         "SELECT set_config('gridmap.scope', %s, true)",
@@ -324,6 +326,7 @@ class PostGISStore:
                     if name in LAYERS:
                         if mode == "replace":
                             cur.execute(f"DELETE FROM {SCHEMA}.{name}")
+                            _set_columns(cur, name, frame)
                         _copy_in(cur, name, frame)
                     elif name == META:
                         _write_meta(cur, frame, replace=(mode == "replace"))
@@ -385,14 +388,19 @@ def _blob(cur, name: str) -> bytes | None:
 
 
 def _arrow_type(dtype: str) -> pa.DataType:
-    return {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}[
-        dtype
-    ]
+    return {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}[dtype]
 
 
 def _copy_layer(cur, layer: str, columns: list[str] | None) -> gpd.GeoDataFrame:
     """One layer by ``COPY ... TO STDOUT`` (CSV with hex WKB), parsed in bulk by Arrow."""
-    fields = [f for f in LAYERS[layer].fields if columns is None or f.name in columns]
+    cur.execute(f"SELECT columns FROM {SCHEMA}.layer_columns WHERE layer = %s", (layer,))
+    row = cur.fetchone()
+    written = set(row[0]) if row else {f.name for f in LAYERS[layer].fields}
+    fields = [
+        f
+        for f in LAYERS[layer].fields
+        if f.name in written and (columns is None or f.name in columns)
+    ]
     names = [f.name for f in fields]
     select = ", ".join([*names, "encode(ST_AsBinary(geom), 'hex') AS geometry"])
     query = f"COPY (SELECT {select} FROM {SCHEMA}.{layer} ORDER BY fid) TO STDOUT (FORMAT csv)"
@@ -488,6 +496,15 @@ def _copy_in(cur, layer: str, frame: gpd.GeoDataFrame) -> None:
     cur.execute(f"DROP TABLE {temp}")
 
 
+def _set_columns(cur, layer: str, frame: pd.DataFrame) -> None:
+    names = [f.name for f in LAYERS[layer].fields if f.name in frame.columns]
+    cur.execute(
+        f"INSERT INTO {SCHEMA}.layer_columns (layer, columns) VALUES (%s, %s) "
+        "ON CONFLICT (layer) DO UPDATE SET columns = excluded.columns",
+        (layer, names),
+    )
+
+
 def _to_arrow(series: pd.Series, dtype: str) -> pa.Array:
     values = series.astype(object).where(series.notna(), None)
     if dtype == "int":
@@ -517,7 +534,10 @@ def _py(value: object) -> object:
 def _write_meta(cur, frame: pd.DataFrame, *, replace: bool) -> None:
     if replace:
         cur.execute(f"DELETE FROM {SCHEMA}.meta")
-    rows = [(str(k), None if v is None else str(v)) for k, v in zip(frame["key"], frame["value"], strict=True)]
+    rows = [
+        (str(k), None if v is None else str(v))
+        for k, v in zip(frame["key"], frame["value"], strict=True)
+    ]
     cur.executemany(
         f"INSERT INTO {SCHEMA}.meta (key, value) VALUES (%s, %s) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -11,9 +11,10 @@ PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 
 # --- Debian packages: a freely licensed CJK font (WenQuanYi Micro Hei, Apache-2.0/GPLv3) for
-# Chinese text in PDF and image exports, and for tests Chromium and pdftotext.
+# Chinese text in PDF and image exports, and for tests Chromium, pdftotext, PostGIS and nginx.
 debs=(fonts-wqy-microhei)
-[ $want_test = 1 ] && debs+=(chromium poppler-utils)
+# PostgreSQL 15 + PostGIS 3 for the PostGIS store tests, nginx for the replica cluster test.
+[ $want_test = 1 ] && debs+=(chromium poppler-utils postgresql-15-postgis-3 nginx-light)
 missing=()
 for d in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q "install ok installed" || missing+=("$d"); done
 if [ ${#missing[@]} -gt 0 ]; then

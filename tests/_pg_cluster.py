@@ -58,7 +58,15 @@ class PgCluster:
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
         self._as_postgres(
-            PG_BIN / "pg_ctl", "-D", self.data, "-o", options, "-l", self.base / "log", "-w", "start"
+            PG_BIN / "pg_ctl",
+            "-D",
+            self.data,
+            "-o",
+            options,
+            "-l",
+            self.base / "log",
+            "-w",
+            "start",
         )
         self.psql("postgres", "CREATE ROLE gridmap_owner LOGIN CREATEROLE")
 
