@@ -26,8 +26,12 @@ GROUP_ROLES = {
     "viewer": "gridmap_viewer",
 }
 WRITERS = ("gridmap_admin", "gridmap_planner")
-#: Grid columns street/community staff and grid workers may change in their own grids.
-GRID_FACTS = ("households", "residents", "worker_name", "worker_phone")
+#: Group role of sign-in work (users, sessions, attempts; audit rows): no data layers.
+ACCOUNTS_ROLE = "gridmap_accounts"
+#: Grid columns grid workers may change in their own grids (auth: ``edit_grid_people``)...
+GRID_PEOPLE = ("households", "residents", "worker_name", "worker_phone")
+#: ... and street/community staff in theirs (``edit_grid_facts``).
+GRID_FACTS = ("grid_name", *GRID_PEOPLE)
 #: Layers whose rows are limited to the user's scope (the policy is a grid-code lookup).
 SCOPED = ("grids", "population")
 
@@ -50,7 +54,7 @@ def layer_table_sql(name: str) -> str:
 
 def _roles_sql() -> str:
     parts = []
-    for role in GROUP_ROLES.values():
+    for role in (*GROUP_ROLES.values(), ACCOUNTS_ROLE):
         parts.append(
             f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
             f"THEN CREATE ROLE {role} NOLOGIN; END IF; END $$;"
@@ -80,7 +84,7 @@ def _migration_1() -> str:
         f"CREATE POLICY scope_edit ON {SCHEMA}.grids FOR UPDATE TO {editors} "
         f"USING ({scope_test}) WITH CHECK ({scope_test});"
     )
-    facts = ", ".join(GRID_FACTS)
+    facts, people = ", ".join(GRID_FACTS), ", ".join(GRID_PEOPLE)
     return f"""
 SET LOCAL check_function_bodies = off;
 CREATE EXTENSION IF NOT EXISTS postgis;
@@ -167,27 +171,63 @@ CREATE TRIGGER grids_tag AFTER INSERT OR DELETE ON {SCHEMA}.grids
 CREATE TRIGGER grids_tag_update AFTER UPDATE OF geom, grid_code ON {SCHEMA}.grids
   FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.tag_population();
 
+-- sign-in (auth.storage): read and written as gridmap_accounts, never by the user roles
+CREATE TABLE {SCHEMA}.users (
+  name text PRIMARY KEY,
+  display_name text NOT NULL,
+  role text NOT NULL,
+  scope text NOT NULL,
+  disabled boolean NOT NULL DEFAULT false,
+  demo boolean NOT NULL DEFAULT false,
+  password_hash text NOT NULL,
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+CREATE TABLE {SCHEMA}.auth_sessions (
+  token_hash text PRIMARY KEY,
+  user_name text NOT NULL,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  client text NOT NULL DEFAULT ''
+);
+CREATE TABLE {SCHEMA}.auth_attempts (
+  at timestamptz NOT NULL,
+  user_name text NOT NULL,
+  client text NOT NULL,
+  ok boolean NOT NULL
+);
+CREATE INDEX auth_attempts_at ON {SCHEMA}.auth_attempts (at);
 -- audit trail: the app may add and read rows, never change or remove them
-CREATE TABLE {SCHEMA}.audit (
+CREATE TABLE {SCHEMA}.audit_log (
   id bigserial PRIMARY KEY,
   at timestamptz NOT NULL DEFAULT now(),
-  user_name text,
+  user_name text NOT NULL,
+  role text NOT NULL,
   action text NOT NULL,
-  layer text,
-  details jsonb
+  layer text NOT NULL DEFAULT '',
+  rows_added bigint NOT NULL DEFAULT 0,
+  rows_changed bigint NOT NULL DEFAULT 0,
+  rows_removed bigint NOT NULL DEFAULT 0,
+  detail jsonb NOT NULL DEFAULT '{{}}'
 );
 
-GRANT USAGE ON SCHEMA {SCHEMA} TO {all_roles};
-GRANT USAGE ON SCHEMA public TO {all_roles};
+GRANT USAGE ON SCHEMA {SCHEMA} TO {all_roles}, {ACCOUNTS_ROLE};
+GRANT USAGE ON SCHEMA public TO {all_roles}, {ACCOUNTS_ROLE};
 GRANT SELECT ON {SCHEMA}.schema_version, {SCHEMA}.data_version, {SCHEMA}.meta,
-  {SCHEMA}.tables, {SCHEMA}.audit TO {all_roles};
+  {SCHEMA}.tables TO {all_roles}, {ACCOUNTS_ROLE};
+GRANT SELECT, INSERT, UPDATE ON {SCHEMA}.users TO {ACCOUNTS_ROLE};
+GRANT SELECT, INSERT, DELETE ON {SCHEMA}.auth_sessions, {SCHEMA}.auth_attempts
+  TO {ACCOUNTS_ROLE};
+GRANT SELECT, INSERT ON {SCHEMA}.audit_log TO {ACCOUNTS_ROLE}, {writers};
+GRANT INSERT ON {SCHEMA}.audit_log TO {all_roles};
+GRANT USAGE ON SEQUENCE {SCHEMA}.audit_log_id_seq TO {ACCOUNTS_ROLE};
 GRANT SELECT ON {SCHEMA}.layer_columns TO {all_roles};
 GRANT INSERT, UPDATE, DELETE ON {SCHEMA}.meta, {SCHEMA}.tables, {SCHEMA}.layer_columns
   TO {writers};
-GRANT INSERT ON {SCHEMA}.audit TO {all_roles};
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA {SCHEMA} TO {all_roles};
 {chr(10).join(grants)}
-GRANT UPDATE ({facts}) ON {SCHEMA}.grids TO {editors};
+GRANT UPDATE ({facts}) ON {SCHEMA}.grids TO gridmap_staff;
+GRANT UPDATE ({people}) ON {SCHEMA}.grids TO gridmap_worker;
 {chr(10).join(policies)}
 REVOKE ALL ON FUNCTION {SCHEMA}.tag_population() FROM PUBLIC;
 REVOKE ALL ON FUNCTION {SCHEMA}.bump_data_version() FROM PUBLIC;
@@ -267,7 +307,7 @@ def grant_app_role(conn, role: str, *, password: str | None = None) -> None:
         )
         if cur.fetchone()[0]:
             raise ValueError(f"role {role!r} owns tables; the app role must own nothing")
-        for group in GROUP_ROLES.values():
+        for group in (*GROUP_ROLES.values(), ACCOUNTS_ROLE):
             cur.execute(
                 sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(role))
             )

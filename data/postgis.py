@@ -20,9 +20,10 @@ import io
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import geopandas as gpd
@@ -35,9 +36,13 @@ from data.pg_schema import GROUP_ROLES, SCHEMA
 from data.store import StoreError, _restore_types, _to_bool
 from layers import LAYERS
 
+if TYPE_CHECKING:
+    from auth.storage import AuditEntry
+
 STORAGE_CRS = "EPSG:4326"
 META = "gridmap_meta"
 SCOPE_LEVELS = ("city", "district", "street", "community", "grids")
+ACCOUNT_TABLES = ("users", "auth_sessions", "auth_attempts", "audit_log")
 
 
 def mask_url(url: str) -> str:
@@ -92,6 +97,11 @@ class DbIdentity:
             raise ValueError(
                 f"scope {self.scope_level!r}: expected one of {', '.join(SCOPE_LEVELS)}"
             )
+
+    @classmethod
+    def of(cls, user) -> DbIdentity:
+        """The identity of a signed-in :class:`auth.model.User` (its role and scope)."""
+        return cls(user.role, user.scope.level, tuple(user.scope.values))
 
     @property
     def group_role(self) -> str:
@@ -162,21 +172,22 @@ class PostGISStore:
             return conn
 
     @contextmanager
-    def transaction(self) -> Iterator[object]:
-        """A cursor in one transaction acting as this store's identity (role and scope)."""
+    def transaction(self, *, group_role: str | None = None) -> Iterator[object]:
+        """A cursor in one transaction acting as this store's identity (role and scope).
+
+        `group_role` overrides the identity's role (the sign-in code acts as
+        ``gridmap_accounts``).
+        """
         import psycopg
         from psycopg import sql
 
         conn = self._connection()
         lock = _conn_lock(conn)
+        role = group_role or self.identity.group_role
         with lock:
             try:
                 with conn.transaction(), conn.cursor() as cur:
-                    cur.execute(
-                        sql.SQL("SET LOCAL ROLE {}").format(
-                            sql.Identifier(self.identity.group_role)
-                        )
-                    )
+                    cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)))
                     cur.execute(
                         "SELECT set_config('gridmap.scope', %s, true)",
                         (self.identity.scope_json(),),
@@ -249,7 +260,12 @@ class PostGISStore:
         return {name: out[name] for name in chosen}
 
     def read_table(self, name: str) -> pd.DataFrame:
-        """Read an attribute (non-spatial) table; empty frame if it does not exist."""
+        """Read an attribute (non-spatial) table; empty frame if it does not exist.
+
+        The account tables (users, sessions, audit) are not readable here: use :meth:`accounts`.
+        """
+        if name in ACCOUNT_TABLES:
+            raise StoreError(f"{name!r} is not a data table; use store.accounts()")
         with self.transaction() as cur:
             if name == META:
                 cur.execute(f"SELECT key, value FROM {SCHEMA}.meta ORDER BY key")
@@ -313,8 +329,9 @@ class PostGISStore:
         layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
         *,
         mode: str = "replace",
+        audit: Sequence[AuditEntry] = (),
     ) -> None:
-        """Write several tables in one transaction: all of them or, on any error, none."""
+        """Write several tables and their audit rows in one transaction: all or, on error, none."""
         if mode not in ("replace", "append"):
             raise ValueError(f"mode must be 'replace' or 'append', not {mode!r}")
         import psycopg
@@ -332,8 +349,22 @@ class PostGISStore:
                         _write_meta(cur, frame, replace=(mode == "replace"))
                     else:
                         _write_blob(cur, name, frame, append=(mode == "append"))
+                if audit:
+                    from data.pg_accounts import insert_audit
+
+                    insert_audit(cur, audit)
         except psycopg.Error as exc:
             raise StoreError(f"{self.label}: write failed, nothing changed: {exc}") from None
+
+    def accounts(self):
+        """Users, sessions, sign-in attempts and the audit log (:mod:`auth.storage`)."""
+        from data.pg_accounts import PostGISAccounts
+
+        return PostGISAccounts(self)
+
+    def is_demo(self) -> bool:
+        """True when the store is marked as the demo (its demo accounts may be shown)."""
+        return self.exists() and self.meta().get("demo") == "true"
 
     def write_meta(self, values: Mapping[str, str]) -> None:
         """Merge key/value pairs into the metadata table."""

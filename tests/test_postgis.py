@@ -329,13 +329,91 @@ def test_planner_can_write(secured):
 
 
 def test_audit_rows_can_be_added_and_read_never_changed(secured):
+    insert = "INSERT INTO gridmap.audit_log (user_name, role, action) VALUES (%s, %s, 'edit')"
     for role in ("planner", "admin", "worker"):
         store = _as(secured, role, "grids", ("G001",)) if role == "worker" else _as(secured, role)
-        _sql(store, "INSERT INTO gridmap.audit (user_name, action) VALUES (%s, 'edit')", (role,))
-        for query in ("UPDATE gridmap.audit SET action = 'x'", "DELETE FROM gridmap.audit"):
+        _sql(store, insert, (role, role))
+        for query in ("UPDATE gridmap.audit_log SET action = 'x'", "DELETE FROM gridmap.audit_log"):
             with pytest.raises(StoreError, match="not allowed"):
                 _sql(store, query)
-    assert len(_sql(_as(secured, "admin"), "SELECT * FROM gridmap.audit")) == 3
+    accounts = _as(secured, "viewer").accounts()
+    assert accounts.read_audit()["user_name"].tolist() == ["worker", "admin", "planner"]
+    with pytest.raises(StoreError, match="not allowed"):  # a worker cannot read the trail
+        _sql(_as(secured, "worker", "grids", ("G001",)), "SELECT * FROM gridmap.audit_log")
+    with (
+        pytest.raises(StoreError, match="not allowed"),
+        accounts.store.transaction(group_role="gridmap_accounts") as cur,
+    ):
+        cur.execute("DELETE FROM gridmap.audit_log")
+
+
+def test_user_roles_cannot_read_accounts(secured):
+    for role in ("admin", "planner", "viewer"):
+        with pytest.raises(StoreError, match="not allowed"):
+            _sql(_as(secured, role), "SELECT password_hash FROM gridmap.users")
+    with pytest.raises(StoreError, match="not a data table"):
+        _as(secured, "admin").read_table("users")
+
+
+def test_accounts_protocol_on_postgis(secured):
+    from datetime import timedelta
+
+    from auth.model import Scope, User
+    from auth.passwords import hash_password, verify_password
+    from auth.sessions import SignInError, Throttled, session_user, sign_in, sign_out
+    from auth.storage import AuditEntry, Session, utcnow
+    from geo.settings import Security
+
+    settings = Security(
+        session_hours=1,
+        failure_window_minutes=10,
+        max_failures_per_user=3,
+        max_failures_per_client=5,
+    )
+    store = _as(secured, "viewer")
+    accounts = store.accounts()
+    worker = User("wang", "王芳", "worker", Scope.parse("grids:G001,G002"))
+    accounts.put_user(worker, password_hash=hash_password("worker password"))
+    got, stored = accounts.get_user("wang")
+    assert got == worker and verify_password(stored, "worker password")
+    with pytest.raises(ValueError, match="needs a password"):
+        accounts.put_user(User("li", "李", "viewer"))
+    version = store.version()
+    signed = sign_in(accounts, "wang", "worker password", client="c", settings=settings)
+    # another replica (its own connection) finds the same session
+    other = PostGISStore(secured + "&application_name=replica2", identity=DbIdentity("viewer"))
+    assert session_user(other.accounts(), signed.token) == worker
+    assert store.version() == version  # sign-ins do not change the data version
+    sign_out(accounts, signed.token)
+    assert session_user(other.accounts(), signed.token) is None
+    for _ in range(3):
+        with pytest.raises(SignInError):
+            sign_in(accounts, "wang", "wrong", client="c", settings=settings)
+    with pytest.raises(Throttled):
+        sign_in(accounts, "wang", "worker password", client="c2", settings=settings)
+    accounts.append_audit([AuditEntry("wang", "worker", "edit", detail={"grid": "G001"})])
+    table = accounts.read_audit(action="edit")
+    assert table["detail"].tolist() == [{"grid": "G001"}]
+    assert str(table["at"].dt.tz) == "UTC"
+    accounts.create_session(
+        Session("h", "wang", utcnow() - timedelta(hours=2), utcnow() - timedelta(hours=1))
+    )
+    assert accounts.delete_expired_sessions(utcnow()) == 1
+
+
+def test_write_with_audit_is_one_transaction(secured, monkeypatch):
+    from auth.storage import AuditEntry
+
+    planner = _as(secured, "planner")
+    entry = AuditEntry("p", "planner", "import", layer="grids", rows_added=2)
+    planner.write({"grids": grids_frame(2)}, audit=[entry])
+    assert planner.accounts().read_audit()["layer"].tolist() == ["grids"]
+    with pytest.raises(StoreError, match="no CRS"):
+        planner.write({"grids": grids_frame(1).set_crs(None, allow_override=True)}, audit=[entry])
+    worker = _as(secured, "worker", "grids", ("G001",))
+    with pytest.raises(StoreError, match="not allowed"):
+        worker.write({"grids": grids_frame(1)}, audit=[entry])
+    assert len(planner.accounts().read_audit()) == 1
 
 
 def test_app_login_role_alone_reads_nothing(secured):
