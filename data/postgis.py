@@ -20,7 +20,7 @@ import io
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -119,6 +119,7 @@ class DbIdentity:
 
 
 _SESSION = threading.local()
+_HELD = threading.local()
 
 
 def set_session_identity(identity: DbIdentity | None) -> None:
@@ -200,6 +201,57 @@ class PostGISStore:
                     f"{self.label}: the schema is missing or old; run "
                     f"`python cli.py db migrate --owner-url ...` ({exc})"
                 ) from None
+
+    @contextmanager
+    def lock(
+        self,
+        *,
+        timeout_s: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> Iterator[None]:
+        """Hold the store's writer lock (re-entrant within a thread), for every replica.
+
+        A session advisory lock on a connection of its own, so it spans the separate
+        transactions of a read-modify-write (an import appending rows, a snapshot).
+
+        Raises
+        ------
+        StoreBusy
+            Another writer held the lock for `timeout_s` seconds.
+        """
+        import psycopg
+
+        from data.store import LOCK_TIMEOUT_S, StoreBusy
+
+        held: dict = _HELD.__dict__.setdefault("locks", {})
+        if self._url in held:
+            held[self._url] += 1
+            try:
+                yield
+            finally:
+                held[self._url] -= 1
+            return
+        timeout = LOCK_TIMEOUT_S if timeout_s is None else timeout_s
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            got = conn.execute("SELECT pg_try_advisory_lock(hashtext('gridmap.writer'))")
+            if not got.fetchone()[0]:
+                if on_wait is not None:
+                    on_wait(f"{self.label}: another import or snapshot is writing; waiting")
+                try:
+                    conn.execute(f"SET statement_timeout = {int(timeout * 1000)}")
+                    conn.execute("SELECT pg_advisory_lock(hashtext('gridmap.writer'))")
+                    conn.execute("SET statement_timeout = 0")
+                except psycopg.errors.QueryCanceled:
+                    raise StoreBusy(
+                        f"{self.label}: another writer held the store for {timeout:g} s; "
+                        "nothing was changed, try again later"
+                    ) from None
+            held[self._url] = 1
+            try:
+                yield
+            finally:
+                del held[self._url]
+                conn.execute("SELECT pg_advisory_unlock(hashtext('gridmap.writer'))")
 
     # ---------------------------------------------------------------- reading
     def exists(self) -> bool:

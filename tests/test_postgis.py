@@ -458,3 +458,28 @@ def test_migrate_again_applies_nothing(pg_cluster, pg_template, capsys):
     assert cli.main(["db", "migrate", "--owner-url", owner]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["applied"] == [] and summary["schema_version"] >= 1
+
+
+def test_writer_lock_is_shared_by_every_connection(pg_url):
+    from data.store import StoreBusy
+
+    first, second = open_store(pg_url), open_store(pg_url + "&application_name=replica2")
+    waits = []
+    with first.lock(), first.lock():  # re-entrant in one thread
+        with pytest.raises(StoreBusy, match="another writer"):
+            with second.lock(timeout_s=0.2, on_wait=waits.append):
+                pass
+    assert len(waits) == 1
+    with second.lock(timeout_s=0.2):
+        pass
+
+
+def test_import_into_postgis_appends_and_checks_keys(pg_url, tmp_path, capsys):
+    path = tmp_path / "grids.geojson"
+    grids_frame(3).to_file(path, driver="GeoJSON")
+    capsys.readouterr()
+    argv = ["import", str(path), "--layer", "grids", "--into", pg_url]
+    assert cli.main([*argv, "--replace"]) == 0
+    assert open_store(pg_url).read("grids")["grid_code"].tolist() == ["G001", "G002", "G003"]
+    assert cli.main([*argv, "--append"]) != 0  # the same codes again: refused, nothing changed
+    assert len(open_store(pg_url).read("grids")) == 3
