@@ -465,10 +465,13 @@ def test_writer_lock_is_shared_by_every_connection(pg_url):
 
     first, second = open_store(pg_url), open_store(pg_url + "&application_name=replica2")
     waits = []
-    with first.lock(), first.lock():  # re-entrant in one thread
-        with pytest.raises(StoreBusy, match="another writer"):
-            with second.lock(timeout_s=0.2, on_wait=waits.append):
-                pass
+    with (
+        first.lock(),
+        first.lock(),  # re-entrant in one thread
+        pytest.raises(StoreBusy, match="another writer"),
+        second.lock(timeout_s=0.2, on_wait=waits.append),
+    ):
+        pass
     assert len(waits) == 1
     with second.lock(timeout_s=0.2):
         pass
