@@ -26,7 +26,9 @@ from field.periods import period_bounds, period_of, shift_period, to_utc
 from field.settings import FieldRules
 from field.states import DROPPED_STATES
 
-LEVELS = ("district", "street", "community", "grid_code")
+LEVELS = ("city", "district", "street", "community", "grid_code")
+CITY = "全市"
+"""Area name of the whole city (level ``"city"``)."""
 KPI_COLUMNS = [
     "reports",
     "on_time_share",
@@ -100,6 +102,8 @@ def report_kpis(
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
+    if level == "city":
+        reports = reports.assign(city=CITY)
     at = reference_time(period, now)
     in_period = period_of(reports["created_at"]).eq(period).to_numpy()
     counted = reports[in_period & ~_dropped_by(reports, at).to_numpy()]

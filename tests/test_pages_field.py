@@ -150,3 +150,72 @@ def test_queue_accept_dispatch_close(tiny_store):
     steps = store.steps(rid)
     assert steps["to_state"].tolist()[-1] == "closed" and steps["note"].iloc[1] == "受理说明"
     assert set(steps["actor"].iloc[1:]) == {"demo_planner"}
+
+
+# ----------------------------------------------------------------- Progress section
+@pytest.fixture
+def progress_store(tmp_path, monkeypatch):
+    from tests._progress_fixtures import write_tiny_store as write_progress_store
+
+    path = tmp_path / "progress.gpkg"
+    write_progress_store(path)
+    monkeypatch.setenv("GRIDMAP_STORE", str(path))
+    return path
+
+
+def _progress_field(path) -> AppTest:
+    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    at.switch_page("ui/pages/progress.py")
+    at.run()
+    at.segmented_control(key="progress_section").set_value("field").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_progress_field_kpis_follow_the_steps(progress_store):
+    from dataclasses import dataclass
+
+    from data.store import GeoPackageStore
+    from field.settings import field_rules
+    from field.submit import check_report
+    from geo.settings import load_profile
+    from tests._progress_fixtures import X0 as PX
+    from tests._progress_fixtures import Y0 as PY
+
+    @dataclass(frozen=True)
+    class Who:
+        name: str
+        role: str
+
+    grids = GeoPackageStore(progress_store).read("grids")
+    lon, lat = (
+        gpd.GeoSeries([Point(PX + 500, PY + 1000)], crs="EPSG:4546").to_crs(4326).iloc[0].coords[0]
+    )
+    store = GeoPackageFieldStore(progress_store)
+    ids = []
+    for n in range(2):
+        form = {
+            "submission_id": f"sub-progress-{n:04d}",
+            "category": "garbage",
+            "lon": lon,
+            "lat": lat,
+        }
+        report = check_report(form, rules=field_rules(), profile=load_profile(), grids=grids)
+        ids.append(store.submit(report, [], actor=Who("w", "worker"), now="2026-07-01T01:00Z")[0])
+    at = _progress_field(progress_store)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["上报数"] == "2" and metrics["按时处置率"] == "0.0%"  # both past 24 h at Q3 end
+    assert metrics["超时未办"] == "2"
+    staff = Who("s", "staff")
+    for target, at_time in (
+        ("accepted", "02:00"),
+        ("dispatched", "03:00"),
+        ("handled", "05:00"),
+        ("checked", "06:00"),
+        ("closed", "07:00"),
+    ):
+        store.step(ids[0], target, actor=staff, now=f"2026-07-01T{at_time}Z")
+    at = _progress_field(progress_store)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["按时处置率"] == "50.0%" and metrics["超时未办"] == "1"
+    assert metrics["结案时长中位数(小时)"] == "6.0"

@@ -24,4 +24,5 @@ STEP_ASSIGNEE = "field_step_assignee"
 STEP_DUPLICATE = "field_step_duplicate"
 
 PROGRESS_LEVEL = "field_progress_level"
+PROGRESS_PERIOD = "field_progress_period"
 PROGRESS_MAP = "field_progress_map"

@@ -714,6 +714,7 @@ def main() -> None:
         "ranking": tr("排名", "Rankings"),
         "comparison": tr("时期对比", "Period comparison"),
         "plan": tr("非空间指标与快照", "Plan values and snapshots"),
+        "field": tr("网格事件", "Field reports"),
         "export": tr("导出", "Export"),
     }
     # Only the chosen section is built (faster than tabs, and charts get their real size).
@@ -733,6 +734,10 @@ def main() -> None:
         plan_entry(pa, store)
     elif section == "export":
         downloads(pa, version)
+    elif section == "field":
+        from ui.field.progress import field_progress
+
+        field_progress(period)
     else:
         overview(pa)
 
