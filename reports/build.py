@@ -260,11 +260,21 @@ def worst_grids_table(pa: PeriodAnalysis, n: int = 20) -> ReportTable:
 
 def overloaded_table(pa: PeriodAnalysis) -> ReportTable:
     """Shelters loaded beyond capacity under nearest assignment."""
+    from geo.capacity import SHELTER_GROUPS
+    from geo.coverage import FACILITY_KINDS
     from layers.shelters import CLASS_LABELS
 
+    groups = pa.analysis.capacity.groups
     over = pa.analysis.capacity.overloaded()
+    group = over.get("group", pd.Series(dtype=object))
     frame = pd.DataFrame(
         {
+            "避难需求组": group.map(
+                lambda g: (
+                    f"{FACILITY_KINDS[SHELTER_GROUPS[g]].label_zh}，"
+                    f"{groups[g].radius_m:,.0f} m 内就近分配"
+                )
+            ).to_numpy(),
             "场所编号": over.get("shelter_id", pd.Series(dtype=object)).to_numpy(),
             "名称": over.get("name", pd.Series(dtype=object)).to_numpy(),
             "类别": over.get("shelter_class", pd.Series(dtype=object))
@@ -275,7 +285,13 @@ def overloaded_table(pa: PeriodAnalysis) -> ReportTable:
             "超出人数": over.get("excess", pd.Series(dtype=float)).astype(np.int64).to_numpy(),
         }
     )
-    return ReportTable("overloaded_shelters", "超载避难场所（就近分配）", frame)
+    return ReportTable(
+        "overloaded_shelters",
+        "超载避难场所（就近分配）",
+        frame,
+        note="同一场所服务几个需求组（紧急、固定、中心避难，各有服务半径）时，每组各占一行，"
+        "分配人数按该组的半径和人口计算。",
+    )
 
 
 def villages_table(pa: PeriodAnalysis) -> ReportTable:
@@ -319,6 +335,18 @@ def _status_layer(pa: PeriodAnalysis, key: str, level: str = "street"):
     return MapLayer(
         st, name, column="status", categories=cats, alpha=0.45, edgecolor="#78909c", linewidth=0.4
     )
+
+
+def map_caption(theme: str, pa: PeriodAnalysis, key: str) -> str:
+    """What the colours of a theme's map show (the grids map colours grids, the others streets)."""
+    if theme == "grids":
+        rules = pa.profile.grids
+        return (
+            f"颜色为各网格：绿色户数在 {rules.households_min:,}-{rules.households_max:,} 户之间，"
+            f"橙色超出该范围，红色未配网格员。"
+        )
+    status = "绿色达标、黄色接近、红色未达标、灰色无数据"
+    return f"底色为各街道/乡镇“{get_indicator(key).name_zh}”的达标情况（{status}）。"
 
 
 def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
@@ -464,11 +492,7 @@ def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
         extent=extent,
         legend_title="图例",
     )
-    figs.append(
-        ReportFigure(
-            title, figure_png(fig), f"底色：各街道/乡镇“{get_indicator(key).name_zh}”达标情况。"
-        )
-    )
+    figs.append(ReportFigure(title, figure_png(fig), map_caption(theme, pa, key)))
 
     rows = pa.indicators[
         (pa.indicators["level"] == "district") & (pa.indicators["indicator"] == key)
@@ -668,7 +692,10 @@ def write_report(
         if kind == "html":
             from reports.html import write_html
 
-            write_html(gaps, pa.profile, out, title=title)
+            subtitle = f"生成日期 {date.today().isoformat()} · " + (
+                "指标取自已保存的快照" if pa.from_snapshot else "当前数据"
+            )
+            write_html(gaps, pa.profile, out, title=title, subtitle=subtitle)
         else:
             from reports.gpkg import write_gpkg
 

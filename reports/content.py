@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 # Column formats: "percent" (share 0-1 shown with one decimal), "pp" (change of a share, in
-# percentage points, signed), "int", "float1"-"float3", "signed1"-"signed3" (signed changes), "text".
+# percentage points, signed; the XLSX stores it in points: :func:`xlsx_number`), "int", "float1"-"float3", "signed1"-"signed3" (signed changes), "text".
 FORMATS = (
     "percent",
     "pp",
@@ -29,16 +29,22 @@ FORMATS = (
 )
 XLSX_FORMATS = {
     "percent": "0.0%",
-    "pp": "+0.0%;-0.0%;0.0%",
+    # a change of a share is stored in percentage points (0.6 -> 60.0) and shown as such
+    "pp": '+0.0" 个百分点";-0.0" 个百分点";0.0" 个百分点"',
     "int": "#,##0",
-    "float1": "0.0",
-    "float2": "0.00",
-    "float3": "0.000",
-    "signed1": "+0.0;-0.0;0.0",
-    "signed2": "+0.00;-0.00;0.00",
-    "signed3": "+0.000;-0.000;0.000",
+    "float1": "#,##0.0",
+    "float2": "#,##0.00",
+    "float3": "#,##0.000",
+    "signed1": "+#,##0.0;-#,##0.0;0.0",
+    "signed2": "+#,##0.00;-#,##0.00;0.00",
+    "signed3": "+#,##0.000;-#,##0.000;0.000",
     "text": "@",
 }
+
+
+def xlsx_number(value: float, fmt: str) -> float:
+    """The number an XLSX cell of format `fmt` stores: a "pp" change in percentage points."""
+    return value * 100 if fmt == "pp" else value
 
 
 def display_width(text: object) -> int:
@@ -55,11 +61,11 @@ def format_value(value: object, fmt: str) -> str:
     if fmt == "pp":
         return f"{float(value) * 100:+.1f} 个百分点"
     if fmt.startswith("signed"):
-        return f"{float(value):+.{int(fmt[-1])}f}"
+        return f"{float(value):+,.{int(fmt[-1])}f}"
     if fmt == "int":
-        return f"{float(value):.0f}"
+        return f"{float(value):,.0f}"
     if fmt.startswith("float"):
-        return f"{float(value):.{int(fmt[-1])}f}"
+        return f"{float(value):,.{int(fmt[-1])}f}"
     return str(value)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element
+from branca.element import Element, MacroElement, Template
 
 from geo.indicators import STATUS_COLORS, STATUS_LABELS, get_indicator
 from geo.settings import Profile
@@ -57,10 +57,56 @@ def _status_symbols(lang: str) -> dict[str, dict[str, object]]:
     }
 
 
+#: Screens narrower than this (CSS px, phones) get the layer panel folded and a smaller title.
+PHONE_MAX_WIDTH = 700
+
+
+class _FoldOnPhones(MacroElement):
+    """Fold the layer panel when the page opens on a narrow screen (it would cover the map)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+if (window.innerWidth < {{ this.max_width }}) { {{ this.control }}.collapse(); }
+{% endmacro %}"""
+    )
+
+    def __init__(self, control_name: str, max_width: int):
+        super().__init__()
+        self.control = control_name
+        self.max_width = max_width
+
+
+def _title_box(title: str, subtitle: str) -> Element:
+    """The report's title (city and period) over the top of the map, smaller on phones."""
+    sub = f'<div class="gm-report-sub">{rd.esc(subtitle)}</div>' if subtitle else ""
+    return Element(
+        f"""<style>
+.gm-report-title {{ position: absolute; top: 8px; left: 50%; transform: translateX(-50%);
+  z-index: 1000; background: rgba(255,255,255,.92); padding: 4px 12px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 600 16px/1.35 sans-serif; text-align: center;
+  max-width: calc(100% - 140px); pointer-events: none; }}
+.gm-report-sub {{ font-weight: 400; font-size: 12px; color: #455a64; }}
+@media (max-width: {PHONE_MAX_WIDTH}px) {{
+  .gm-report-title {{ font-size: 13px; left: auto; right: 8px; transform: none;
+    max-width: calc(100% - 70px); }}
+}}
+</style><div class="gm-report-title">{rd.esc(title)}{sub}</div>"""
+    )
+
+
 def gap_map(
-    gaps: Mapping[str, gpd.GeoDataFrame], profile: Profile, *, title: str, lang: str = "zh"
+    gaps: Mapping[str, gpd.GeoDataFrame],
+    profile: Profile,
+    *,
+    title: str,
+    lang: str = "zh",
+    subtitle: str = "",
 ):
-    """A folium map of the gap layers (see :func:`reports.gaps.gap_layers`)."""
+    """A folium map of the gap layers (see :func:`reports.gaps.gap_layers`).
+
+    The page shows `title` (with the city and the period) and `subtitle` over the map; on a
+    phone-sized screen the layer panel starts folded.
+    """
     m = rd.base_map(profile, "none", lang=lang, view_counter=False)
     dec = profile.display.coordinate_decimals
     crs = profile.metric_crs
@@ -194,7 +240,11 @@ def gap_map(
     if extent is not None and len(extent):
         rd.fit_to(m, extent, pad_m=300)
     m.get_root().header.add_child(Element(f"<title>{rd.esc(title)}</title>"), name="gridmap_title")
-    return rd.finish(m, collapsed=False)
+    m.get_root().html.add_child(_title_box(title, subtitle), name="gridmap_report_title")
+    m = rd.finish(m, collapsed=False)
+    control = m._children["gridmap_layer_control"]
+    m.add_child(_FoldOnPhones(control.get_name(), PHONE_MAX_WIDTH), name="gridmap_fold_on_phones")
+    return m
 
 
 def write_html(
@@ -204,8 +254,9 @@ def write_html(
     *,
     title: str,
     lang: str = "zh",
+    subtitle: str = "",
 ) -> None:
     """Write the standalone gap map to `path` (UTF-8)."""
-    html = inline_assets_html(gap_map(gaps, profile, title=title, lang=lang))
+    html = inline_assets_html(gap_map(gaps, profile, title=title, lang=lang, subtitle=subtitle))
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(html)

@@ -31,6 +31,9 @@ from reports.content import ReportContent, ReportFigure, ReportTable, display_wi
 from reports.fonts import reportlab_font
 
 MAX_ROWS = 40
+#: Texts a line never breaks inside (units: reportlab's CJK wrapping breaks before any
+#: Chinese character, so "m²/人" could end up as "m²/" and "人" on two lines).
+UNBREAKABLE = ("m²/人", "位/人", "个百分点")
 STATUS_BG = {
     "达标": colors.HexColor("#c8e6c9"),
     "接近": colors.HexColor("#fff59d"),
@@ -55,7 +58,7 @@ def _styles() -> dict[str, ParagraphStyle]:
             "h1", parent=base, fontSize=16, leading=22, spaceBefore=6, spaceAfter=8
         ),
         "h2": ParagraphStyle(
-            "h2", parent=base, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4
+            "h2", parent=base, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4, keepWithNext=1
         ),
         "cover": ParagraphStyle("cover", parent=base, fontSize=26, leading=34, alignment=TA_CENTER),
         "cover2": ParagraphStyle(
@@ -75,6 +78,63 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
+class _Para(Paragraph):
+    """A paragraph that never breaks a line inside one of :data:`UNBREAKABLE`.
+
+    When a wrap splits one, the text is wrapped again a little narrower (so the break moves
+    before the unit's number) while the paragraph keeps the width it was given.
+    """
+
+    def wrap(self, availWidth, availHeight):
+        plain = "".join(_line_texts(self, None))
+        width = availWidth
+        while True:
+            result = super().wrap(width, availHeight)
+            lines = _line_texts(self, width)
+            if width < availWidth / 2 or not _splits_unit(lines, plain):
+                self.width = availWidth
+                return availWidth, result[1]
+            width -= 2
+
+
+def _line_texts(para: Paragraph, width: float | None) -> list[str]:
+    """The text of each wrapped line of `para` (of the whole text when `width` is None)."""
+    if width is None:
+        return ["".join(getattr(f, "text", "") for f in para.frags)]
+    lines = []
+    for line in para.blPara.lines:
+        if isinstance(line, tuple):  # non-CJK lines: (extra space, words)
+            lines.append(" ".join(str(w) for w in line[1]))
+        else:
+            lines.append("".join(getattr(f, "text", "") for f in line.words))
+    return lines
+
+
+def _splits_unit(lines: list[str], plain: str) -> bool:
+    joined = "\n".join(line.strip() for line in lines)
+    return any(plain.count(u) > joined.count(u) for u in UNBREAKABLE)
+
+
+class _Table(Table):
+    """A table that never leaves a single body row alone at the foot or the head of a page."""
+
+    def split(self, availWidth, availHeight):
+        head = self.repeatRows or 0
+        height = availHeight
+        while True:
+            parts = super().split(availWidth, height)
+            if len(parts) != 2:
+                return parts
+            first, rest = parts
+            here = len(first._cellvalues) - head
+            left = len(rest._cellvalues) - head
+            if here < 2:
+                return []  # start the table on the next page
+            if left >= 2:
+                return parts
+            height -= self._rowHeights[len(first._cellvalues) - 1]  # one row fewer here
+
+
 def _esc(text: str) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -83,13 +143,13 @@ def pdf_table(
     table: ReportTable, styles: dict[str, ParagraphStyle], *, width: float, limit: int = MAX_ROWS
 ) -> list:
     """Flowables for one table: title, the table (header repeated on each page) and a note."""
-    out: list = [Paragraph(_esc(table.title), styles["h2"])]
+    out: list = [_Para(_esc(table.title), styles["h2"])]
     if table.frame.empty:
-        out.append(Paragraph("（无）", styles["note"]))
+        out.append(_Para("（无）", styles["note"]))
         return out
     rows = table.text_rows(limit)
-    header = [Paragraph(_esc(c), styles["head"]) for c in table.frame.columns]
-    body = [[Paragraph(_esc(v), styles["cell"]) for v in row] for row in rows]
+    header = [_Para(_esc(c), styles["head"]) for c in table.frame.columns]
+    body = [[_Para(_esc(v), styles["cell"]) for v in row] for row in rows]
     ncol = len(header)
     lengths = [
         max([display_width(c)] + [display_width(r[i]) for r in rows[:50]])
@@ -97,7 +157,7 @@ def pdf_table(
     ]
     total = sum(min(max(n, 6), 30) for n in lengths)
     col_w = [width * min(max(n, 6), 30) / total for n in lengths]
-    t = Table([header, *body], colWidths=col_w, repeatRows=1)
+    t = _Table([header, *body], colWidths=col_w, repeatRows=1)
     style = [
         ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#b0bec5")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3eaf2")),
@@ -117,7 +177,7 @@ def pdf_table(
     if table.note:
         notes.append(table.note)
     for note in notes:
-        out.append(Paragraph(_esc(note), styles["note"]))
+        out.append(_Para(_esc(note), styles["note"]))
     return out
 
 
@@ -130,7 +190,7 @@ def pdf_figure(
     img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
     parts: list = [img]
     if figure.caption:
-        parts.append(Paragraph(_esc(figure.caption), styles["note"]))
+        parts.append(_Para(_esc(figure.caption), styles["note"]))
     return [KeepTogether(parts), Spacer(1, 4)]
 
 
@@ -153,25 +213,25 @@ def write_pdf(content: ReportContent, path: str | os.PathLike) -> None:
 
     story: list = [
         Spacer(1, 60 * mm),
-        Paragraph(_esc(content.title), styles["cover"]),
+        _Para(_esc(content.title), styles["cover"]),
         Spacer(1, 12 * mm),
     ]
-    story.append(Paragraph(_esc(f"{content.city} · {content.period}"), styles["cover2"]))
-    story.append(Paragraph(_esc(f"生成日期：{content.date}"), styles["cover2"]))
+    story.append(_Para(_esc(f"{content.city} · {content.period}"), styles["cover2"]))
+    story.append(_Para(_esc(f"生成日期：{content.date}"), styles["cover2"]))
     if content.period_note:
-        story.append(Paragraph(_esc(content.period_note), styles["note"]))
+        story.append(_Para(_esc(content.period_note), styles["note"]))
     if content.synthetic:
         story += [
             Spacer(1, 10 * mm),
-            Paragraph("合成示例数据 · Synthetic demo data（非真实统计）", styles["warn"]),
+            _Para("合成示例数据 · Synthetic demo data（非真实统计）", styles["warn"]),
         ]
     if content.parameters:
         story.append(Spacer(1, 25 * mm))
         for label, value in content.parameters:
-            story.append(Paragraph(_esc(f"{label}：{value}"), styles["note"]))
+            story.append(_Para(_esc(f"{label}：{value}"), styles["note"]))
     story.append(PageBreak())
 
-    story.append(Paragraph("一、指标与目标", styles["h1"]))
+    story.append(_Para("一、指标与目标", styles["h1"]))
     story += pdf_table(content.summary, styles, width=width, limit=100)
     for fig in content.summary_figures:
         story += pdf_figure(fig, styles, width=width, max_height=90 * mm)
@@ -180,10 +240,10 @@ def write_pdf(content: ReportContent, path: str | os.PathLike) -> None:
 
     for n, section in enumerate(content.sections, start=2):
         story.append(PageBreak())
-        story.append(Paragraph(_esc(f"{_numeral(n)}、{section.title}"), styles["h1"]))
+        story.append(_Para(_esc(f"{_numeral(n)}、{section.title}"), styles["h1"]))
         if section.key_figures:
             kf = "　".join(f"{label}：<b>{_esc(value)}</b>" for label, value in section.key_figures)
-            story.append(Paragraph(kf, styles["base"]))
+            story.append(_Para(kf, styles["base"]))
             story.append(Spacer(1, 4))
         for fig in section.figures:
             story += pdf_figure(fig, styles, width=width, max_height=125 * mm)
@@ -192,9 +252,7 @@ def write_pdf(content: ReportContent, path: str | os.PathLike) -> None:
 
     if content.lists:
         story.append(PageBreak())
-        story.append(
-            Paragraph(_esc(f"{_numeral(len(content.sections) + 2)}、问题清单"), styles["h1"])
-        )
+        story.append(_Para(_esc(f"{_numeral(len(content.sections) + 2)}、问题清单"), styles["h1"]))
         for table in content.lists:
             story += pdf_table(table, styles, width=width)
 

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from reports.content import XLSX_FORMATS, ReportTable, display_width, format_value
+from reports.content import XLSX_FORMATS, ReportTable, display_width, format_value, xlsx_number
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -63,7 +63,9 @@ def write_xlsx(tables: Sequence[ReportTable], path: str | os.PathLike) -> None:
             for i, v in enumerate(values):
                 f = fmts[i][r - 2]
                 if f != "text" and isinstance(v, int | float) and not isinstance(v, bool):
-                    ws.cell(row=r, column=i + 1).number_format = XLSX_FORMATS[f]
+                    cell = ws.cell(row=r, column=i + 1)
+                    cell.value = xlsx_number(v, f)
+                    cell.number_format = XLSX_FORMATS[f]
                 widths[i] = max(
                     widths[i], display_width(format_value(v, f) if v is not None else "")
                 )

@@ -122,7 +122,8 @@ def test_cli_report_on_tiny_store_with_comparison(tiny_store, tmp_path, capsys):
     assert "变化" in header  # compared with the 2026-Q2 snapshot
     rows = {r[1]: r for r in summary.iter_rows(min_row=2, values_only=True)}
     street = rows["街道级邻里中心覆盖率"]
-    assert street[2] == pytest.approx(1.0) and street[header.index("变化")] == pytest.approx(0.6)
+    # a change of a share is stored in percentage points and shown as such, not as a percent
+    assert street[2] == pytest.approx(1.0) and street[header.index("变化")] == pytest.approx(60.0)
     assert "与2026-Q2比较" in wb.sheetnames
     assert (
         cli.main(
