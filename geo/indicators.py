@@ -606,6 +606,19 @@ def city_summary(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return city.reset_index(drop=True)
 
 
+def period_target(rows: pd.DataFrame, indicator: str, profile) -> float | None:
+    """The target `rows` (one period's rows of `indicator`) were judged against.
+
+    A period's statuses were computed with the target stored beside them, so charts of a
+    past period draw that target, not the current profile's (which may have changed since);
+    the profile's target is used only when the rows carry none.
+    """
+    stored = pd.to_numeric(rows.get("target", pd.Series(dtype=float)), errors="coerce").dropna()
+    if len(stored):
+        return float(stored.iloc[0])
+    return get_indicator(indicator).target(profile)
+
+
 def ranked(
     table: pd.DataFrame, indicator: str, level: str, *, worst_first: bool = True
 ) -> pd.DataFrame:

@@ -40,6 +40,7 @@ from geo.indicators import (
     THEMES,
     get_indicator,
     indicators_from_analysis,
+    period_target,
 )
 from geo.settings import Profile, load_profile
 from reports.content import ReportContent, ReportFigure, ReportSection, ReportTable
@@ -503,7 +504,7 @@ def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
         chart = bar_chart(
             rows["area_name"].tolist(),
             rows["value"].tolist(),
-            target=ind.target(pa.profile),
+            target=period_target(rows, key, pa.profile),  # the target the colours used
             colors=[STATUS_COLORS[s] for s in rows["status"]],
             title=f"各区县{ind.name_zh}",
             percent=ind.kind == "share",

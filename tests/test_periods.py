@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 import cli
@@ -19,6 +20,7 @@ from data.snapshots import (
     sort_periods,
 )
 from data.store import GeoPackageStore
+from geo.indicators import get_indicator
 from reports.build import ReportError, build_report
 from tests._progress_fixtures import write_tiny_store
 
@@ -124,3 +126,52 @@ def test_progress_page_opens_on_the_latest_period_as_dates(store, monkeypatch):
     pick = at.selectbox(key="progress_period_pick")
     assert pick.options == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-H2"]
     assert pick.value == "2026-H2"
+
+
+def test_period_target_uses_the_stored_target():
+    from geo.indicators import period_target
+    from geo.settings import load_profile
+
+    profile = load_profile()
+    rows = pd.DataFrame({"target": [0.3, 0.3], "value": [0.5, 0.1]})
+    assert period_target(rows, "center_street_coverage", profile) == 0.3
+    none = pd.DataFrame({"target": [None], "value": [0.5]})
+    expected = get_indicator("center_street_coverage").target(profile)
+    assert period_target(none, "center_street_coverage", profile) == expected
+
+
+def test_past_period_chart_draws_its_stored_target(store, monkeypatch):
+    """A 2026-Q2 snapshot saved with a 30% target: its chart's target line is at 30%, the
+    target its bar colours were judged against, not the current profile's."""
+    import json
+    from pathlib import Path
+
+    import pyarrow
+
+    from streamlit.testing.v1 import AppTest
+
+    from geo.settings import load_profile
+
+    q2 = load_snapshot(store, "2026-Q2")
+    key = "center_street_coverage"
+    q2.loc[q2["indicator"] == key, "target"] = 0.3
+    save_snapshot(store, "2026-Q2", q2)
+    assert get_indicator(key).target(load_profile()) != 0.3
+    monkeypatch.setenv("GRIDMAP_STORE", str(store.path))
+    at = AppTest.from_file(str(Path(cli.__file__).parent / "app.py"), default_timeout=120)
+    at.session_state["progress_period"] = "2026-Q2"
+    at.session_state["progress_section"] = "ranking"
+    at.session_state["progress_rank_indicator"] = key
+    at.session_state["progress_rank_level"] = "street"
+    at.switch_page("ui/pages/progress.py")
+    at.run()
+    assert not at.exception
+    charts = at.get("vega_lite_chart")
+    assert charts
+    proto = charts[0].proto
+    spec = json.loads(proto.spec)
+    rule = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule")
+    data = next(d for d in proto.datasets if d.name == rule["data"]["name"])
+    targets = pyarrow.ipc.open_stream(data.data.data).read_all().column("target").to_pylist()
+    assert targets == [pytest.approx(30.0)]
+    assert any("保存的目标" in c.value for c in at.caption)

@@ -39,6 +39,7 @@ from geo.indicators import (
     STATUS_LABELS,
     THEMES,
     get_indicator,
+    period_target,
     ranked,
 )
 from reports.build import PeriodAnalysis, analyse_period, write_report
@@ -301,7 +302,10 @@ def _indicator_frame(rows: pd.DataFrame, changes: pd.Series | None) -> pd.DataFr
 def _bar_chart(
     rows: pd.DataFrame, key: str, *, height: int | None = None, large: bool = False
 ) -> alt.Chart:
-    """Horizontal bars of areas coloured by status, with the target as a dashed rule."""
+    """Horizontal bars of areas coloured by status, with the target as a dashed rule.
+
+    Colours and rule both follow the period's stored target (:func:`period_target`).
+    """
     ind = get_indicator(key)
     scale = 100.0 if ind.kind == "share" else 1.0
     data = pd.DataFrame(
@@ -327,8 +331,10 @@ def _bar_chart(
             tooltip=["area", alt.Tooltip("value:Q", format=".1f"), "status"],
         )
     )
+    # the target the bars' statuses were judged against: the one stored with the period
+    target = period_target(rows, key, profile())
     rule = (
-        alt.Chart(pd.DataFrame({"target": [ind.target(profile()) * scale]}))
+        alt.Chart(pd.DataFrame({"target": [np.nan if target is None else target * scale]}))
         .mark_rule(color="#c62828", strokeDash=[6, 4], size=2)
         .encode(x="target:Q")
     )
@@ -405,6 +411,13 @@ def ranking(pa: PeriodAnalysis) -> None:
         chart_height = 28 * len(rows) + 170  # axis, title and legend take about 170 px
         st.altair_chart(
             _bar_chart(rows, key, height=chart_height), width="stretch", height=chart_height
+        )
+        st.caption(
+            tr(
+                "柱的颜色与红色虚线目标均按该时期保存的目标（目标在配置中修改后，过去时期不变）。",
+                "Bar colours and the dashed target both use the target saved with the period "
+                "(a target changed in the profile later does not alter past periods).",
+            )
         )
 
 
