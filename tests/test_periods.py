@@ -147,7 +147,6 @@ def test_past_period_chart_draws_its_stored_target(store, monkeypatch):
     from pathlib import Path
 
     import pyarrow
-
     from streamlit.testing.v1 import AppTest
 
     from geo.settings import load_profile
