@@ -43,7 +43,16 @@ AUDIT_COLUMNS = (
     "rows_removed",
     "detail",
 )
-AUDIT_ACTIONS = ("import", "edit", "user_add", "user_change", "snapshot")
+AUDIT_ACTIONS = (
+    "import",
+    "edit",
+    "user_add",
+    "user_change",
+    "snapshot",
+    "field_report",
+    "field_step",
+    "field_visits",
+)
 """Kinds of audit rows (the field-reports work adds its own)."""
 
 

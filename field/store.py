@@ -10,8 +10,8 @@ file lock, so a concurrent atomic layer write never loses a report.
 * ``field_photos`` — cleaned JPEG blobs (:mod:`field.photos`), at most :data:`MAX_BLOB_BYTES`.
 * ``field_visits`` — household visits (:mod:`field.visits`).
 
-Every submit and step also appends a row to the audit trail (``audit_log``) in the same
-transaction when the store keeps one (sign-in enabled stores).
+Every submit, step and visit also appends a row to the audit trail (``audit_log`` of
+:mod:`auth.gpkg`, append-only) in the same transaction: both are stored or neither.
 """
 
 from __future__ import annotations
@@ -188,12 +188,7 @@ AuditHook = Callable[[sqlite3.Connection, Actor, str, dict[str, Any], str], None
 def _audit_in_store(
     con: sqlite3.Connection, actor: Actor, action: str, detail: dict[str, Any], at: str
 ) -> None:
-    """Append an audit row in the same transaction, when the store has an audit log."""
-    found = con.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='audit_log'"
-    ).fetchone()[0]
-    if not found:
-        return
+    """Append a row to the store's audit log (:mod:`auth.gpkg`) in the same transaction."""
     con.execute(
         "INSERT INTO audit_log (at, user_name, role, action, layer, rows_added, rows_changed, "
         "rows_removed, detail) VALUES (?, ?, ?, ?, 'field_reports', ?, ?, 0, ?)",
@@ -224,7 +219,9 @@ class GeoPackageFieldStore:
             con = sqlite3.connect(self.path, timeout=30)
             try:
                 if write:
-                    con.executescript(SCHEMA)
+                    from auth.gpkg import SCHEMA as AUDIT_SCHEMA
+
+                    con.executescript(AUDIT_SCHEMA + SCHEMA)
                     con.execute("BEGIN IMMEDIATE")
                 yield con
                 if write:

@@ -85,6 +85,7 @@ class PeriodAnalysis:
     previous_period: str | None = None
     comparison: pd.DataFrame | None = None
     from_snapshot: bool = False
+    field: Any = None  # field.summary.FieldSummary of the period, None without field reports
 
     @property
     def synthetic(self) -> bool:
@@ -142,6 +143,8 @@ def analyse_period(
             analysis, prepared, profile, plan_values=get_plan_values(store, period)
         )
     comparison = compare_periods(snapshots[previous], table) if previous else None
+    report(0.62, "网格事件 / field reports")
+    field_summary = _field_summary(store, period, profile, prepared)
     return PeriodAnalysis(
         period=period,
         profile=profile,
@@ -152,6 +155,36 @@ def analyse_period(
         previous_period=previous,
         comparison=comparison,
         from_snapshot=from_snapshot,
+        field=field_summary,
+    )
+
+
+def _field_summary(
+    store: GeoPackageStore, period: str, profile: Profile, layers: dict[str, gpd.GeoDataFrame]
+):
+    """Field-report figures of `period` for the areas in `layers` (None without reports)."""
+    from field.settings import field_rules
+    from field.store import GeoPackageFieldStore
+    from field.summary import summarise
+
+    fstore = GeoPackageFieldStore(store.path)
+    reports = fstore.reports()
+    grids = layers.get("grids")
+    if reports.empty or grids is None or grids.empty:
+        return None
+    # only the reports of the areas analysed (a scoped export holds only the user's grids)
+    streets = set(grids["street"].dropna()) | set(layers.get("villages", grids).get("township", []))
+    keep = reports["grid_code"].isin(set(grids["grid_code"])) | (
+        reports["grid_code"].isna() & reports["street"].isin(streets)
+    )
+    return summarise(
+        reports[keep.to_numpy()],
+        fstore.visits(),
+        grids,
+        field_rules(profile),
+        period=period,
+        now=pd.Timestamp.now(tz="UTC"),
+        metric_crs=profile.metric_crs,
     )
 
 
@@ -599,6 +632,21 @@ def report_content(
                 tables=tables,
                 key_figures=key_figures,
                 status=status,
+            )
+        )
+    if pa.field is not None and not pa.field.empty:
+        from field.settings import field_rules
+        from reports.field import field_report_section
+
+        report(0.87, "网格事件 / field reports")
+        sections.append(
+            field_report_section(
+                pa.field,
+                field_rules(pa.profile),
+                streets=pa.layers.get("streets"),
+                crs=pa.profile.metric_crs,
+                city=pa.city,
+                figures=figures,
             )
         )
     report(0.88, "清单 / lists")

@@ -333,3 +333,42 @@ def test_validate_visit_collects_problems():
         {"grid_code": "G1", "households_visited": "12", "visited_on": "2026-07-01"}, {"G1"}
     )
     assert ok["households_visited"] == 12 and ok["household"] is None
+
+
+# ----------------------------------------------------------------- summary and export section
+def test_summary_and_export_section(rules):
+    import geopandas as gpd
+
+    from field.summary import summarise
+    from reports.field import field_report_section
+
+    frame = _kpi_fixture()
+    grids = gpd.GeoDataFrame(
+        {
+            "grid_code": ["G1", "G2"],
+            "street": ["S1", "S2"],
+            "community": ["C1", "C2"],
+            "district": ["D1", "D1"],
+            "residents": [3000, 1000],
+            "households": [1000, 400],
+        },
+        geometry=[None, None],
+        crs="EPSG:4326",
+    )
+    visits_rows = pd.DataFrame(
+        {
+            "grid_code": ["G1"],
+            "household": [None],
+            "visited_on": ["2026-08-01"],
+            "households_visited": [500],
+        }
+    )
+    frame["synthetic"] = False
+    summary = summarise(frame, visits_rows, grids, rules, period="2026-Q3", now="2026-12-01")
+    city = summary.city.iloc[0]
+    assert city["reports"] == 4 and city["visit_share"] == pytest.approx(500 / 1400)
+    assert summary.areas["street"].loc["S1", "per_1000_residents"] == pytest.approx(1.0)
+    section = field_report_section(summary, rules, figures=False)
+    titles = [t.title for t in section.tables]
+    assert "重复发生的问题" in titles and "连续两个季度排名末位" in titles
+    assert dict(section.key_figures)["上报数"] == "4"

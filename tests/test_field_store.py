@@ -233,15 +233,7 @@ def test_duplicate_needs_the_original(fstore, rules):
     assert fstore.report(second)["duplicate_of"] == first
 
 
-def test_steps_go_to_the_audit_log_when_the_store_has_one(fstore, rules):
-    con = sqlite3.connect(fstore.path)
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT, user_name TEXT, "
-        "role TEXT, action TEXT, layer TEXT, rows_added INTEGER, rows_changed INTEGER, "
-        "rows_removed INTEGER, detail TEXT)"
-    )
-    con.commit()
-    con.close()
+def test_every_step_goes_to_the_audit_log(fstore, rules):
     grid = fstore_grids(fstore).iloc[3]
     rid, _ = _new(fstore, rules, grid)
     fstore.step(rid, "accepted", actor=STAFF, now="2026-07-01T00:20Z")
