@@ -16,14 +16,26 @@ st.set_page_config(
 language_switch()
 page_style(lang())
 
+EXPLORER = st.Page(
+    "ui/pages/explorer.py",
+    title=tr("地图浏览", "Map explorer"),
+    icon=":material/map:",
+    url_path="explorer",
+)
+
+
+def _home() -> None:
+    """The root URL opens the explorer at its own address.
+
+    Streamlit serves its default page only at the root, so ``/explorer`` would be "not found"
+    if the explorer were the default; a hidden default page that moves on keeps both working.
+    """
+    st.switch_page(EXPLORER, query_params=st.query_params.to_dict())
+
+
 PAGES = [
-    st.Page(
-        "ui/pages/explorer.py",
-        title=tr("地图浏览", "Map explorer"),
-        icon=":material/map:",
-        url_path="explorer",
-        default=True,
-    ),
+    st.Page(_home, title=tr("首页", "Home"), url_path="home", default=True, visibility="hidden"),
+    EXPLORER,
     st.Page(
         "ui/pages/my_grid.py",
         title=tr("我的网格", "My grid"),

@@ -405,3 +405,12 @@ def test_explanations_follow_the_language(store):
         _table(at, "shortfalls")["shortfalls"]
     )
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in en.replace("：", ""))
+
+
+def test_two_resident_totals_are_named_apart(store):
+    """The explorer sums grid records, this page population points: different names, and a note."""
+    at = _app()
+    assert any("人口点居民" in c.value and "登记常住人口" in c.value for c in at.caption)
+    from ui.gaps.tables import COLUMNS
+
+    assert COLUMNS["residents_total"][:2] == ("人口点居民", "Residents of population points")

@@ -52,7 +52,7 @@ def _walk(node):
 # --------------------------------------------------------------------------- explorer
 def test_explorer_default_view(tiny_store):
     at = _app()
-    assert _metrics(at) == {"网格": "6", "常住人口": "6,400", "户数": "2,330", "设施": "10"}
+    assert _metrics(at) == {"网格": "6", "登记常住人口": "6,400", "户数": "2,330", "设施": "10"}
     summary = at.session_state[state.EXPLORER_SUMMARY]
     assert summary == {
         "districts": 1,
@@ -77,7 +77,7 @@ def test_explorer_cascading_filters(tiny_store):
     assert at.selectbox(key=state.STREET).options == ["全部", "街道乙", "街道甲"]
     at.selectbox(key=state.STREET).set_value("街道甲").run()
     assert at.selectbox(key=state.COMMUNITY).options == ["全部", "社区一"]
-    assert _metrics(at) == {"网格": "2", "常住人口": "2,000", "户数": "730", "设施": "3"}
+    assert _metrics(at) == {"网格": "2", "登记常住人口": "2,000", "户数": "730", "设施": "3"}
     summary = at.session_state[state.EXPLORER_SUMMARY]
     assert summary["grids"] == 2 and summary["shelters"] == 1 and summary["villages"] == 1
     assert summary["districts"] == 1  # the parent outline stays
@@ -108,20 +108,47 @@ def test_explorer_colour_by_changes_legend(tiny_store):
     assert "1,100 – 1,200" in legend or "1,101 – 1,200" in legend
 
 
+def _pick(at: AppTest):
+    """The result select of the current search."""
+    return at.selectbox(key=state.search_pick_key(at.text_input(key=state.SEARCH).value.strip()))
+
+
 def test_explorer_search_zooms_to_a_grid(tiny_store):
     at = _app()
     at.text_input(key=state.SEARCH).input("G05").run()
-    assert at.selectbox(key=state.SEARCH_PICK).options[0].startswith("网格 · G05")
+    assert _pick(at).options[0].startswith("网格 · G05")
     assert at.session_state[state.EXPLORER_SUMMARY]["highlight"] == 1
     at.text_input(key=state.SEARCH).input("网格").run()  # five grids match (G05's name does not)
-    assert len(at.selectbox(key=state.SEARCH_PICK).options) == 5
-    at.selectbox(key=state.SEARCH_PICK).set_value(4).run()
-    assert at.selectbox(key=state.SEARCH_PICK).value == 4
-    at.text_input(key=state.SEARCH).input("邻里").run()  # fewer results: the pick resets
-    assert at.selectbox(key=state.SEARCH_PICK).value == 0
-    assert at.selectbox(key=state.SEARCH_PICK).options == ["党群邻里中心 · NC2 · 二号社区邻里中心"]
+    assert len(_pick(at).options) == 5
+    _pick(at).set_value(4).run()
+    assert _pick(at).value == 4
+    at.text_input(key=state.SEARCH).input("邻里").run()  # a new search starts at its first result
+    assert _pick(at).value == 0
+    assert _pick(at).options == ["党群邻里中心 · NC2 · 二号社区邻里中心"]
     at.text_input(key=state.SEARCH).input("不存在的名字").run()
     assert any("没有找到" in w.value for w in at.warning)
+
+
+def test_explorer_second_search_shows_its_own_result(tiny_store):
+    """A second search with as many results as the first is a new select, not the old one."""
+    at = _app()
+    at.text_input(key=state.SEARCH).input("G01").run()
+    first = _pick(at)
+    at.text_input(key=state.SEARCH).input("G02").run()
+    second = _pick(at)
+    assert second.options == [second.options[0]] and "G02" in second.options[0]
+    assert first.id != second.id
+
+
+def test_explorer_filters_survive_a_page_switch(tiny_store):
+    at = _app()
+    at.selectbox(key=state.STREET).set_value("街道甲").run()
+    at.checkbox(key=state.layer_key("shelters")).uncheck().run()
+    at.switch_page("ui/pages/my_grid.py").run()
+    at.switch_page("ui/pages/explorer.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key=state.STREET).value == "街道甲"
+    assert at.checkbox(key=state.layer_key("shelters")).value is False
 
 
 def test_explorer_missing_and_empty_layers(tmp_path, monkeypatch):
@@ -171,7 +198,10 @@ def test_my_grid_from_url(tiny_store):
     assert "13700002222" not in text
     assert "一号公厕" in text  # F1 inside G05
     metrics = {m.label: m.value for m in at.metric}
-    assert {k: metrics[k] for k in ("户数", "常住人口")} == {"户数": "380", "常住人口": "1,000"}
+    assert {k: metrics[k] for k in ("户数", "登记常住人口")} == {
+        "户数": "380",
+        "登记常住人口": "1,000",
+    }
     assert any("300–500" in s.value for s in at.success)
     nearest = [m.value for m in at.markdown if m.value.startswith("- 党群邻里中心")][0]
     assert nearest.splitlines() == [

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from geo import fmt
 from geo.analysis import GapAnalysis
 from geo.crs import WGS84
 from geo.indicators import STATUS_LABELS, statuses
@@ -57,6 +58,28 @@ def coverage_table(analysis: GapAnalysis) -> pd.DataFrame:
     return out.drop(columns="indicator")
 
 
+def population_note(analysis: GapAnalysis) -> str:
+    """Where the page's residents come from, and why the explorer's total differs."""
+    points = float(pd.to_numeric(analysis.population.get("residents"), errors="coerce").sum())
+    grids = analysis.layers.get("grids")
+    recorded = (
+        float(pd.to_numeric(grids["residents"], errors="coerce").sum())
+        if grids is not None and "residents" in grids
+        else None
+    )
+    zh = f"人口点居民：人口点图层的居民数之和（{fmt.number(points)} 人）。"
+    en = (
+        f"Residents of population points: the sum over the population layer ({fmt.number(points)})."
+    )
+    if recorded is not None:
+        zh += f"“地图浏览”页的“登记常住人口”是网格台账之和（{fmt.number(recorded)} 人），来源不同。"
+        en += (
+            f" The explorer's “residents on record” sums the grids' records "
+            f"({fmt.number(recorded)}), a different source."
+        )
+    return tr(zh, en)
+
+
 def show_coverage(analysis: GapAnalysis) -> None:
     """City coverage, areas ranked by uncovered residents and the gap hot spots of one kind."""
     st.subheader(tr("全市覆盖情况", "City coverage"))
@@ -71,6 +94,7 @@ def show_coverage(analysis: GapAnalysis) -> None:
             f"Covered: straight-line distance × detour factor {analysis.profile.radii.detour_factor:g} ≤ radius (exactly on the radius counts).",
         )
     )
+    st.caption(population_note(analysis))
     st.subheader(tr("按区域汇总：未覆盖人口最多的区域", "By area: most uncovered residents first"))
     c1, c2, c3 = st.columns([2, 2, 1])
     kind = c1.selectbox(

@@ -17,7 +17,7 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "radius_m": ("服务半径", "Radius", "m"),
     "facilities": ("设施数", "Facilities", "个"),
     "residents": ("常住人口", "Residents", "人"),
-    "residents_total": ("常住人口", "Residents", "人"),
+    "residents_total": ("人口点居民", "Residents of population points", "人"),
     "residents_covered": ("已覆盖", "Covered", "人"),
     "residents_uncovered": ("未覆盖", "Not covered", "人"),
     "share_pct": ("覆盖率", "Share covered", "%"),

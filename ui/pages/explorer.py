@@ -33,6 +33,16 @@ POINT_LIMIT = 20_000
 AGGREGATE_CELL_M = 200.0
 
 
+def recorded_help() -> str:
+    """What "residents on record" counts, and why the Service-gaps page shows another total."""
+    return tr(
+        "各网格台账登记的常住人口之和（按当前筛选）。“服务缺口”页的“人口点居民”按人口点统计，"
+        "来源不同，合计可能略有差异。",
+        "Sum of the residents recorded for each grid (current filters). The Service-gaps page "
+        "counts “residents of population points”, a different source, so the totals can differ.",
+    )
+
+
 def _select(label: str, options: list[str], key: str) -> str | None:
     every = tr("全部", "All")
     choices = [every, *options]
@@ -53,6 +63,16 @@ def main() -> None:
     if store is None:
         return
     present = set(da.store_layers())
+    kept = (
+        *(state.layer_key(layer) for layer in da.MAP_LAYERS),
+        state.COLOR_BY,
+        state.BASEMAP,
+        state.DISTRICT,
+        state.STREET,
+        state.COMMUNITY,
+        state.SEARCH,
+    )
+    state.restore(*kept)
 
     # ---------------------------------------------------------------- sidebar: layers and style
     sb = st.sidebar
@@ -107,6 +127,7 @@ def main() -> None:
             placeholder=tr("例如 网格编码", "e.g. a grid code"),
         )
     filters = {"district": district, "street": street, "community": community}
+    state.remember(*kept)
 
     frames: dict[str, gpd.GeoDataFrame] = {}
     for layer in da.MAP_LAYERS:
@@ -137,13 +158,12 @@ def main() -> None:
                 f"{render.layer_name(r.layer, lang())} · {r.code} · {r.name}"
                 for r in hits.itertuples()
             ]
-            if st.session_state.get(state.SEARCH_PICK) not in range(len(hits)):
-                st.session_state[state.SEARCH_PICK] = 0
             pick = st.selectbox(
                 tr("搜索结果", "Results"),
                 range(len(hits)),
+                index=0,
                 format_func=labels.__getitem__,
-                key=state.SEARCH_PICK,
+                key=state.search_pick_key(query.strip()),
             )
             row = hits.iloc[int(pick or 0)]
             found = sources[row["layer"]].loc[[row["row"]]]
@@ -169,10 +189,11 @@ def main() -> None:
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(tr("网格", "Grids"), f"{len(chosen_grids):,}")
     m2.metric(
-        tr("常住人口", "Residents"),
+        tr("登记常住人口", "Residents on record"),
         f"{int(pd.to_numeric(chosen_grids.get('residents'), errors='coerce').fillna(0).sum()):,}"
         if len(chosen_grids)
         else "0",
+        help=recorded_help(),
     )
     m3.metric(
         tr("户数", "Households"),

@@ -144,7 +144,7 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> Non
     c1, c2 = st.columns(2)
     c1.metric(tr("户数", "Households"), f"{households:,}")
     c2.metric(
-        tr("常住人口", "Residents"),
+        tr("登记常住人口", "Residents on record"),
         f"{int(row['residents']):,}" if pd.notna(row["residents"]) else "—",
     )
     if households < low:

@@ -1,0 +1,59 @@
+"""Real-browser tests of page behaviour: direct URLs, the explorer's search, phone layout of
+My grid and the presentation mode fitting one screen.
+
+Run with ``pytest -m browser``; skipped when Chromium or playwright is missing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests._browser import browser_available, offline_page, screenshot, streamlit_server
+from tests._map_fixtures import write_tiny_store
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not browser_available(), reason="needs /usr/bin/chromium and playwright"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    path = write_tiny_store(tmp_path_factory.mktemp("pages") / "tiny.gpkg")
+    with streamlit_server(store=path) as base:
+        yield base
+
+
+def _main_text(page) -> str:
+    return page.inner_text("[data-testid='stMain']")
+
+
+def test_explorer_url_opens_without_page_not_found(server):
+    for url in (f"{server}/explorer", f"{server}/"):
+        with offline_page(intercept=False) as page:
+            page.goto(url)
+            page.locator("[data-testid='stMetric']").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(500)
+            body = page.inner_text("body")
+            assert "Page not found" not in body and "not found" not in body.lower(), url
+            assert page.url.rstrip("/").endswith("/explorer"), page.url
+            assert page.locator("[role='dialog']").count() == 0
+
+
+def test_second_search_shows_its_result(server):
+    with offline_page(intercept=False) as page:
+        page.goto(f"{server}/explorer")
+        page.locator("[data-testid='stMetric']").first.wait_for(timeout=30_000)
+        box = page.get_by_label("搜索网格/中心/避难场所/村（名称或编码）")
+        screenshot(page, "explorer_before_search")
+        for code in ("G01", "G02"):
+            box.fill(code)
+            box.press("Enter")
+            page.wait_for_timeout(300)
+            page.wait_for_function(
+                "c => { const i = document.querySelector('input[aria-label=\"搜索结果\"]');"
+                " return i && i.value.includes(c); }",
+                arg=code,
+                timeout=20_000,
+            )
+        screenshot(page, "explorer_second_search")
