@@ -57,3 +57,18 @@ def test_second_search_shows_its_result(server):
                 timeout=20_000,
             )
         screenshot(page, "explorer_second_search")
+
+
+def test_my_grid_key_facts_on_the_first_phone_screen(server):
+    """At 390 x 844 the code, worker, households against the range and the nearest center and
+    shelter are inside the viewport without scrolling."""
+    with offline_page(viewport=(390, 844), mobile=True, intercept=False) as page:
+        page.goto(f"{server}/my_grid?grid=G05")
+        page.get_by_text("一号紧急避难场所").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        assert page.evaluate("() => window.scrollY") == 0
+        for text in ("G05", "王五", "380", "300–500", "二号社区邻里中心", "一号紧急避难场所"):
+            box = page.get_by_text(text).first.bounding_box()
+            assert box is not None, text
+            assert 0 <= box["y"] and box["y"] + box["height"] <= 844, (text, box)
+        screenshot(page, "my_grid_phone_first_screen")

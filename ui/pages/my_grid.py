@@ -118,21 +118,20 @@ def main() -> None:
         frame = da.load_layer(layer)
         inside[layer] = dp.within(frame, shape)
 
+    nearest = nearest_table(row.geometry, prof)
+    key_facts(row, prof, nearest)  # first, so a phone shows them on the first screen
     map_col, panel = st.columns([3, 2], gap="medium")
     with panel:
-        grid_panel(row, inside, prof)
+        grid_panel(row, inside, nearest)
     with map_col:
         grid_map(grid, inside, basemap=basemap)
     field_section(grid, basemap=basemap)
 
 
-def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> None:
-    """Facts of the grid, what is inside it and the nearest services."""
+def key_facts(row: pd.Series, prof, nearest: pd.DataFrame) -> None:
+    """Code, worker, households against the range and the nearest center and shelter: what a
+    worker needs first, above the map (on a phone, on the first screen)."""
     st.subheader(f"{safe(row['grid_name'])} · {safe(row['grid_code'])}")
-    st.markdown(
-        f"**{tr('社区', 'Community')}**: {safe(row['community'])} · **{tr('街道', 'Street')}**: {safe(row['street'])} · "
-        f"**{tr('区县', 'District')}**: {safe(row['district'])}"
-    )
     worker = row["worker_name"] or tr("未配备", "none assigned")
     phone = mask_phone(row.get("worker_phone"))
     st.markdown(
@@ -141,33 +140,53 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> Non
     )
     households = int(row["households"]) if pd.notna(row["households"]) else 0
     low, high = prof.grids.households_min, prof.grids.households_max
+    n, lo, hi = f"{households:,}", f"{low:,}", f"{high:,}"
+    if households < low:
+        st.warning(
+            tr(
+                f"户数 {n}，低于 {lo}–{hi} 户的常用范围（少 {low - households:,} 户）。",
+                f"{n} households: below the usual {lo}–{hi} ({low - households:,} fewer).",
+            )
+        )
+    elif households > high:
+        st.warning(
+            tr(
+                f"户数 {n}，超过 {lo}–{hi} 户的常用范围（多 {households - high:,} 户），可考虑拆分网格。",
+                f"{n} households: above the usual {lo}–{hi} ({households - high:,} more); consider splitting.",
+            )
+        )
+    else:
+        st.success(
+            tr(
+                f"户数 {n}，在 {lo}–{hi} 户的常用范围内。",
+                f"{n} households: within the usual {lo}–{hi}.",
+            )
+        )
+    # the nearest center and the nearest shelter (any class): one line each
+    first = nearest.drop_duplicates(subset=[nearest.columns[0]]).head(2)
+    colon = tr("：", ": ")
+    if len(first):
+        st.markdown(
+            "  \n".join(
+                f"{safe(k)}{colon}**{safe(name)}** · {d}"
+                for k, name, d in first.itertuples(index=False)
+            )
+        )
+
+
+def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], table: pd.DataFrame) -> None:
+    """Where the grid lies, its records, what is inside it and the nearest services."""
+    st.markdown(
+        f"**{tr('社区', 'Community')}**: {safe(row['community'])} · **{tr('街道', 'Street')}**: {safe(row['street'])} · "
+        f"**{tr('区县', 'District')}**: {safe(row['district'])}"
+    )
+    households = int(row["households"]) if pd.notna(row["households"]) else 0
     c1, c2 = st.columns(2)
     c1.metric(tr("户数", "Households"), f"{households:,}")
     c2.metric(
         tr("登记常住人口", "Residents on record"),
         f"{int(row['residents']):,}" if pd.notna(row["residents"]) else "—",
     )
-    if households < low:
-        st.warning(
-            tr(
-                f"户数低于 {low}–{high} 户的常用范围（少 {low - households} 户）。",
-                f"Below the usual {low}–{high} households ({low - households} fewer).",
-            )
-        )
-    elif households > high:
-        st.warning(
-            tr(
-                f"户数超过 {low}–{high} 户的常用范围（多 {households - high} 户），可考虑拆分网格。",
-                f"Above the usual {low}–{high} households ({households - high} more); consider splitting.",
-            )
-        )
-    else:
-        st.success(
-            tr(
-                f"户数在 {low}–{high} 户的常用范围内。",
-                f"Within the usual {low}–{high} households.",
-            )
-        )
 
     st.markdown(f"**{tr('网格内', 'Inside the grid')}**")
     lines = []
@@ -201,7 +220,6 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], prof) -> Non
     )
 
     st.markdown(f"**{tr('最近的服务设施（直线距离）', 'Nearest services (straight line)')}**")
-    table = nearest_table(row.geometry, prof)
     if table.empty:
         st.info(tr("没有邻里中心或避难场所数据。", "No neighborhood center or shelter data."))
     else:
