@@ -70,5 +70,5 @@ def test_my_grid_key_facts_on_the_first_phone_screen(server):
         for text in ("G05", "王五", "380", "300–500", "二号社区邻里中心", "一号紧急避难场所"):
             box = page.get_by_text(text).first.bounding_box()
             assert box is not None, text
-            assert 0 <= box["y"] and box["y"] + box["height"] <= 844, (text, box)
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 844, (text, box)
         screenshot(page, "my_grid_phone_first_screen")
