@@ -59,46 +59,64 @@ def recurring_problems(
     of a report from it; ``street`` / ``community`` are the most common among its reports.
     """
     periods = {shift_period(period, -k) for k in range(rules.cluster_periods)}
-    live = reports[~reports["state"].isin(DROPPED_STATES)]
+    live = reports[~reports["state"].isin(DROPPED_STATES).to_numpy()]
     live = live[period_of(live["created_at"]).isin(periods).to_numpy()]
-    out = []
-    if not live.empty:
-        metric = to_metric(live, metric_crs, name="reports")
-        xy = np.column_stack([metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()])
-        cats = live["category"].to_numpy()
-        for cat in pd.unique(cats):
-            idx = np.flatnonzero(cats == cat)
-            labels = cluster_labels(xy[idx], rules.cluster_radius_m)
-            sizes = np.bincount(labels)
-            for label in np.flatnonzero(sizes >= rules.cluster_min_reports):
-                members = idx[labels == label]
-                centre = xy[members].mean(axis=0)
-                rows = live.iloc[members]
-                out.append(
-                    {
-                        "category": cat,
-                        "n_reports": len(members),
-                        "first_at": rows["created_at"].min(),
-                        "last_at": rows["created_at"].max(),
-                        "radius_m": float(np.hypot(*(xy[members] - centre).T).max()),
-                        "street": _mode(rows.get("street")),
-                        "community": _mode(rows.get("community")),
-                        "report_ids": ",".join(rows["report_id"].astype(str)),
-                        "x": centre[0],
-                        "y": centre[1],
-                    }
-                )
-    if not out:
-        return gpd.GeoDataFrame({c: [] for c in CLUSTER_COLUMNS[:-1]}, geometry=[], crs="EPSG:4326")
-    frame = pd.DataFrame(out).sort_values(["n_reports", "category"], ascending=[False, True])
+    empty = gpd.GeoDataFrame({c: [] for c in CLUSTER_COLUMNS[:-1]}, geometry=[], crs="EPSG:4326")
+    if live.empty:
+        return empty
+    metric = to_metric(live, metric_crs, name="reports")
+    xy = np.column_stack([metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()])
+    cats = live["category"].to_numpy(dtype=object)
+    group = np.full(len(live), -1, dtype=np.int64)
+    offset = 0
+    for cat in pd.unique(cats):
+        idx = np.flatnonzero(cats == cat)
+        labels = cluster_labels(xy[idx], rules.cluster_radius_m)
+        sizes = np.bincount(labels)
+        big = sizes[labels] >= rules.cluster_min_reports
+        group[idx[big]] = labels[big] + offset
+        offset += len(sizes)
+    members = group >= 0
+    if not members.any():
+        return empty
+    rows = pd.DataFrame(
+        {
+            "group": group[members],
+            "category": cats[members],
+            "created_at": live["created_at"].to_numpy()[members],
+            "street": live["street"].to_numpy(dtype=object)[members],
+            "community": live["community"].to_numpy(dtype=object)[members],
+            "report_id": live["report_id"].astype(str).to_numpy(dtype=object)[members],
+            "x": xy[members, 0],
+            "y": xy[members, 1],
+        }
+    )
+    by = rows.groupby("group", sort=False)
+    centre_x, centre_y = by["x"].transform("mean"), by["y"].transform("mean")
+    rows["dist"] = np.hypot(rows["x"] - centre_x, rows["y"] - centre_y)
+    frame = by.agg(
+        category=("category", "first"),
+        n_reports=("report_id", "size"),
+        first_at=("created_at", "min"),
+        last_at=("created_at", "max"),
+        radius_m=("dist", "max"),
+        report_ids=("report_id", ",".join),
+        x=("x", "mean"),
+        y=("y", "mean"),
+    )
+    frame["street"] = _modes(rows, "street")
+    frame["community"] = _modes(rows, "community")
+    frame = frame.sort_values(["n_reports", "category"], ascending=[False, True], kind="stable")
     geometry = gpd.points_from_xy(frame["x"], frame["y"], crs=metric_crs)
     result = gpd.GeoDataFrame(frame.drop(columns=["x", "y"]), geometry=geometry).to_crs("EPSG:4326")
     result.insert(0, "cluster_id", [f"C{i + 1:03d}" for i in range(len(result))])
     return result.reset_index(drop=True)[CLUSTER_COLUMNS]
 
 
-def _mode(values: pd.Series | None) -> str | None:
-    if values is None:
-        return None
-    counts = values.dropna().value_counts()
-    return None if counts.empty else str(counts.index[0])
+def _modes(rows: pd.DataFrame, column: str) -> pd.Series:
+    """Most common value of `column` per group (None where all are missing)."""
+    counts = rows.dropna(subset=[column]).groupby(["group", column]).size()
+    if counts.empty:
+        return pd.Series(None, index=rows["group"].unique(), dtype=object)
+    top = counts.sort_values(ascending=False, kind="stable").reset_index()
+    return top.drop_duplicates("group").set_index("group")[column]

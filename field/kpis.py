@@ -181,10 +181,17 @@ def kpis_with_change(
         now=now,
         residents=residents,
         visit_share=visits.get(previous),
-    ).reindex(now_kpi.index)
+    )
+    return with_change(now_kpi, before)
+
+
+def with_change(current: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """`current` KPIs with ``<kpi>_change`` columns: current minus `before` (same areas)."""
+    out = current.copy()
+    before = before.reindex(out.index)
     for col in KPI_COLUMNS:
-        now_kpi[f"{col}_change"] = now_kpi[col] - before[col]
-    return now_kpi
+        out[f"{col}_change"] = out[col] - before[col]
+    return out
 
 
 def counts_by_category(

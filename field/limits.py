@@ -23,15 +23,16 @@ from field.states import DONE_STATES, OPEN_STATES
 
 def handle_limit_h(reports: pd.DataFrame, rules: FieldRules) -> pd.Series:
     """Handling limit in hours of each report, from its category and urgency."""
-    table = rules.limits_table()
-    keys = list(zip(reports["category"], reports["urgency"], strict=True))
-    unknown = sorted({k for k in keys if k not in table}, key=str)
+    table = {f"{c}|{u}": hours for (c, u), hours in rules.limits_table().items()}
+    keys = reports["category"].astype(str) + "|" + reports["urgency"].astype(str)
+    hours = keys.map(table).astype("float64")
+    unknown = sorted(set(keys[hours.isna()]))
     if unknown:
         raise ValueError(
             "reports with an unknown category or urgency: "
-            + ", ".join(f"{c}/{u}" for c, u in unknown[:5])
+            + ", ".join(k.replace("|", "/") for k in unknown[:5])
         )
-    return pd.Series([table[k] for k in keys], index=reports.index, dtype="float64")
+    return pd.Series(hours.to_numpy(), index=reports.index, dtype="float64")
 
 
 def deadlines(reports: pd.DataFrame, rules: FieldRules) -> pd.DataFrame:

@@ -71,24 +71,13 @@ def summarise(
     shares["city"] = {
         p: visit_share(visits, city_grids, period=p, level="city") for p in (previous, period)
     }
+    plain = pd.DataFrame(reports.drop(columns=reports.geometry.name))
     tables = {}
     flags = []
     for level in ("city", *SUMMARY_LEVELS):
-        table = kpis.kpis_with_change(
-            reports,
-            rules,
-            period=period,
-            level=level,
-            now=now,
-            residents=residents[level],
-            visit_share=shares[level],
-        )
-        tables[level] = table
-        if level == "city":
-            continue
         both = {
             p: kpis.report_kpis(
-                reports,
+                plain,
                 rules,
                 period=p,
                 level=level,
@@ -98,6 +87,9 @@ def summarise(
             )
             for p in (previous, period)
         }
+        tables[level] = kpis.with_change(both[period], both[previous])
+        if level == "city":
+            continue
         found = ranking.last_twice(
             both,
             period=period,

@@ -372,3 +372,19 @@ def test_summary_and_export_section(rules):
     titles = [t.title for t in section.tables]
     assert "重复发生的问题" in titles and "连续两个季度排名末位" in titles
     assert dict(section.key_figures)["上报数"] == "4"
+
+
+def test_queue_order_overdue_first(rules):
+    from field.queue import queue_order
+
+    frame = make_reports(
+        [
+            {"created_at": "2026-07-03T00:00Z", "state": "accepted"},  # newest, not late
+            {"created_at": "2026-07-01T00:00Z", "state": "dispatched"},  # 24 h late at now
+            {"created_at": "2026-07-01T12:00Z", "state": "new"},  # late to accept: 35 h
+            {"created_at": "2026-07-02T00:00Z", "state": "closed"},
+        ]
+    )
+    order = queue_order(frame, rules, "2026-07-03T00:00Z")
+    assert order["report_id"].tolist() == ["R3", "R2", "R1", "R4"]
+    assert order["overdue"].tolist() == [True, True, False, False]

@@ -9,13 +9,14 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from field import kpis, states
+from field import kpis
 from field.summary import FieldSummary, periods_with_reports, summarise
 from layers import render
 from layers.display import shift_for_basemap
 from ui import data_access as da
 from ui.field import actor, keys
 from ui.field import data as fd
+from ui.field.mapping import add_state_points
 from ui.i18n import lang, tr
 from ui.map_controls import tianditu_key
 from ui.text import safe
@@ -217,22 +218,7 @@ def report_map(summary: FieldSummary, level: str, *, basemap: str) -> None:
                 tooltip=folium.GeoJsonTooltip(["name"], labels=False),
             ).add_to(m)
             scale.add_to(m)
-    points = shift_for_basemap(summary.reports.head(MAP_POINTS), offsets)
-    for state_name in states.STATES:
-        part = points[points["state"] == state_name]
-        if part.empty:
-            continue
-        group = folium.FeatureGroup(name=states.state_label(state_name, lang()))
-        for x, y in zip(part.geometry.x, part.geometry.y, strict=True):
-            folium.CircleMarker(
-                [y, x],
-                radius=3,
-                weight=0,
-                fill=True,
-                fill_opacity=0.8,
-                fill_color=states.STATE_COLORS[state_name],
-            ).add_to(group)
-        group.add_to(m)
+    add_state_points(m, summary.reports.head(MAP_POINTS), lang=lang(), radius=3)
     rec = shift_for_basemap(summary.recurring, offsets)
     if len(rec):
         group = folium.FeatureGroup(name=tr("重复发生的问题", "Recurring problems"))

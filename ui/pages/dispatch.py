@@ -6,19 +6,20 @@ rejected or duplicate; possible duplicates (same category nearby, still open) ar
 
 from __future__ import annotations
 
-import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from field import limits, states
+from field import states
 from field.duplicates import possible_duplicates
 from field.photos import PhotoError, clean_photo
+from field.queue import queue_order
 from field.store import FieldStoreError
 from layers import render
 from ui import data_access as da
 from ui.field import actor, keys
 from ui.field import data as fd
+from ui.field.mapping import add_state_points
 from ui.i18n import lang, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
 from ui.text import safe
@@ -35,16 +36,6 @@ TIME_WINDOWS = {
 PICK_LIMIT = 1000
 """Most reports offered in the pick list (the queue's order: overdue first)."""
 DEFAULT_STATES = ("new", "accepted", "dispatched", "handled", "checked")
-
-
-def queue_frame(reports: pd.DataFrame, rules, now: pd.Timestamp) -> pd.DataFrame:
-    """Reports with ``overdue`` and ``hours_overdue``, overdue first (most late first), then newest."""
-    out = reports.copy()
-    out["overdue"] = limits.overdue(out, rules, now)
-    out["hours_overdue"] = limits.hours_overdue(out, rules, now)
-    return out.sort_values(
-        ["overdue", "hours_overdue", "created_at"], ascending=[False, False, False]
-    )
 
 
 def filters(reports: pd.DataFrame, rules) -> pd.DataFrame:
@@ -127,28 +118,7 @@ def queue_map(frame: pd.DataFrame, *, basemap: str) -> None:
                 f"the list has all {len(frame):,}.",
             )
         )
-    from layers.display import shift_for_basemap
-
-    shown = shift_for_basemap(shown, getattr(m, "gridmap_offsets", None))
-    for state_name in states.STATES:
-        part = shown[shown["state"] == state_name]
-        if part.empty:
-            continue
-        group = folium.FeatureGroup(name=states.state_label(state_name, lang()))
-        for rid, x, y, late in zip(
-            part["report_id"], part.geometry.x, part.geometry.y, part["overdue"], strict=True
-        ):
-            folium.CircleMarker(
-                [y, x],
-                radius=6 if late else 4,
-                color="#000" if late else states.STATE_COLORS[state_name],
-                weight=2 if late else 1,
-                fill=True,
-                fill_color=states.STATE_COLORS[state_name],
-                fill_opacity=0.85,
-                tooltip=str(rid),
-            ).add_to(group)
-        group.add_to(m)
+    add_state_points(m, shown, lang=lang())
     if len(shown):
         render.fit_to(m, shown, pad_m=200)
     render.finish(m)
@@ -265,7 +235,7 @@ def main() -> None:
     if reports.empty:
         st.info(tr("您的范围内还没有上报的事件。", "No reports in your scope yet."))
         return
-    queue = queue_frame(filters(reports, rules), rules, fd.now())
+    queue = queue_order(filters(reports, rules), rules, fd.now())
     c1, c2, c3 = st.columns(3)
     c1.metric(tr("事件", "Reports"), f"{len(queue):,}")
     c2.metric(tr("超时", "Overdue"), f"{int(queue['overdue'].sum()):,}")
