@@ -37,7 +37,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PORTS = range(8610, 8631)
 ARTIFACTS = ROOT / "test-artifacts"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
@@ -52,15 +51,14 @@ def browser_available() -> bool:
 
 
 def free_port() -> int:
-    """A free TCP port in 8610-8630 on 127.0.0.1."""
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8610-8630")
+    """A free TCP port on 127.0.0.1, chosen by the operating system.
+
+    An ephemeral port rather than a fixed range, so that test runs going on side by side (two
+    checkouts on one machine) do not start their servers on the same port and talk to each other.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -114,7 +112,8 @@ def streamlit_server(
                 raise RuntimeError(f"streamlit exited with {proc.returncode}")
             try:
                 with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
+                    # the server that answered must be ours: a process that lost the port exits
+                    if resp.status == 200 and proc.poll() is None:
                         break
             except OSError:
                 pass
