@@ -122,6 +122,9 @@ class Analysis:
     siting_time_limit_s: float
     siting_max_exact_pairs: int
     siting_max_lp_pairs: int
+    proposed_shelter_area_m2: float = 5000.0
+    """Effective area given to a proposed or suggested shelter when none is entered, m²: its
+    capacity is this area over the per-capita area of its class (a local default, editable)."""
 
 
 @dataclass(frozen=True)

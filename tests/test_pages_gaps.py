@@ -276,8 +276,18 @@ def test_suggest_sites(store):
     assert metrics["求解方法"] == "精确 MILP"
     assert metrics["新增覆盖"] == f"{expected.covered:,.0f} 人"
     assert metrics["与最优的最大差距"] == "0.00%"
+    area = profile.analysis.proposed_shelter_area_m2
+    assert any("5,000 m²" in c.value for c in at.caption)  # the page says what a site counts as
     at.button(key="gaps_site_to_whatif").click().run()
-    assert len(at.session_state["gaps_proposals"]) == len(expected.sites)
+    rows = at.session_state["gaps_proposals"]
+    assert len(rows) == len(expected.sites)
+    # a suggested shelter has the profile's default area, so it adds capacity, not load
+    assert [r["effective_area_m2"] for r in rows] == [area] * len(rows)
+    assert [r["shelter_class"] for r in rows] == ["emergency"] * len(rows)
+    cap = _table(at, "newly_placed").set_index("capacity_before")
+    row = cap.iloc[0]
+    assert row["capacity_after"] - cap.index[0] == len(rows) * int(area // 1.0)
+    assert row["over_capacity_after"] <= row["over_capacity_before"]
 
 
 def test_english(store):

@@ -389,3 +389,37 @@ def test_single_symbol_layer_legend_names_the_layer():
     assert legend_items({"color": "#111", "label": "own"}, None, label="避难场所")[0][2] == "own"
     rows = legend_items({"color": "#111"}, {"a": {"label": "A"}, "b": {}}, label="x")
     assert [r[2] for r in rows] == ["A", "b"]  # symbols keep their own labels
+
+
+def test_points_are_drawn_above_areas_and_can_be_numbered(tiny):
+    m = render.base_map(load_profile(), "none")
+    render.draw_layers(m, tiny)
+    sites = gpd.GeoDataFrame(
+        {"rank": [1, 2], "covered": ["6,171 人", "3,002 人"]},
+        geometry=[Point(110.79, 32.63), Point(110.80, 32.64)],
+        crs="EPSG:4326",
+    )
+    render.add_points(
+        m, sites, name="Sites", key="sites", fields={"rank": "#", "covered": "C"}, mark="rank"
+    )
+    render.add_highlight(m, tiny["grids"].iloc[:1], name="Found")
+    page = render.finish(m).get_root().render()
+    payloads = {
+        d["key"]: d
+        for d in map(json.loads, re.findall(r"gridmap\.add\([^,]+, [^,]+, (\{.*?\})\);", page))
+    }
+    assert payloads["grids"]["front"] is False and payloads["shelters"]["front"] is True
+    assert payloads["sites"]["mark"] == 0  # the badge shows the rank column
+    assert payloads["highlight"]["pane"] == "top" and "mark" not in payloads["grids"]
+    assert "bringToFront" in page and "gmTop" in page
+
+
+def test_site_labels_say_rank_and_residents_with_units():
+    from ui.gaps.gap_map import site_labels
+
+    sites = gpd.GeoDataFrame(
+        {"rank": [4], "newly_covered": [6171.0]}, geometry=[Point(110.79, 32.63)], crs=4326
+    )
+    out = site_labels(sites)
+    assert out["rank_text"].iloc[0] == "建议选址 #4"
+    assert out["newly_text"].iloc[0] == "新增覆盖 6,171 人"

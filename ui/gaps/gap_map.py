@@ -245,13 +245,28 @@ def _suggested_layer(m) -> None:
     if sites is not None and len(sites):
         render.add_points(
             m,
-            sites,
+            site_labels(sites),
             name=tr("建议选址", "Suggested sites"),
             key="suggested",
             fields={
                 "rank": tr("序号", "Rank"),
-                "newly_covered": tr("新增覆盖（人）", "Newly covered"),
+                "rank_text": tr("建议选址", "Suggested site"),
+                "newly_text": tr("新增覆盖", "Newly covered"),
             },
-            tooltip=["rank", "newly_covered"],
-            style={"radius": 10, "color": "#311b92", "fillColor": "#b39ddb"},
+            tooltip=["rank_text", "newly_text"],
+            mark="rank",
+            style={"radius": 11, "color": "#311b92", "fillColor": "#7e57c2"},
         )
+
+
+def site_labels(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Suggested sites with their tooltip texts: "建议选址 #4" and "新增覆盖 6,171 人"."""
+    covered = pd.to_numeric(sites["newly_covered"], errors="coerce").fillna(0).round()
+    rank = sites["rank"].astype(int)
+    return sites.assign(
+        rank=rank,
+        rank_text=[tr(f"建议选址 #{r}", f"Suggested site #{r}") for r in rank],
+        newly_text=[
+            tr(f"新增覆盖 {int(c):,} 人", f"newly covers {int(c):,} residents") for c in covered
+        ],
+    )

@@ -38,3 +38,4 @@ S_RUN = "gaps_site_run"
 S_RESULT = "gaps_site_result"  # parameters of the last suggestion asked for
 S_TO_WHATIF = "gaps_site_to_whatif"
 S_MAP = "gaps_site_map"
+S_AREA = "gaps_site_area"  # effective area (m²) a suggested shelter is given in the what-if

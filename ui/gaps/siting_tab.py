@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.analysis import GapAnalysis
-from geo.coverage import radius_for
+from geo.coverage import FACILITY_KINDS, radius_for
 from geo.crs import WGS84
 from geo.siting import SiteSuggestion, SitingError
 from geo.whatif import WhatIfError
@@ -16,6 +16,7 @@ from layers.shelters import FIXED_CLASSES
 from ui.gaps.compute import suggestion
 from ui.gaps.gap_map import gap_map
 from ui.gaps.keys import (
+    S_AREA,
     S_DATUM,
     S_K,
     S_KIND,
@@ -180,16 +181,54 @@ def show_siting(analysis: GapAnalysis, path: str, version: str, basemap: str) ->
     )
     site_map = gap_map(analysis, kind, basemap, full=False, sites=True)
     st_folium(site_map, key=S_MAP, height=460, use_container_width=True, returned_objects=[])
+    area = _site_area(analysis, kind)
     if st.button(
         tr("将建议选址加入假设分析", "Add the suggested sites to the what-if"),
         key=S_TO_WHATIF,
         on_click=_add_sites,  # a callback runs before the page, so the What-if tab sees them
-        args=(kind, found[["rank", "lon", "lat"]].to_numpy().tolist()),
+        args=(kind, found[["rank", "lon", "lat"]].to_numpy().tolist(), area),
     ):
         st.success(tr("已加入，请到“假设分析”查看。", "Added: see the What-if tab."))
 
 
-def _add_sites(kind: str, rows: list[list[float]]) -> None:
-    shelter_class = FIXED_CLASSES[0] if kind == "shelters_fixed" else None
+def _site_area(analysis: GapAnalysis, kind: str) -> float:
+    """Effective area (m²) each suggested shelter gets in the what-if (0 for other kinds).
+
+    Without an area a new shelter would hold nobody and the shelters' loads would not change;
+    the default comes from the profile (``analysis.proposed_shelter_area_m2``) and is editable.
+    """
+    if FACILITY_KINDS[kind].layer != "shelters":
+        return 0.0
+    area = st.number_input(
+        tr("每处建议避难场所的有效面积 (m²)", "Effective area of each suggested shelter (m²)"),
+        0.0,
+        1e7,
+        float(analysis.profile.analysis.proposed_shelter_area_m2),
+        step=500.0,
+        key=S_AREA,
+    )
+    shelter_class = _site_class(kind)
+    per = getattr(analysis.profile.per_capita_area_m2, shelter_class)
+    st.caption(
+        tr(
+            f"加入假设分析时，每处建议避难场所按有效面积 {area:,.0f} m² 计入避难容量"
+            f"（÷ 人均 {per:g} m² ≈ {int(area // per):,} 人）；默认值来自城市配置，可修改。",
+            f"In the what-if each suggested shelter counts with an effective area of {area:,.0f} m² "
+            f"(÷ {per:g} m² per person ≈ {int(area // per):,} persons); the default comes from "
+            "the city profile and can be changed.",
+        )
+    )
+    return float(area)
+
+
+def _site_class(kind: str) -> str:
+    """The shelter class a suggested site of `kind` gets (the first class of the kind)."""
+    return FIXED_CLASSES[0] if kind == "shelters_fixed" else FACILITY_KINDS[kind].values[0]
+
+
+def _add_sites(kind: str, rows: list[list[float]], area: float = 0.0) -> None:
+    is_shelter = FACILITY_KINDS[kind].layer == "shelters"
+    shelter_class = _site_class(kind) if is_shelter else None
     for rank, lon, lat in rows:
-        add_proposal(lon, lat, kind, f"{tr('建议', 'Suggested')} {int(rank)}", shelter_class, 0, 0)
+        name = f"{tr('建议', 'Suggested')} {int(rank)}"
+        add_proposal(lon, lat, kind, name, shelter_class, area if is_shelter else 0, 0)

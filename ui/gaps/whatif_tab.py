@@ -59,7 +59,12 @@ def _proposal_inputs() -> tuple[str, str | None, str, float, int]:
         else values[0]
     )
     area = c4.number_input(
-        tr("有效面积 (m²)", "Effective area (m²)"), 0.0, 1e7, 5000.0, step=500.0, key=P_AREA
+        tr("有效面积 (m²)", "Effective area (m²)"),
+        0.0,
+        1e7,
+        float(da.profile().analysis.proposed_shelter_area_m2),
+        step=500.0,
+        key=P_AREA,
     )
     cap = c5.number_input(
         tr("容纳人数（可选，人）", "Capacity (optional, persons)"),
