@@ -309,9 +309,13 @@ def static_map(
         add_scale_bar(ax, lang=lang)
         add_north_arrow(ax, lang=lang)
     if handles:
+        # outside the map frame, to its right: a legend inside would cover data (the east of
+        # the city, suggested sites); the saved figure's tight box takes it in
         leg = ax.legend(
             handles=handles,
-            loc="lower right",
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            borderaxespad=0.0,
             fontsize=7,
             prop={"family": font, "size": 7},
             framealpha=0.9,

@@ -20,7 +20,7 @@ from geo.indicators import get_indicator
 from geo.settings import load_profile
 from reports import fonts
 from reports.build import ReportError, analyse_period, build_report, report_format, write_report
-from reports.staticmap import MapLayer, nice_length, static_map
+from reports.staticmap import MapLayer, figure_png, nice_length, static_map
 from tests._browser import browser_available, offline_page
 from tests._progress_fixtures import tiny_layers, write_tiny_store
 
@@ -95,6 +95,31 @@ def test_static_map_has_legend_scale_bar_north_arrow_and_labels():
     plt.close(fig)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["街道", "人口点"]
     assert nice_length(4300) == 500 and nice_length(60000) == 10000
+
+
+def test_static_map_legend_does_not_cover_the_data():
+    """The legend box and the data's pixel box do not intersect (nor the title the legend)."""
+    layers = tiny_layers(1)
+    streets = layers["streets"]
+    fig = static_map(
+        [MapLayer(streets, "街道"), MapLayer(layers["population"], "人口点", kind="point")],
+        crs=PROFILE.metric_crs,
+        title="测试",
+        legend_title="图例",
+    )
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
+    frames = [streets, layers["population"]]
+    bounds = np.array([f.to_crs(PROFILE.metric_crs).total_bounds for f in frames])
+    corners = ax.transData.transform(
+        [(bounds[:, 0].min(), bounds[:, 1].min()), (bounds[:, 2].max(), bounds[:, 3].max())]
+    )
+    (x0, y0), (x1, y1) = corners
+    overlaps = legend.x0 < x1 and legend.x1 > x0 and legend.y0 < y1 and legend.y1 > y0
+    assert not overlaps, (legend, corners)
+    png = figure_png(fig)  # the saved figure keeps the legend (tight box)
+    assert png[:4] == b"\x89PNG"
 
 
 def test_cli_report_on_tiny_store_with_comparison(tiny_store, tmp_path, capsys):
