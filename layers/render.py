@@ -132,6 +132,19 @@ _CSS = """
 .gm-legend.gm-collapsed h4::after { content: " \\25B8"; }
 .gm-legend.gm-collapsed .gm-sec { display: none !important; }
 @media (max-width: 480px) { .gm-legend { max-width: 150px; font-size: 11px; max-height: 30vh; } }
+/* phones: tap targets of at least 44 x 44 px */
+@media (pointer: coarse), (max-width: 480px) {
+  .leaflet-touch .leaflet-bar a, .leaflet-bar a { width: 44px; height: 44px; line-height: 44px;
+    font-size: 22px; }
+  .leaflet-touch .leaflet-control-layers-toggle, .leaflet-control-layers-toggle {
+    width: 44px; height: 44px; }
+  .gm-legend h4 { min-width: 44px; min-height: 44px; line-height: 44px; margin: -6px -9px;
+    padding: 0 10px; box-sizing: border-box; }
+  .gm-legend.gm-collapsed h4 { margin: -6px -9px; }
+}
+.gm-touch-hint { position: absolute; left: 0; right: 0; top: 45%; z-index: 1000;
+  text-align: center; pointer-events: none; opacity: 0; transition: opacity .3s;
+  color: #fff; font-size: 15px; text-shadow: 0 0 4px #000; }
 </style>
 """
 
@@ -312,11 +325,53 @@ window.gridmap = (function () {
     map.on("moveend", count);
     setTimeout(count, 0);
   }
+  function fit(map, bounds) {
+    // Fit `bounds` leaving room for the controls: the legend (bottom right) and the layer
+    // control, zoom buttons and "in view" box (top). A map in a hidden frame has no size yet:
+    // it fits when it first gets one.
+    function go() {
+      var size = map.getSize();
+      if (!size.x || !size.y) { map.once("resize", go); return; }
+      var pad = 12, top = pad, br = [pad, pad];
+      var corners = map.getContainer().querySelectorAll(".leaflet-top .leaflet-control");
+      for (var k = 0; k < corners.length; k++) {
+        top = Math.max(top, corners[k].offsetTop + corners[k].offsetHeight + pad);
+      }
+      if (legendEl && legendEl.offsetWidth) {
+        var w = legendEl.offsetWidth + 2 * pad, h = legendEl.offsetHeight + 2 * pad;
+        // keep the legend's width free on the right or its height free at the bottom,
+        // whichever costs the smaller share of the map
+        if (w / size.x <= h / size.y) br = [Math.min(w, size.x * 0.45), pad];
+        else br = [pad, Math.min(h, size.y * 0.45)];
+      }
+      top = Math.min(top, size.y * 0.3);
+      map.fitBounds(bounds, {paddingTopLeft: [pad, top], paddingBottomRight: br,
+                             animate: false});
+    }
+    map.whenReady(function () { setTimeout(go, 0); });
+  }
+  function touch(map) {
+    // Phones: one finger scrolls the page, two fingers move and zoom the map. Leaflet's
+    // one-finger dragging is off (its container then allows the browser's own panning of the
+    // page); its pinch handler moves the map with the two fingers' midpoint.
+    var coarse = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
+    if (!(L.Browser.touch && (L.Browser.mobile || coarse))) return;
+    map.dragging.disable();
+    var el = map.getContainer();
+    el.classList.add("gm-touch");
+    var hint = L.DomUtil.create("div", "gm-touch-hint", el), timer = null;
+    hint.textContent = (map.options.gmText || {}).twoFingers || "";
+    L.DomEvent.on(el, "touchmove", function (e) {
+      if (e.touches.length !== 1) { hint.style.opacity = 0; return; }
+      hint.style.opacity = 1; clearTimeout(timer);
+      timer = setTimeout(function () { hint.style.opacity = 0; }, 1200);
+    });
+  }
   function scale(map) { L.control.scale({metric: true, imperial: false}).addTo(map); }
   function count(key) { var l = registry[key]; return l ? l.getLayers().length : 0; }
   function text(key, l) { var d = registry[key].gmData; return popupHtml(d, l.feature.properties.i); }
   return {add: add, legend: legend, scale: scale, viewCounter: viewCounter, count: count,
-          registry: registry, text: text};
+          registry: registry, text: text, fit: fit, touch: touch};
 })();
 """
 
@@ -494,7 +549,17 @@ def base_map(
     m.gridmap_lang = lang
     m.gridmap_decimals = profile.display.coordinate_decimals
     m.get_root().header.add_child(Element(_CSS), name="gridmap_css")
-    m.add_child(_Script(_HELPER_JS + "gridmap.scale(__MAP__);"), name="gridmap_helpers")
+    touch_text = safe_json(
+        "用两根手指移动地图" if lang == "zh" else "Use two fingers to move the map"
+    )
+    m.add_child(
+        _Script(
+            _HELPER_JS
+            + f"__MAP__.options.gmText = {{twoFingers: {touch_text}}};"
+            + "gridmap.scale(__MAP__); gridmap.touch(__MAP__);"
+        ),
+        name="gridmap_helpers",
+    )
     for n, url in enumerate(choice.tiles):
         folium.TileLayer(
             tiles=url.replace("{key}", key or ""),
@@ -528,11 +593,14 @@ def finish(m: folium.Map, *, collapsed: bool = True) -> folium.Map:
     Calling it again (after more layers were added) moves both to the end again: a layer
     control rendered before a layer would refer to a layer that does not exist yet.
     """
+    fit = m._children.pop("gridmap_fit", None)
     for name in ("gridmap_legend", "gridmap_layer_control"):
         m._children.pop(name, None)
     m.add_child(m.gridmap_legend, name="gridmap_legend")
     control = folium.LayerControl(collapsed=collapsed, position="topleft")
     m.add_child(control, name="gridmap_layer_control")
+    if fit is not None:  # after the legend and controls: the fit leaves room for them
+        m.add_child(fit, name="gridmap_fit")
     return m
 
 
@@ -924,13 +992,20 @@ def add_highlight(
 
 
 def fit_to(m: folium.Map, gdf: gpd.GeoDataFrame, *, pad_m: float = 150.0) -> folium.Map:
-    """Zoom the map to `gdf` (plus about `pad_m` metres)."""
+    """Zoom the map to `gdf` (plus about `pad_m` metres), leaving room for the legend.
+
+    The browser fits once the legend and controls exist (their sizes set the padding), and a
+    map in a hidden frame fits when it first gets a size.
+    """
     if gdf.empty:
         return m
     frame = dp.shift_for_basemap(gdf.to_crs(dp.DISPLAY_CRS), getattr(m, "gridmap_offsets", None))
     minx, miny, maxx, maxy = frame.total_bounds
     pad = pad_m / 111_000.0
-    m.fit_bounds([[miny - pad, minx - pad], [maxy + pad, maxx + pad]])
+    bounds = [[miny - pad, minx - pad], [maxy + pad, maxx + pad]]
+    m.gridmap_bounds = bounds
+    m._children.pop("gridmap_fit", None)
+    m.add_child(_Script(f"gridmap.fit(__MAP__, {safe_json(bounds)});"), name="gridmap_fit")
     return m
 
 

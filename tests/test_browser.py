@@ -273,3 +273,70 @@ def test_whatif_one_click_adds_one_proposal(tiny_server):
             )
             assert drawn == n  # the proposals are on the map
         assert page.errors == []
+
+
+TAP_TARGETS = (
+    "() => [...document.querySelectorAll('.leaflet-control-zoom a, "
+    ".leaflet-control-layers-toggle, .gm-legend h4')].map(e => {"
+    " var r = e.getBoundingClientRect(); return [e.className || e.tagName, r.width, r.height]; })"
+)
+
+
+def test_phone_swipe_scrolls_the_page_and_controls_are_44px(tiny_server):
+    with offline_page(viewport=(390, 844), mobile=True, intercept=False) as page:
+        page.goto(f"{tiny_server}/my_grid?grid=G05")
+        assert wait_for_count(page, "grids", 6) == 6
+        time.sleep(1.0)  # the map settles (the page may draw it twice while it loads)
+        frame = _frame(page)
+        frame.wait_for_function("() => window.map && document.querySelector('.gm-legend')")
+        sizes = frame.evaluate(TAP_TARGETS)
+        assert len(sizes) == 4, sizes  # zoom in, zoom out, layer control, legend toggle
+        assert all(w >= 44 and h >= 44 for _, w, h in sizes), sizes
+        handle = page.query_selector("iframe[title*='st_folium']")
+        cdp = page.context.new_cdp_session(page)
+
+        def swipe(dy: float) -> tuple[float, list[float]]:
+            """One finger up over the map's middle; returns how far the map frame moved on the
+            page and the map's centre afterwards."""
+            handle.scroll_into_view_if_needed()
+            time.sleep(0.3)
+            box = handle.bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            cdp.send(
+                "Input.dispatchTouchEvent",
+                {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]},
+            )
+            for k in range(1, 11):
+                point = {"x": x, "y": y + dy * k / 10}
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+                time.sleep(0.02)
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+            time.sleep(0.8)
+            centre = frame.evaluate("() => [map.getCenter().lat, map.getCenter().lng]")
+            return box["y"] - handle.bounding_box()["y"], centre
+
+        centre = frame.evaluate("() => [map.getCenter().lat, map.getCenter().lng]")
+        moved, after = swipe(-200)
+        assert moved > 100 and after == centre  # the page scrolled; the map stayed
+        # the same swipe with Leaflet's one-finger dragging (the old behaviour) pans the map
+        page.evaluate("() => window.scrollTo(0, 0)")
+        frame.evaluate("() => map.dragging.enable()")
+        moved, after = swipe(-200)
+        assert after != centre
+
+
+def test_explorer_first_view_on_a_phone_fits_the_grids(tiny_server):
+    with offline_page(viewport=(390, 844), mobile=True) as page:
+        page.goto(f"{tiny_server}/")
+        assert wait_for_count(page, "grids", 6) == 6
+        time.sleep(1.0)
+        frame = _frame(page)
+        shown = frame.evaluate(
+            "() => { var b = gridmap.registry.grids.getBounds(), s = map.getSize();"
+            " var a = map.latLngToContainerPoint(b.getSouthWest()),"
+            " c = map.latLngToContainerPoint(b.getNorthEast());"
+            " return [map.getBounds().contains(b), (c.x - a.x) / s.x, (a.y - c.y) / s.y]; }"
+        )
+        inside, width_share, height_share = shown
+        assert inside and max(width_share, height_share) > 0.4, shown
+        assert frame.evaluate(TAP_TARGETS)  # controls present

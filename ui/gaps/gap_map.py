@@ -137,6 +137,8 @@ def gap_map(
         )
     if full or sites:
         _suggested_layer(m)
+    # the browser refits to the same area with room for the legend once the map has a size
+    render.fit_to(m, cells if len(cells) else analysis.population, pad_m=0)
     return render.finish(m)
 
 
