@@ -25,9 +25,20 @@ def tiny_server(tmp_path_factory):
         yield base
 
 
-def _frame(page):
-    """The current map iframe's frame (the component is re-created when the map changes)."""
+def _frame(page, key: str = "grids"):
+    """The current frame of the map drawing layer `key` (the last such iframe: the component is
+    re-created when the map changes; a page may hold other maps, e.g. My grid's report form);
+    the last map frame when none draws it yet."""
     handles = page.query_selector_all("iframe[title*='st_folium']")
+    for handle in reversed(handles):
+        frame = handle.content_frame()
+        try:
+            if frame is not None and frame.evaluate(
+                "k => !!(window.gridmap && gridmap.registry[k])", key
+            ):
+                return frame
+        except Exception:  # frame navigated away while we asked
+            continue
     return handles[-1].content_frame() if handles else None
 
 
@@ -36,7 +47,7 @@ def wait_for_count(page, key: str, expected: int, *, timeout: float = 45.0) -> i
     deadline = time.monotonic() + timeout
     count = -1
     while time.monotonic() < deadline:
-        frame = _frame(page)
+        frame = _frame(page, key)
         if frame is not None:
             try:
                 count = frame.evaluate(
@@ -292,7 +303,7 @@ def test_phone_swipe_scrolls_the_page_and_controls_are_44px(tiny_server):
         sizes = frame.evaluate(TAP_TARGETS)
         assert len(sizes) == 4, sizes  # zoom in, zoom out, layer control, legend toggle
         assert all(w >= 44 and h >= 44 for _, w, h in sizes), sizes
-        handle = page.query_selector("iframe[title*='st_folium']")
+        handle = frame.frame_element()
         cdp = page.context.new_cdp_session(page)
 
         def swipe(dy: float) -> tuple[float, list[float]]:
@@ -329,14 +340,23 @@ def test_explorer_first_view_on_a_phone_fits_the_grids(tiny_server):
     with offline_page(viewport=(390, 844), mobile=True) as page:
         page.goto(f"{tiny_server}/")
         assert wait_for_count(page, "grids", 6) == 6
-        time.sleep(1.0)
-        frame = _frame(page)
-        shown = frame.evaluate(
-            "() => { var b = gridmap.registry.grids.getBounds(), s = map.getSize();"
-            " var a = map.latLngToContainerPoint(b.getSouthWest()),"
-            " c = map.latLngToContainerPoint(b.getNorthEast());"
-            " return [map.getBounds().contains(b), (c.x - a.x) / s.x, (a.y - c.y) / s.y]; }"
-        )
+        deadline = time.monotonic() + 15  # the fit waits for the legend and the frame's size
+        while True:
+            frame = _frame(page)
+            shown = _grid_share(frame)
+            if (shown[0] and max(shown[1:]) > 0.4) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         inside, width_share, height_share = shown
         assert inside and max(width_share, height_share) > 0.4, shown
         assert frame.evaluate(TAP_TARGETS)  # controls present
+
+
+def _grid_share(frame) -> list:
+    """[grids inside the view, share of the map's width and height the grids span]."""
+    return frame.evaluate(
+        "() => { var b = gridmap.registry.grids.getBounds(), s = map.getSize();"
+        " var a = map.latLngToContainerPoint(b.getSouthWest()),"
+        " c = map.latLngToContainerPoint(b.getNorthEast());"
+        " return [map.getBounds().contains(b), (c.x - a.x) / s.x, (a.y - c.y) / s.y]; }"
+    )
