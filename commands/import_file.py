@@ -11,6 +11,7 @@ from data.importing import COORD_SYSTEMS, ImportFailed, import_file
 from data.store import StoreError, open_store
 from geo.crs import CRSError
 from layers import LAYERS, SchemaError
+from layers.messages import cli_lang
 
 HELP = "import a GeoJSON, zipped Shapefile, GeoPackage, CSV or XLSX file into a layer of the store"
 
@@ -100,7 +101,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except (ImportFailed, SchemaError, StoreError, CRSError) as exc:
         bar.close()
-        print(f"import failed, store unchanged:\n{exc}", file=sys.stderr)
+        lang = cli_lang()  # $GRIDMAP_LANG or $LANG: zh_CN.UTF-8 gives Chinese
+        text = exc.text(lang) if hasattr(exc, "text") else str(exc)
+        head = "导入失败，数据库未改变：" if lang == "zh" else "import failed, store unchanged:"
+        print(f"{head}\n{text}", file=sys.stderr)
         return 2
     bar.close()
     print(report.summary())

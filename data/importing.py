@@ -33,6 +33,7 @@ from data.tempfiles import remove_stale_workdirs, workdir
 from geo.crs import convert_frame, outside_china
 from geo.settings import Profile, load_profile
 from layers import LAYERS, LayerSchema, Problem, SchemaError, get_layer
+from layers.messages import Msg, in_lang, msg
 
 Progress = Callable[[float, str], None]
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
@@ -160,7 +161,9 @@ def import_file(
         raw = read_any(path, source=source, options=options, workdir=tmp)
     frame = _untruncate(raw.frame, schema) if raw.dbf_names else raw.frame
     if frame.empty:
-        raise ImportFailed(source, ["file holds no rows or features"])
+        raise ImportFailed(
+            source, [msg("文件中没有数据行或要素", "file holds no rows or features")]
+        )
     report = ImportReport(
         source=source,
         layer=layer,
@@ -246,19 +249,23 @@ def _untruncate(frame: gpd.GeoDataFrame, schema: LayerSchema) -> gpd.GeoDataFram
 
 def _check_file(path: Path, source: str, profile: Profile) -> None:
     if not path.is_file():
-        raise ImportFailed(source, [f"file not found: {path}"])
+        raise ImportFailed(source, [msg(f"找不到文件：{path}", f"file not found: {path}")])
     if path.suffix.lower() not in FORMATS:
         raise ImportFailed(source, [unsupported(path)])
     size = path.stat().st_size
     if size == 0:
-        raise ImportFailed(source, ["file is empty (0 bytes)"])
+        raise ImportFailed(source, [msg("文件是空的（0 字节）", "file is empty (0 bytes)")])
     limit = profile.import_.max_file_mb * 1024 * 1024
     if size > limit:
         raise ImportFailed(
             source,
             [
-                f"refused: file is {size / 1024 / 1024:.1f} MB, larger than the limit of "
-                f"{profile.import_.max_file_mb:g} MB (setting import.max_file_mb)"
+                msg(
+                    f"拒绝导入：文件 {size / 1024 / 1024:,.1f} MB，超过上限 "
+                    f"{profile.import_.max_file_mb:g} MB（设置 import.max_file_mb）",
+                    f"refused: file is {size / 1024 / 1024:.1f} MB, larger than the limit of "
+                    f"{profile.import_.max_file_mb:g} MB (setting import.max_file_mb)",
+                )
             ],
         )
 
@@ -293,7 +300,10 @@ def _duplicates_against(
     hits = np.flatnonzero(values.astype(object).isin(known).to_numpy())
     return [
         Problem(
-            f"duplicate code {values.iloc[pos]!r}: already in the store (--append)",
+            msg(
+                f"编码 {values.iloc[pos]!r} 重复：数据库中已有（追加导入）",
+                f"duplicate code {values.iloc[pos]!r}: already in the store (--append)",
+            ),
             int(pos) + 1,
             key,
         )
@@ -356,11 +366,13 @@ def _to_storage_crs(
     return frame
 
 
-def _outside_china_message(rows: np.ndarray, coords: str) -> str:
+def _outside_china_message(rows: np.ndarray, coords: str) -> Msg:
     shown = ", ".join(str(r) for r in rows[:20]) + (" ..." if len(rows) > 20 else "")
-    return (
+    return msg(
+        f"{len(rows)} 行位于中国境外（第 {shown} 行）：{COORD_LABELS[coords]} 偏移只存在于中国"
+        f"境内，这些点未作转换。请检查这些坐标。",
         f"{len(rows)} row(s) lie outside China (rows {shown}): {COORD_LABELS[coords]} offsets "
-        f"exist only inside China, so they were left unconverted. Check those coordinates."
+        f"exist only inside China, so they were left unconverted. Check those coordinates.",
     )
 
 
@@ -450,13 +462,16 @@ def outside_city(frame: gpd.GeoDataFrame, profile: Profile) -> np.ndarray:
     return np.flatnonzero(out) + 1
 
 
-def _outside_message(rows: np.ndarray, profile: Profile) -> str:
+def _outside_message(rows: np.ndarray, profile: Profile) -> Msg:
     shown = ", ".join(str(r) for r in rows[:20]) + (" ..." if len(rows) > 20 else "")
     west, south, east, north = profile.city.bbox
-    return (
+    return msg(
+        f"{len(rows)} 行位于{profile.city.name_zh}范围之外（经度 {west:g}-{east:g}，纬度 "
+        f"{south:g}-{north:g}）：第 {shown} 行。请检查这些坐标（输入错误、其他城市，或坐标系选择"
+        f"有误），或修改配置中的 city.bbox。",
         f"{len(rows)} row(s) lie outside {profile.city.name_en} ({profile.city.name_zh}, lon "
         f"{west:g}-{east:g}, lat {south:g}-{north:g}): rows {shown}. Check those coordinates "
-        f"(typing errors, another city, or a wrong --coords/--crs), or fix the profile's city.bbox."
+        f"(typing errors, another city, or a wrong --coords/--crs), or fix the profile's city.bbox.",
     )
 
 
@@ -606,15 +621,15 @@ def layer_counts(store: GeoPackageStore) -> dict[str, int]:
 
 
 def issues_table(
-    problems: list[StoreIssue] | list[Problem], *, layer: str | None = None
+    problems: list[StoreIssue] | list[Problem], *, layer: str | None = None, lang: str = "en"
 ) -> pd.DataFrame:
-    """Problems as a table (layer, row, field, message) for display."""
+    """Problems as a table (layer, row, field, message in `lang`) for display."""
     rows = [
         {
             "layer": getattr(p, "layer", layer),
             "row": p.row,
             "field": p.field,
-            "message": p.message,
+            "message": in_lang(p.message, lang),
         }
         for p in problems
     ]

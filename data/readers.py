@@ -26,7 +26,8 @@ import pandas as pd
 import pyogrio
 
 from geo.settings import ImportLimits
-from layers.schema import Problem
+from layers.messages import Msg, msg
+from layers.schema import Problem, problems_text
 
 #: File extensions accepted by :func:`read_any`, by reader.
 FORMATS = {
@@ -49,20 +50,19 @@ _TRIAL_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 class ImportFailed(ValueError):
-    """A file cannot be imported. ``problems`` lists every issue found (file, row, field)."""
+    """A file cannot be imported. ``problems`` lists every issue found (file, row, field).
+
+    ``str(error)`` is English; :meth:`text` gives it in either language.
+    """
 
     def __init__(self, source: str, problems: Sequence[Problem | str]):
         self.source = source
-        self.problems = [p if isinstance(p, Problem) else Problem(str(p)) for p in problems]
-        shown = self.problems[:50]
-        lines = [f"{source}: {len(self.problems)} problem(s)"] if len(self.problems) > 1 else []
-        if len(self.problems) == 1:
-            lines = [f"{source}: {shown[0]}"]
-        else:
-            lines += [f"  - {p}" for p in shown]
-            if len(self.problems) > len(shown):
-                lines.append(f"  ... and {len(self.problems) - len(shown)} more")
-        super().__init__("\n".join(lines))
+        self.problems = [p if isinstance(p, Problem) else Problem(p) for p in problems]
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str = "en") -> str:
+        """The error in `lang` (``"zh"`` or ``"en"``; messages without Chinese stay English)."""
+        return problems_text(self.source, self.problems, lang)
 
 
 @dataclass
@@ -83,7 +83,9 @@ def decode_text(raw: bytes, *, encoding: str | None, source: str) -> tuple[str, 
         try:
             return raw.decode(encoding).removeprefix("\ufeff"), encoding
         except LookupError:
-            raise ImportFailed(source, [f"unknown encoding {encoding!r}"]) from None
+            raise ImportFailed(
+                source, [msg(f"未知的文字编码 {encoding!r}", f"unknown encoding {encoding!r}")]
+            ) from None
         except UnicodeDecodeError as exc:
             raise ImportFailed(
                 source,
@@ -95,7 +97,12 @@ def decode_text(raw: bytes, *, encoding: str | None, source: str) -> tuple[str, 
     if guessed is None:
         raise ImportFailed(
             source,
-            ["text encoding not recognised (not UTF-8 or GBK/GB18030); give it with --encoding"],
+            [
+                msg(
+                    "无法识别文字编码（不是 UTF-8 或 GBK/GB18030），请指定编码",
+                    "text encoding not recognised (not UTF-8 or GBK/GB18030); give it with --encoding",
+                )
+            ],
         )
     return raw.decode(guessed), guessed
 
@@ -140,9 +147,13 @@ class ReadOptions:
     lat_col: str | None = None
 
 
-def unsupported(path: Path) -> str:
+def unsupported(path: Path) -> Msg:
     """The message for a file type no reader handles."""
-    return f"unsupported file type {path.suffix or '(none)'!r}; accepted: {', '.join(FORMATS)}"
+    kind = path.suffix or "(none)"
+    return msg(
+        f"不支持的文件类型 {kind!r}；可导入：{', '.join(FORMATS)}",
+        f"unsupported file type {kind!r}; accepted: {', '.join(FORMATS)}",
+    )
 
 
 def read_any(path: Path, *, source: str, options: ReadOptions, workdir: Path) -> RawRead:
@@ -177,9 +188,12 @@ def _read_vector(target, source: str, what: str, **kwargs) -> gpd.GeoDataFrame:
     try:
         frame = pyogrio.read_dataframe(target, **kwargs)
     except Exception as exc:  # GDAL raises many kinds; all mean "cannot read"
-        raise ImportFailed(source, [f"cannot be read as {what}: {_short(exc)}"]) from None
+        raise ImportFailed(
+            source,
+            [msg(f"无法按 {what} 读取：{_short(exc)}", f"cannot be read as {what}: {_short(exc)}")],
+        ) from None
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
-        raise ImportFailed(source, [f"{what} has no geometry column"])
+        raise ImportFailed(source, [msg(f"{what} 没有几何列", f"{what} has no geometry column")])
     return frame
 
 
@@ -194,7 +208,15 @@ def read_geojson(path: Path, *, source: str, encoding: str | None) -> RawRead:
     text, used = decode_text(path.read_bytes(), encoding=encoding, source=source)
     stripped = text.lstrip()
     if not stripped.startswith("{") or '"type"' not in stripped[:10000].replace(" ", ""):
-        raise ImportFailed(source, ['is not GeoJSON (no JSON object with a "type" member)'])
+        raise ImportFailed(
+            source,
+            [
+                msg(
+                    "不是 GeoJSON 文件（没有带 type 的 JSON 对象）",
+                    'is not GeoJSON (no JSON object with a "type" member)',
+                )
+            ],
+        )
     frame = _read_vector(io.BytesIO(stripped.encode("utf-8")), source, "GeoJSON")
     return RawRead(frame, encoding=used)
 
@@ -204,14 +226,32 @@ def read_gpkg(path: Path, *, layer: str, source: str) -> RawRead:
     """Read the GeoPackage table named like `layer`, or its only spatial table."""
     with open(path, "rb") as fh:
         if fh.read(16) != b"SQLite format 3\x00":
-            raise ImportFailed(source, ["is not a GeoPackage (no SQLite header)"])
+            raise ImportFailed(
+                source,
+                [
+                    msg(
+                        "不是 GeoPackage 文件（没有 SQLite 文件头）",
+                        "is not a GeoPackage (no SQLite header)",
+                    )
+                ],
+            )
     try:
         listed = pyogrio.list_layers(path)
     except Exception as exc:
-        raise ImportFailed(source, [f"cannot be read as GeoPackage: {_short(exc)}"]) from None
+        raise ImportFailed(
+            source,
+            [
+                msg(
+                    f"无法按 GeoPackage 读取：{_short(exc)}",
+                    f"cannot be read as GeoPackage: {_short(exc)}",
+                )
+            ],
+        ) from None
     spatial = [str(name) for name, gtype in listed if gtype is not None]
     if not spatial:
-        raise ImportFailed(source, ["GeoPackage holds no spatial table"])
+        raise ImportFailed(
+            source, [msg("GeoPackage 中没有空间数据表", "GeoPackage holds no spatial table")]
+        )
     if layer in spatial:
         chosen = layer
     elif len(spatial) == 1:
@@ -288,7 +328,13 @@ def read_shapefile(path: Path, *, source: str, encoding: str | None) -> RawRead:
     missing = [ext for ext in SHAPEFILE_PARTS if not _sibling(path, ext)]
     if missing:
         raise ImportFailed(
-            source, [f"shapefile {path.name} is missing its {', '.join(missing)} file(s)"]
+            source,
+            [
+                msg(
+                    f"Shapefile {path.name} 缺少 {', '.join(missing)} 文件",
+                    f"shapefile {path.name} is missing its {', '.join(missing)} file(s)",
+                )
+            ],
         )
     notes = []
     if encoding is None:
@@ -322,12 +368,14 @@ def safe_extract(archive: Path, dest: Path, *, source: str, limits: ImportLimits
     try:
         zf = zipfile.ZipFile(archive)
     except zipfile.BadZipFile:
-        raise ImportFailed(source, ["is not a valid zip archive"]) from None
+        raise ImportFailed(
+            source, [msg("不是有效的 zip 压缩包", "is not a valid zip archive")]
+        ) from None
     max_bytes = limits.max_unzipped_mb * 1024 * 1024
     with zf:
         members = [m for m in zf.infolist() if not m.is_dir()]
         if not members:
-            raise ImportFailed(source, ["zip archive is empty"])
+            raise ImportFailed(source, [msg("zip 压缩包是空的", "zip archive is empty")])
         bad = [m.filename for m in members if not _safe_member(m.filename)]
         if bad:
             raise ImportFailed(
@@ -355,7 +403,10 @@ def safe_extract(archive: Path, dest: Path, *, source: str, limits: ImportLimits
         try:
             return _extract_members(zf, members, dest, source=source, limits=limits)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise ImportFailed(source, [f"zip archive is damaged: {_short(exc)}"]) from None
+            raise ImportFailed(
+                source,
+                [msg(f"zip 压缩包已损坏：{_short(exc)}", f"zip archive is damaged: {_short(exc)}")],
+            ) from None
 
 
 def _extract_members(
@@ -437,10 +488,10 @@ def read_csv(
     """Read a CSV with longitude/latitude columns into points (EPSG:4326 unless told)."""
     raw = path.read_bytes()
     if b"\x00" in raw[:4096]:
-        raise ImportFailed(source, ["is not a text (CSV) file"])
+        raise ImportFailed(source, [msg("不是文本（CSV）文件", "is not a text (CSV) file")])
     text, used = decode_text(raw, encoding=encoding, source=source)
     if not text.strip():
-        raise ImportFailed(source, ["file is empty"])
+        raise ImportFailed(source, [msg("文件是空的", "file is empty")])
     try:
         header = text.lstrip("\ufeff").splitlines()[0]
         sep = max((",", "\t", ";", "|"), key=header.count)
@@ -448,7 +499,10 @@ def read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, skipinitialspace=True
         )
     except Exception as exc:
-        raise ImportFailed(source, [f"cannot be read as CSV: {_short(exc)}"]) from None
+        raise ImportFailed(
+            source,
+            [msg(f"无法按 CSV 读取：{_short(exc)}", f"cannot be read as CSV: {_short(exc)}")],
+        ) from None
     frame = points_from_table(table, source=source, lon_col=lon_col, lat_col=lat_col)
     return RawRead(frame, encoding=used, from_table=True)
 
@@ -459,15 +513,23 @@ def read_xlsx(
     """Read the sheet named like `layer` (or the first sheet) of an Excel workbook."""
     with open(path, "rb") as fh:
         if fh.read(2) != b"PK":
-            raise ImportFailed(source, ["is not an Excel .xlsx workbook"])
+            raise ImportFailed(
+                source, [msg("不是 Excel .xlsx 工作簿", "is not an Excel .xlsx workbook")]
+            )
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
     except Exception as exc:
         raise ImportFailed(
-            source, [f"cannot be read as an Excel workbook: {_short(exc)}"]
+            source,
+            [
+                msg(
+                    f"无法按 Excel 工作簿读取：{_short(exc)}",
+                    f"cannot be read as an Excel workbook: {_short(exc)}",
+                )
+            ],
         ) from None
     if not sheets:
-        raise ImportFailed(source, ["workbook has no sheets"])
+        raise ImportFailed(source, [msg("工作簿中没有工作表", "workbook has no sheets")])
     name = layer if layer in sheets else next(iter(sheets))
     table = sheets[name].fillna("")
     frame = points_from_table(table, source=f"{source}[{name}]", lon_col=lon_col, lat_col=lat_col)
@@ -502,7 +564,9 @@ def points_from_table(
     """Build a point frame from a table's longitude/latitude columns (no CRS set)."""
     table = table.rename(columns=lambda c: str(c).strip())
     if table.empty:
-        raise ImportFailed(source, ["file has a header but no data rows"])
+        raise ImportFailed(
+            source, [msg("文件只有表头，没有数据行", "file has a header but no data rows")]
+        )
     lon_name, lat_name = find_coordinate_columns(
         list(table.columns), lon_col=lon_col, lat_col=lat_col
     )
@@ -512,14 +576,20 @@ def points_from_table(
         (lat_name, lat_col, "latitude", "--lat"),
     ):
         if found is None:
+            columns = ", ".join(str(c) for c in table.columns)
             if explicit:
-                msg = f"column {explicit!r} not found (columns: {', '.join(table.columns)})"
-            else:
-                msg = (
-                    f"no {label} column found (looked for {', '.join(LON_NAMES if label == 'longitude' else LAT_NAMES)}); "
-                    f"name it with {option}"
+                text = msg(
+                    f"找不到列 {explicit!r}（现有列：{columns}）",
+                    f"column {explicit!r} not found (columns: {columns})",
                 )
-            problems.append(Problem(msg, field=label))
+            else:
+                names = ", ".join(LON_NAMES if label == "longitude" else LAT_NAMES)
+                word = "经度" if label == "longitude" else "纬度"
+                text = msg(
+                    f"找不到{word}列（查找了 {names}）；请指定列名（{option}）",
+                    f"no {label} column found (looked for {names}); name it with {option}",
+                )
+            problems.append(Problem(text, field=label))
     if problems:
         raise ImportFailed(source, problems)
     lon = pd.to_numeric(table[lon_name].astype(str).str.strip(), errors="coerce").to_numpy(float)
@@ -527,7 +597,13 @@ def points_from_table(
     for name, values in ((lon_name, lon), (lat_name, lat)):
         for pos in np.flatnonzero(np.isnan(values)):
             raw = table[name].iloc[pos]
-            problems.append(Problem(f"{raw!r} is not a coordinate number", int(pos) + 1, name))
+            problems.append(
+                Problem(
+                    msg(f"{raw!r} 不是坐标数值", f"{raw!r} is not a coordinate number"),
+                    int(pos) + 1,
+                    name,
+                )
+            )
     if problems:
         raise ImportFailed(source, problems)
     attrs = table.drop(columns=[lon_name, lat_name])

@@ -197,6 +197,27 @@ class GeoPackageStore:
         st = self.path.stat()
         return f"{st.st_mtime_ns}-{st.st_size}"
 
+    def layer_versions(self) -> dict[str, str]:
+        """A token per layer that changes only when that layer is written (for caches).
+
+        An import of one layer leaves the other layers' tokens, so results that depend only
+        on them stay cached. A layer without a token (a store written by an older version)
+        gets the whole store's :meth:`version`.
+        """
+        if not self.exists():
+            return {}
+        whole = self.version()
+        try:
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            try:
+                rows = con.execute(f"SELECT layer, token FROM {LAYER_VERSION_TABLE}").fetchall()
+            finally:
+                con.close()
+        except sqlite3.Error:
+            rows = []
+        tokens = {str(name): str(token) for name, token in rows}
+        return {name: tokens.get(name, whole) for name in {*self.layers(), *tokens}}
+
     def accounts(self) -> Accounts:
         """Users, sessions, sign-in attempts and the audit log kept in this file."""
         from auth.gpkg import GeoPackageAccounts
@@ -342,6 +363,7 @@ class GeoPackageStore:
 
                 GeoPackageAccounts(tmp, locked=False).append_audit(audit)
             _stamp_version(tmp)
+            _stamp_layers(tmp, list(layers))
             os.chmod(tmp, mode_bits)
             _fsync(tmp)
             os.replace(tmp, self.path)
@@ -412,8 +434,18 @@ def _pid_in(name: str, *, prefix: str) -> int | None:
 
 VERSION_TABLE = "gridmap_data_version"
 """One-row SQLite table (not a GeoPackage layer) holding the data version token."""
+LAYER_VERSION_TABLE = "gridmap_layer_versions"
+"""SQLite table (not a GeoPackage layer): a version token per layer, new at each write of it."""
 INTERNAL_TABLES = frozenset(
-    {VERSION_TABLE, "users", "auth_sessions", "auth_attempts", "audit_log", "sqlite_sequence"}
+    {
+        VERSION_TABLE,
+        LAYER_VERSION_TABLE,
+        "users",
+        "auth_sessions",
+        "auth_attempts",
+        "audit_log",
+        "sqlite_sequence",
+    }
 )
 """Tables of the file that are not layers: never listed, read or exported as data."""
 
@@ -433,6 +465,23 @@ def _stamp_version(path: Path) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (token TEXT NOT NULL)")
         con.execute(f"DELETE FROM {VERSION_TABLE}")
         con.execute(f"INSERT INTO {VERSION_TABLE} VALUES (?)", (uuid.uuid4().hex,))
+        con.commit()
+    finally:
+        con.close()
+
+
+def _stamp_layers(path: Path, names: Iterable[str]) -> None:
+    """Give each table in `names` a new version token (the others keep theirs)."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {LAYER_VERSION_TABLE} "
+            "(layer TEXT PRIMARY KEY, token TEXT NOT NULL)"
+        )
+        con.executemany(
+            f"INSERT OR REPLACE INTO {LAYER_VERSION_TABLE} VALUES (?, ?)",
+            [(name, uuid.uuid4().hex) for name in names],
+        )
         con.commit()
     finally:
         con.close()

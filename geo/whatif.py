@@ -45,6 +45,7 @@ from geo.coverage import (
 )
 from geo.crs import WGS84, CRSError, convert_frame, require_crs, require_projected, to_metric
 from layers import centers, sanitation, shelters
+from layers.messages import Msg, in_lang, msg
 
 #: Key column of each facility layer (proposals get ids ``P1``, ``P2``... there).
 ID_COLUMNS = {
@@ -57,7 +58,14 @@ LAT_NAMES = ("lat", "latitude", "y", "纬度")
 
 
 class WhatIfError(ValueError):
-    """Proposals that cannot be used: unknown kind, missing coordinates, wrong CRS..."""
+    """Proposals that cannot be used: unknown kind, missing coordinates, wrong CRS...
+
+    Raised with a :class:`layers.messages.Msg`: ``str(error)`` is English, :meth:`text`
+    gives either language.
+    """
+
+    def text(self, lang: str = "en") -> str:
+        return in_lang(self.args[0], lang) if self.args else ""
 
 
 def _kind_lookup() -> dict[str, tuple[str, str]]:
@@ -100,14 +108,18 @@ def proposals_from_table(
     lon, lat = _pick_column(table, LON_NAMES), _pick_column(table, LAT_NAMES)
     missing = [n for n, c in (("lon (经度)", lon), ("lat (纬度)", lat)) if c is None]
     if missing:
-        raise WhatIfError(f"{source}: missing columns {', '.join(missing)}")
+        cols = ", ".join(missing)
+        raise WhatIfError(msg(f"{source}：缺少列 {cols}", f"{source}: missing columns {cols}"))
     x = pd.to_numeric(table[lon], errors="coerce")
     y = pd.to_numeric(table[lat], errors="coerce")
     bad = np.flatnonzero((x.isna() | y.isna() | (x.abs() > 180) | (y.abs() > 90)).to_numpy())
     if len(bad):
         rows = ", ".join(str(i + 1) for i in bad[:10])
         raise WhatIfError(
-            f"{source}: rows {rows}: '{lon}'/'{lat}' must be longitude/latitude in degrees"
+            msg(
+                f"{source}：第 {rows} 行：“{lon}”/“{lat}”应为以度为单位的经度/纬度",
+                f"{source}: rows {rows}: '{lon}'/'{lat}' must be longitude/latitude in degrees",
+            )
         )
     rest = table.drop(columns=[lon, lat])
     frame = gpd.GeoDataFrame(rest, geometry=gpd.points_from_xy(x, y), crs=WGS84)
@@ -130,18 +142,33 @@ def read_point_file(data: bytes, filename: str, *, offsets: str = "wgs84") -> gp
         try:
             frame = gpd.read_file(io.BytesIO(data))
         except Exception as exc:  # pyogrio raises several error types for bad files
-            raise WhatIfError(f"{filename}: not a readable GeoJSON file ({exc})") from None
+            raise WhatIfError(
+                msg(
+                    f"{filename}：无法读取的 GeoJSON 文件（{exc}）",
+                    f"{filename}: not a readable GeoJSON file ({exc})",
+                )
+            ) from None
         if frame.crs is None:
             frame = frame.set_crs(WGS84)
         frame = frame.to_crs(WGS84)
         empty = frame.geometry.isna() | frame.geometry.is_empty
         if empty.any():
             rows = ", ".join(str(i + 1) for i in np.flatnonzero(empty.to_numpy())[:10])
-            raise WhatIfError(f"{filename}: features {rows} have no geometry")
+            raise WhatIfError(
+                msg(
+                    f"{filename}：第 {rows} 个要素没有几何",
+                    f"{filename}: features {rows} have no geometry",
+                )
+            )
         points = gpd.GeoSeries(point_geometries(frame), index=frame.index, crs=WGS84)
         frame = frame.set_geometry(points)
         return convert_frame(frame, offsets, "wgs84") if offsets != "wgs84" else frame
-    raise WhatIfError(f"{filename}: expected a .csv or .geojson file")
+    raise WhatIfError(
+        msg(
+            f"{filename}：应为 .csv 或 .geojson 文件",
+            f"{filename}: expected a .csv or .geojson file",
+        )
+    )
 
 
 def normalise_proposals(
@@ -156,31 +183,54 @@ def normalise_proposals(
         require_crs(proposals, source)
     except CRSError as exc:
         raise WhatIfError(str(exc)) from None
-    problems: list[str] = []
+    problems: list[Msg] = []
     kind_col = _pick_column(proposals, ("kind", "facility_kind", "类型", "类别"))
     if kind_col is None:
         raise WhatIfError(
-            f"{source}: missing column 'kind' (e.g. shelters_emergency, street, 公共厕所)"
+            msg(
+                f"{source}：缺少“kind”（类型）列（例如 shelters_emergency、street、公共厕所）",
+                f"{source}: missing column 'kind' (e.g. shelters_emergency, street, 公共厕所)",
+            )
         )
     text = proposals[kind_col].astype(str).str.strip().str.lower()
     found = text.map(KIND_LOOKUP)
     for pos in np.flatnonzero(found.isna().to_numpy()):
+        value = proposals[kind_col].iloc[pos]
         problems.append(
-            f"row {pos + 1}, field '{kind_col}': unknown kind {proposals[kind_col].iloc[pos]!r} "
-            f"(known: {', '.join(FACILITY_KINDS)})"
+            msg(
+                f"第 {pos + 1} 行，字段“{kind_col}”：未知类型 {value!r}（可用：{', '.join(FACILITY_KINDS)}）",
+                f"row {pos + 1}, field '{kind_col}': unknown kind {value!r} "
+                f"(known: {', '.join(FACILITY_KINDS)})",
+            )
         )
     geoms = proposals.geometry
     empty = geoms.isna().to_numpy() | geoms.is_empty.to_numpy()
     for pos in np.flatnonzero(empty):
-        problems.append(f"row {pos + 1}, field 'geometry': no location")
+        problems.append(
+            msg(
+                f"第 {pos + 1} 行，字段“geometry”：没有位置",
+                f"row {pos + 1}, field 'geometry': no location",
+            )
+        )
     for col in ("effective_area_m2", "capacity"):
         if col in proposals.columns:
             values = pd.to_numeric(proposals[col], errors="coerce")
             wrong = (values < 0).to_numpy() | (values.isna() & proposals[col].notna()).to_numpy()
             for pos in np.flatnonzero(wrong):
-                problems.append(f"row {pos + 1}, field '{col}': must be a number >= 0")
+                problems.append(
+                    msg(
+                        f"第 {pos + 1} 行，字段“{col}”：应为不小于 0 的数字",
+                        f"row {pos + 1}, field '{col}': must be a number >= 0",
+                    )
+                )
     if problems:
-        raise WhatIfError(f"{source}: {len(problems)} problem(s)\n  - " + "\n  - ".join(problems))
+        raise WhatIfError(
+            msg(
+                f"{source}：{len(problems)} 个问题\n  - "
+                + "\n  - ".join(in_lang(p, "zh") for p in problems),
+                f"{source}: {len(problems)} problem(s)\n  - " + "\n  - ".join(problems),
+            )
+        )
 
     out = to_metric(proposals, metric_crs, name=source).copy()
     if out.index.has_duplicates:

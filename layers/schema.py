@@ -15,23 +15,47 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from layers.messages import Msg, in_lang, msg
+
 DTYPES = ("str", "int", "float", "bool")
 TRUE_WORDS = {"1", "true", "yes", "y", "t", "是", "有", "已", "√", "✓"}
 FALSE_WORDS = {"0", "false", "no", "n", "f", "否", "无", "未", "×", ""}
 
 
 class SchemaError(ValueError):
-    """A frame does not meet its layer's data contract. ``problems`` lists every issue."""
+    """A frame does not meet its layer's data contract. ``problems`` lists every issue.
+
+    ``str(error)`` is English; :meth:`text` gives it in either language.
+    """
 
     def __init__(self, source: str, problems: list[Problem]):
         self.source = source
         self.problems = sorted(problems, key=lambda p: (p.row is not None, p.row or 0))
-        problems = self.problems
-        shown = problems[:50]
-        lines = [f"{source}: {len(problems)} problem(s)"] + [f"  - {p}" for p in shown]
-        if len(problems) > len(shown):
-            lines.append(f"  ... and {len(problems) - len(shown)} more")
-        super().__init__("\n".join(lines))
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str = "en") -> str:
+        """The error in `lang` (``"zh"`` or ``"en"``)."""
+        return problems_text(self.source, self.problems, lang, single_line=False)
+
+
+def problems_text(
+    source: str, problems: list[Problem], lang: str = "en", *, single_line: bool = True
+) -> str:
+    """`source` and its problems as text in `lang`: one line for a single problem (when
+    `single_line`), else a count and one line per problem (at most 50)."""
+    if single_line and len(problems) == 1:
+        return f"{source}: {problems[0].text(lang)}"
+    shown = problems[:50]
+    head = (
+        f"{source}：{len(problems)} 个问题"
+        if lang == "zh"
+        else f"{source}: {len(problems)} problem(s)"
+    )
+    lines = [head] + [f"  - {p.text(lang)}" for p in shown]
+    if len(problems) > len(shown):
+        more = len(problems) - len(shown)
+        lines.append(f"  …… 另有 {more} 个" if lang == "zh" else f"  ... and {more} more")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -43,12 +67,23 @@ class Problem:
     field: str | None = None
 
     def __str__(self) -> str:
+        return self.text("en")
+
+    def text(self, lang: str = "en") -> str:
+        """The problem in `lang`: where (row, field) and the message."""
+        message = in_lang(self.message, lang)
         where = []
+        if lang == "zh":
+            if self.row is not None:
+                where.append(f"第 {self.row} 行")
+            if self.field:
+                where.append(f"字段“{self.field}”")
+            return f"{'，'.join(where)}：{message}" if where else message
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.field:
             where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        return f"{', '.join(where)}: {message}" if where else message
 
 
 @dataclass(frozen=True)
@@ -143,11 +178,17 @@ class LayerSchema:
                 )
                 if hint:
                     original = next(c for c in unused if norm(c) == hint[0])
-                    msg = f"required column missing (is '{original}' a misspelling of '{f.name}'?)"
+                    text = msg(
+                        f"缺少必填列（“{original}”是否为“{f.name}”的拼写错误？）",
+                        f"required column missing (is '{original}' a misspelling of '{f.name}'?)",
+                    )
                 else:
                     accepted = ", ".join(dict.fromkeys((f.name, f.label_zh, *f.aliases)))
-                    msg = f"required column missing (accepted names: {accepted})"
-                problems.append(Problem(msg, field=f.name))
+                    text = msg(
+                        f"缺少必填列（可用的列名：{accepted}）",
+                        f"required column missing (accepted names: {accepted})",
+                    )
+                problems.append(Problem(text, field=f.name))
         return mapping, problems
 
     # ------------------------------------------------------------------ validation
@@ -201,13 +242,22 @@ class LayerSchema:
         problems = []
         missing = geoms.isna().to_numpy() | geoms.is_empty.to_numpy()
         for pos in np.flatnonzero(missing):
-            problems.append(Problem("geometry is missing or empty", int(rows[pos]), "geometry"))
+            problems.append(
+                Problem(
+                    msg("缺少几何或几何为空", "geometry is missing or empty"),
+                    int(rows[pos]),
+                    "geometry",
+                )
+            )
         types = geoms.geom_type.to_numpy()
         wrong = ~missing & ~np.isin(types, list(self.geometry_types))
         for pos in np.flatnonzero(wrong):
             problems.append(
                 Problem(
-                    f"geometry is {types[pos]}, expected {' or '.join(self.geometry_types)}",
+                    msg(
+                        f"几何类型为 {types[pos]}，应为 {' 或 '.join(self.geometry_types)}",
+                        f"geometry is {types[pos]}, expected {' or '.join(self.geometry_types)}",
+                    ),
                     int(rows[pos]),
                     "geometry",
                 )
@@ -219,7 +269,14 @@ def _pandas_dtype(dtype: str) -> str:
     return {"str": "object", "int": "Int64", "float": "float64", "bool": "boolean"}[dtype]
 
 
-def _dtype_words(dtype: str) -> str:
+def _dtype_words(dtype: str, lang: str = "en") -> str:
+    if lang == "zh":
+        return {
+            "str": "文本",
+            "int": "整数",
+            "float": "数字",
+            "bool": "是/否（是/否、1/0、true/false）",
+        }[dtype]
     return {
         "str": "text",
         "int": "a whole number",
@@ -232,14 +289,19 @@ def _dtype_words(dtype: str) -> str:
 _LARGEST = {"int": float(2**53), "float": np.finfo("float64").max}
 
 
-def _bad_value(raw: object, f: Field) -> str:
+def _bad_value(raw: object, f: Field) -> Msg:
     """Why `raw` was refused for field `f`."""
     if f.dtype in ("int", "float"):
         number = pd.to_numeric(str(raw).replace(",", "").strip(), errors="coerce")
         if pd.notna(number) and not abs(float(number)) <= _LARGEST[f.dtype]:
             limit = "9,007,199,254,740,992" if f.dtype == "int" else "1.8e308"
-            return f"{raw!r} is too large (largest accepted: {limit})"
-    return f"{raw!r} is not {_dtype_words(f.dtype)}"
+            return msg(
+                f"{raw!r} 太大（最大可接受 {limit}）",
+                f"{raw!r} is too large (largest accepted: {limit})",
+            )
+    return msg(
+        f"{raw!r} 不是{_dtype_words(f.dtype, 'zh')}", f"{raw!r} is not {_dtype_words(f.dtype)}"
+    )
 
 
 def _is_blank(series: pd.Series) -> np.ndarray:
@@ -295,25 +357,42 @@ def _range_problems(
     present = ~_is_blank(values) & ~bad
     if f.required and not f.nullable:
         for pos in np.flatnonzero(_is_blank(values) & ~bad):
-            problems.append(Problem("value is missing", int(rows[pos]), f.name))
+            problems.append(Problem(msg("缺少数值", "value is missing"), int(rows[pos]), f.name))
     if f.dtype in ("int", "float"):
         arr = values.astype("float64").to_numpy()
         if f.min is not None:
             for pos in np.flatnonzero(present & (arr < f.min)):
                 problems.append(
-                    Problem(f"{values.iloc[pos]} is below {f.min:g}", int(rows[pos]), f.name)
+                    Problem(
+                        msg(
+                            f"{values.iloc[pos]} 小于 {f.min:g}",
+                            f"{values.iloc[pos]} is below {f.min:g}",
+                        ),
+                        int(rows[pos]),
+                        f.name,
+                    )
                 )
         if f.max is not None:
             for pos in np.flatnonzero(present & (arr > f.max)):
                 problems.append(
-                    Problem(f"{values.iloc[pos]} is above {f.max:g}", int(rows[pos]), f.name)
+                    Problem(
+                        msg(
+                            f"{values.iloc[pos]} 大于 {f.max:g}",
+                            f"{values.iloc[pos]} is above {f.max:g}",
+                        ),
+                        int(rows[pos]),
+                        f.name,
+                    )
                 )
     if f.choices is not None:
         ok = values.isin(f.choices).to_numpy()
         for pos in np.flatnonzero(present & ~ok):
             problems.append(
                 Problem(
-                    f"{values.iloc[pos]!r} is not one of {', '.join(f.choices)}",
+                    msg(
+                        f"{values.iloc[pos]!r} 不是可选值之一（{', '.join(f.choices)}）",
+                        f"{values.iloc[pos]!r} is not one of {', '.join(f.choices)}",
+                    ),
                     int(rows[pos]),
                     f.name,
                 )
@@ -323,7 +402,10 @@ def _range_problems(
         for pos in np.flatnonzero(present & ~ok):
             problems.append(
                 Problem(
-                    f"{values.iloc[pos]!r} does not match the pattern {f.pattern}",
+                    msg(
+                        f"{values.iloc[pos]!r} 不符合格式 {f.pattern}",
+                        f"{values.iloc[pos]!r} does not match the pattern {f.pattern}",
+                    ),
                     int(rows[pos]),
                     f.name,
                 )
@@ -335,7 +417,10 @@ def _range_problems(
             if int(rows[pos]) != first:
                 problems.append(
                     Problem(
-                        f"duplicate code {values.iloc[pos]!r} (first at row {first})",
+                        msg(
+                            f"编码 {values.iloc[pos]!r} 重复（首次出现在第 {first} 行）",
+                            f"duplicate code {values.iloc[pos]!r} (first at row {first})",
+                        ),
                         int(rows[pos]),
                         f.name,
                     )
@@ -351,7 +436,14 @@ def not_greater(small: str, large: str):
         b = frame[large].astype("float64").to_numpy()
         over = np.flatnonzero(~np.isnan(a) & ~np.isnan(b) & (a > b))
         return [
-            Problem(f"{small} ({a[p]:g}) is greater than {large} ({b[p]:g})", int(rows[p]), small)
+            Problem(
+                msg(
+                    f"{small}（{a[p]:g}）大于 {large}（{b[p]:g}）",
+                    f"{small} ({a[p]:g}) is greater than {large} ({b[p]:g})",
+                ),
+                int(rows[p]),
+                small,
+            )
             for p in over
         ]
 

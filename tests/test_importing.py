@@ -725,7 +725,8 @@ def test_data_page_import_error_is_listed_not_raised(store, tmp_path, monkeypatc
     assert at.error, "the failure is shown"
     assert store.checksum() == before
     shown = " ".join(str(d.value) for d in at.dataframe)
-    assert "below 0" in shown
+    assert "-3 小于 0" in shown  # problems follow the chosen language (Chinese by default)
+    assert "第 1 行" in at.error[0].value or "2 个问题" in at.error[0].value
 
 
 def test_data_page_lists_problems_without_rows(store, tmp_path, monkeypatch):

@@ -424,3 +424,35 @@ def test_two_resident_totals_are_named_apart(store):
     from ui.gaps.tables import COLUMNS
 
     assert COLUMNS["residents_total"][:2] == ("人口点居民", "Residents of population points")
+
+
+def test_an_import_recomputes_only_what_reads_the_imported_layer(store, monkeypatch):
+    """Replacing the shelters layer: the shelter kinds are computed again (for everyone), the
+    neighborhood-centre and toilet coverage come from the cache, and no cache is cleared."""
+    import geo.coverage
+    from data.importing import import_file
+
+    kinds: list[str] = []
+    real = geo.coverage.coverage_from_distance
+
+    def coverage(population, dist, **kw):
+        kinds.append(kw["kind"])
+        return real(population, dist, **kw)
+
+    monkeypatch.setattr(geo.coverage, "coverage_from_distance", coverage)
+    at = _app()
+    assert sorted(kinds) == sorted(FACILITY_KINDS)
+    kinds.clear()
+    gs = GeoPackageStore(store)
+    before = gs.layer_versions()
+    shelters = gs.read("shelters")
+    path = store.parent / "shelters.geojson"
+    path.write_text(shelters.to_json(), encoding="utf-8")
+    import_file(path, layer="shelters", store=gs)
+    after = gs.layer_versions()
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert changed == {"shelters", "gridmap_meta"}
+    at.run()
+    assert not at.exception, at.exception
+    shelter_kinds = {k for k, spec in FACILITY_KINDS.items() if spec.layer == "shelters"}
+    assert sorted(kinds) == sorted(shelter_kinds)

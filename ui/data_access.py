@@ -1,7 +1,10 @@
 """Cached access to the store for pages. Pages never open files themselves.
 
-Layers are cached by (store path, file version, layer), so an import invalidates them.
-Cached frames are shared between reruns and sessions: treat them as read-only (copy first).
+Layers and what is derived from them are cached by (store path, the version of each layer they
+depend on, parameters): an import of one layer gives that layer a new version
+(:meth:`data.store.GeoPackageStore.layer_versions`), so only results that depend on it are
+computed again, for every user; the others stay cached. Cached frames are shared between
+reruns and sessions: treat them as read-only (copy first).
 """
 
 from __future__ import annotations
@@ -34,15 +37,35 @@ def _generate_demo(store: GeoPackageStore) -> None:
         status.update(label="示例数据已生成 / Demo data ready", state="complete", expanded=False)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _layer_versions(path: str, version: str) -> dict[str, str]:
+    store = open_store(path)
+    versions = getattr(store, "layer_versions", None)
+    return versions() if versions is not None else {}
+
+
+def layer_versions(*names: str) -> tuple[str, ...]:
+    """The version token of each layer in `names` (the store's version where it has none)."""
+    store = current_store()
+    whole = store.version()
+    table = _layer_versions(str(store.path), whole)
+    return tuple(table.get(name, whole) for name in names)
+
+
+def _token(versions: tuple[tuple[str, str], ...], layer: str) -> str:
+    return dict(versions)[layer]
+
+
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _read_layer(path: str, version: str, layer: str) -> gpd.GeoDataFrame:
+    """`layer` as stored; `version` is that layer's own version token."""
     return open_store(path).read(layer)
 
 
 def load_layer(layer: str) -> gpd.GeoDataFrame:
     """A layer of the active store in EPSG:4326 (cached; do not modify in place)."""
     store = current_store()
-    return _read_layer(str(store.path), store.version(), layer)
+    return _read_layer(str(store.path), *layer_versions(layer), layer)
 
 
 def profile() -> Profile:
@@ -85,7 +108,7 @@ def display_layer(layer: str) -> gpd.GeoDataFrame:
     prof = profile()
     return _display_layer(
         str(store.path),
-        store.version(),
+        *layer_versions(layer),
         layer,
         prof.display.coordinate_decimals,
         prof.display.simplify_tolerance_m,
@@ -93,11 +116,21 @@ def display_layer(layer: str) -> gpd.GeoDataFrame:
     )
 
 
+# layers whose features are tagged with the district/street/community they lie in
+TAG_SOURCES = ("grids", "districts", "streets", "communities")
+
+
+def _tag_versions(layer: str) -> tuple[tuple[str, str], ...]:
+    """Versions of the layers :func:`admin_tags` of `layer` depends on."""
+    names = tuple(dict.fromkeys((layer, *TAG_SOURCES)))
+    return tuple(zip(names, layer_versions(*names), strict=True))
+
+
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _admin_tags(path: str, version: str, layer: str):
+def _admin_tags(path: str, versions: tuple[tuple[str, str], ...], layer: str):
     from layers.display import admin_tags
 
-    read = lambda name: _read_layer(path, version, name)  # noqa: E731
+    read = lambda name: _read_layer(path, _token(versions, name), name)  # noqa: E731
     frame = read(layer)
     if layer == "grids":
         return frame[["district", "street", "community"]].astype(object)
@@ -113,13 +146,13 @@ def _admin_tags(path: str, version: str, layer: str):
 def admin_tags(layer: str):
     """District/street/community names of each feature of `layer` (cached, read-only)."""
     store = current_store()
-    return _admin_tags(str(store.path), store.version(), layer)
+    return _admin_tags(str(store.path), _tag_versions(layer), layer)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _population_display(
     path: str,
-    version: str,
+    versions: tuple[tuple[str, str], ...],
     district,
     street,
     community,
@@ -130,9 +163,9 @@ def _population_display(
 ):
     from layers.display import aggregate_points, filter_mask, prepare_geometry
 
-    frame = _read_layer(path, version, "population")
+    frame = _read_layer(path, _token(versions, "population"), "population")
     if district or street or community:
-        tags = _admin_tags(path, version, "population")
+        tags = _admin_tags(path, versions, "population")
         mask = filter_mask(tags, district=district, street=street, community=community)
         frame = frame[mask.reindex(frame.index, fill_value=False)]
     if len(frame) > limit:
@@ -153,7 +186,7 @@ def population_display(
     prof = profile()
     return _population_display(
         str(store.path),
-        store.version(),
+        _tag_versions("population"),
         district,
         street,
         community,

@@ -1,7 +1,12 @@
-"""Cached parts of the gap analysis, each keyed by the store version and its own parameters.
+"""Cached parts of the gap analysis, each keyed by the versions of the layers it reads and its
+own parameters.
 
 Changing one radius recomputes one facility kind; nearest distances are never recomputed for a
-radius change.
+radius change. An import of one layer recomputes only the parts that read it (importing
+shelters keeps the neighborhood-centre coverage, importing villages keeps everything but rural
+sanitation): each part takes ``deps``, the (layer, version) pairs of :func:`deps`, as its cache
+key, and the store's whole version as ``_version`` (not part of the key) to reach the prepared
+layers when it does have to compute.
 """
 
 from __future__ import annotations
@@ -55,6 +60,21 @@ def _with(base: Profile, **sections: tuple[tuple[str, float], ...]) -> Profile:
     return base.with_overrides(**{s: dict(v) for s, v in sections.items() if v})
 
 
+ADMIN = ("grids", "districts", "streets", "communities")
+Deps = tuple[tuple[str, str], ...]
+
+
+def deps(*layers: str) -> Deps:
+    """(layer, version) of each of `layers` and of the admin areas results are rolled up to."""
+    names = tuple(dict.fromkeys(layers))
+    return tuple(zip(names, da.layer_versions(*names), strict=True))
+
+
+def kind_deps(kind: str) -> Deps:
+    """What the coverage of `kind` reads: population, its facilities, the admin areas."""
+    return deps("population", FACILITY_KINDS[kind].layer, *ADMIN)
+
+
 @st.cache_resource(show_spinner=False, max_entries=2)
 def prepared_layers(path: str, version: str) -> PreparedLayers:
     """Every layer of the store in the metric CRS, population and facilities located."""
@@ -63,20 +83,20 @@ def prepared_layers(path: str, version: str) -> PreparedLayers:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def kind_distance(path: str, version: str, kind: str) -> tuple[pd.Series, int]:
+def kind_distance(path: str, deps: Deps, kind: str, _version: str) -> tuple[pd.Series, int]:
     """Distance from every population point to the nearest facility of `kind` (any radius)."""
-    layers = prepared_layers(path, version)
+    layers = prepared_layers(path, _version)
     facilities = select_facilities(layers, kind)
     return gc.nearest_distance(layers["population"], facilities), len(facilities)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def kind_coverage(
-    path: str, version: str, kind: str, radius_m: float, detour: float
+    path: str, deps: Deps, kind: str, radius_m: float, detour: float, _version: str
 ) -> CoverageResult:
     """Coverage and roll-ups of one kind (depends on its radius and the detour factor only)."""
-    distance, count = kind_distance(path, version, kind)
-    pop = prepared_layers(path, version)["population"]
+    distance, count = kind_distance(path, deps, kind, _version)
+    pop = prepared_layers(path, _version)["population"]
     return gc.coverage_from_distance(
         pop,
         distance,
@@ -90,20 +110,20 @@ def kind_coverage(
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def kind_cells(
-    path: str, version: str, kind: str, radius_m: float, detour: float
+    path: str, deps: Deps, kind: str, radius_m: float, detour: float, _version: str
 ) -> gpd.GeoDataFrame:
     """Uncovered residents of one kind summed into cells of the profile's ``gap_cell_m``."""
-    pop = prepared_layers(path, version)["population"]
-    covered = kind_coverage(path, version, kind, radius_m, detour).covered
+    pop = prepared_layers(path, _version)["population"]
+    covered = kind_coverage(path, deps, kind, radius_m, detour, _version).covered
     return gap_cells(pop, covered, cell_m=da.profile().analysis.gap_cell_m)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def group_capacity(
-    path: str, version: str, group: str, radii: tuple, per_capita: tuple
+    path: str, deps: Deps, group: str, radii: tuple, per_capita: tuple, _version: str
 ) -> ShelterGroupCapacity:
     """Both capacity views of one shelter group (its radius, detour, per-capita areas)."""
-    layers = prepared_layers(path, version)
+    layers = prepared_layers(path, _version)
     profile = _with(da.profile(), radii=radii, per_capita_area_m2=per_capita)
     shelters = layers["shelters"]
     classes = FACILITY_KINDS[SHELTER_GROUPS[group]].values
@@ -120,10 +140,10 @@ def group_capacity(
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def shelter_supply(
-    path: str, version: str, per_capita: tuple, targets: tuple
+    path: str, deps: Deps, per_capita: tuple, targets: tuple, _version: str
 ) -> tuple[pd.Series, dict]:
     """Shelter capacity of every shelter and supply per street/district against the targets."""
-    layers = prepared_layers(path, version)
+    layers = prepared_layers(path, _version)
     profile = _with(da.profile(), per_capita_area_m2=per_capita, targets=targets)
     shelters, pop = layers["shelters"], layers["population"]
     capacity = shelter_capacity(shelters, profile)
@@ -140,15 +160,17 @@ def shelter_supply(
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def sanitation(path: str, version: str, radii: tuple, targets: tuple) -> SanitationResult:
-    layers = prepared_layers(path, version)
+def sanitation(
+    path: str, deps: Deps, radii: tuple, targets: tuple, _version: str
+) -> SanitationResult:
+    layers = prepared_layers(path, _version)
     profile = _with(da.profile(), radii=radii, targets=targets)
     return sanitation_all(layers["villages"], layers["sanitation_facilities"], profile)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def checks(path: str, version: str, rules: tuple) -> GridCheckResult:
-    layers = prepared_layers(path, version)
+def checks(path: str, deps: Deps, rules: tuple, _version: str) -> GridCheckResult:
+    layers = prepared_layers(path, _version)
     profile = _with(da.profile(), grids=rules)
     return grid_checks(layers["grids"], layers["communities"], layers["population"], profile)
 
@@ -168,7 +190,7 @@ def suggestion(
 ) -> SiteSuggestion:
     """Sites for `kind` covering the most uncovered residents (cells of uncovered residents)."""
     layers = prepared_layers(path, version)
-    demand = kind_cells(path, version, kind, radius_m, detour)
+    demand = kind_cells(path, kind_deps(kind), kind, radius_m, detour, version)
     candidates = None
     if upload is not None:
         candidates = to_metric(
@@ -208,8 +230,8 @@ def run_analysis(
     coverage, cells = {}, {}
     for kind in KINDS:
         radius = radius_for(kind, profile)
-        coverage[kind] = kind_coverage(path, version, kind, radius, detour)
-        cells[kind] = kind_cells(path, version, kind, radius, detour)
+        coverage[kind] = kind_coverage(path, kind_deps(kind), kind, radius, detour, version)
+        cells[kind] = kind_cells(path, kind_deps(kind), kind, radius, detour, version)
         tick(tr(f"覆盖分析：{kind_label(kind)}", f"Coverage: {kind_label(kind)}"))
     per_capita = _items(profile.per_capita_area_m2)
     groups = {}
@@ -218,7 +240,9 @@ def run_analysis(
             ("detour_factor", detour),
             (FACILITY_KINDS[kind].radius_setting, radius_for(kind, profile)),
         )
-        groups[group] = group_capacity(path, version, group, radii, per_capita)
+        groups[group] = group_capacity(
+            path, deps("population", "shelters"), group, radii, per_capita, version
+        )
         tick(
             tr(
                 f"避难容量：{pair(GROUP_LABELS[group])}",
@@ -228,11 +252,13 @@ def run_analysis(
     shelter_targets = _items(
         profile.targets, ["shelter_places_per_resident", "shelter_area_per_resident_m2"]
     )
-    capacity_series, supply = shelter_supply(path, version, per_capita, shelter_targets)
+    capacity_series, supply = shelter_supply(
+        path, deps("population", "shelters", *ADMIN), per_capita, shelter_targets, version
+    )
     tick(tr("人均避难指标", "Shelter supply per resident"))
     san = sanitation(
         path,
-        version,
+        deps("villages", "sanitation_facilities"),
         _items(profile.radii, ["garbage_point", "detour_factor"]),
         _items(
             profile.targets,
@@ -242,9 +268,10 @@ def run_analysis(
                 "villages_with_sewage_treatment",
             ],
         ),
+        version,
     )
     tick(tr("农村人居环境", "Rural sanitation"))
-    grid = checks(path, version, _items(profile.grids))
+    grid = checks(path, deps("grids", "communities", "population"), _items(profile.grids), version)
     tick(tr("网格检查", "Grid checks"))
     return GapAnalysis(
         coverage=coverage,

@@ -31,7 +31,7 @@ from ui.gaps.keys import (
 from ui.gaps.labels import DATUMS, KINDS, kind_label, pair
 from ui.gaps.proposals import add_proposal
 from ui.gaps.tables import persons, table
-from ui.i18n import tr
+from ui.i18n import lang, tr
 from ui.text import safe
 
 METHOD_LABELS = {
@@ -125,7 +125,7 @@ def show_siting(analysis: GapAnalysis, path: str, version: str, basemap: str) ->
         with st.spinner(tr("求解中…", "Solving…")):
             result = suggestion(path, version, *asked["args"])
     except (SitingError, WhatIfError) as exc:
-        st.error(safe(exc))
+        st.error(safe(exc.text(lang()) if isinstance(exc, WhatIfError) else exc))
         return
     sites = result.sites.to_crs(WGS84)
     asked["sites"] = sites[["rank", "newly_covered", "geometry"]]

@@ -36,7 +36,7 @@ from ui.gaps.keys import (
 from ui.gaps.labels import DATUMS, GROUP_LABELS, KINDS, kind_label, level_radio, pair
 from ui.gaps.proposals import add_proposal, proposal_frame
 from ui.gaps.tables import table
-from ui.i18n import tr
+from ui.i18n import lang, tr
 from ui.text import safe
 
 
@@ -137,7 +137,7 @@ def _add_from_inputs(analysis: GapAnalysis, basemap: str) -> None:
         try:
             frame = read_point_file(upload.getvalue(), upload.name, offsets=datum)
         except WhatIfError as exc:
-            st.error(safe(exc))
+            st.error(safe(exc.text(lang())))
             return
         st.session_state[f"{P_UPLOAD}_done"] = upload.file_id
         records = frame.drop(columns="geometry").to_dict("records")
@@ -195,7 +195,7 @@ def show_whatif(analysis: GapAnalysis, basemap: str) -> None:
             capacity_before=analysis.capacity,
         )
     except WhatIfError as exc:
-        st.error(safe(exc))
+        st.error(safe(exc.text(lang())))
         return
     shown = pd.DataFrame(result.proposals.drop(columns="geometry"))
     shown["lon"], shown["lat"] = props["lon"].to_numpy(), props["lat"].to_numpy()

@@ -160,8 +160,8 @@ def import_form(synthetic: bool) -> None:
         }
         st.session_state[KEY_RESULT] = run_import(upload, options)
         if st.session_state[KEY_RESULT]["ok"]:
-            st.cache_resource.clear()
-            st.cache_data.clear()
+            # no cache clearing: the import gave its layer a new version, so what depends on
+            # it is computed again and everything else stays cached (ui/data_access.py)
             st.rerun()
 
 
@@ -196,17 +196,13 @@ def run_import(upload, options: dict) -> dict:
                 label=tr("导入失败，数据库未改变", "Import failed; the store is unchanged"),
                 state="error",
             )
-            return {
-                "ok": False,
-                "message": str(exc).splitlines()[0],
-                "problems": issues_table(exc.problems),
-            }
+            return {"ok": False, "error": exc}  # shown in the language chosen when shown
         except (StoreError, CRSError) as exc:
             status.update(
                 label=tr("导入失败，数据库未改变", "Import failed; the store is unchanged"),
                 state="error",
             )
-            return {"ok": False, "message": str(exc), "problems": None}
+            return {"ok": False, "error": exc}
         status.update(label=tr("导入完成", "Import done"), state="complete", expanded=False)
     return {"ok": True, "report": report}
 
@@ -234,14 +230,17 @@ def show_result() -> None:
         for warning in r.warnings:
             st.warning(safe(warning))
     else:
+        exc = result["error"]
+        listed = getattr(exc, "problems", None)
+        text = exc.text(lang()) if hasattr(exc, "text") else str(exc)
         st.error(
             tr("导入失败，数据库未改变。", "Import failed; the store is unchanged.")
             + "\n\n"
-            + safe(result["message"])
+            + safe(text.splitlines()[0] if listed is not None else text)
         )
-        problems = result["problems"]
+        problems = issues_table(listed, lang=lang()) if listed is not None else None
         if problems is not None and len(problems):
-            if problems["message"].str.startswith("required column missing").all():
+            if all(str(p.message).startswith("required column missing") for p in listed):
                 st.info(
                     tr(
                         "文件缺少该图层的全部必填列：是否选错了目标图层？",
