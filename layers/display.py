@@ -346,6 +346,28 @@ def nearest(
     return out.sort_values("distance_m")
 
 
+def nearest_links(
+    origin: shapely.Geometry,
+    features: gpd.GeoDataFrame,
+    *,
+    metric_crs: str,
+    by: str | None = None,
+    lang: str = "zh",
+) -> gpd.GeoDataFrame:
+    """Lines (EPSG:4326) from `origin` to the nearest feature, overall or per `by` category.
+
+    The rows of :func:`nearest` (the feature's columns, ``distance_m``, ``direction``) with a
+    straight line from `origin` to the feature's point as geometry, for drawing on a map.
+    """
+    near = nearest(origin, features, metric_crs=metric_crs, by=by, lang=lang)
+    if near.empty:
+        return gpd.GeoDataFrame(near, geometry=[], crs=DISPLAY_CRS)
+    ends = features.geometry.loc[near.index].to_crs(metric_crs)
+    ends = gpd.GeoSeries(shapely.point_on_surface(ends.values), crs=metric_crs).to_crs(DISPLAY_CRS)
+    lines = shapely.linestrings([[(origin.x, origin.y), (p.x, p.y)] for p in ends.values])
+    return gpd.GeoDataFrame(near, geometry=lines, crs=DISPLAY_CRS)
+
+
 def describe_distance(distance_m: float, direction: str) -> str:
     """``"东北 620 m"``: direction and distance rounded to 10 m (``"< 10 m"`` when very close)."""
     if distance_m < 10:

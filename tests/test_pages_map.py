@@ -210,10 +210,33 @@ def test_my_grid_from_url(tiny_store):
         "- 中期固定避难场所：**体育场固定避难场所** · 东 1,350 m",
     ]
     assert at.session_state[state.MY_GRID_SUMMARY]["my_grid"] == 1
+    # the map draws a line to each of these three, ending at the facility
+    summary = at.session_state[state.MY_GRID_SUMMARY]
+    assert summary["nearest"] == 3 and summary["nearest_end"] == 3
     # the XSS name is shown as text (escaped markdown), never as an element
     assert "&lt;img" not in at.subheader[0].value and "img src=x" in at.subheader[0].value.replace(
         "\\", ""
     )
+
+
+def test_nearest_links_end_at_the_facilities():
+    import shapely
+
+    from layers import display as dp
+    from tests._map_fixtures import frames
+
+    tiny = frames()
+    grid = tiny["grids"].iloc[4].geometry  # G05
+    origin = grid.representative_point()
+    links = dp.nearest_links(
+        origin, tiny["shelters"], metric_crs="EPSG:4546", by="shelter_class", lang="zh"
+    )
+    assert list(links["name"]) == ["一号紧急避难场所", "体育场固定避难场所"]
+    for line, name in zip(links.geometry, links["name"], strict=True):
+        end = tiny["shelters"].set_index("name").geometry[name]
+        assert line.coords[0] == (origin.x, origin.y)
+        assert shapely.Point(line.coords[-1]).distance(end) < 1e-9
+    assert links.crs.to_epsg() == 4326
 
 
 def test_my_grid_pick_updates_url(tiny_store):

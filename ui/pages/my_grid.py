@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -269,6 +270,83 @@ def nearest_table(shape, prof) -> pd.DataFrame:
     )
 
 
+#: Colours of the lines to the nearest services on the My grid map.
+NEAREST_STYLE = {"center": "#2e7d32", "shelter": "#c62828"}
+
+
+def nearest_links(shape, prof) -> gpd.GeoDataFrame:
+    """Lines from the grid to its nearest neighborhood center and nearest shelter of each class
+    (the ones the panel lists), with ``kind``, ``label`` and ``distance`` text columns."""
+    origin = shape.representative_point() if not shape.is_empty else shape
+    parts = []
+    sources = (
+        ("center", "neighborhood_centers", None, ("党群邻里中心", "Neighborhood center")),
+        ("shelter", "shelters", "shelter_class", ("避难场所", "Shelter")),
+    )
+    for kind, layer, by, title in sources:
+        frame = da.load_layer(layer)
+        if frame.empty:
+            continue
+        links = dp.nearest_links(origin, frame, metric_crs=prof.metric_crs, by=by, lang=lang())
+        if by:
+            classes = links[by].map(lambda c: shelters.CLASS_LABELS.get(c, (c, c)))
+            kinds = [c[0] if lang() == "zh" else c[1] for c in classes]
+        else:
+            kinds = [title[0] if lang() == "zh" else title[1]] * len(links)
+        parts.append(
+            links.assign(
+                kind=kind,
+                label=[f"{k} · {n}" for k, n in zip(kinds, links["name"], strict=True)],
+                distance=[
+                    dp.describe_distance(d, w)
+                    for d, w in zip(links["distance_m"], links["direction"], strict=True)
+                ],
+            )[["kind", "label", "distance", "geometry"]]
+        )
+    if not parts:
+        return gpd.GeoDataFrame({"kind": [], "label": [], "distance": []}, geometry=[], crs=4326)
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=4326)
+
+
+def add_nearest(m, links: gpd.GeoDataFrame) -> None:
+    """The lines to the nearest services and a ring at each service's end of its line."""
+    names = {
+        "center": tr("到最近的邻里中心", "To the nearest center"),
+        "shelter": tr("到最近的避难场所", "To the nearest shelters"),
+    }
+    fields = {
+        "label": tr("设施", "Facility"),
+        "distance": tr("方向与距离", "Direction and distance"),
+    }
+    present = [k for k in NEAREST_STYLE if (links["kind"] == k).any()]
+    render.add_polygons(
+        m,
+        links,
+        name=tr("最近的服务设施", "Nearest services"),
+        key="nearest",
+        fields=fields,
+        tooltip=["label", "distance"],
+        style={"weight": 3, "dashArray": "6 4", "fillOpacity": 0},
+        category=links["kind"],
+        symbols={k: {"color": NEAREST_STYLE[k], "label": names[k]} for k in present},
+        legend=[("ln", f"border-top-color:{NEAREST_STYLE[k]}", names[k]) for k in present],
+    )
+    ends = links.assign(geometry=links.geometry.map(lambda line: shapely.Point(line.coords[-1])))
+    render.add_points(
+        m,
+        gpd.GeoDataFrame(ends, crs=links.crs),
+        name=tr("最近的服务设施", "Nearest services"),
+        key="nearest_end",
+        fields=fields,
+        tooltip=["label", "distance"],
+        category=ends["kind"],
+        symbols={k: {"color": NEAREST_STYLE[k], "radius": 8} for k in present},
+        style={"weight": 3, "fillOpacity": 0.25},
+        legend=False,
+        stat=None,
+    )
+
+
 @st.fragment
 def grid_map(grid: gpd.GeoDataFrame, inside: dict[str, gpd.GeoDataFrame], *, basemap: str) -> None:
     prof = da.profile()
@@ -279,7 +357,11 @@ def grid_map(grid: gpd.GeoDataFrame, inside: dict[str, gpd.GeoDataFrame], *, bas
         frames[layer] = dp.within(da.display_layer(layer), around)
     render.draw_layers(m, frames, lang=lang())
     render.add_highlight(m, grid, name=tr("我的网格", "My grid"), key="my_grid")
-    render.fit_to(m, grid, pad_m=120)
+    links = nearest_links(grid.geometry.iloc[0], prof)
+    if len(links):
+        add_nearest(m, links)
+    shown = pd.concat([grid.geometry, links.geometry]) if len(links) else grid.geometry
+    render.fit_to(m, gpd.GeoDataFrame(geometry=shown, crs=grid.crs), pad_m=120)
     render.finish(m)
     st.session_state[state.MY_GRID_SUMMARY] = render.summary(m)
     st_folium(m, key=state.MY_GRID_MAP, height=480, use_container_width=True, returned_objects=[])
