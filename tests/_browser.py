@@ -112,8 +112,8 @@ def streamlit_server(
                 raise RuntimeError(f"streamlit exited with {proc.returncode}")
             try:
                 with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    # the server that answered must be ours: a process that lost the port exits
-                    if resp.status == 200 and proc.poll() is None:
+                    # healthy, and it is our server (another test run may hold the port)
+                    if resp.status == 200 and _serves(log.name, port) and proc.poll() is None:
                         break
             except OSError:
                 pass
@@ -129,6 +129,14 @@ def streamlit_server(
             proc.kill()
             proc.wait(timeout=5)
         log.close()
+
+
+def _serves(log_path: str, port: int) -> bool:
+    """True once the server writing `log_path` says it listens on `port`."""
+    try:
+        return f"127.0.0.1:{port}" in Path(log_path).read_text(errors="replace")
+    except OSError:
+        return False
 
 
 def _mk() -> bool:

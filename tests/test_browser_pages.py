@@ -72,3 +72,48 @@ def test_my_grid_key_facts_on_the_first_phone_screen(server):
             assert box is not None, text
             assert box["y"] >= 0 and box["y"] + box["height"] <= 844, (text, box)
         screenshot(page, "my_grid_phone_first_screen")
+
+
+FITS = """() => [document.scrollingElement, document.querySelector('[data-testid="stMain"]')]
+  .filter(Boolean).map(e => [e.scrollHeight, e.clientHeight])"""
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1440, 900)])
+def test_presentation_steps_fit_one_screen(tmp_path, size):
+    """Every step of ``progress?present=1`` fits the screen: nothing to scroll."""
+    from tests._progress_fixtures import write_tiny_store as progress_store
+
+    path = progress_store(tmp_path / "progress.gpkg")
+    with (
+        streamlit_server(store=path) as base,
+        offline_page(viewport=size, intercept=False) as page,
+    ):
+        page.goto(f"{base}/progress?present=1")
+        steps = 0
+        while True:
+            page.locator("[data-testid='stImage'] img").first.wait_for(timeout=60_000)
+            page.locator("[data-testid='stVegaLiteChart'], .vega-embed").first.wait_for(
+                timeout=30_000
+            )
+            page.wait_for_function(  # the rerun is over: no element left from the last step
+                "() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000
+            )
+            page.wait_for_timeout(1200)  # images and charts take their size
+            for scroll, client in page.evaluate(FITS):
+                if scroll > client + 1:
+                    screenshot(page, f"presentation_{size[0]}_overflow")
+                title = page.locator("h1").first.inner_text()
+                assert scroll <= client + 1, (size, steps, title, scroll, client)
+            steps += 1
+            nxt = page.get_by_role("button", name="下一页 ▶")
+            if nxt.is_disabled():
+                break
+            title = page.locator("h1").first.inner_text()
+            nxt.click()
+            page.wait_for_function(
+                "t => document.querySelector('h1') && document.querySelector('h1').innerText !== t",
+                arg=title,
+                timeout=30_000,
+            )
+        assert steps >= 3  # the city and its districts
+        screenshot(page, f"presentation_{size[0]}")

@@ -89,15 +89,21 @@ TREND_COLORS = {
 PRESENT_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] {display: none;}
-.block-container {max-width: 100% !important; padding: 1.2rem 2.5rem !important;}
-[data-testid="stMarkdownContainer"] p {font-size: 1.3rem;}
-h1 {font-size: 3.2rem !important;}
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {font-size: 3.2rem !important; line-height: 1.15;}
-[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {font-size: 1.25rem !important;}
-[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {font-size: 1.2rem !important;}
-[data-testid="stCaptionContainer"] {font-size: 1.1rem;}
+.block-container {max-width: 100% !important; padding: 0.6rem 2rem 0.4rem !important;}
+[data-testid="stMain"] [data-testid="stVerticalBlock"] {gap: 0.45rem;}
+[data-testid="stMarkdownContainer"] p {font-size: 1.05rem;}
+h1 {font-size: 2.4rem !important; padding: 0.1rem 0 !important;}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {font-size: 2.1rem !important; line-height: 1.1;}
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {font-size: 1rem !important;}
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {font-size: 0.95rem !important;}
+[data-testid="stCaptionContainer"] {font-size: 1rem;}
+/* the map takes the height left under the title and the KPIs: one step, one screen */
+[data-testid="stImage"] img {max-height: calc(100vh - 480px); width: auto !important; max-width: 100%; object-fit: contain;}
 </style>
 """
+#: KPIs per row and the bar chart's largest height in presentation mode (fits 1440 x 900).
+PRESENT_COLUMNS = 7
+PRESENT_CHART_MAX_PX = 380
 
 
 # --------------------------------------------------------------------------- cached data
@@ -637,7 +643,7 @@ def presentation(pa: PeriodAnalysis, ctx: tuple[str, str, str]) -> None:
     keys = [k for k in SPATIAL_KEYS if k in rows.index and np.isfinite(rows.loc[k, "value"])]
     if level == "city":
         keys += [k for k in PLAN_KEYS if k in rows.index]
-    _metrics(rows, changes, keys, columns=4)
+    _metrics(rows, changes, keys, columns=PRESENT_COLUMNS)
     key = (
         "center_street_coverage"
         if "center_street_coverage" in keys
@@ -660,9 +666,9 @@ def presentation(pa: PeriodAnalysis, ctx: tuple[str, str, str]) -> None:
             sub = sub[sub["parent_code"] == code]
         sub = sub[sub["value"].notna()]
         if len(sub):
-            chart_height = 44 * len(sub) + 190
+            chart_height = min(44 * len(sub) + 190, PRESENT_CHART_MAX_PX)
             st.altair_chart(
-                _bar_chart(sub, key, height=chart_height, large=True),
+                _bar_chart(sub, key, height=chart_height, large=len(sub) <= 6),
                 width="stretch",
                 height=chart_height,
             )
