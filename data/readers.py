@@ -217,7 +217,11 @@ def read_geojson(path: Path, *, source: str, encoding: str | None) -> RawRead:
                 )
             ],
         )
-    frame = _read_vector(io.BytesIO(stripped.encode("utf-8")), source, "GeoJSON")
+    # DATE_AS_STRING: GDAL would turn text that looks like a time ("T0930", a grid code)
+    # into a time of day; our layers have no date fields, so every value stays as written
+    frame = _read_vector(
+        io.BytesIO(stripped.encode("utf-8")), source, "GeoJSON", DATE_AS_STRING="YES"
+    )
     return RawRead(frame, encoding=used)
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# command-line messages follow $GRIDMAP_LANG, else $LANG (layers/messages.py): tests that read
+# them expect English whatever the machine's locale; tests of Chinese set it themselves
+os.environ.setdefault("GRIDMAP_LANG", "en")
 
 
 @pytest.fixture(scope="session")

@@ -110,3 +110,14 @@ def test_data_page_shows_import_errors_in_the_chosen_language(tmp_path, monkeypa
     at.run()
     assert not at.exception
     assert "is below 0" in shown() and "小于 0" not in shown()
+
+
+def test_geojson_codes_that_look_like_times_stay_text(tmp_path):
+    """GDAL reads "T0930" in GeoJSON as a time of day unless told not to."""
+    store = build_small_store(tmp_path / "s.gpkg")
+    frame = grids_frame(2)
+    frame["grid_code"] = ["T0930", "2026-01-02"]
+    path = tmp_path / "g.geojson"
+    path.write_text(frame.to_json(), encoding="utf-8")
+    import_file(path, layer="grids", store=store, mode="append")
+    assert {"T0930", "2026-01-02"} <= set(store.read("grids")["grid_code"])
