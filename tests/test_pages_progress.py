@@ -160,7 +160,17 @@ def test_no_change_is_neutral(tiny_store):
     assert moved.proto.direction == Metric.MetricDirection.UP
 
 
-def test_english_units_and_labels(tiny_store):
+def test_english_units_and_labels(tiny_store, monkeypatch):
+    import reports.staticmap as sm
+
+    drawn = []
+    real = sm.static_map
+
+    def spy(layers, **kw):
+        drawn.append((kw, [layer.label for layer in layers]))
+        return real(layers, **kw)
+
+    monkeypatch.setattr(sm, "static_map", spy)
     at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
     at.session_state["lang"] = "en"
     at.switch_page(PAGE)
@@ -171,3 +181,14 @@ def test_english_units_and_labels(tiny_store):
     assert m["Residents near a street-level center"][1] == "+60.0 pp"
     shown = " ".join(v for v, _ in m.values()) + " ".join(m)
     assert "人" not in shown and "位" not in shown
+    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    at.session_state["lang"] = "en"
+    at.query_params["present"] = "1"  # the presentation draws the status map
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    assert drawn, "no static map drawn"
+    for kw, labels in drawn:
+        text = " ".join([kw["title"], kw["legend_title"], *labels])
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in text), text
+        assert kw["lang"] == "en"

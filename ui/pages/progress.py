@@ -146,8 +146,11 @@ def _area_map_png(
     key: str,
     mode: str,
     other: str,
+    lang: str = "zh",
 ) -> bytes:
-    """Static map of the streets (of one district or the whole city) coloured by status or trend."""
+    """Static map of the streets (of one district or the whole city) coloured by status or
+    trend, with title and legend in language `lang`."""
+    i = 0 if lang == "zh" else 1
     from reports.staticmap import MapLayer, figure_png, static_map
 
     pa = _period_analysis(path, version, profile_source, period)
@@ -163,23 +166,30 @@ def _area_map_png(
             sel.loc[sel["value_before"].notna() | sel["value_after"].notna(), "area_code"]
         )
         rows = sel.set_index("area_code")["trend"]
-        cats = {t: (TREND_COLORS[t], TREND_LABELS[t][0]) for t in TREND_COLORS}
-        title = f"{get_indicator(key).name_zh}：{other} → {period}"
+        cats = {t: (TREND_COLORS[t], TREND_LABELS[t][i]) for t in TREND_COLORS}
+        title = f"{get_indicator(key).name(lang)}{'：' if i == 0 else ': '}{other} → {period}"
         missing = "removed"
     else:
         ind_rows = pa.indicators
         sel = ind_rows[(ind_rows["level"] == "street") & (ind_rows["indicator"] == key)]
         with_data = set(sel.loc[sel["value"].notna(), "area_code"])
         rows = sel.set_index("area_code")["status"]
-        cats = {s: (STATUS_COLORS[s], STATUS_LABELS[s][0]) for s in STATUS_COLORS}
-        title = f"{get_indicator(key).name_zh}（{period}）"
+        cats = {s: (STATUS_COLORS[s], STATUS_LABELS[s][i]) for s in STATUS_COLORS}
+        title = f"{get_indicator(key).name(lang)}" + (f"（{period}）" if i == 0 else f" ({period})")
         missing = "no_data"
     frame = streets.assign(cls=streets["code"].map(rows).fillna(missing))
     layers = [
         MapLayer(
             frame, "", column="cls", categories=cats, alpha=0.75, edgecolor="#546e7a", linewidth=0.5
         ),
-        MapLayer(districts, "区县界", kind="line", facecolor="#263238", linewidth=1.4, zorder=5),
+        MapLayer(
+            districts,
+            ("区县界", "District boundary")[i],
+            kind="line",
+            facecolor="#263238",
+            linewidth=1.4,
+            zorder=5,
+        ),
     ]
     shown = streets[streets["code"].isin(with_data)]
     extent = shown if len(shown) else streets
@@ -189,7 +199,8 @@ def _area_map_png(
         title=title,
         labels=extent,
         extent=extent,
-        legend_title="图例",
+        legend_title=("图例", "Legend")[i],
+        lang=lang,
         figsize=(7.5, 6.0),
         dpi=110,
     )
@@ -497,7 +508,9 @@ def comparison(pa: PeriodAnalysis, periods: list[str], ctx: tuple[str, str, str]
         )
     with right:
         if after == pa.period:
-            st.image(_area_map_png(*ctx, after, None, key, "trend", before), width="stretch")
+            st.image(
+                _area_map_png(*ctx, after, None, key, "trend", before, lang()), width="stretch"
+            )
             st.caption(
                 tr(
                     "各街道/乡镇该指标的改善与变差",
@@ -654,7 +667,9 @@ def presentation(pa: PeriodAnalysis, ctx: tuple[str, str, str]) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.image(
-            _area_map_png(*ctx, pa.period, None if level == "city" else code, key, "status", ""),
+            _area_map_png(
+                *ctx, pa.period, None if level == "city" else code, key, "status", "", lang()
+            ),
             width="stretch",
         )
     with right:
