@@ -456,3 +456,21 @@ def test_an_import_recomputes_only_what_reads_the_imported_layer(store, monkeypa
     assert not at.exception, at.exception
     shelter_kinds = {k for k, spec in FACILITY_KINDS.items() if spec.layer == "shelters"}
     assert sorted(kinds) == sorted(shelter_kinds)
+
+
+def test_gap_rows_are_named_and_shown_on_the_map(store):
+    """Hot-spot cells and grid problems carry street, community and grid names; a selected
+    row is drawn, highlighted, on a map below the table."""
+    at = _app()
+    cells = _table(at, "cell_id", "street", "community", "grid_name")
+    assert (cells["street"] != "").all() and (cells["community"] != "").any()
+    problems = _table(at, "check", "grid_code", "grid_name", "community", "street")
+    named = problems[problems["grid_code"].astype(str) != ""]
+    assert len(named) and (named["grid_name"] != "").all()
+    assert "gaps_problems_map_summary" not in at.session_state
+    at.session_state["gaps_problems_table"] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}
+    }
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["gaps_problems_map_summary"]["selected_row"] == 1

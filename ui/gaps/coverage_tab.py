@@ -12,6 +12,7 @@ from geo.crs import WGS84
 from geo.indicators import STATUS_LABELS, statuses
 from ui.gaps.keys import ROLLUP_KIND, ROLLUP_LEVEL, ROLLUP_TOP
 from ui.gaps.labels import KINDS, kind_label, level_radio, pair
+from ui.gaps.locate import area_names, show_on_map
 from ui.gaps.tables import table
 from ui.i18n import tr
 
@@ -123,13 +124,18 @@ def show_coverage(analysis: GapAnalysis) -> None:
         st.success(tr("该类设施已覆盖全部常住人口。", "Every resident is covered for this kind."))
         return
     centres = cells.geometry.centroid.to_crs(WGS84)
+    where = area_names(analysis, cells)
     hot = pd.DataFrame(
         {
             "cell_id": cells["cell_id"].to_numpy(),
+            "street": where["street"].to_numpy(),
+            "community": where["community"].to_numpy(),
+            "grid_name": where["grid_name"].to_numpy(),
             "residents_uncovered": cells["residents_uncovered"].to_numpy(),
             "points": cells["points"].to_numpy(),
             "lon": centres.x.round(5).to_numpy(),
             "lat": centres.y.round(5).to_numpy(),
         }
     )
-    table(hot, "gaps_cells_table", csv=f"gap_cells_{kind}.csv", rows=top)
+    picked = table(hot, "gaps_cells_table", csv=f"gap_cells_{kind}.csv", rows=top, select=True)
+    show_on_map(cells, picked, key="gaps_cells_map")

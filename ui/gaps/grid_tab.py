@@ -8,6 +8,7 @@ import streamlit as st
 from geo.analysis import GapAnalysis
 from geo.grid_qa import CHECKS
 from ui.gaps.labels import in_language, pair
+from ui.gaps.locate import show_on_map, with_grid_names
 from ui.gaps.tables import table
 from ui.i18n import tr
 
@@ -29,4 +30,6 @@ def show_grid_checks(analysis: GapAnalysis) -> None:
     table(counts, "gaps_check_counts")
     problems = in_language(pd.DataFrame(result.problems), "detail")
     problems["check"] = problems["check"].map(lambda c: pair(CHECKS.get(c, (c, c))))
-    table(problems, "gaps_problems_table", csv="grid_problems.csv")
+    problems = with_grid_names(analysis, problems)
+    picked = table(problems, "gaps_problems_table", csv="grid_problems.csv", select=True)
+    show_on_map(result.problems, picked, key="gaps_problems_map")

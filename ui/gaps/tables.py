@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo import fmt
+from ui.gaps.locate import selected_rows
 from ui.i18n import lang, tr
 
 #: Column name -> (Chinese, English) header and unit; every table on the page uses these.
@@ -72,6 +74,9 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "meets_sewage_target": ("污水治理达标", "Sewage target met", ""),
     "check": ("检查项", "Check", ""),
     "grid_code": ("网格编码", "Grid code", ""),
+    "grid_name": ("网格名称", "Grid name", ""),
+    "community": ("社区", "Community", ""),
+    "street": ("街道/乡镇", "Street/township", ""),
     "grid_codes": ("涉及网格", "Grids involved", ""),
     "community_code": ("社区编码", "Community code", ""),
     "detail": ("说明", "Detail", ""),
@@ -109,6 +114,8 @@ FORMATS = {
     "ratio": "%.3f",
     "m²/人": "%.2f m²",
 }
+#: Lengths and areas: unit in the header, thousands separators and these decimals in the cells.
+SEPARATED_UNITS = {"m": 0, "m²": 0}
 COUNT_UNITS = ("人", "个", "户")  # counts: unit in the header, thousands separators in the cells
 COUNT_UNITS_EN = {"人": "persons", "个": "count", "户": "households"}
 
@@ -129,6 +136,10 @@ def column_config(frame: pd.DataFrame) -> dict[str, object]:
                 else (en if word.rstrip("s") in en.lower() else f"{en} ({word})")
             )
             out[col] = st.column_config.NumberColumn(header, format="localized")
+        elif unit in SEPARATED_UNITS:
+            out[col] = st.column_config.NumberColumn(_with_unit(zh, en, unit), format="localized")
+        elif unit == "m²/人":
+            out[col] = st.column_config.NumberColumn(_with_unit(zh, en, unit), format="%.2f")
         elif unit:
             out[col] = st.column_config.NumberColumn(tr(zh, en), format=FORMATS[unit])
         else:
@@ -136,23 +147,42 @@ def column_config(frame: pd.DataFrame) -> dict[str, object]:
     return out
 
 
+def _with_unit(zh: str, en: str, unit: str) -> str:
+    """A header with its unit in the UI language: 服务半径（m）, Area per resident (m²/person)."""
+    return f"{zh}（{fmt.unit(unit, 'zh')}）" if lang() == "zh" else f"{en} ({fmt.unit(unit, 'en')})"
+
+
 def table(
-    frame: pd.DataFrame, key: str, *, csv: str | None = None, rows: int | None = None
-) -> None:
-    """Show `frame` with localized headers and units; optional CSV download of all rows."""
+    frame: pd.DataFrame,
+    key: str,
+    *,
+    csv: str | None = None,
+    rows: int | None = None,
+    select: bool = False,
+) -> list[int]:
+    """Show `frame` with localized headers and units; optional CSV download of all rows.
+
+    With `select`, the user can pick one row; returns the positions of the picked rows.
+    """
     frame = frame.drop(columns=[c for c in frame.columns if c == "geometry"])
-    st.dataframe(
-        frame if rows is None else frame.head(rows),
+    shown = frame if rows is None else frame.head(rows)
+    for col, decimals in SEPARATED_UNITS.items():
+        for name in [c for c in shown.columns if COLUMNS.get(c, ("", "", ""))[2] == col]:
+            shown = shown.assign(**{name: pd.to_numeric(shown[name]).round(decimals)})
+    event = st.dataframe(
+        shown,
         hide_index=True,
         width="stretch",
         column_config=column_config(frame),
         key=key,
+        **({"on_select": "rerun", "selection_mode": "single-row"} if select else {}),
     )
     if csv:
         data = frame.to_csv(index=False).encode("utf-8-sig")  # BOM: spreadsheets read Chinese
         st.download_button(
             tr("下载 CSV", "Download CSV"), data, file_name=csv, mime="text/csv", key=f"{key}_csv"
         )
+    return selected_rows(event) if select else []
 
 
 def persons(value: float) -> str:
