@@ -14,7 +14,7 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 # Chinese text in PDF and image exports, and for tests Chromium, pdftotext, PostGIS and nginx.
 debs=(fonts-wqy-microhei)
 # PostgreSQL 15 + PostGIS 3 for the PostGIS store tests, nginx for the replica cluster test.
-[ $want_test = 1 ] && debs+=(chromium poppler-utils postgresql-15-postgis-3 nginx-light)
+[ $want_test = 1 ] && debs+=(chromium poppler-utils postgresql-15-postgis-3 nginx-light openssl curl)
 missing=()
 for d in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q "install ok installed" || missing+=("$d"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,0 +1,104 @@
+"""Two app replicas on PostGIS behind nginx (scripts/serve_cluster.sh), in a real browser.
+
+The browser opens the map through nginx (TLS, self-signed), the replica serving it is stopped,
+and the page carries on through the other replica: the WebSocket reconnects, the map is drawn
+again from the shared PostGIS store.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests._browser import CHROMIUM, CHROMIUM_ARGS, ROOT, screenshot
+from tests.test_browser import wait_for_count
+
+HTTPS_PORT = 8650
+APP_PORT = 8651  # replicas on 8651 and 8652
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as nginx and tornado do
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    for port in (HTTPS_PORT, APP_PORT, APP_PORT + 1):
+        assert _port_free(port), f"port {port} is taken; the cluster test needs it"
+    state = Path(tempfile.mkdtemp(prefix="gridmap-cluster-"))
+    state.chmod(0o755)  # the postgres user reaches its data folder inside
+    env = {
+        **os.environ,
+        "GRIDMAP_CLUSTER_DIR": str(state),
+        "GRIDMAP_CLUSTER_APP_PORT": str(APP_PORT),
+        "GRIDMAP_CLUSTER_SKIP_SETUP": "1",  # scripts/test.sh ran setup.sh --test already
+    }
+    script = ["bash", str(ROOT / "scripts" / "serve_cluster.sh")]
+
+    def run(*args: str) -> str:
+        out = subprocess.run(
+            [*script, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
+        assert out.returncode == 0, out.stdout + out.stderr
+        return out.stdout
+
+    started = run("start", "--replicas", "2", "--port", str(HTTPS_PORT))
+    assert f"https://127.0.0.1:{HTTPS_PORT}" in started
+    try:
+        yield run
+    finally:
+        run("stop")
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_stopping_a_replica_mid_session_moves_the_browser_to_the_other(cluster):
+    from playwright.sync_api import sync_playwright
+
+    from data.store import GeoPackageStore
+    from geo.settings import DEFAULT_STORE
+
+    expected = len(GeoPackageStore(DEFAULT_STORE).read("grids"))
+    base = f"https://127.0.0.1:{HTTPS_PORT}"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            proxy={"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"},
+        )
+        try:
+            context = browser.new_context(
+                ignore_https_errors=True, viewport={"width": 1280, "height": 900}
+            )
+            page = context.new_page()
+            first = page.goto(f"{base}/")
+            serving = first.headers["x-gridmap-replica"]
+            assert serving in (f"127.0.0.1:{APP_PORT}", f"127.0.0.1:{APP_PORT + 1}")
+            assert wait_for_count(page, "grids", expected, timeout=120) == expected
+            replica = 1 if serving.endswith(str(APP_PORT)) else 2
+            cluster("stop-replica", str(replica))
+            assert "down" in cluster("status")
+            # the open page reconnects through nginx to the other replica, which runs the next
+            # page the user opens (the stopped replica can answer nothing any more)
+            page.locator("[data-testid='stSidebarNav'] a").filter(has_text="服务缺口").click()
+            page.locator("h1").filter(has_text="服务缺口").wait_for(timeout=120_000)
+            page.wait_for_function(
+                "() => !document.body.innerText.includes('Connecting')", timeout=30_000
+            )
+            again = context.request.get(f"{base}/")
+            assert again.ok and again.headers["x-gridmap-replica"] != serving
+            screenshot(page, "cluster_after_failover")
+        finally:
+            browser.close()
