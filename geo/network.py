@@ -31,6 +31,8 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,9 @@ from geo.crs import require_projected, same_crs
 
 NODE_DECIMALS = 2
 """Road vertices closer than this many decimals of a metre (1 cm) are one graph node."""
+
+PIECE_M = 50.0
+"""Segments are indexed in pieces of at most this many metres for fast point snapping."""
 
 SOURCE_CHUNK = 32
 """Facilities per Dijkstra call when every facility's own distances are needed."""
@@ -174,7 +179,7 @@ class WalkGraph:
         else:
             xy, inverse = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
         a, b = inverse[:-1][same], inverse[1:][same]
-        length = np.hypot(*(coords[1:][same] - coords[:-1][same]).T)
+        length = np.hypot(*(rounded[1:][same] - rounded[:-1][same]).T)  # as the nodes lie
         keep = a != b
         u, v, length = np.minimum(a, b)[keep], np.maximum(a, b)[keep], length[keep]
         # one edge per node pair (the shortest), so the sparse matrix never sums duplicates
@@ -238,8 +243,8 @@ class WalkGraph:
     def snap(self, geoms: np.ndarray, *, max_snap_m: float) -> Snap:
         """Snap geometries to the nearest point on the nearest segment within `max_snap_m`.
 
-        Points snap with their own position; polygons (and lines) with the road point nearest
-        to their edge.
+        Points snap with their own position (:meth:`_snap_points`, vectorised); polygons (and
+        lines) with the road point nearest to their edge (GEOS STRtree).
         """
         geoms = np.asarray(geoms)
         n = len(geoms)
@@ -248,19 +253,89 @@ class WalkGraph:
         dist = np.full(n, np.inf)
         if n == 0 or self.n_edges == 0:
             return Snap(seg, offset, dist)
-        (src, dst), d = self.tree.query_nearest(
-            geoms, max_distance=max_snap_m, return_distance=True, all_matches=False
-        )
-        seg[src], dist[src] = dst, d
-        segs = self.segments[dst]
-        at = geoms[src]
-        points = shapely.get_type_id(at) == 0
-        if not points.all():
-            line = shapely.shortest_line(segs[~points], at[~points])
-            at = at.copy()
-            at[~points] = shapely.get_point(line, 0)
-        offset[src] = np.clip(shapely.line_locate_point(segs, at), 0, self.length[dst])
+        present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+        point = present & (shapely.get_type_id(geoms) == 0)
+        rows = np.flatnonzero(point)
+        xy = shapely.get_coordinates(geoms[rows])
+        seg[rows], offset[rows], dist[rows] = self._snap_points(xy, max_snap_m)
+        other = np.flatnonzero(present & ~point)
+        if len(other):
+            (src, dst), d = self.tree.query_nearest(
+                geoms[other], max_distance=max_snap_m, return_distance=True, all_matches=False
+            )
+            src = other[src]
+            seg[src], dist[src] = dst, d
+            segs = self.segments[dst]
+            at = shapely.get_point(shapely.shortest_line(segs, geoms[src]), 0)
+            offset[src] = np.clip(shapely.line_locate_point(segs, at), 0, self.length[dst])
         return Snap(seg, offset, dist)
+
+    def _piece_index(self) -> tuple[cKDTree, np.ndarray, float]:
+        """A KD-tree over the midpoints of pieces of at most :data:`PIECE_M` of every segment:
+        ``(tree, segment of each piece, half the longest piece)``."""
+        if "pieces" not in self._cache:
+            count = np.maximum(np.ceil(self.length / PIECE_M), 1).astype(np.int64)
+            owner = np.repeat(np.arange(self.n_edges), count)
+            rank = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+            frac = (rank + 0.5) / count[owner]
+            a, b = self.xy[self.u[owner]], self.xy[self.v[owner]]
+            mids = a + (b - a) * frac[:, None]
+            half = float((self.length / count).max(initial=0)) / 2
+            self._cache["pieces"] = (cKDTree(mids), owner, half)
+        return self._cache["pieces"]
+
+    def _point_segment(self, xy: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance from each point to segment `seg` and the offset of the nearest point on it."""
+        a, b = self.xy[self.u[seg]], self.xy[self.v[seg]]
+        ab = b - a
+        squared = np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-24)
+        t = np.clip(np.einsum("ij,ij->i", xy - a, ab) / squared, 0.0, 1.0)
+        near = a + ab * t[:, None]
+        return np.hypot(*(xy - near).T), t * self.length[seg]
+
+    def _snap_points(
+        self, xy: np.ndarray, max_snap_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nearest segment, offset and distance of each coordinate (-1 / 0 / inf beyond the
+        limit). The 8 nearest piece midpoints give candidates; a point whose 8th midpoint is
+        near enough that a farther segment could still be nearer falls back to GEOS."""
+        n = len(xy)
+        seg = np.full(n, -1, dtype=np.int64)
+        offset = np.zeros(n)
+        dist = np.full(n, np.inf)
+        if n == 0:
+            return seg, offset, dist
+        tree, owner, half = self._piece_index()
+        unsure = np.arange(n)
+        for k in (8, 48):  # widening candidate lists, each for the points still undecided
+            k = min(k, len(owner))
+            dc, idx = tree.query(
+                xy[unsure], k=k, distance_upper_bound=max_snap_m + half, workers=-1
+            )
+            dc, idx = dc.reshape(len(unsure), k), idx.reshape(len(unsure), k)
+            for c in range(k):
+                ok = np.flatnonzero(idx[:, c] < len(owner))
+                rows = unsure[ok]
+                cand = owner[idx[ok, c]]
+                d, t = self._point_segment(xy[rows], cand)
+                better = d < dist[rows]
+                r = rows[better]
+                seg[r], offset[r], dist[r] = cand[better], t[better], d[better]
+            # a segment not among the candidates is at least (k-th midpoint - half) away
+            unsure = unsure[np.isfinite(dc[:, -1]) & (dc[:, -1] - half < dist[unsure])]
+            if len(unsure) == 0 or k == len(owner):
+                break
+        if len(unsure) and k < len(owner):
+            pts = shapely.points(xy[unsure])
+            (src, dst), d = self.tree.query_nearest(
+                pts, max_distance=max_snap_m, return_distance=True, all_matches=False
+            )
+            rows = unsure[src]
+            dd, tt = self._point_segment(xy[rows], dst)
+            seg[rows], offset[rows], dist[rows] = dst, tt, dd
+        far = dist > max_snap_m
+        seg[far], offset[far], dist[far] = -1, 0.0, np.inf
+        return seg, offset, dist
 
     # ------------------------------------------------------------------ shortest paths
     def _augmented(self, sources: Snap) -> dict[str, Any]:
@@ -493,6 +568,7 @@ def graph_from_roads(roads: gpd.GeoDataFrame | None, *, osm: bool = False) -> Wa
 
 
 _GRAPHS: dict[str, WalkGraph] = {}
+_GRAPH_OF: dict[int, tuple[weakref.ref, WalkGraph]] = {}
 _GRAPH_CACHE_SIZE = 4
 
 
@@ -502,6 +578,10 @@ def walking_graph(roads: gpd.GeoDataFrame | None) -> WalkGraph:
 
     if roads is None or len(roads) == 0:
         return graph_from_roads(roads)
+    arr = roads.geometry.values
+    hit = _GRAPH_OF.get(id(arr))
+    if hit is not None and hit[0]() is arr:  # the same frame again: no digest needed
+        return hit[1]
     walkable, crossing = road_flags(roads)
     key = _geometry_digest(np.asarray(roads.geometry.values)) + _digest(walkable, crossing)
     graph = _GRAPHS.get(key)
@@ -511,7 +591,11 @@ def walking_graph(roads: gpd.GeoDataFrame | None) -> WalkGraph:
             _GRAPHS.pop(next(iter(_GRAPHS)))
         _GRAPHS[key] = graph
     if _GRAPHS not in CACHES:
-        CACHES.append(_GRAPHS)
+        CACHES.extend([_GRAPHS, _GRAPH_OF])
+    for key in [k for k, v in _GRAPH_OF.items() if v[0]() is None]:
+        del _GRAPH_OF[key]
+    with contextlib.suppress(TypeError):
+        _GRAPH_OF[id(arr)] = (weakref.ref(arr), graph)
     return graph
 
 

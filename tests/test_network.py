@@ -261,3 +261,20 @@ def test_overstated_per_area():
     }
     assert table.loc["S2", "overstated"] == 0
     assert table.index[0] == "S1"
+
+
+def test_point_snapping_equals_geos_nearest():
+    rng = np.random.default_rng(7)
+    a = rng.uniform(0, 3000, (400, 2))
+    b = a + rng.normal(0, 300, (400, 2))
+    lines = shapely.linestrings(np.stack([a + [X0, Y0], b + [X0, Y0]], axis=1))
+    graph = WalkGraph.from_roads(gpd.GeoDataFrame(geometry=lines, crs=CRS), split_crossings=False)
+    pts = shapely.points(rng.uniform(-500, 3500, (3000, 2)) + [X0, Y0])
+    snap = graph.snap(pts, max_snap_m=250)
+    (src, dst), d = graph.tree.query_nearest(pts, return_distance=True, all_matches=False)
+    expected = np.full(len(pts), np.inf)
+    expected[src] = np.where(d <= 250, d, np.inf)
+    np.testing.assert_allclose(snap.distance, expected, atol=1e-6)
+    on = snap.on_network
+    at = shapely.line_interpolate_point(graph.segments[snap.segment[on]], snap.offset[on])
+    np.testing.assert_allclose(shapely.distance(at, pts[on]), snap.distance[on], atol=1e-6)
