@@ -12,6 +12,10 @@ for a smaller and a larger radius:
   matrix, thresholded, then the same MILP.
 
 Run: ``.venv/bin/python bench/bench_siting.py [--dense] [--radii 500 1000 2000]``
+
+``--hard`` runs the hard case of issue 12 instead: 5,000 demand cells x 800 candidates, k = 25,
+radius 2,500 m, so cover sets overlap heavily (about 19 candidates per cell); it is solved with
+the profile's time limit and again with a long one, with greedy and the plain MILP beside.
 """
 
 from __future__ import annotations
@@ -48,6 +52,50 @@ def demand_cells(n: int = 10_000, seed: int = 0) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"residents_uncovered": weights}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS
     )
+
+
+HARD_RADIUS_M = 2500.0
+
+
+def hard_case() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, int, float]:
+    """The hard instance: ``(demand, candidates, k, radius_m)``."""
+    demand = demand_cells(5_000)
+    rng = np.random.default_rng(1)
+    cands = demand.iloc[rng.choice(len(demand), 800, replace=False)][["geometry"]]
+    return demand, cands, 25, HARD_RADIUS_M
+
+
+def run_hard(long_limit: float) -> None:
+    demand, cands, k, radius = hard_case()
+    w = demand["residents_uncovered"].to_numpy(float)
+    dxy = np.column_stack([demand.geometry.x, demand.geometry.y])
+    cxy = np.column_stack([cands.geometry.x, cands.geometry.y])
+    model = build_model(dxy, cxy, w, radius_m=radius)
+    print(
+        f"hard MCLP: {len(demand):,} cells x {len(cands):,} candidates, k = {k}, radius "
+        f"{radius:,.0f} m, {model.n_pairs:,} pairs ({model.n_pairs / len(demand):.1f} per cell)"
+    )
+    for limit in (None, long_limit):
+        t = time.perf_counter()
+        res = suggest_sites(
+            demand, cands, k=k, radius_m=radius, weight="residents_uncovered",
+            method="exact", time_limit_s=limit,
+        )  # fmt: skip
+        print(
+            f"exact, time limit {limit or load_profile().analysis.siting_time_limit_s:g} s: "
+            f"{time.perf_counter() - t:.1f} s, {res.status}, covered {res.covered:,.0f}, "
+            f"bound {res.upper_bound:,.0f}, gap {res.gap:.4%}"
+        )
+    t = time.perf_counter()
+    greedy = suggest_sites(
+        demand, cands, k=k, radius_m=radius, weight="residents_uncovered", method="greedy"
+    )
+    print(
+        f"greedy: {time.perf_counter() - t:.2f} s, covered {greedy.covered:,.0f}, "
+        f"bound {greedy.upper_bound:,.0f}, gap {greedy.gap:.4%}"
+    )
+    secs, status, value = raw_milp(model, k, long_limit)
+    print(f"plain sparse MILP (HiGHS): {secs:.1f} s, {status}, value {value:,.0f}")
 
 
 def raw_milp(model: CoverageModel, k: int, time_limit_s: float) -> tuple[float, str, float]:
@@ -102,7 +150,11 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=1_000)
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--dense", action="store_true", help="also time a dense formulation")
+    parser.add_argument("--hard", action="store_true", help="the hard case of issue 12 only")
     args = parser.parse_args()
+    if args.hard:
+        run_hard(args.time_limit)
+        return
 
     demand = demand_cells(args.demand)
     rng = np.random.default_rng(1)
