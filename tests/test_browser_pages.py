@@ -83,7 +83,8 @@ def test_presentation_steps_fit_one_screen(tmp_path, size):
     """Every step of ``progress?present=1`` fits the screen: nothing to scroll."""
     from tests._progress_fixtures import write_tiny_store as progress_store
 
-    path = progress_store(tmp_path / "progress.gpkg")
+    path = tmp_path / "progress.gpkg"
+    progress_store(path)
     with (
         streamlit_server(store=path) as base,
         offline_page(viewport=size, intercept=False) as page,
@@ -115,5 +116,30 @@ def test_presentation_steps_fit_one_screen(tmp_path, size):
                 arg=title,
                 timeout=30_000,
             )
-        assert steps >= 3  # the city and its districts
+        assert steps == 3  # the city and its two districts
         screenshot(page, f"presentation_{size[0]}")
+
+
+CUT = """() => [...document.querySelectorAll(
+    '[data-testid="stMetricLabel"] *, [data-testid="stMetricValue"] *')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible')
+  .map(e => e.innerText)"""
+
+
+def test_english_kpi_labels_are_not_cut(tmp_path):
+    """Long English KPI names and values wrap instead of ending in "…" (1440 x 900)."""
+    from tests._progress_fixtures import write_tiny_store as progress_store
+
+    path = tmp_path / "progress.gpkg"
+    progress_store(path)
+    with (
+        streamlit_server(store=path) as base,
+        offline_page(viewport=(1440, 900), intercept=False) as page,
+    ):
+        page.goto(f"{base}/progress?lang=en")
+        page.get_by_text("Residents near a street-level center").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(800)
+        assert page.evaluate(CUT) == []
+        labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
+        assert any("Residents near a street-level center" in t for t in labels)
+        screenshot(page, "progress_english_labels")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-#: Metric labels wrap onto a second line instead of ending in "…".
+#: Metric labels and values wrap onto a second line instead of ending in "…".
 METRIC_CSS = """
-[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   height: auto !important;
 }
