@@ -5,7 +5,6 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from layers import display as dp
 from layers import render
@@ -13,6 +12,7 @@ from ui import data_access as da
 from ui import state
 from ui.i18n import lang, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
+from ui.map_view import shared_map
 from ui.text import safe
 
 DEFAULT_ON = {
@@ -147,7 +147,7 @@ def main() -> None:
             frame = _filter_admin(layer, frame, filters)
         frames[layer] = frame
 
-    found = None
+    found, found_id = None, None
     if query.strip():
         sources = {layer: da.load_layer(layer) for layer in SEARCHABLE if layer in present}
         hits = dp.search(sources, query)
@@ -167,6 +167,7 @@ def main() -> None:
             )
             row = hits.iloc[int(pick or 0)]
             found = sources[row["layer"]].loc[[row["row"]]]
+            found_id = (row["layer"], row["row"])
 
     if "population" in frames and "points" in frames["population"].columns:
         st.caption(
@@ -231,12 +232,26 @@ def main() -> None:
     if messages:
         st.info(" ".join(messages))
 
+    store = da.current_store()
+    # everything the map depends on: it is built once per key and shared by every session
+    view_key = (
+        str(store.path),
+        store.version(),
+        tuple(sorted(frames)),
+        tuple(filters.values()),
+        color_by,
+        basemap,
+        tianditu_key(),
+        lang(),
+        found_id,
+    )
     explorer_map(
         frames,
         basemap=basemap,
         color_by=color_by,
         found=found,
         focus=chosen_grids if any(filters.values()) else None,
+        view_key=view_key,
     )
 
 
@@ -258,21 +273,25 @@ def _filter_admin(
 
 
 @st.fragment
-def explorer_map(frames, *, basemap: str, color_by: str, found, focus) -> None:
-    """The map (a fragment: its interactions never re-run the page)."""
-    prof = da.profile()
-    m = render.base_map(prof, basemap, lang=lang(), tianditu=tianditu_key())
-    render.draw_layers(m, frames, lang=lang(), color_by=color_by)
-    if found is not None and len(found):
-        render.add_highlight(m, found, name=tr("搜索结果", "Search result"))
-        render.fit_to(m, found, pad_m=300)
-    elif focus is not None and len(focus):
-        render.fit_to(m, focus)
-    elif "grids" in frames and len(frames["grids"]):
-        render.fit_to(m, frames["grids"], pad_m=0)
-    render.finish(m)
-    st.session_state[state.EXPLORER_SUMMARY] = render.summary(m)
-    st_folium(m, key=state.EXPLORER_MAP, height=620, use_container_width=True, returned_objects=[])
+def explorer_map(frames, *, basemap: str, color_by: str, found, focus, view_key) -> None:
+    """The map (a fragment: its interactions never re-run the page), built once per
+    `view_key` (data version and view parameters) and shared by every session."""
+
+    def build():
+        prof = da.profile()
+        m = render.base_map(prof, basemap, lang=lang(), tianditu=tianditu_key())
+        render.draw_layers(m, frames, lang=lang(), color_by=color_by)
+        if found is not None and len(found):
+            render.add_highlight(m, found, name=tr("搜索结果", "Search result"))
+            render.fit_to(m, found, pad_m=300)
+        elif focus is not None and len(focus):
+            render.fit_to(m, focus)
+        elif "grids" in frames and len(frames["grids"]):
+            render.fit_to(m, frames["grids"], pad_m=0)
+        return render.finish(m)
+
+    summary = shared_map(build, cache_key=view_key, key=state.EXPLORER_MAP, height=620)
+    st.session_state[state.EXPLORER_SUMMARY] = summary
 
 
 main()
