@@ -112,6 +112,9 @@ class Targets:
 class Display:
     coordinate_decimals: int
     simplify_tolerance_m: float
+    max_grids_drawn: int = 5000
+    """Above this many grids the explorer's map shows them summed per community (a filter to
+    a street or community shows its grids one by one): keeps the map's data small."""
 
 
 @dataclass(frozen=True)

@@ -313,7 +313,9 @@ window.gridmap = (function () {
           var inView = l.getLatLng ? b.contains(l.getLatLng()) : b.intersects(l.getBounds());
           if (!inView) return;
           var i = l.feature.properties.i;
-          if (d.stat === "grids") { grids += 1; residents += d.weights ? d.weights[i] : 0; }
+          if (d.stat === "grids") {
+            grids += d.counts ? d.counts[i] : 1; residents += d.weights ? d.weights[i] : 0;
+          }
           else if (d.stat === "facilities") { facilities += 1; }
         });
       }
@@ -732,6 +734,7 @@ def _add_layer(
     front: bool = False,
     pane: str | None = None,
     mark: str | None = None,
+    counts: pd.Series | None = None,
 ) -> folium.FeatureGroup:
     if gdf.crs is None:
         raise dp.DisplayError(f"layer {key!r} has no CRS")
@@ -776,6 +779,10 @@ def _add_layer(
         payload_data["pane"] = pane
     if mark is not None:
         payload_data["mark"] = popup_cols.index(mark)
+    if counts is not None:  # features standing for several grids each (the "in view" box)
+        payload_data["counts"] = (
+            pd.to_numeric(counts.reindex(frame.index), errors="coerce").fillna(0).astype("int64")
+        ).tolist()
     if geo is not None:
         payload_data["geo"] = geo
     if weights is not None:
@@ -821,6 +828,7 @@ def add_polygons(
     weights: pd.Series | None = None,
     legend_title: str | None = None,
     pane: str | None = None,
+    counts: pd.Series | None = None,
 ) -> folium.FeatureGroup:
     """Draw polygons as one toggleable layer.
 
@@ -868,6 +876,7 @@ def add_polygons(
         weights=weights,
         legend_title=legend_title,
         pane=pane,
+        counts=counts,
     )
 
 
@@ -1168,6 +1177,68 @@ def add_layer(
             kind="pt",
         ),
         show=show,
+    )
+
+
+def add_grid_summary(
+    m: folium.Map,
+    areas: gpd.GeoDataFrame,
+    *,
+    lang: str = "zh",
+    color_by: str = "households",
+    show: bool = True,
+) -> folium.FeatureGroup:
+    """Grids summed per area (:func:`layers.display.grids_by_area`), coloured by `color_by`.
+
+    Drawn instead of the grids when there are too many to send; counted as their grids by the
+    "in view" box.
+    """
+    zh = lang == "zh"
+    values = pd.to_numeric(areas[color_by], errors="coerce")
+    classes, bins = dp.classify(values, k=5)
+    palette = PALETTES.get(color_by, PALETTES["households"])
+    colors = palette[-len(bins) :] if bins else []
+    present = values.dropna()
+    labels = dp.class_labels(bins, float(present.min())) if len(bins) else []
+    symbols = {str(c): {"fillColor": colors[c], "label": labels[c]} for c in range(len(bins))}
+    if (classes < 0).any():
+        symbols["-1"] = {"fillColor": NO_DATA, "label": "无数据" if zh else "No data"}
+    shown = areas.assign(
+        **{
+            c: areas[c].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
+            for c in ("grids", "households", "residents", "households_per_worker")
+        }
+    )
+    name = "网格（按社区汇总）" if zh else "Grids (summed per community)"
+    title = f"{name} · {_label(COLOR_BY[color_by], lang)}" + (
+        "（各社区合计，分位数分级）" if zh else " (community totals, quantile classes)"
+    )
+    fields = {
+        "name": "社区" if zh else "Community",
+        "grids": "网格数（个）" if zh else "Grids",
+        "households": "户数（户）" if zh else "Households",
+        "residents": "常住人口（人）" if zh else "Residents",
+        "households_per_worker": "网格员人均户数（户）" if zh else "Households per worker",
+    }
+    return add_polygons(
+        m,
+        shown,
+        name=name,
+        key="grid_summary",
+        fields={k: v for k, v in fields.items() if k in shown.columns},
+        tooltip=["name", color_by if color_by in shown.columns else "households"],
+        style={**grids.STYLE, "weight": 1},
+        category=classes.astype(str),
+        symbols=symbols,
+        legend=[
+            ("", f"background:{v['fillColor']};border:1px solid {grids.STYLE['color']}", v["label"])
+            for v in symbols.values()
+        ],
+        legend_title=title,
+        show=show,
+        stat="grids",
+        weights=areas["residents"],
+        counts=areas["grids"],
     )
 
 

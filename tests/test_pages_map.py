@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -269,3 +270,39 @@ def test_basemap_choices(tiny_store, monkeypatch):
     assert "tianditu" not in _map_args(at)["script"]
     at.text_input(key=state.TIANDITU_KEY).input("k123").run()
     assert "tk=k123" in _map_args(at)["script"]
+
+
+def test_many_grids_are_summed_per_community_until_a_street_is_chosen(
+    tiny_store, tmp_path, monkeypatch
+):
+    from geo.settings import DEFAULT_PROFILE
+
+    text = Path(DEFAULT_PROFILE).read_text(encoding="utf-8")
+    profile = tmp_path / "small.toml"
+    profile.write_text(text.replace("max_grids_drawn = 5000", "max_grids_drawn = 3"), "utf-8")
+    monkeypatch.setenv("GRIDMAP_PROFILE", str(profile))
+    at = _app()
+    summary = at.session_state[state.EXPLORER_SUMMARY]
+    assert "grids" not in summary and summary["grid_summary"] == 3  # three communities
+    assert any("按社区汇总" in c.value for c in at.caption)
+    assert _metrics(at)["网格"] == "6"
+    at.selectbox(key=state.STREET).set_value("街道甲").run()  # two grids: drawn one by one
+    summary = at.session_state[state.EXPLORER_SUMMARY]
+    assert summary["grids"] == 2 and "grid_summary" not in summary
+
+
+def test_grids_by_area_sums_per_community():
+    from layers import display as dp
+    from tests._map_fixtures import frames
+
+    tiny = frames()
+    out = dp.grids_by_area(tiny["grids"], tiny["communities"], metric_crs="EPSG:4546")
+    out = out.set_index("name")
+    assert out.loc["社区一", ["grids", "households", "residents", "workers"]].tolist() == [
+        2,
+        730,
+        2000,
+        1,
+    ]
+    assert out.loc["社区二", "households"] == 770 and out.loc["社区二", "workers"] == 1
+    assert out.loc["社区三", "households_per_worker"] == 415  # 830 households, two workers

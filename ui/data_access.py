@@ -222,3 +222,24 @@ def is_synthetic() -> bool:
     return (
         store.path.resolve() == DEFAULT_STORE.resolve() or store_meta().get("synthetic") == "true"
     )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _grid_summary(path: str, version: str, decimals: int, tolerance_m: float, metric_crs: str):
+    from layers.display import grids_by_area
+
+    areas = _display_layer(path, version, "communities", decimals, tolerance_m, metric_crs)
+    return grids_by_area(_read_layer(path, version, "grids"), areas, metric_crs=metric_crs)
+
+
+def grid_summary() -> gpd.GeoDataFrame:
+    """Grids summed per community, on the communities' display outlines (cached, read-only)."""
+    store = current_store()
+    prof = profile()
+    return _grid_summary(
+        str(store.path),
+        store.version(),
+        prof.display.coordinate_decimals,
+        prof.display.simplify_tolerance_m,
+        prof.metric_crs,
+    )

@@ -147,6 +147,25 @@ def main() -> None:
             frame = _filter_admin(layer, frame, filters)
         frames[layer] = frame
 
+    summary = None
+    limit = da.profile().display.max_grids_drawn
+    if "grids" in frames and len(frames["grids"]) > limit and "communities" in present:
+        # too many grids to send: summed per community until a street or community is chosen
+        areas = frames.get("communities")
+        if areas is None:
+            areas = _filter_admin("communities", da.display_layer("communities"), filters)
+        sums = da.grid_summary()
+        summary = sums[sums.index.isin(areas.index)]
+        st.caption(
+            tr(
+                f"网格较多（{len(frames['grids']):,} 个，超过 {limit:,} 个）：按社区汇总显示；"
+                "选择街道或社区后逐个显示网格。",
+                f"Many grids ({len(frames['grids']):,}, over {limit:,}): shown summed per "
+                "community; choose a street or community to see them one by one.",
+            )
+        )
+        frames.pop("grids")
+
     found, found_id = None, None
     if query.strip():
         sources = {layer: da.load_layer(layer) for layer in SEARCHABLE if layer in present}
@@ -247,6 +266,7 @@ def main() -> None:
     )
     explorer_map(
         frames,
+        summary=summary,
         basemap=basemap,
         color_by=color_by,
         found=found,
@@ -273,7 +293,9 @@ def _filter_admin(
 
 
 @st.fragment
-def explorer_map(frames, *, basemap: str, color_by: str, found, focus, view_key) -> None:
+def explorer_map(
+    frames, *, summary=None, basemap: str, color_by: str, found, focus, view_key
+) -> None:
     """The map (a fragment: its interactions never re-run the page), built once per
     `view_key` (data version and view parameters) and shared by every session."""
 
@@ -281,6 +303,8 @@ def explorer_map(frames, *, basemap: str, color_by: str, found, focus, view_key)
         prof = da.profile()
         m = render.base_map(prof, basemap, lang=lang(), tianditu=tianditu_key())
         render.draw_layers(m, frames, lang=lang(), color_by=color_by)
+        if summary is not None and len(summary):
+            render.add_grid_summary(m, summary, lang=lang(), color_by=color_by)
         if found is not None and len(found):
             render.add_highlight(m, found, name=tr("搜索结果", "Search result"))
             render.fit_to(m, found, pad_m=300)
@@ -288,6 +312,8 @@ def explorer_map(frames, *, basemap: str, color_by: str, found, focus, view_key)
             render.fit_to(m, focus)
         elif "grids" in frames and len(frames["grids"]):
             render.fit_to(m, frames["grids"], pad_m=0)
+        elif summary is not None and len(summary):
+            render.fit_to(m, summary, pad_m=0)
         return render.finish(m)
 
     summary = shared_map(build, cache_key=view_key, key=state.EXPLORER_MAP, height=620)
