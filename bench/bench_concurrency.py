@@ -1,0 +1,109 @@
+"""Many people at once: N browsers open the explorer at the same moment; time to a drawn map.
+
+    python bench/bench_concurrency.py                         # demo store; 1, 8 and 16 sessions
+    python bench/bench_concurrency.py --sessions 1 8 --store bench/out/scale10.gpkg
+
+For each N a fresh app server is started (cold caches, as after a restart or an import), then N
+offline headless Chromium pages (one browser, a context each) open ``/`` together; each page's
+time runs from its ``goto`` until the map has drawn its grids (one by one or summed per
+community). A second round of N on the same (now warm) server follows. Prints median, p95, max
+and errors; nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+DRAWN = "() => window.gridmap && (gridmap.count('grids') + gridmap.count('grid_summary')) > 0"
+
+
+async def _visit(browser, base: str, timeout_s: float) -> float:
+    """Seconds from opening the explorer to a drawn map in a new browser context."""
+    from _browser import _is_local
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    await context.route(lambda url: not _is_local(url), lambda route: route.abort())
+    page = await context.new_page()
+    try:
+        t0 = time.perf_counter()
+        await page.goto(f"{base}/")
+        handle = await page.wait_for_selector(
+            "iframe[title*='st_folium']", timeout=timeout_s * 1000
+        )
+        frame = await handle.content_frame()
+        await frame.wait_for_function(DRAWN, timeout=timeout_s * 1000)
+        return time.perf_counter() - t0
+    finally:
+        await context.close()
+
+
+async def _round(base: str, n: int, timeout_s: float) -> tuple[list[float], list[str]]:
+    from _browser import CHROMIUM, CHROMIUM_ARGS
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            proxy={"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"},
+        )
+        try:
+            results = await asyncio.gather(
+                *(_visit(browser, base, timeout_s) for _ in range(n)), return_exceptions=True
+            )
+        finally:
+            await browser.close()
+    times = [r for r in results if isinstance(r, float)]
+    errors = [
+        f"{type(r).__name__}: {str(r).splitlines()[0]}" for r in results if not isinstance(r, float)
+    ]
+    return times, errors
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=ROOT / "data" / "demo" / "shiyan_demo.gpkg")
+    parser.add_argument("--sessions", type=int, nargs="*", default=[1, 8, 16])
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds per visit")
+    args = parser.parse_args()
+    from _browser import browser_available, streamlit_server
+
+    if not browser_available():
+        print("needs /usr/bin/chromium and playwright")
+        return 1
+    store = args.store.resolve()
+    if not store.exists():
+        print(f"{store} does not exist (python cli.py demo --out {store})")
+        return 1
+    print(f"== concurrency bench: {store.name}; explorer '/' until the map is drawn")
+    print(f"   {'sessions':>8s} {'server':>6s} {'median_s':>9s} {'p95_s':>7s} {'max_s':>7s} errors")
+    for n in args.sessions:
+        with streamlit_server(store=store, timeout=120) as base:
+            for label in ("cold", "warm"):
+                times, errors = asyncio.run(_round(base, n, args.timeout))
+                med = statistics.median(times) if times else float("nan")
+                p95 = _p95(times) if times else float("nan")
+                top = max(times) if times else float("nan")
+                print(f"   {n:8d} {label:>6s} {med:9.2f} {p95:7.2f} {top:7.2f} {len(errors)}")
+                for e in errors[:3]:
+                    print(f"      {e}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
