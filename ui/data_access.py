@@ -225,11 +225,21 @@ def is_synthetic() -> bool:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _grid_summary(path: str, version: str, decimals: int, tolerance_m: float, metric_crs: str):
+def _grid_summary(
+    path: str,
+    grids_version: str,
+    communities_version: str,
+    decimals: int,
+    tolerance_m: float,
+    metric_crs: str,
+):
     from layers.display import grids_by_area
 
-    areas = _display_layer(path, version, "communities", decimals, tolerance_m, metric_crs)
-    return grids_by_area(_read_layer(path, version, "grids"), areas, metric_crs=metric_crs)
+    areas = _display_layer(
+        path, communities_version, "communities", decimals, tolerance_m, metric_crs
+    )
+    grids = _read_layer(path, grids_version, "grids")
+    return grids_by_area(grids, areas, metric_crs=metric_crs)
 
 
 def grid_summary() -> gpd.GeoDataFrame:
@@ -238,7 +248,7 @@ def grid_summary() -> gpd.GeoDataFrame:
     prof = profile()
     return _grid_summary(
         str(store.path),
-        store.version(),
+        *layer_versions("grids", "communities"),
         prof.display.coordinate_decimals,
         prof.display.simplify_tolerance_m,
         prof.metric_crs,
