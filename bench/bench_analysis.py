@@ -74,8 +74,8 @@ def child(path: str, naive: bool) -> dict:
         detour = profile.radii.detour_factor
         t = time.perf_counter()
         naive_counts = {}
-        for kind in cov.FACILITY_KINDS:
-            fac = cov.select_facilities(prepared, kind)
+        for kind in profile.facility_kinds:
+            fac = cov.select_facilities(prepared, profile.kind(kind))
             if len(fac) == 0:
                 naive_counts[kind] = 0
                 continue

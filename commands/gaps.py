@@ -25,7 +25,6 @@ import pandas as pd
 from tqdm import tqdm
 
 from geo.analysis import STEPS, GapAnalysis, run_all
-from geo.coverage import FACILITY_KINDS
 from geo.settings import load_profile
 
 HELP = "service-gap analysis: coverage, shelter capacity, sanitation and grid checks"
@@ -63,8 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser,
         "--radius",
         "KIND=METRES",
-        f"service radius of a facility kind ({', '.join(FACILITY_KINDS)}) or a radii "
-        "setting of the profile; several may follow one flag",
+        "service radius of a facility kind declared in the profile "
+        f"({', '.join(_declared_kinds())}) or a radii setting; several may follow one flag",
     )
     parser.add_argument(
         "--detour", type=float, default=None, help="detour factor (walking / straight line)"
@@ -80,8 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser,
         "--target",
         "NAME=VALUE",
-        "a target or grid rule of the profile (e.g. sanitary_toilet_penetration=0.85, "
-        "households_max=600)",
+        "a coverage target of a facility kind (e.g. elderly_care=0.9), or a target or grid "
+        "rule of the profile (e.g. sanitary_toilet_penetration=0.85, households_max=600)",
     )
     parser.add_argument(
         "--cell",
@@ -90,6 +89,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="gap cell size in metres (default: the profile's analysis.gap_cell_m, 250)",
     )
     parser.add_argument("--profile", default=None, help="city profile TOML (default: Shiyan)")
+
+
+def _declared_kinds() -> list[str]:
+    """Kinds of the profile in ``$GRIDMAP_PROFILE`` (or Shiyan), for the help text."""
+    try:
+        return list(load_profile().facility_kinds)
+    except (OSError, ValueError):
+        return []
 
 
 def _number(name: str, value: str, *, positive: bool = True) -> float:
@@ -111,11 +118,17 @@ def profile_from_args(args: argparse.Namespace):
     per_capita_fields = {f.name for f in dataclasses.fields(profile.per_capita_area_m2)}
     target_fields = {f.name for f in dataclasses.fields(profile.targets)}
     grid_fields = {f.name for f in dataclasses.fields(profile.grids) if f.type != "str"}
+    kinds = profile.facility_kinds
     radii: dict[str, float] = {}
+    kind_changes: dict[str, dict[str, float]] = {}
     for name, value in args.radius:
-        setting = FACILITY_KINDS[name].radius_setting if name in FACILITY_KINDS else name
+        spec = kinds.get(name)
+        setting = spec.radius_setting if spec is not None else name
+        if spec is not None and setting is None:
+            kind_changes.setdefault(name, {})["radius_m"] = _number(f"--radius {name}", value)
+            continue
         if setting not in radii_fields or setting == "detour_factor":
-            known = ", ".join([*FACILITY_KINDS, *sorted(radii_fields - {"detour_factor"})])
+            known = ", ".join([*kinds, *sorted(radii_fields - {"detour_factor"})])
             raise OptionError(f"--radius: unknown kind {name!r} (known: {known})")
         radii[setting] = _number(f"--radius {name}", value)
     if args.detour is not None:
@@ -131,12 +144,21 @@ def profile_from_args(args: argparse.Namespace):
         per_capita[name] = _number(f"--per-capita {name}", value)
     targets, grids = {}, {}
     for name, value in args.target:
+        spec = kinds.get(name)
+        if spec is not None and spec.target_setting is not None:
+            name = spec.target_setting
+        elif spec is not None:
+            share = _number(f"--target {name}", value, positive=False)
+            if share > 1:
+                raise OptionError(f"--target {name}: a share 0-1, got {value}")
+            kind_changes.setdefault(name, {})["target"] = share
+            continue
         if name in target_fields:
             targets[name] = _number(f"--target {name}", value, positive=False)
         elif name in grid_fields:
             grids[name] = _number(f"--target {name}", value, positive=False)
         else:
-            known = ", ".join(sorted(target_fields | grid_fields))
+            known = ", ".join([*kinds, *sorted(target_fields | grid_fields)])
             raise OptionError(f"--target: unknown name {name!r} (known: {known})")
     if args.cell is not None and not args.cell > 0:
         raise OptionError(f"--cell: must be greater than 0, got {args.cell:g}")
@@ -147,6 +169,7 @@ def profile_from_args(args: argparse.Namespace):
             ("per_capita_area_m2", per_capita),
             ("targets", targets),
             ("grids", grids),
+            ("facility_kinds", kind_changes),
         )
         if v
     }

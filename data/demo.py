@@ -59,6 +59,12 @@ BASE_VILLAGES = 360
 HOUSEHOLDS_PER_POINT = 9.0  # population points per grid = households / this
 STREET_CENTERS = 32
 COMMUNITY_CENTERS = 72
+# Facilities of the generic `facilities` layer: kind -> (share of urban communities with one,
+# name suffix, capacity range). Only kinds the profile declares are generated.
+DEMO_STATIONS = {
+    "elderly_care": (0.7, "养老服务站", (10, 40)),
+    "health_station": (0.55, "社区卫生服务站", (500, 3000)),
+}
 SHELTERS = {"emergency": 80, "fixed_short": 14, "fixed_medium": 8, "fixed_long": 4, "central": 2}
 URBAN_PUBLIC_TOILETS = 220
 URBAN_GARBAGE_POINTS = 50
@@ -515,6 +521,7 @@ class _Generator:
         self.rural()
         report(0.85, "环卫设施 / sanitation facilities")
         self.sanitation()
+        self.stations()
         report(0.92, "上一季度 / previous quarter")
         return self.frames()
 
@@ -1032,6 +1039,44 @@ class _Generator:
         before = vil["sanitary_toilet_households"].to_numpy() - np.where(upgraded, drop, 0)
         vil["sanitary_before"] = np.maximum(before, 0)
 
+    def stations(self) -> None:
+        """Elderly-care and community health stations (the generic ``facilities`` layer).
+
+        One in a share of the urban communities, at a resident-weighted population point.
+        """
+        rng = _rng(self.seed, "stations")
+        pop = self.pop
+        xy = pop[["x", "y"]].to_numpy()
+        comm_of = self._community_of_points()
+        res = pop["residents"].to_numpy().astype(float) + 1.0
+        order = np.argsort(comm_of, kind="stable")
+        starts = np.searchsorted(comm_of[order], np.arange(len(self.comm) + 1))
+        comm_names = self.comm["name"].to_numpy().astype(str)
+        rows = []
+        for kind, (share, suffix, (low, high)) in DEMO_STATIONS.items():
+            if kind not in self.profile.facility_kinds:
+                continue
+            for c in np.flatnonzero(rng.random(len(self.comm)) < share):
+                members = order[starts[c] : starts[c + 1]]
+                if members.size == 0:
+                    continue
+                pick = rng.choice(members, p=res[members] / res[members].sum())
+                rows.append((kind, f"{comm_names[c]}{suffix}", pick, int(rng.integers(low, high))))
+        n = len(rows)
+        pxy = _jitter(xy[[r[2] for r in rows]], rng, 5, 40) if n else np.empty((0, 2))
+        self.stations_df = pd.DataFrame(
+            {
+                "facility_id": [f"FS{i + 1:05d}" for i in range(n)],
+                "name": [r[1] for r in rows],
+                "kind": [r[0] for r in rows],
+                "capacity": pd.array([r[3] for r in rows], dtype="Int64"),
+                "area_m2": np.round(rng.uniform(150, 800, n), -1),
+                "opened_period": _periods(rng, n, 0.2, 2016),
+                "x": pxy[:, 0],
+                "y": pxy[:, 1],
+            }
+        )
+
     # ----------------------------------------------------------------------- output
     def _frame(self, data: dict, geoms) -> gpd.GeoDataFrame:
         frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=self.crs), crs=self.crs)
@@ -1181,6 +1226,14 @@ class _Generator:
         for flag in ("walkable", "bridge", "tunnel", "from_osm"):
             road_data[flag] = pd.array(road_data[flag], dtype="boolean")
         roads = self._frame(road_data, road_geoms)
+        sta = self.stations_df
+        stations = self._frame(
+            {
+                c: sta[c].to_numpy() if c != "capacity" else sta[c].array
+                for c in LAYERS["facilities"].field_names
+            },
+            shapely.points(sta[["x", "y"]].to_numpy()),
+        )
         current = {
             "districts": districts,
             "streets": streets,
@@ -1192,6 +1245,7 @@ class _Generator:
             "villages": villages,
             "sanitation_facilities": facilities,
             "roads": roads,
+            "facilities": stations,
         }
         previous = dict(current)
         previous["grids"] = grids_before
@@ -1199,6 +1253,7 @@ class _Generator:
         previous["shelters"] = _reindexed(shelters[shelters["opened_period"] != PERIOD])
         previous["villages"] = villages_before
         previous["sanitation_facilities"] = _reindexed(facilities[~fac["new"].to_numpy()])
+        previous["facilities"] = _reindexed(stations[stations["opened_period"] != PERIOD])
         return current, previous
 
 

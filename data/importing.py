@@ -33,6 +33,7 @@ from data.tempfiles import remove_stale_workdirs, workdir
 from geo.crs import convert_frame, outside_china
 from geo.settings import Profile, load_profile
 from layers import LAYERS, LayerSchema, Problem, SchemaError, get_layer
+from layers.kinds import GENERIC_LAYER, kinds_on_layer
 from layers.messages import Msg, in_lang, msg
 
 Progress = Callable[[float, str], None]
@@ -203,6 +204,8 @@ def import_file(
         timeout_s=profile.import_.lock_timeout_s,
         on_wait=on_wait or (lambda message: report_progress(0.65, message)),
     ):
+        if validated is not None:
+            problems.extend(undeclared_kinds(validated, layer, profile))
         existing = _existing(store, layer) if mode == "append" else None
         if existing is not None and schema.key:
             problems.extend(_duplicates_against(existing, frame, validated, schema))
@@ -580,6 +583,10 @@ def check_store(
             LAYERS[name].validate(frame, source=name)
         except SchemaError as exc:
             issues += [StoreIssue(name, p.message, p.row, p.field) for p in exc.problems]
+        issues += [
+            StoreIssue(name, p.message, p.row, p.field)
+            for p in undeclared_kinds(frame, name, profile)
+        ]
         geoms = frame.geometry.values
         ok = ~(pd.isna(geoms) | shapely.is_empty(geoms))
         invalid = np.flatnonzero(ok & ~shapely.is_valid(geoms))
@@ -595,6 +602,32 @@ def check_store(
     issues += _village_references(frames)
     report_progress(1.0, "done")
     return issues
+
+
+def undeclared_kinds(frame: pd.DataFrame, layer: str, profile: Profile) -> list[Problem]:
+    """Rows of the generic ``facilities`` layer whose ``kind`` the profile does not declare.
+
+    Rows are 1-based; the message lists the declared kinds.
+    """
+    if layer != GENERIC_LAYER or "kind" not in frame.columns:
+        return []
+    declared = [
+        value
+        for spec in kinds_on_layer(profile.facility_kinds, GENERIC_LAYER).values()
+        for value in spec.own_values
+    ]
+    kinds = frame["kind"]
+    bad = np.flatnonzero((kinds.notna() & ~kinds.isin(declared)).to_numpy())
+    listed = ", ".join(declared) or "(none)"
+    return [
+        Problem(
+            f"kind {kinds.iloc[pos]!r} is not declared in the city profile "
+            f"(declared kinds: {listed}; add a [facility_kinds.KEY] table to declare one)",
+            int(pos) + 1,
+            "kind",
+        )
+        for pos in bad
+    ]
 
 
 def _village_references(frames: dict[str, gpd.GeoDataFrame]) -> list[StoreIssue]:

@@ -24,7 +24,6 @@ import pandas as pd
 from geo.areas import LEVELS, assign_areas
 from geo.capacity import CapacityResult, capacity_all
 from geo.coverage import (
-    FACILITY_KINDS,
     CoverageResult,
     coverage_all,
     gap_cells,
@@ -49,6 +48,7 @@ LOCATED_LAYERS: tuple[str, ...] = (
     "shelters",
     "neighborhood_centers",
     "sanitation_facilities",
+    "facilities",
 )
 """Layers given grid/community/street/district codes by :func:`prepare`."""
 
@@ -185,6 +185,7 @@ class GapAnalysis:
             "metric_crs": p.metric_crs,
             "parameters": {
                 "radii": {k: float(v) for k, v in vars(p.radii).items()},
+                "facility_kinds": p.kind_parameters(),
                 "per_capita_area_m2": {k: float(v) for k, v in vars(p.per_capita_area_m2).items()},
                 "targets": {k: float(v) for k, v in vars(p.targets).items()},
                 "grids": {
@@ -276,4 +277,4 @@ def run_all(
     )
 
 
-__all__ = ["FACILITY_KINDS", "STEPS", "GapAnalysis", "PreparedLayers", "prepare", "run_all"]
+__all__ = ["STEPS", "GapAnalysis", "PreparedLayers", "prepare", "run_all"]

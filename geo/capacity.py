@@ -45,7 +45,6 @@ from geo.areas import area_names, coordinates
 from geo.coverage import (
     BOUNDARY_TOLERANCE_M,
     CACHES,
-    FACILITY_KINDS,
     cell_frame,
     cell_groups,
     cell_keys,
@@ -686,7 +685,7 @@ def capacity_all(
     detour = float(profile.radii.detour_factor)
     groups = {}
     for group, kind in SHELTER_GROUPS.items():
-        sel = select_facilities(layers, kind)
+        sel = select_facilities(layers, profile.kind(kind))
         cap = cap_all.loc[sel.index]
         radius = radius_for(kind, profile)
         groups[group] = ShelterGroupCapacity(
@@ -700,7 +699,7 @@ def capacity_all(
                 pop, sel, radius_m=radius, capacity=cap, cell_m=cell_m, detour_factor=detour
             ),
         )
-    classes = tuple(c for g in SUPPLY_GROUPS for c in FACILITY_KINDS[SHELTER_GROUPS[g]].values)
+    classes = tuple(c for g in SUPPLY_GROUPS for c in profile.kind(SHELTER_GROUPS[g]).values)
     stay = (
         shelters[shelters["shelter_class"].isin(classes).to_numpy()] if len(shelters) else shelters
     )

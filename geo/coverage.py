@@ -38,102 +38,10 @@ from scipy.spatial import cKDTree
 
 from geo.areas import LEVELS, area_names, coordinates, point_geometries
 from geo.crs import CRSError, require_projected, same_crs
+from layers.kinds import FacilityKind
 
 BOUNDARY_TOLERANCE_M = 1e-6
 """Distances within this many metres of the radius count as on the boundary (covered)."""
-
-
-@dataclass(frozen=True)
-class FacilityKind:
-    """Which layer and filter give the facilities of a kind, and which radius setting applies.
-
-    ``radius_setting`` names an attribute of :class:`geo.settings.Radii`.
-    """
-
-    key: str
-    layer: str
-    column: str
-    values: tuple[str, ...]
-    radius_setting: str
-    label_zh: str
-    label_en: str
-
-    def label(self, lang: str = "zh") -> str:
-        return self.label_zh if lang == "zh" else self.label_en
-
-
-# A higher-level facility also serves the lower-level need: a street-level centre offers the
-# community-level services (GB 50180-2018 nests the life circles), and fixed and central
-# shelters also take emergency evacuees (GB 51143-2015 §3.1.4). Each kind therefore counts
-# its own class and the classes above it.
-FACILITY_KINDS: dict[str, FacilityKind] = {
-    k.key: k
-    for k in (
-        FacilityKind(
-            "neighborhood_centers_street",
-            "neighborhood_centers",
-            "level",
-            ("street",),
-            "neighborhood_center_street",
-            "街道级党群邻里中心",
-            "Street-level neighborhood centers",
-        ),
-        FacilityKind(
-            "neighborhood_centers_community",
-            "neighborhood_centers",
-            "level",
-            ("community", "street"),
-            "neighborhood_center_community",
-            "社区级党群邻里中心（含街道级）",
-            "Community-level neighborhood centers (incl. street-level)",
-        ),
-        FacilityKind(
-            "shelters_emergency",
-            "shelters",
-            "shelter_class",
-            ("emergency", "fixed_short", "fixed_medium", "fixed_long", "central"),
-            "shelter_emergency",
-            "紧急避难场所（含固定、中心）",
-            "Emergency shelters (any class)",
-        ),
-        FacilityKind(
-            "shelters_fixed",
-            "shelters",
-            "shelter_class",
-            ("fixed_short", "fixed_medium", "fixed_long", "central"),
-            "shelter_fixed",
-            "固定避难场所（含中心）",
-            "Fixed shelters (incl. central)",
-        ),
-        FacilityKind(
-            "shelters_central",
-            "shelters",
-            "shelter_class",
-            ("central",),
-            "shelter_central",
-            "中心避难场所",
-            "Central shelters",
-        ),
-        FacilityKind(
-            "garbage_point",
-            "sanitation_facilities",
-            "kind",
-            ("garbage_point",),
-            "garbage_point",
-            "垃圾收集点",
-            "Garbage points",
-        ),
-        FacilityKind(
-            "public_toilet",
-            "sanitation_facilities",
-            "kind",
-            ("public_toilet",),
-            "public_toilet",
-            "公共厕所",
-            "Public toilets",
-        ),
-    )
-}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -367,17 +275,13 @@ def nearest_facility(
 
 
 # --------------------------------------------------------------------------- public API
-def select_facilities(layers: Mapping[str, gpd.GeoDataFrame], kind: str) -> gpd.GeoDataFrame:
-    """The facilities of `kind` (a key of :data:`FACILITY_KINDS`) from `layers`.
+def select_facilities(
+    layers: Mapping[str, gpd.GeoDataFrame], spec: FacilityKind
+) -> gpd.GeoDataFrame:
+    """The facilities of the kind `spec` (``profile.kind(key)``) from `layers`.
 
     A missing layer or column gives an empty frame; index and CRS are kept.
     """
-    try:
-        spec = FACILITY_KINDS[kind]
-    except KeyError:
-        raise KeyError(
-            f"unknown facility kind {kind!r}; known: {', '.join(FACILITY_KINDS)}"
-        ) from None
     frame = layers.get(spec.layer)
     if frame is None:
         crs = next((f.crs for f in layers.values() if isinstance(f, gpd.GeoDataFrame)), None)
@@ -594,14 +498,12 @@ class CoverageResult:
     by_level: dict[str, pd.DataFrame] = field(default_factory=dict)
     detour_factor: float = 1.0
     facilities: int = 0
+    spec: FacilityKind | None = None
+    """The kind's record (labels); None when built without one."""
 
     @property
     def residents_uncovered(self) -> int:
         return self.residents_total - self.residents_covered
-
-    @property
-    def spec(self) -> FacilityKind:
-        return FACILITY_KINDS[self.kind]
 
     def worst(self, level: str = "grid", n: int = 20) -> pd.DataFrame:
         """The `n` areas of `level` with the most uncovered residents."""
@@ -616,8 +518,8 @@ class CoverageResult:
     def summary(self) -> dict[str, Any]:
         """JSON-ready figures."""
         return {
-            "label_zh": self.spec.label_zh,
-            "label_en": self.spec.label_en,
+            "label_zh": self.spec.label_zh if self.spec else self.kind,
+            "label_en": self.spec.label_en if self.spec else self.kind,
             "radius_m": float(self.radius_m),
             "detour_factor": float(self.detour_factor),
             "facilities": int(self.facilities),
@@ -639,6 +541,7 @@ def coverage_from_distance(
     levels: Iterable[str] = LEVELS,
     groupings: Mapping[str, Grouping] | None = None,
     residents: np.ndarray | None = None,
+    spec: FacilityKind | None = None,
 ) -> CoverageResult:
     """A :class:`CoverageResult` from precomputed nearest distances (cheap when only the
     radius or detour factor changed). `groupings` (level -> :func:`grouping`) and
@@ -662,6 +565,7 @@ def coverage_from_distance(
         by_level=by_level,
         detour_factor=float(detour_factor),
         facilities=int(facilities),
+        spec=spec,
     )
 
 
@@ -677,8 +581,8 @@ def level_groupings(
 
 
 def radius_for(kind: str, profile) -> float:
-    """The service radius (m) of facility `kind` from ``profile.radii``."""
-    return float(getattr(profile.radii, FACILITY_KINDS[kind].radius_setting))
+    """The service radius (m) of facility kind `kind` (:meth:`geo.settings.Profile.radius_m`)."""
+    return profile.radius_m(kind)
 
 
 def coverage_all(
@@ -712,14 +616,13 @@ def coverage_all(
         groupings = {level: g for level, g in groupings.items() if level in levels}
     res = residents_of(pop)
     out: dict[str, CoverageResult] = {}
-    for kind in kinds if kinds is not None else FACILITY_KINDS:
-        fac = select_facilities(layers, kind)
+    for kind in kinds if kinds is not None else profile.facility_kinds:
+        spec = profile.kind(kind)
+        fac = select_facilities(layers, spec)
         if fac.crs is None and len(fac) == 0:
             fac = fac.set_crs(pop.crs)
         elif fac.crs is not None and not fac.crs.is_projected:
-            raise CRSError(
-                f"{FACILITY_KINDS[kind].layer} is in a geographic CRS; run geo.analysis.prepare() first"
-            )
+            raise CRSError(f"{spec.layer} is in a geographic CRS; run geo.analysis.prepare() first")
         dist = nearest_distance(pop, fac)
         out[kind] = coverage_from_distance(
             pop,
@@ -730,5 +633,6 @@ def coverage_all(
             facilities=len(fac),
             groupings=groupings,
             residents=res,
+            spec=spec,
         )
     return out

@@ -631,12 +631,11 @@ def ranked(
     return rows.reset_index(drop=True)
 
 
-def supply_classes() -> tuple[str, ...]:
+def supply_classes(profile: Profile) -> tuple[str, ...]:
     """Shelter classes counted in shelter places and area per resident (as in geo.capacity)."""
     from geo.capacity import SHELTER_GROUPS, SUPPLY_GROUPS
-    from geo.coverage import FACILITY_KINDS
 
-    return tuple(c for g in SUPPLY_GROUPS for c in FACILITY_KINDS[SHELTER_GROUPS[g]].values)
+    return tuple(c for g in SUPPLY_GROUPS for c in profile.kind(SHELTER_GROUPS[g]).values)
 
 
 def indicators_from_analysis(
@@ -658,7 +657,7 @@ def indicators_from_analysis(
     """
     shelters = layers.get("shelters")
     if shelters is not None and len(shelters):
-        keep = shelters["shelter_class"].isin(supply_classes()).to_numpy()
+        keep = shelters["shelter_class"].isin(supply_classes(profile)).to_numpy()
         shelters = shelters[keep].assign(
             capacity_used=analysis.capacity.capacity.reindex(shelters.index[keep])
         )

@@ -14,12 +14,15 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from layers.kinds import FacilityKind, kinds_from_tables, unknown_kind
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROFILE = ROOT / "data" / "profiles" / "shiyan.toml"
@@ -157,19 +160,43 @@ class Profile:
     display: Display
     analysis: Analysis
     security: Security = field(default_factory=Security)
+    facility_kinds: dict[str, FacilityKind] = field(default_factory=dict)
+    """Every facility kind, from the ``[facility_kinds.*]`` tables, in declaration order."""
     source: str = field(default="", compare=False)
 
     @property
     def metric_crs(self) -> str:
         return self.city.metric_crs
 
+    def kind(self, key: str) -> FacilityKind:
+        """The record of facility kind `key`; KeyError lists the declared kinds."""
+        try:
+            return self.facility_kinds[key]
+        except KeyError:
+            raise unknown_kind(self.facility_kinds, key) from None
+
+    def radius_m(self, key: str) -> float:
+        """Service radius (m) of facility kind `key` (its number or its ``[radii]`` setting)."""
+        radius = self.kind(key).radius
+        return float(getattr(self.radii, radius) if isinstance(radius, str) else radius)
+
+    def target(self, key: str) -> float | None:
+        """Coverage target (share) of facility kind `key`, or None if it has none."""
+        target = self.kind(key).target
+        if target is None:
+            return None
+        return float(getattr(self.targets, target) if isinstance(target, str) else target)
+
     def with_overrides(self, **sections: dict[str, Any]) -> Profile:
         """Return a copy with some values changed, e.g. ``radii={"shelter_fixed": 2500}``.
 
         Raises KeyError for an unknown section or setting.
         """
-        changes = {}
+        changes: dict[str, Any] = {}
         for name, values in sections.items():
+            if name == "facility_kinds":
+                changes[name] = self._kind_overrides(values)
+                continue
             attr = "import_" if name == "import" else name
             current = getattr(self, attr, None)
             if not dataclasses.is_dataclass(current):
@@ -177,9 +204,34 @@ class Profile:
             changes[attr] = dataclasses.replace(current, **_coerce(type(current), values))
         return dataclasses.replace(self, **changes)
 
+    def _kind_overrides(self, values: dict[str, dict[str, Any]]) -> dict[str, FacilityKind]:
+        """Kinds with ``radius_m`` / ``target`` replaced, e.g. ``{"elderly_care": {"target": 0.9}}``."""
+        kinds = dict(self.facility_kinds)
+        for key, change in values.items():
+            spec = self.kind(key)
+            fields = {}
+            for name, value in change.items():
+                if name == "radius_m":
+                    fields["radius"] = float(value)
+                elif name == "target":
+                    fields["target"] = None if value is None else float(value)
+                else:
+                    raise KeyError(f"unknown setting facility_kinds.{key}.{name}")
+            kinds[key] = dataclasses.replace(spec, **fields)
+        return kinds
+
+    def kind_parameters(self) -> dict[str, dict[str, Any]]:
+        """Radius (m) and target of every facility kind, as used (JSON-ready)."""
+        return {
+            key: {"radius_m": self.radius_m(key), "target": self.target(key)}
+            for key in self.facility_kinds
+        }
+
     def to_dict(self) -> dict[str, Any]:
+        """The sections as plain values; ``facility_kinds`` as their records' fields."""
         data = dataclasses.asdict(self)
         data.pop("source", None)
+        data["facility_kinds"] = data.pop("facility_kinds")
         data["import"] = data.pop("import_")
         return data
 
@@ -202,28 +254,77 @@ def _coerce(cls: type, values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+SECTIONS: dict[str, type] = {
+    "city": City,
+    "import": ImportLimits,
+    "radii": Radii,
+    "per_capita_area_m2": PerCapitaArea,
+    "grids": GridRules,
+    "targets": Targets,
+    "display": Display,
+    "analysis": Analysis,
+}
+"""Profile sections and the record each becomes; ``[facility_kinds.*]`` tables come beside."""
+
+OPTIONAL_SECTIONS: dict[str, type] = {"security": Security}
+"""Sections that may be omitted (every key has a default)."""
+
+OTHER_SECTIONS = ("field",)
+"""Sections read and checked by other modules (``field/settings.py``)."""
+
+
+class ProfileError(ValueError):
+    """The profile file has unknown, misspelt or missing sections or keys."""
+
+
+def _near(name: str, names) -> str:
+    found = difflib.get_close_matches(name, list(names), n=1)
+    return f" (did you mean {found[0]!r}?)" if found else ""
+
+
 def profile_from_dict(data: dict[str, Any], source: str = "") -> Profile:
-    """Build a :class:`Profile` from a parsed profile file."""
-    sections = {
-        "city": City,
-        "import": ImportLimits,
-        "radii": Radii,
-        "per_capita_area_m2": PerCapitaArea,
-        "grids": GridRules,
-        "targets": Targets,
-        "display": Display,
-        "analysis": Analysis,
-    }
-    optional = {"security": Security}
-    missing = [name for name in sections if name not in data]
+    """Build a :class:`Profile` from a parsed profile file.
+
+    Unknown or misspelt sections and keys, and missing keys, are refused with one
+    :class:`ProfileError` naming each. A profile without ``[facility_kinds.*]`` tables gets the
+    kinds of the Shiyan profile (their radii and targets still come from its own ``[radii]`` and
+    ``[targets]``).
+    """
+    where = source or "profile"
+    problems = []
+    known = [*SECTIONS, *OPTIONAL_SECTIONS, *OTHER_SECTIONS, "facility_kinds"]
+    for name in data:
+        if name not in known:
+            problems.append(f"unknown section [{name}]{_near(name, known)}")
+    missing = [name for name in SECTIONS if name not in data]
     if missing:
-        raise ValueError(f"{source or 'profile'}: missing sections {', '.join(missing)}")
+        problems.append(f"missing sections {', '.join(missing)}")
+    for name, cls in {**SECTIONS, **OPTIONAL_SECTIONS}.items():
+        if name not in data:
+            continue
+        names = [f.name for f in dataclasses.fields(cls)]
+        for key in data[name]:
+            if key not in names:
+                problems.append(f"[{name}] unknown key {key!r}{_near(key, names)}")
+        for f in dataclasses.fields(cls):
+            no_default = (
+                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            )
+            if no_default and f.name not in data[name]:
+                problems.append(f"[{name}] missing key {f.name!r}")
+    if problems:
+        raise ProfileError("\n".join(f"{where}: {problem}" for problem in problems))
     built = {}
-    for name, cls in sections.items():
+    for name, cls in SECTIONS.items():
         built["import_" if name == "import" else name] = cls(**_coerce(cls, data[name]))
-    for name, cls in optional.items():
+    for name, cls in OPTIONAL_SECTIONS.items():
         built[name] = cls(**_coerce(cls, data.get(name, {})))
-    return Profile(**built, source=source)
+    tables = data.get("facility_kinds")
+    if tables is None:
+        with open(DEFAULT_PROFILE, "rb") as fh:
+            tables = tomllib.load(fh)["facility_kinds"]
+    kinds = kinds_from_tables(tables, radii=data["radii"], targets=data["targets"], source=where)
+    return Profile(**built, facility_kinds=kinds, source=source)
 
 
 @lru_cache(maxsize=8)

@@ -6,7 +6,7 @@ the change (residents newly covered in total, per proposal and per district, str
 community and grid).
 
 A proposal row names its facility with a ``kind`` column holding a facility kind key of
-:data:`geo.coverage.FACILITY_KINDS` (``"shelters_fixed"``), a class/level value
+``profile.facility_kinds`` (``"shelters_fixed"``), a class/level value
 (``"fixed_long"``, ``"street"``, ``"garbage_point"``) or its Chinese or English label
 (``"紧急避难场所"``). Shelters may carry ``effective_area_m2`` and/or ``capacity``.
 
@@ -35,7 +35,6 @@ import pandas as pd
 from geo.areas import LEVELS, assign_areas, point_geometries
 from geo.capacity import SHELTER_GROUPS, CapacityResult, capacity_all
 from geo.coverage import (
-    FACILITY_KINDS,
     CoverageResult,
     coverage_from_distance,
     nearest_facility,
@@ -44,15 +43,12 @@ from geo.coverage import (
     select_facilities,
 )
 from geo.crs import WGS84, CRSError, convert_frame, require_crs, require_projected, to_metric
-from layers import centers, sanitation, shelters
+from layers import LAYERS, centers, sanitation, shelters
+from layers.kinds import FacilityKind
 from layers.messages import Msg, in_lang, msg
 
 #: Key column of each facility layer (proposals get ids ``P1``, ``P2``... there).
-ID_COLUMNS = {
-    "neighborhood_centers": "center_id",
-    "shelters": "shelter_id",
-    "sanitation_facilities": "facility_id",
-}
+ID_COLUMNS = {name: schema.key for name, schema in LAYERS.items() if schema.key}
 LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
 
@@ -68,7 +64,7 @@ class WhatIfError(ValueError):
         return in_lang(self.args[0], lang) if self.args else ""
 
 
-def _kind_lookup() -> dict[str, tuple[str, str]]:
+def kind_lookup(kinds: Mapping[str, FacilityKind]) -> dict[str, tuple[str, str]]:
     """Accepted ``kind`` text (lower case) -> (facility kind key, attribute value)."""
     labels: dict[str, tuple[str, str]] = {
         **centers.LEVEL_LABELS,
@@ -78,17 +74,14 @@ def _kind_lookup() -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     # A class can belong to several kinds (a street-level centre also serves community-level
     # coverage): it names the most specific one, so kinds with more classes are entered first.
-    for key, spec in sorted(FACILITY_KINDS.items(), key=lambda item: -len(item[1].values)):
+    for key, spec in sorted(kinds.items(), key=lambda item: -len(item[1].values)):
         for value in spec.values:
             for text in (value, *labels.get(value, ())):
                 out[text.lower()] = (key, value)
-    for key, spec in FACILITY_KINDS.items():
+    for key, spec in kinds.items():
         for text in (key, spec.label_zh, spec.label_en):
             out[text.lower()] = (key, spec.values[0])
     return out
-
-
-KIND_LOOKUP = _kind_lookup()
 
 
 def _pick_column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
@@ -172,7 +165,11 @@ def read_point_file(data: bytes, filename: str, *, offsets: str = "wgs84") -> gp
 
 
 def normalise_proposals(
-    proposals: gpd.GeoDataFrame, metric_crs: Any, *, source: str = "proposals"
+    proposals: gpd.GeoDataFrame,
+    metric_crs: Any,
+    *,
+    kinds: Mapping[str, FacilityKind],
+    source: str = "proposals",
 ) -> gpd.GeoDataFrame:
     """Proposals in `metric_crs` with ``facility_kind``, ``layer``, the layer's attribute column
     (``level``/``shelter_class``/``kind``), an id (``P1``...) and a ``name``.
@@ -193,14 +190,14 @@ def normalise_proposals(
             )
         )
     text = proposals[kind_col].astype(str).str.strip().str.lower()
-    found = text.map(KIND_LOOKUP)
+    found = text.map(kind_lookup(kinds))
     for pos in np.flatnonzero(found.isna().to_numpy()):
         value = proposals[kind_col].iloc[pos]
         problems.append(
             msg(
-                f"第 {pos + 1} 行，字段“{kind_col}”：未知类型 {value!r}（可用：{', '.join(FACILITY_KINDS)}）",
+                f"第 {pos + 1} 行，字段“{kind_col}”：未知类型 {value!r}（已声明：{', '.join(kinds)}）",
                 f"row {pos + 1}, field '{kind_col}': unknown kind {value!r} "
-                f"(known: {', '.join(FACILITY_KINDS)})",
+                f"(declared: {', '.join(kinds)})",
             )
         )
     geoms = proposals.geometry
@@ -235,11 +232,11 @@ def normalise_proposals(
     out = to_metric(proposals, metric_crs, name=source).copy()
     if out.index.has_duplicates:
         out = out.reset_index(drop=True)
-    kinds = [k for k, _ in found]
-    out["facility_kind"] = kinds
-    out["layer"] = [FACILITY_KINDS[k].layer for k in kinds]
+    keys = [k for k, _ in found]
+    out["facility_kind"] = keys
+    out["layer"] = [kinds[k].layer for k in keys]
     values = [v for _, v in found]
-    for key, spec in FACILITY_KINDS.items():
+    for key, spec in kinds.items():
         mask = (out["facility_kind"] == key).to_numpy()
         if not mask.any():
             continue
@@ -249,7 +246,7 @@ def normalise_proposals(
             values = [
                 g if (m and o) else v for v, g, m, o in zip(values, given, mask, ok, strict=True)
             ]
-    attr = {spec.layer: spec.column for spec in FACILITY_KINDS.values()}
+    attr = {spec.layer: spec.column for spec in kinds.values()}
     for layer, column in attr.items():
         in_layer = (out["layer"] == layer).to_numpy()
         if in_layer.any():
@@ -435,7 +432,7 @@ def apply_proposals(
     if population is None:
         raise WhatIfError("layers: no population layer")
     require_projected(population, "population")
-    props = normalise_proposals(proposals, population.crs)
+    props = normalise_proposals(proposals, population.crs, kinds=profile.facility_kinds)
     after_layers = _with_proposals(layers, props)
     detour = float(profile.radii.detour_factor)
     res = residents_of(population)
@@ -445,9 +442,9 @@ def apply_proposals(
     serves = {
         key: (props["layer"] == spec.layer).to_numpy()
         & props.get(spec.column, pd.Series(None, index=props.index)).isin(spec.values).to_numpy()
-        for key, spec in FACILITY_KINDS.items()
+        for key, spec in profile.facility_kinds.items()
     }
-    kinds = [k for k in FACILITY_KINDS if serves[k].any()]
+    kinds = [k for k in profile.facility_kinds if serves[k].any()]
     before_out: dict[str, CoverageResult] = {}
     after_out: dict[str, CoverageResult] = {}
     newly: dict[str, pd.Series] = {}
@@ -457,7 +454,7 @@ def apply_proposals(
         old = (before or {}).get(kind)
         if old is not None and not old.distance.index.equals(population.index):
             old = None
-        existing = select_facilities(layers, kind)
+        existing = select_facilities(layers, profile.kind(kind))
         if old is None:
             if existing.crs is None:
                 existing = existing.set_crs(population.crs)
@@ -472,6 +469,7 @@ def apply_proposals(
                 radius_m=radius,
                 detour_factor=detour,
                 facilities=len(existing),
+                spec=profile.kind(kind),
                 levels=levels,
             )
         mine = props[serves[kind]]
@@ -488,6 +486,7 @@ def apply_proposals(
             radius_m=radius,
             detour_factor=detour,
             facilities=len(existing) + len(mine),
+            spec=profile.kind(kind),
             levels=levels,
         )
         gained = new.covered.to_numpy() & ~old.covered.to_numpy()

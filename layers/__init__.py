@@ -1,6 +1,16 @@
 """Layer schemas, styles and rendering. ``LAYERS`` maps each layer name to its schema."""
 
-from layers import admin, centers, grids, population, roads, sanitation, shelters, villages
+from layers import (
+    admin,
+    centers,
+    facilities,
+    grids,
+    population,
+    roads,
+    sanitation,
+    shelters,
+    villages,
+)
 from layers.schema import Field, LayerSchema, Problem, SchemaError, mask_phone
 
 LAYERS: dict[str, LayerSchema] = {
@@ -16,6 +26,7 @@ LAYERS: dict[str, LayerSchema] = {
         villages.SCHEMA,
         sanitation.SCHEMA,
         roads.SCHEMA,
+        facilities.SCHEMA,
     )
 }
 

@@ -15,8 +15,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.analysis import GapAnalysis
-from geo.coverage import FACILITY_KINDS
 from geo.indicators import SPATIAL_KEYS, indicators_from_analysis
+from geo.settings import Profile
 from layers import get_layer
 
 # Indicators drawn as street choropleths on the HTML map (first shown by default).
@@ -37,43 +37,29 @@ GAP_KINDS = (
 GAP_LAYER_TITLES: dict[str, tuple[str, str]] = {
     "areas_district": ("区县指标", "District indicators"),
     "areas_street": ("街道/乡镇指标", "Street indicators"),
-    "uncovered_neighborhood_centers_street": (
-        "街道级邻里中心未覆盖人口",
-        "Residents beyond street-level centers",
-    ),
-    "uncovered_neighborhood_centers_community": (
-        "社区级邻里中心未覆盖人口",
-        "Residents beyond community-level centers",
-    ),
-    "uncovered_shelters_emergency": (
-        "紧急避难场所未覆盖人口",
-        "Residents beyond emergency shelters",
-    ),
-    "uncovered_shelters_fixed": ("固定避难场所未覆盖人口", "Residents beyond fixed shelters"),
-    "gapcells_neighborhood_centers_street": (
-        "街道级邻里中心缺口热点",
-        "Gaps of street-level centers (cells)",
-    ),
-    "gapcells_neighborhood_centers_community": (
-        "社区级邻里中心缺口热点",
-        "Gaps of community-level centers (cells)",
-    ),
-    "gapcells_shelters_emergency": ("紧急避难场所缺口热点", "Gaps of emergency shelters (cells)"),
-    "gapcells_shelters_fixed": ("固定避难场所缺口热点", "Gaps of fixed shelters (cells)"),
     "overloaded_shelters": ("超载避难场所", "Overloaded shelters"),
     "unplaced_cells": ("无法安置人口（网格单元）", "Residents no shelter can take (cells)"),
     "villages_below_target": ("未达标行政村", "Villages below target"),
     "grid_problems": ("网格问题", "Grid problems"),
 }
-for _kind, _spec in FACILITY_KINDS.items():
-    GAP_LAYER_TITLES.setdefault(
-        f"uncovered_{_kind}",
-        (f"{_spec.label_zh}未覆盖人口", f"Residents beyond {_spec.label_en.lower()}"),
-    )
-    GAP_LAYER_TITLES.setdefault(
-        f"gapcells_{_kind}",
-        (f"{_spec.label_zh}缺口热点", f"Gaps of {_spec.label_en.lower()} (cells)"),
-    )
+"""Titles of the gap layers that are not per facility kind (:func:`gap_layer_title`)."""
+
+
+def gap_layer_title(name: str, profile: Profile, lang: str = "zh") -> str:
+    """Title of gap layer `name`: a fixed one, or ``uncovered_<kind>`` / ``gapcells_<kind>``
+    built from the kind's labels. KeyError for an unknown layer or kind."""
+    if name in GAP_LAYER_TITLES:
+        return GAP_LAYER_TITLES[name][0 if lang == "zh" else 1]
+    prefix, _, kind = name.partition("_")
+    spec = profile.kind(kind)
+    if prefix == "uncovered":
+        titles = (f"{spec.label_zh}未覆盖人口", f"Residents beyond {spec.label_en.lower()}")
+    elif prefix == "gapcells":
+        titles = (f"{spec.label_zh}缺口热点", f"Gaps of {spec.label_en.lower()} (cells)")
+    else:
+        raise KeyError(f"unknown gap layer {name!r}")
+    return titles[0 if lang == "zh" else 1]
+
 
 # Columns of each gap layer besides the geometry (present ones are kept, in this order).
 OVERLOADED_COLUMNS = (

@@ -21,7 +21,7 @@ from layers import admin
 from layers import render as rd
 from layers.assets import inline_assets_html
 from layers.display import prepare_geometry
-from reports.gaps import GAP_KINDS, GAP_LAYER_TITLES, MAP_INDICATORS
+from reports.gaps import GAP_KINDS, MAP_INDICATORS, gap_layer_title
 
 GAP_COLORS = {
     "overloaded_shelters": "#6a1b9a",
@@ -170,7 +170,7 @@ def gap_map(
         if cells is None or cells.empty:
             continue
         name = f"gapcells_{kind}"
-        label = GAP_LAYER_TITLES[name][0 if lang == "zh" else 1]
+        label = gap_layer_title(name, profile, lang)
         shown = prep(cells)
         value = pd.to_numeric(shown["residents_uncovered"], errors="coerce").fillna(0)
         cls = np.searchsorted(CELL_BREAKS, value.to_numpy(), side="right") - 1
@@ -195,7 +195,7 @@ def gap_map(
         frame = gaps.get(name)
         if frame is None or frame.empty:
             continue
-        label = GAP_LAYER_TITLES[name][0 if lang == "zh" else 1]
+        label = gap_layer_title(name, profile, lang)
         fields = {c: c for c in frame.columns if c != "geometry"}
         shown = prep(frame)
         polygons = shown.geom_type.isin(["Polygon", "MultiPolygon"]).all()

@@ -141,6 +141,18 @@ def small_layers() -> dict[str, gpd.GeoDataFrame]:
             ],
             crs=crs,
         ),
+        "facilities": gpd.GeoDataFrame(
+            {
+                "facility_id": ["S1", "S2"],
+                "name": ["一社区养老服务站", "一社区卫生服务站"],
+                "kind": ["elderly_care", "health_station"],
+                "capacity": pd.array([20, None], dtype="Int64"),
+                "area_m2": [300.0, None],
+                "opened_period": ["2026-Q3", None],
+            },
+            geometry=[Point(110.791, 32.631), Point(110.792, 32.632)],
+            crs=crs,
+        ),
     }
 
 

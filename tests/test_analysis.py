@@ -21,7 +21,6 @@ import shapely
 
 import cli
 from geo.analysis import STEPS, UNCOVERED_COLUMNS, prepare, run_all
-from geo.coverage import FACILITY_KINDS
 from geo.crs import CRSError
 from geo.settings import load_profile
 
@@ -123,7 +122,7 @@ def test_run_all_small_city_by_hand():
     summary = result.summary()
     json.dumps(summary)
     assert summary["coverage"]["neighborhood_centers_community"]["residents_covered"] == 100
-    assert set(summary["coverage"]) == set(FACILITY_KINDS)
+    assert set(summary["coverage"]) == set(load_profile().facility_kinds)
     uncovered = result.uncovered_points("neighborhood_centers_community")
     assert uncovered["residents"].sum() == 100 and uncovered.crs == CRS
     assert list(uncovered.columns) == [
@@ -182,7 +181,7 @@ def test_cli_gaps_json_and_files(demo_store_path, tmp_path, capsys):
     code = cli.main(["gaps", "--data", str(demo_store_path), "--out", str(out), "--json"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
-    for kind in FACILITY_KINDS:
+    for kind in load_profile().facility_kinds:
         entry = summary["coverage"][kind]
         assert {"radius_m", "residents_total", "residents_covered", "share"} <= set(entry)
     assert summary["coverage"]["shelters_emergency"]["radius_m"] == 500

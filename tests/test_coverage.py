@@ -21,7 +21,6 @@ import shapely.affinity
 
 from geo.areas import assign_areas
 from geo.coverage import (
-    FACILITY_KINDS,
     coverage_all,
     covered,
     gap_cells,
@@ -195,10 +194,12 @@ def test_select_facilities_and_coverage_all():
         "population": assign_areas(grid_points(), grids=two_grids()),
         "neighborhood_centers": fac,
     }
-    assert select_facilities(layers, "neighborhood_centers_street")["name"].tolist() == ["F2"]
-    assert len(select_facilities(layers, "shelters_fixed")) == 0
+    assert select_facilities(layers, profile.kind("neighborhood_centers_street"))[
+        "name"
+    ].tolist() == ["F2"]
+    assert len(select_facilities(layers, profile.kind("shelters_fixed"))) == 0
     result = coverage_all(layers, profile)
-    assert set(result) == set(FACILITY_KINDS)
+    assert set(result) == set(load_profile().facility_kinds)
     # community level counts street-level centres too (nested life circles), 100 m:
     # F1 reaches P(0,0), P(1,0), P(0,1) (70 residents); F2 reaches P(3,3), P(2,3), P(3,2) (30)
     comm = result["neighborhood_centers_community"]

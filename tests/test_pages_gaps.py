@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.store import GeoPackageStore
 from geo.analysis import prepare, run_all
-from geo.coverage import FACILITY_KINDS, gap_cells
+from geo.coverage import gap_cells
 from geo.settings import load_profile
 from geo.siting import suggest_sites
 from geo.whatif import apply_proposals
@@ -170,8 +170,8 @@ def _table(at: AppTest, *columns: str) -> pd.DataFrame:
 
 def _coverage_rows(at: AppTest) -> pd.DataFrame:
     table = _table(at, "label", "residents_covered", "target")
-    assert list(table["label"]) == [k.label_zh for k in FACILITY_KINDS.values()]
-    return table.set_index(pd.Index(list(FACILITY_KINDS)))
+    assert list(table["label"]) == [k.label_zh for k in load_profile().facility_kinds.values()]
+    return table.set_index(pd.Index(list(load_profile().facility_kinds)))
 
 
 def _assert_coverage_matches(table: pd.DataFrame, expected) -> None:
@@ -199,7 +199,7 @@ def test_page_shows_the_analysis_numbers(store):
     # the street-level centre at (500, 500) reaches every lattice point within 1000 m
     assert 0 < table.loc["neighborhood_centers_street", "residents_covered"] < 1018
     # worst list: first row is the area with the most uncovered residents
-    first_kind = next(iter(FACILITY_KINDS))
+    first_kind = next(iter(load_profile().facility_kinds))
     worst = expected.coverage[first_kind].worst("district")
     rollup = _table(at, "rank", "code", "residents_uncovered")
     assert rollup["residents_uncovered"].iloc[0] == worst["residents_uncovered"].iloc[0]
@@ -320,8 +320,8 @@ def test_only_the_changed_kind_is_recomputed(store, monkeypatch):
     monkeypatch.setattr(geo.coverage, "nearest_distance", distance)
     monkeypatch.setattr(geo.coverage, "coverage_from_distance", coverage)
     at = _app()
-    assert sorted(calls["coverage"]) == sorted(FACILITY_KINDS)
-    assert len(calls["distance"]) == len(FACILITY_KINDS)
+    assert sorted(calls["coverage"]) == sorted(load_profile().facility_kinds)
+    assert len(calls["distance"]) == len(load_profile().facility_kinds)
     calls["coverage"].clear()
     calls["distance"].clear()
     at.number_input(key="gaps_p_radii_public_toilet").set_value(375.0).run()
@@ -359,7 +359,7 @@ def test_page_matches_cli_json(store, tmp_path):
     at = _app()
     at.number_input(key="gaps_p_radii_shelter_emergency").set_value(625.0).run()
     table = _coverage_rows(at)
-    assert set(cli) == set(FACILITY_KINDS)
+    assert set(cli) == set(load_profile().facility_kinds)
     for kind, row in cli.items():
         assert table.loc[kind, "radius_m"] == row["radius_m"]
         assert table.loc[kind, "residents_total"] == row["residents_total"]
@@ -441,7 +441,7 @@ def test_an_import_recomputes_only_what_reads_the_imported_layer(store, monkeypa
 
     monkeypatch.setattr(geo.coverage, "coverage_from_distance", coverage)
     at = _app()
-    assert sorted(kinds) == sorted(FACILITY_KINDS)
+    assert sorted(kinds) == sorted(load_profile().facility_kinds)
     kinds.clear()
     gs = GeoPackageStore(store)
     before = gs.layer_versions()
@@ -454,7 +454,9 @@ def test_an_import_recomputes_only_what_reads_the_imported_layer(store, monkeypa
     assert changed == {"shelters", "gridmap_meta"}
     at.run()
     assert not at.exception, at.exception
-    shelter_kinds = {k for k, spec in FACILITY_KINDS.items() if spec.layer == "shelters"}
+    shelter_kinds = {
+        k for k, spec in load_profile().facility_kinds.items() if spec.layer == "shelters"
+    }
     assert sorted(kinds) == sorted(shelter_kinds)
 
 

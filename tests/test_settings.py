@@ -31,10 +31,10 @@ def test_profile_loads_every_section():
     assert isinstance(profile, Profile)
     assert profile.source == str(DEFAULT_PROFILE.resolve())
     data = profile.to_dict()
-    assert list(data) == [s for s in SECTIONS if s != "import"] + ["import"]
+    assert list(data) == [s for s in SECTIONS if s != "import"] + ["facility_kinds", "import"]
     raw = tomllib.loads(profile_text())
-    # [field] (field reports) is read by field/settings.py and tested in tests/test_field*.py
-    assert set(raw) - {"field"} == set(SECTIONS)
+    assert set(raw) == {*SECTIONS, "facility_kinds", "field"}  # [field]: field/settings.py
+    assert list(data["facility_kinds"]) == list(raw.pop("facility_kinds"))
     raw.pop("field")
     # every value of the file reaches the profile, and every setting is in the file
     for section, values in raw.items():

@@ -172,22 +172,24 @@ def test_bad_proposals_name_row_and_field(layers, profile):
     props = pts([[0, 0], [100, 0], [200, 0]], kind=["shelters_emergency", "hospital", "street"])
     props["effective_area_m2"] = [1.0, 2.0, -5.0]
     with pytest.raises(WhatIfError) as err:
-        normalise_proposals(props, CRS)
+        normalise_proposals(props, CRS, kinds=load_profile().facility_kinds)
     text = str(err.value)
     assert "row 2, field 'kind': unknown kind 'hospital'" in text
     assert "row 3, field 'effective_area_m2'" in text
     no_crs = gpd.GeoDataFrame({"kind": ["street"]}, geometry=gpd.points_from_xy([0], [0]))
     with pytest.raises(WhatIfError, match="no CRS"):
-        normalise_proposals(no_crs, CRS)
+        normalise_proposals(no_crs, CRS, kinds=load_profile().facility_kinds)
     with pytest.raises(WhatIfError, match="'kind'"):
-        normalise_proposals(pts([[0, 0]], name=["x"]), CRS)
+        normalise_proposals(pts([[0, 0]], name=["x"]), CRS, kinds=load_profile().facility_kinds)
 
 
 def test_class_column_refines_kind(profile):
     props = pts([[0, 0]], kind=["shelters_fixed"], shelter_class=["fixed_long"])
-    out = normalise_proposals(props, CRS)
+    out = normalise_proposals(props, CRS, kinds=load_profile().facility_kinds)
     assert out.loc[0, "shelter_class"] == "fixed_long"
-    out = normalise_proposals(pts([[0, 0]], kind=["shelters_fixed"]), CRS)
+    out = normalise_proposals(
+        pts([[0, 0]], kind=["shelters_fixed"]), CRS, kinds=load_profile().facility_kinds
+    )
     assert out.loc[0, "shelter_class"] == "fixed_short"
     assert out.loc[0, "facility_kind"] == "shelters_fixed"
 
@@ -199,7 +201,7 @@ def test_proposals_from_table():
     frame = proposals_from_table(table)
     assert frame.crs.to_epsg() == 4326
     assert frame.geometry.x.tolist() == [110.8, 110.81]
-    out = normalise_proposals(frame, CRS)
+    out = normalise_proposals(frame, CRS, kinds=load_profile().facility_kinds)
     assert out["facility_kind"].tolist() == ["public_toilet", "garbage_point"]
     assert out["kind"].tolist() == ["public_toilet", "garbage_point"]
     # GCJ-02 input is moved back by roughly 500 m west, 240 m north at Shiyan
@@ -236,7 +238,9 @@ def test_read_point_file_csv_and_geojson():
 
 
 def test_class_names_the_most_specific_kind():
-    from geo.whatif import KIND_LOOKUP
+    from geo.whatif import kind_lookup
+
+    KIND_LOOKUP = kind_lookup(load_profile().facility_kinds)
 
     assert KIND_LOOKUP["street"] == ("neighborhood_centers_street", "street")
     assert KIND_LOOKUP["街道级"] == ("neighborhood_centers_street", "street")

@@ -32,7 +32,6 @@ from geo.capacity import (
     shelter_supply_by_area,
 )
 from geo.coverage import (
-    FACILITY_KINDS,
     CoverageResult,
     gap_cells,
     radius_for,
@@ -45,7 +44,7 @@ from geo.settings import Profile
 from geo.siting import SiteSuggestion, suggest_sites
 from geo.whatif import read_point_file
 from ui import data_access as da
-from ui.gaps.labels import GROUP_LABELS, KINDS, kind_label, pair
+from ui.gaps.labels import GROUP_LABELS, kind_label, kinds, pair
 from ui.i18n import tr
 
 
@@ -72,7 +71,7 @@ def deps(*layers: str) -> Deps:
 
 def kind_deps(kind: str) -> Deps:
     """What the coverage of `kind` reads: population, its facilities, the admin areas."""
-    return deps("population", FACILITY_KINDS[kind].layer, *ADMIN)
+    return deps("population", da.profile().kind(kind).layer, *ADMIN)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -86,7 +85,7 @@ def prepared_layers(path: str, version: str) -> PreparedLayers:
 def kind_distance(path: str, deps: Deps, kind: str, _version: str) -> tuple[pd.Series, int]:
     """Distance from every population point to the nearest facility of `kind` (any radius)."""
     layers = prepared_layers(path, _version)
-    facilities = select_facilities(layers, kind)
+    facilities = select_facilities(layers, da.profile().kind(kind))
     return gc.nearest_distance(layers["population"], facilities), len(facilities)
 
 
@@ -105,6 +104,7 @@ def kind_coverage(
         detour_factor=detour,
         facilities=count,
         levels=LEVELS,
+        spec=da.profile().kind(kind),
     )
 
 
@@ -126,7 +126,7 @@ def group_capacity(
     layers = prepared_layers(path, _version)
     profile = _with(da.profile(), radii=radii, per_capita_area_m2=per_capita)
     shelters = layers["shelters"]
-    classes = FACILITY_KINDS[SHELTER_GROUPS[group]].values
+    classes = profile.kind(SHELTER_GROUPS[group]).values
     only = shelters[shelters["shelter_class"].isin(classes).to_numpy()]
     result = capacity_all(
         {**layers, "shelters": only},
@@ -147,7 +147,7 @@ def shelter_supply(
     profile = _with(da.profile(), per_capita_area_m2=per_capita, targets=targets)
     shelters, pop = layers["shelters"], layers["population"]
     capacity = shelter_capacity(shelters, profile)
-    classes = [c for g in SUPPLY_GROUPS for c in FACILITY_KINDS[SHELTER_GROUPS[g]].values]
+    classes = [c for g in SUPPLY_GROUPS for c in profile.kind(SHELTER_GROUPS[g]).values]
     stay = shelters[shelters["shelter_class"].isin(classes).to_numpy()]
     supply = {
         level: shelter_supply_by_area(
@@ -216,7 +216,7 @@ def run_analysis(
 ) -> GapAnalysis:
     """All parts for `profile`, each from its cache when its parameters did not change."""
     detour = float(profile.radii.detour_factor)
-    steps = len(KINDS) + len(SHELTER_GROUPS) + 4
+    steps = len(kinds()) + len(SHELTER_GROUPS) + 4
     done = 0
 
     def tick(text: str) -> None:
@@ -228,7 +228,7 @@ def run_analysis(
     layers = prepared_layers(path, version)
     tick(tr("图层就绪", "Layers ready"))
     coverage, cells = {}, {}
-    for kind in KINDS:
+    for kind in kinds():
         radius = radius_for(kind, profile)
         coverage[kind] = kind_coverage(path, kind_deps(kind), kind, radius, detour, version)
         cells[kind] = kind_cells(path, kind_deps(kind), kind, radius, detour, version)
@@ -238,7 +238,7 @@ def run_analysis(
     for group, kind in SHELTER_GROUPS.items():
         radii = (
             ("detour_factor", detour),
-            (FACILITY_KINDS[kind].radius_setting, radius_for(kind, profile)),
+            (profile.kind(kind).radius_setting, radius_for(kind, profile)),
         )
         groups[group] = group_capacity(
             path, deps("population", "shelters"), group, radii, per_capita, version

@@ -11,7 +11,7 @@ from geo.analysis import GapAnalysis
 from geo.crs import WGS84
 from geo.indicators import STATUS_LABELS, statuses
 from ui.gaps.keys import ROLLUP_KIND, ROLLUP_LEVEL, ROLLUP_TOP
-from ui.gaps.labels import KINDS, kind_label, level_radio, pair
+from ui.gaps.labels import kind_label, kinds, level_radio, pair
 from ui.gaps.locate import area_names, show_on_map
 from ui.gaps.tables import table
 from ui.i18n import tr
@@ -99,7 +99,7 @@ def show_coverage(analysis: GapAnalysis) -> None:
     st.subheader(tr("按区域汇总：未覆盖人口最多的区域", "By area: most uncovered residents first"))
     c1, c2, c3 = st.columns([2, 2, 1])
     kind = c1.selectbox(
-        tr("设施类型", "Facility kind"), KINDS, format_func=kind_label, key=ROLLUP_KIND
+        tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=ROLLUP_KIND
     )
     level = level_radio(c2, tr("汇总层级", "Level"), ROLLUP_LEVEL)
     top = int(c3.number_input(tr("显示前 N 名", "Show top N"), 5, 500, 20, step=5, key=ROLLUP_TOP))

@@ -110,7 +110,7 @@ def gap_map(
             },
             style={"radius": 3, "color": "#6d4c41", "fillColor": "#8d6e63"},
         )
-    facilities = select_facilities(analysis.layers, kind)
+    facilities = select_facilities(analysis.layers, analysis.profile.kind(kind))
     if len(facilities):
         render.add_points(
             m,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from geo.areas import LEVEL_LABELS, LEVELS
-from geo.coverage import FACILITY_KINDS
+from ui import data_access as da
 from ui.i18n import lang, tr
 
-#: Facility kinds in their display order (see ``geo.coverage.FACILITY_KINDS``).
-KINDS = list(FACILITY_KINDS)
+
+def kinds() -> list[str]:
+    """Facility kinds of the city profile, in their declaration (display) order."""
+    return list(da.profile().facility_kinds)
+
+
 #: Shelter groups of the capacity analysis.
 GROUP_LABELS = {
     "emergency": ("紧急", "Emergency"),
@@ -40,7 +44,7 @@ def in_language(frame, column: str):
 
 def kind_label(kind: str) -> str:
     """Name of a facility kind in the current language."""
-    return FACILITY_KINDS[kind].label(lang())
+    return da.profile().kind(kind).label(lang())
 
 
 def level_radio(container, label: str, key: str) -> str:

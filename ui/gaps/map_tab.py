@@ -9,7 +9,7 @@ from geo.analysis import GapAnalysis
 from layers import render
 from ui.gaps.gap_map import POINT_LIMIT, gap_map
 from ui.gaps.keys import MAP, MAP_KIND, MAP_SUMMARY
-from ui.gaps.labels import KINDS, kind_label
+from ui.gaps.labels import kind_label, kinds
 from ui.i18n import tr
 
 
@@ -17,7 +17,7 @@ from ui.i18n import tr
 def show_map(analysis: GapAnalysis, basemap: str) -> None:
     """The gap map of the chosen facility kind (a fragment: choosing a kind redraws the map only)."""
     kind = st.selectbox(
-        tr("设施类型", "Facility kind"), KINDS, format_func=kind_label, key=MAP_KIND
+        tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=MAP_KIND
     )
     m = gap_map(analysis, kind, basemap)
     st.session_state[MAP_SUMMARY] = render.summary(m)

@@ -28,7 +28,7 @@ from ui.gaps.keys import (
     S_TO_WHATIF,
     S_UPLOAD,
 )
-from ui.gaps.labels import DATUMS, KINDS, kind_label, pair
+from ui.gaps.labels import DATUMS, kind_label, kinds, pair
 from ui.gaps.proposals import add_proposal
 from ui.gaps.tables import persons, table
 from ui.i18n import lang, tr
@@ -43,7 +43,9 @@ METHOD_LABELS = {
 
 def _siting_inputs(analysis: GapAnalysis) -> tuple | None:
     c1, c2, c3 = st.columns([2, 1, 2])
-    kind = c1.selectbox(tr("设施类型", "Facility kind"), KINDS, format_func=kind_label, key=S_KIND)
+    kind = c1.selectbox(
+        tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=S_KIND
+    )
     k = int(c2.number_input(tr("新址数 k", "Number of sites k"), 1, 100, 5, key=S_K))
     method = c3.selectbox(
         tr("求解方法", "Method"),

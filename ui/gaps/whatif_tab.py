@@ -7,7 +7,6 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.analysis import GapAnalysis
-from geo.coverage import FACILITY_KINDS
 from geo.crs import gcj02_to_wgs84
 from geo.whatif import WhatIfError, apply_proposals, read_point_file
 from layers import render
@@ -33,7 +32,7 @@ from ui.gaps.keys import (
     PROPOSALS,
     WHATIF_MAP,
 )
-from ui.gaps.labels import DATUMS, GROUP_LABELS, KINDS, kind_label, level_radio, pair
+from ui.gaps.labels import DATUMS, GROUP_LABELS, kind_label, kinds, level_radio, pair
 from ui.gaps.proposals import add_proposal, proposal_frame
 from ui.gaps.tables import table
 from ui.i18n import lang, tr
@@ -42,11 +41,14 @@ from ui.text import safe
 
 def _proposal_inputs() -> tuple[str, str | None, str, float, int]:
     c1, c2 = st.columns(2)
-    kind = c1.selectbox(tr("设施类型", "Facility kind"), KINDS, format_func=kind_label, key=P_KIND)
+    kind = c1.selectbox(
+        tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=P_KIND
+    )
     name = c2.text_input(tr("名称（可选）", "Name (optional)"), key=P_NAME)
-    if FACILITY_KINDS[kind].layer != "shelters":
+    spec = da.profile().kind(kind)
+    if spec.layer != "shelters":
         return kind, None, name, 0.0, 0
-    values = list(FACILITY_KINDS[kind].values)
+    values = list(spec.values)
     c3, c4, c5 = st.columns(3)
     shelter_class = (
         c3.selectbox(

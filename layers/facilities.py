@@ -1,0 +1,48 @@
+"""The generic facility layer: any kind the city profile declares (养老服务站, 社区卫生服务站...).
+
+A row's ``kind`` is the key of a ``[facility_kinds.*]`` table of the profile; the import refuses
+rows whose kind the profile does not declare (:func:`data.importing.check_kinds`).
+"""
+
+from layers.schema import Field, LayerSchema
+
+SCHEMA = LayerSchema(
+    name="facilities",
+    label_zh="公共服务设施",
+    label_en="Facilities",
+    geometry_types=("Point", "Polygon", "MultiPolygon"),
+    key="facility_id",
+    fields=(
+        Field(
+            "facility_id",
+            "str",
+            "设施编号",
+            "Facility ID",
+            aliases=("编号", "编码", "设施编码"),
+            unique=True,
+        ),
+        Field("name", "str", "名称", "Name", aliases=("设施名称",)),
+        Field("kind", "str", "设施类型", "Kind", aliases=("类型", "类别", "种类")),
+        Field(
+            "capacity",
+            "int",
+            "服务能力",
+            "Capacity",
+            aliases=("床位数", "容量", "服务人数"),
+            min=0,
+            required=False,
+            nullable=True,
+        ),
+        Field(
+            "area_m2",
+            "float",
+            "建筑面积(m²)",
+            "Floor area (m²)",
+            aliases=("面积", "建筑面积"),
+            min=0,
+            required=False,
+            nullable=True,
+        ),
+        Field("opened_period", "str", "建成时期", "Opened (period)", required=False, nullable=True),
+    ),
+)
