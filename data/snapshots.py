@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from data.store import GeoPackageStore
-from geo.indicators import COLUMNS, INDICATORS, LEVELS, PLAN_KEYS, get_indicator
+from geo.indicators import COLUMNS, LEVELS, PLAN_KEYS, get_indicator
 
 SNAPSHOTS = "indicator_snapshots"
 PARAMS = "snapshot_params"
@@ -474,7 +474,9 @@ def compare_periods(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         default="unchanged",
     )
     merged["trend"] = trend
-    order = {i.key: n for n, i in enumerate(INDICATORS)}
+    # the tables are in indicator order (geo.indicators.finish): keep it
+    seen = pd.unique(pd.concat([after["indicator"], before["indicator"]], ignore_index=True))
+    order = {k: n for n, k in enumerate(seen)}
     lvl = {k: n for n, k in enumerate(LEVELS)}
     merged = merged.assign(_i=merged["indicator"].map(order), _l=merged["level"].map(lvl))
     merged = merged.sort_values(["_i", "_l", "area_code"], kind="stable").drop(columns=["_i", "_l"])

@@ -32,6 +32,7 @@ from geo.coverage import (
 from geo.crs import to_metric
 from geo.grid_qa import GridCheckResult, grid_checks
 from geo.sanitation import SanitationResult, sanitation_all
+from layers import located_layers
 
 STEPS: tuple[str, ...] = (
     "prepare",
@@ -43,14 +44,8 @@ STEPS: tuple[str, ...] = (
 )
 """Steps of :func:`run_all`, in order (``progress`` is called with each name before it runs)."""
 
-LOCATED_LAYERS: tuple[str, ...] = (
-    "population",
-    "shelters",
-    "neighborhood_centers",
-    "sanitation_facilities",
-    "facilities",
-)
-"""Layers given grid/community/street/district codes by :func:`prepare`."""
+LOCATED_LAYERS: tuple[str, ...] = located_layers()
+"""Layers given grid/community/street/district codes by :func:`prepare` (``view.located``)."""
 
 UNCOVERED_COLUMNS: tuple[str, ...] = (
     "residents",

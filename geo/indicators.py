@@ -35,7 +35,7 @@ import pandas as pd
 from geo import fmt
 from geo.areas import assign_areas
 from geo.crs import require_crs, to_metric
-from geo.settings import Profile
+from geo.settings import Profile, load_profile
 
 LEVELS = ("city", "district", "street")
 LEVEL_LABELS = {
@@ -57,6 +57,7 @@ THEMES = {
     "shelters": ("应急避难场所", "Evacuation shelters"),
     "grids": ("网格化管理", "Community grids"),
     "sanitation": ("农村人居环境", "Rural sanitation"),
+    "facilities": ("公共服务设施", "Public service facilities"),
     "plan": ("行动计划其他指标", "Other action-plan targets"),
 }
 
@@ -91,12 +92,16 @@ class Indicator:
     direction: str = "higher"  # "higher" is better, or "lower"
     spatial: bool = True
     decimals: int = 1
+    facility_kind: str | None = None
+    """The facility kind whose coverage this is (its target is the kind's)."""
 
     def name(self, lang: str = "zh") -> str:
         return self.name_zh if lang == "zh" else self.name_en
 
     def target(self, profile: Profile) -> float:
-        """The target value from ``profile.targets``."""
+        """The target value: the facility kind's, else ``profile.targets.<key>``."""
+        if self.facility_kind is not None:
+            return float(profile.target(self.facility_kind))
         return float(getattr(profile.targets, self.key))
 
     def unit_label(self, lang: str = "zh") -> str:
@@ -122,35 +127,7 @@ class Indicator:
         )
 
 
-INDICATORS: tuple[Indicator, ...] = (
-    Indicator(
-        "center_street_coverage",
-        "街道级邻里中心覆盖率",
-        "Residents near a street-level center",
-        "%",
-        "centers",
-    ),
-    Indicator(
-        "center_community_coverage",
-        "社区级邻里中心覆盖率",
-        "Residents near a community-level center",
-        "%",
-        "centers",
-    ),
-    Indicator(
-        "shelter_emergency_coverage",
-        "紧急避难场所覆盖率",
-        "Residents near an emergency shelter",
-        "%",
-        "shelters",
-    ),
-    Indicator(
-        "shelter_fixed_coverage",
-        "固定避难场所覆盖率",
-        "Residents near a fixed shelter",
-        "%",
-        "shelters",
-    ),
+OTHER_INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "shelter_places_per_resident",
         "人均避难容量",
@@ -218,40 +195,62 @@ INDICATORS: tuple[Indicator, ...] = (
         "resident_satisfaction", "群众满意度", "Resident satisfaction", "%", "plan", spatial=False
     ),
 )
-_BY_KEY = {i.key: i for i in INDICATORS}
-SPATIAL_KEYS = tuple(i.key for i in INDICATORS if i.spatial)
-PLAN_KEYS = tuple(i.key for i in INDICATORS if not i.spatial)
-
-# Coverage indicators -> facility kind key of geo.coverage.FACILITY_KINDS.
-COVERAGE_KINDS = {
-    "center_street_coverage": "neighborhood_centers_street",
-    "center_community_coverage": "neighborhood_centers_community",
-    "shelter_emergency_coverage": "shelters_emergency",
-    "shelter_fixed_coverage": "shelters_fixed",
-}
+"""Indicators that are not the coverage of a facility kind (those come from the kind records)."""
+PLAN_KEYS = tuple(i.key for i in OTHER_INDICATORS if not i.spatial)
 
 
-def get_indicator(key: str) -> Indicator:
-    """The definition of indicator `key`; ``KeyError`` lists the known keys."""
+def kind_indicators(profile: Profile) -> tuple[Indicator, ...]:
+    """The coverage KPI of every facility kind with a target (``profile.facility_kinds``)."""
+    return tuple(
+        Indicator(
+            spec.indicator,
+            spec.kpi_label("zh"),
+            spec.kpi_label("en"),
+            "%",
+            spec.theme,
+            facility_kind=key,
+        )
+        for key, spec in profile.facility_kinds.items()
+        if spec.indicator is not None
+    )
+
+
+def indicators(profile: Profile) -> tuple[Indicator, ...]:
+    """Every indicator: the kinds' coverage KPIs and the others, grouped by theme."""
+    themes = list(THEMES)
+    every = (*kind_indicators(profile), *OTHER_INDICATORS)
+    return tuple(sorted(every, key=lambda i: themes.index(i.theme)))
+
+
+def spatial_keys(profile: Profile) -> tuple[str, ...]:
+    """Keys of the indicators computed from the map layers."""
+    return tuple(i.key for i in indicators(profile) if i.spatial)
+
+
+def get_indicator(key: str, profile: Profile | None = None) -> Indicator:
+    """The definition of indicator `key` (a kind's KPI: from `profile`, default the active
+    city profile); ``KeyError`` lists the known keys."""
+    known = {i.key: i for i in indicators(profile or load_profile())}
     try:
-        return _BY_KEY[key]
+        return known[key]
     except KeyError:
-        raise KeyError(f"unknown indicator {key!r}; known: {', '.join(_BY_KEY)}") from None
+        raise KeyError(f"unknown indicator {key!r}; known: {', '.join(known)}") from None
 
 
 def definitions_table(profile: Profile, lang: str = "zh") -> pd.DataFrame:
     """One row per indicator: key, names, unit, theme, target and direction."""
+    every = indicators(profile)
     return pd.DataFrame(
         {
-            "indicator": [i.key for i in INDICATORS],
-            "name_zh": [i.name_zh for i in INDICATORS],
-            "name_en": [i.name_en for i in INDICATORS],
-            "unit": [i.unit for i in INDICATORS],
-            "theme": [THEMES[i.theme][0 if lang == "zh" else 1] for i in INDICATORS],
-            "kind": [i.kind for i in INDICATORS],
-            "direction": [i.direction for i in INDICATORS],
-            "spatial": [i.spatial for i in INDICATORS],
-            "target": [i.target(profile) for i in INDICATORS],
+            "indicator": [i.key for i in every],
+            "name_zh": [i.name_zh for i in every],
+            "name_en": [i.name_en for i in every],
+            "unit": [i.unit for i in every],
+            "theme": [THEMES[i.theme][0 if lang == "zh" else 1] for i in every],
+            "kind": [i.kind for i in every],
+            "direction": [i.direction for i in every],
+            "spatial": [i.spatial for i in every],
+            "target": [i.target(profile) for i in every],
         }
     )
 
@@ -275,8 +274,9 @@ def status(value: float | None, target: float, indicator: Indicator, profile: Pr
 def statuses(values: pd.Series, targets: pd.Series, keys: pd.Series, profile: Profile) -> pd.Series:
     """Vectorised status of many values (``keys`` name each row's indicator)."""
     margin = float(profile.targets.close_margin)
-    kinds = keys.map(lambda k: get_indicator(k).kind).to_numpy()
-    lower = keys.map(lambda k: get_indicator(k).direction == "lower").to_numpy()
+    known = {i.key: i for i in indicators(profile)}
+    kinds = keys.map(lambda k: known[k].kind).to_numpy()
+    lower = keys.map(lambda k: known[k].direction == "lower").to_numpy()
     v = values.to_numpy(dtype=float)
     t = targets.to_numpy(dtype=float)
     # For "lower is better" indicators mirror the comparison.
@@ -409,9 +409,10 @@ def finish(measures: pd.DataFrame, profile: Profile) -> pd.DataFrame:
         out["value"] = out["value"].astype(float).where(out["value"].notna(), computed)
     else:
         out["value"] = computed
-    out["target"] = out["indicator"].map(lambda k: get_indicator(k).target(profile)).astype(float)
+    known = {i.key: i for i in indicators(profile)}
+    out["target"] = out["indicator"].map(lambda k: known[k].target(profile)).astype(float)
     out["status"] = statuses(out["value"], out["target"], out["indicator"], profile)
-    order = {k: n for n, k in enumerate(_BY_KEY)}
+    order = {k: n for n, k in enumerate(known)}
     lvl = {k: n for n, k in enumerate(LEVELS)}
     out = out.assign(_i=out["indicator"].map(order), _l=out["level"].map(lvl))
     out = out.sort_values(["_i", "_l", "area_code"], kind="stable").drop(columns=["_i", "_l"])
@@ -507,7 +508,8 @@ def compute_indicators(
     pop = inputs.population
     residents = pd.to_numeric(pop["residents"], errors="coerce").fillna(0).astype(float)
     pop_areas = inputs.population_areas if inputs.population_areas is not None else area_of(pop)
-    for key, kind in COVERAGE_KINDS.items():
+    for ind in kind_indicators(profile):
+        key, kind = ind.key, ind.facility_kind
         if kind not in inputs.covered:
             continue
         cov = inputs.covered[kind].reindex(pop.index).fillna(False).astype(bool)

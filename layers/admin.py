@@ -1,11 +1,13 @@
 """Administrative areas: districts (区/县), streets and townships (街道/乡镇), communities (社区)."""
 
-from layers.schema import Field, LayerSchema
+from layers.schema import Field, LayerSchema, LayerView
 
 POLYGONS = ("Polygon", "MultiPolygon")
 
 
-def _admin(name: str, zh: str, en: str, parent_required: bool) -> LayerSchema:
+def _admin(
+    name: str, zh: str, en: str, parent_required: bool, order: int, style: dict
+) -> LayerSchema:
     return LayerSchema(
         name=name,
         label_zh=zh,
@@ -32,15 +34,32 @@ def _admin(name: str, zh: str, en: str, parent_required: bool) -> LayerSchema:
                 nullable=not parent_required,
             ),
         ),
+        view=LayerView(order=order, tooltip=("name",), popup=("name", "code"), style=style),
     )
 
 
-DISTRICTS = _admin("districts", "区县", "Districts", parent_required=False)
-STREETS = _admin("streets", "街道/乡镇", "Streets and townships", parent_required=True)
-COMMUNITIES = _admin("communities", "社区", "Communities", parent_required=True)
-
-STYLE = {
-    "districts": {"color": "#37474f", "weight": 2.5, "fill": False},
-    "streets": {"color": "#5d4037", "weight": 1.8, "fill": False, "dashArray": "6 4"},
-    "communities": {"color": "#8d6e63", "weight": 1.0, "fill": False},
-}
+DISTRICTS = _admin(
+    "districts",
+    "区县",
+    "Districts",
+    parent_required=False,
+    order=10,
+    style={"color": "#37474f", "weight": 2.5, "fill": False},
+)
+STREETS = _admin(
+    "streets",
+    "街道/乡镇",
+    "Streets and townships",
+    parent_required=True,
+    order=20,
+    style={"color": "#5d4037", "weight": 1.8, "fill": False, "dashArray": "6 4"},
+)
+COMMUNITIES = _admin(
+    "communities",
+    "社区",
+    "Communities",
+    parent_required=True,
+    order=30,
+    style={"color": "#8d6e63", "weight": 1.0, "fill": False},
+)
+STYLE = {s.name: dict(s.view.style) for s in (DISTRICTS, STREETS, COMMUNITIES)}

@@ -1,8 +1,14 @@
 """Party-mass neighborhood centers (党群邻里中心 / 社区服务中心)."""
 
-from layers.schema import Field, LayerSchema
+from layers.schema import Category, Field, LayerSchema, LayerView
 
 LEVELS = ("street", "community")
+
+CATEGORIES = {
+    "street": Category("街道级", "Street level", "#c62828", 8),
+    "community": Category("社区级", "Community level", "#ef6c00", 6),
+}
+LEVEL_LABELS = {k: (c.label_zh, c.label_en) for k, c in CATEGORIES.items()}
 
 SCHEMA = LayerSchema(
     name="neighborhood_centers",
@@ -28,10 +34,14 @@ SCHEMA = LayerSchema(
         Field("opening_hours", "str", "开放时间", "Opening hours", required=False, nullable=True),
         Field("opened_period", "str", "建成时期", "Opened (period)", required=False, nullable=True),
     ),
+    view=LayerView(
+        order=90,
+        tooltip=("name", "level"),
+        popup=("center_id", "name", "level", "services", "area_m2", "opening_hours"),
+        category_field="level",
+        categories=CATEGORIES,
+        facility=True,
+        located=True,
+        search=("center_id", "name"),
+    ),
 )
-
-LEVEL_LABELS = {"street": ("街道级", "Street level"), "community": ("社区级", "Community level")}
-STYLE = {
-    "street": {"color": "#c62828", "radius": 8},
-    "community": {"color": "#ef6c00", "radius": 6},
-}

@@ -19,60 +19,27 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo.crs import convert_frame, require_crs
-from layers import LAYERS, centers, sanitation, shelters
+from geo.settings import load_profile
+from layers import LAYERS, searchable_layers
 from layers.schema import mask_phone
 
 DISPLAY_CRS = "EPSG:4326"
 
-#: Bilingual labels of categorical values, by (layer, field).
-CATEGORY_LABELS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
-    ("neighborhood_centers", "level"): centers.LEVEL_LABELS,
-    ("shelters", "shelter_class"): shelters.CLASS_LABELS,
-    ("sanitation_facilities", "kind"): sanitation.KIND_LABELS,
-}
 
-#: Fields shown in tooltips (short) and popups (full) per layer; sensitive ones are masked.
-TOOLTIP_FIELDS: dict[str, tuple[str, ...]] = {
-    "districts": ("name",),
-    "streets": ("name",),
-    "communities": ("name",),
-    "grids": ("grid_name", "grid_code"),
-    "population": ("residents",),
-    "neighborhood_centers": ("name", "level"),
-    "shelters": ("name", "shelter_class"),
-    "villages": ("name",),
-    "sanitation_facilities": ("name", "kind"),
-}
-POPUP_FIELDS: dict[str, tuple[str, ...]] = {
-    "districts": ("name", "code"),
-    "streets": ("name", "code"),
-    "communities": ("name", "code"),
-    "grids": (
-        "grid_code",
-        "grid_name",
-        "community",
-        "street",
-        "district",
-        "worker_name",
-        "worker_phone",
-        "households",
-        "residents",
-    ),
-    "population": ("residents", "households"),
-    "neighborhood_centers": ("center_id", "name", "level", "services", "area_m2", "opening_hours"),
-    "shelters": ("shelter_id", "name", "shelter_class", "effective_area_m2", "capacity"),
-    "villages": (
-        "village_code",
-        "name",
-        "township",
-        "county",
-        "households",
-        "sanitary_toilet_households",
-        "garbage_collection",
-        "sewage_treatment",
-    ),
-    "sanitation_facilities": ("facility_id", "name", "kind", "village_code"),
-}
+def category_labels(
+    layer: str | None, field: str, kinds: Mapping | None = None
+) -> dict[str, tuple[str, str]] | None:
+    """(zh, en) label of each value of `field` if it is `layer`'s category field, else None.
+
+    For the generic facility layer the categories are the profile's kinds (`kinds`, default:
+    the active profile's).
+    """
+    schema = LAYERS.get(layer) if layer else None
+    if schema is None or schema.view is None or schema.view.category_field != field:
+        return None
+    if schema.view.kind_categories and kinds is None:
+        kinds = load_profile().facility_kinds
+    return {k: (c.label_zh, c.label_en) for k, c in schema.categories(kinds).items()}
 
 
 class DisplayError(ValueError):
@@ -168,11 +135,8 @@ def format_column(
     missing = _is_missing(values)
     if spec is not None and spec.sensitive:
         text = values.map(mask_phone)
-    elif (layer, field) in CATEGORY_LABELS:
-        labels = {
-            k: (zh if lang == "zh" else en)
-            for k, (zh, en) in CATEGORY_LABELS[(layer, field)].items()
-        }
+    elif (pairs := category_labels(layer, field)) is not None:
+        labels = {k: (zh if lang == "zh" else en) for k, (zh, en) in pairs.items()}
         text = values.map(lambda v: labels.get(v, v))
     elif pd.api.types.is_bool_dtype(values.dtype) or (spec is not None and spec.dtype == "bool"):
         yes, no = ("是", "否") if lang == "zh" else ("yes", "no")
@@ -570,15 +534,11 @@ def filter_mask(
 def search(frames: Mapping[str, pd.DataFrame], text: str, *, limit: int = 20) -> pd.DataFrame:
     """Features whose name or code contains `text` (case-insensitive).
 
-    Searches grids, neighborhood centers, shelters and villages. Returns ``layer``, ``code``,
-    ``name`` and ``row`` (the index label in its frame), exact code matches first.
+    Searches the layers with a ``view.search`` (grids, centers, shelters, villages,
+    facilities...). Returns ``layer``, ``code``, ``name`` and ``row`` (the index label in its
+    frame), exact code matches first.
     """
-    fields = {
-        "grids": ("grid_code", "grid_name"),
-        "neighborhood_centers": ("center_id", "name"),
-        "shelters": ("shelter_id", "name"),
-        "villages": ("village_code", "name"),
-    }
+    fields = searchable_layers()
     text = (text or "").strip().lower()
     found = []
     if not text:

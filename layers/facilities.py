@@ -4,7 +4,7 @@ A row's ``kind`` is the key of a ``[facility_kinds.*]`` table of the profile; th
 rows whose kind the profile does not declare (:func:`data.importing.check_kinds`).
 """
 
-from layers.schema import Field, LayerSchema
+from layers.schema import Field, LayerSchema, LayerView
 
 SCHEMA = LayerSchema(
     name="facilities",
@@ -44,5 +44,16 @@ SCHEMA = LayerSchema(
             nullable=True,
         ),
         Field("opened_period", "str", "建成时期", "Opened (period)", required=False, nullable=True),
+    ),
+    view=LayerView(
+        order=75,
+        tooltip=("name", "kind"),
+        popup=("facility_id", "name", "kind", "capacity", "area_m2", "opened_period"),
+        style={"radius": 6},
+        category_field="kind",
+        kind_categories=True,
+        facility=True,
+        located=True,
+        search=("facility_id", "name"),
     ),
 )

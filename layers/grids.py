@@ -1,6 +1,6 @@
 """Community grids (网格): the unit of grid-based governance, each with a grid worker."""
 
-from layers.schema import Field, LayerSchema
+from layers.schema import Field, LayerSchema, LayerView
 
 SCHEMA = LayerSchema(
     name="grids",
@@ -57,6 +57,21 @@ SCHEMA = LayerSchema(
             nullable=True,
         ),
     ),
+    view=LayerView(
+        order=40,
+        tooltip=("grid_name", "grid_code"),
+        popup=(
+            "grid_code",
+            "grid_name",
+            "community",
+            "street",
+            "district",
+            "worker_name",
+            "worker_phone",
+            "households",
+            "residents",
+        ),
+        style={"color": "#1565c0", "weight": 0.8, "fillOpacity": 0.35},
+        search=("grid_code", "grid_name"),
+    ),
 )
-
-STYLE = {"color": "#1565c0", "weight": 0.8, "fillOpacity": 0.35}

@@ -101,15 +101,23 @@ class FacilityKind:
         return self.label_zh if lang == "zh" else self.label_en
 
     def kpi_label(self, lang: str = "zh") -> str:
-        """The KPI's name: ``kpi_zh``/``kpi_en`` or "<label> coverage"."""
+        """The coverage KPI's name: ``kpi_zh``/``kpi_en`` or made from the labels."""
         if lang == "zh":
             return self.kpi_zh or f"{self.label_zh}覆盖率"
-        return self.kpi_en or f"{self.label_en} coverage"
+        return self.kpi_en or f"Residents near {self.label_en.lower()}"
 
     @property
     def radius_setting(self) -> str | None:
         """The ``[radii]`` setting the radius refers to, if any."""
         return self.radius if isinstance(self.radius, str) else None
+
+    @property
+    def indicator(self) -> str | None:
+        """Key of its coverage KPI: the ``[targets]`` setting it names, or ``<key>_coverage``;
+        None without a target."""
+        if self.target is None:
+            return None
+        return self.target if isinstance(self.target, str) else f"{self.key}_coverage"
 
     @property
     def target_setting(self) -> str | None:

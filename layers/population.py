@@ -1,6 +1,6 @@
 """Population points: residential buildings or blocks with resident counts (no personal data)."""
 
-from layers.schema import Field, LayerSchema
+from layers.schema import Field, LayerSchema, LayerView
 
 SCHEMA = LayerSchema(
     name="population",
@@ -22,6 +22,12 @@ SCHEMA = LayerSchema(
             nullable=True,
         ),
     ),
+    view=LayerView(
+        order=60,
+        tooltip=("residents",),
+        popup=("residents", "households"),
+        style={"color": "#6d4c41", "radius": 2},
+        located=True,
+        shown=False,
+    ),
 )
-
-STYLE = {"color": "#6d4c41", "radius": 2}

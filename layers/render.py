@@ -32,8 +32,8 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from geo.settings import Profile
-from layers import LAYERS, admin, centers, grids, population, sanitation, shelters, villages
+from geo.settings import Profile, load_profile
+from layers import LAYERS, draw_order
 from layers import display as dp
 from layers.assets import use_local_assets
 
@@ -1073,10 +1073,15 @@ def add_layer(
     lang: str = "zh",
     color_by: str = "households",
     show: bool = True,
+    kinds: Mapping | None = None,
 ) -> folium.FeatureGroup:
-    """Draw a store layer with its schema labels and style (frame already display-prepared)."""
+    """Draw a store layer from its record (``LAYERS[layer].view``: popup and tooltip fields,
+    style, categories); the frame is already display-prepared. `kinds` (the profile's facility
+    kinds, default the active profile's) gives the categories of the generic facility layer."""
+    schema = LAYERS[layer]
+    view = schema.view
     name = layer_name(layer, lang)
-    popup = [f for f in dp.POPUP_FIELDS[layer] if f in frame.columns]
+    popup = [f for f in view.popup if f in frame.columns]
     text = dp.display_table(frame, layer=layer, fields=popup, lang=lang)
     labels = dp.field_labels(layer, popup, lang)
     shown = gpd.GeoDataFrame(
@@ -1086,9 +1091,10 @@ def add_layer(
         crs=frame.crs,
     )
     fields = {f: labels[f] for f in popup}
-    tooltip = [f for f in dp.TOOLTIP_FIELDS[layer] if f in popup]
-    if layer in ("districts", "streets", "communities"):
-        style = {**admin.STYLE[layer], "fillOpacity": 0.0, "fill": False}
+    tooltip = [f for f in view.tooltip if f in popup]
+    polygons = set(schema.geometry_types) <= {"Polygon", "MultiPolygon"}
+    if polygons and layer != "grids":
+        style = {**view.style, "fillOpacity": 0.0, "fill": False}
         return add_polygons(
             m,
             shown,
@@ -1116,13 +1122,13 @@ def add_layer(
             key="grids",
             fields=fields,
             tooltip=tooltip,
-            style={**grids.STYLE},
+            style={**view.style},
             category=category,
             symbols=symbols,
             legend=[
                 (
                     "",
-                    f"background:{s['fillColor']};border:1px solid {grids.STYLE['color']}",
+                    f"background:{s['fillColor']};border:1px solid {view.style['color']}",
                     s["label"],
                 )
                 for s in symbols.values()
@@ -1132,12 +1138,12 @@ def add_layer(
             stat="grids",
             weights=frame["residents"],
         )
-    if layer == "population":
+    if view.category_field is None and layer == "population":
         style = {
-            "radius": population.STYLE["radius"] + 1,
-            "color": population.STYLE["color"],
+            "radius": view.style["radius"] + 1,
+            "color": view.style["color"],
             "weight": 0,
-            "fillColor": population.STYLE["color"],
+            "fillColor": view.style["color"],
             "fillOpacity": 0.55,
         }
         return add_points(
@@ -1148,18 +1154,21 @@ def add_layer(
             fields=fields,
             tooltip=tooltip,
             style=style,
-            legend=[("pt", f"background:{population.STYLE['color']}", name)],
+            legend=[("pt", f"background:{view.style['color']}", name)],
             show=show,
             stat=None,
         )
-    category_field, styles, value_labels = {
-        "neighborhood_centers": ("level", centers.STYLE, centers.LEVEL_LABELS),
-        "shelters": ("shelter_class", shelters.STYLE, shelters.CLASS_LABELS),
-        "sanitation_facilities": ("kind", sanitation.STYLE, sanitation.KIND_LABELS),
-        "villages": (None, {"village": villages.STYLE}, {"village": (name, name)}),
-    }[layer]
-    symbols = {k: {**v, "label": _label(value_labels[k], lang)} for k, v in styles.items()}
-    category = frame[category_field] if category_field else pd.Series("village", index=frame.index)
+    if view.category_field is None:  # one symbol for the whole layer (villages)
+        symbols = {layer: {**view.style, "label": name}}
+        category = pd.Series(layer, index=frame.index)
+    else:
+        if view.kind_categories and kinds is None:
+            kinds = load_profile().facility_kinds
+        symbols = {
+            k: {"color": c.color, "radius": c.radius, "label": c.label(lang)}
+            for k, c in schema.categories(kinds).items()
+        }
+        category = frame[view.category_field]
     present = set(category.dropna().astype(str))
     legend_symbols = {k: v for k, v in symbols.items() if k in present} or symbols
     return add_points(
@@ -1267,20 +1276,11 @@ def draw_layers(
     *,
     lang: str = "zh",
     color_by: str = "households",
-    order: Iterable[str] = (
-        "districts",
-        "streets",
-        "communities",
-        "grids",
-        "villages",
-        "population",
-        "sanitation_facilities",
-        "shelters",
-        "neighborhood_centers",
-    ),
+    order: Iterable[str] | None = None,
 ) -> folium.Map:
-    """Add every non-empty frame of `frames` in drawing order, then the legend and control."""
-    for layer in order:
+    """Add every non-empty frame of `frames` in drawing order (default: the layer records'
+    ``view.order``), then the legend and control."""
+    for layer in order if order is not None else draw_order():
         frame = frames.get(layer)
         if frame is None or frame.empty:
             continue

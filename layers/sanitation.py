@@ -1,8 +1,16 @@
 """Rural and urban sanitation facilities: toilets, garbage points, transfer and sewage stations."""
 
-from layers.schema import Field, LayerSchema
+from layers.schema import Category, Field, LayerSchema, LayerView
 
 KINDS = ("public_toilet", "garbage_point", "transfer_station", "sewage_station")
+
+CATEGORIES = {
+    "public_toilet": Category("公共厕所", "Public toilet", "#00897b", 4),
+    "garbage_point": Category("垃圾收集点", "Garbage point", "#8e24aa", 4),
+    "transfer_station": Category("垃圾转运站", "Transfer station", "#5e35b1", 6),
+    "sewage_station": Category("污水处理站", "Sewage station", "#0288d1", 6),
+}
+KIND_LABELS = {k: (c.label_zh, c.label_en) for k, c in CATEGORIES.items()}
 
 SCHEMA = LayerSchema(
     name="sanitation_facilities",
@@ -26,17 +34,13 @@ SCHEMA = LayerSchema(
             nullable=True,
         ),
     ),
+    view=LayerView(
+        order=70,
+        tooltip=("name", "kind"),
+        popup=("facility_id", "name", "kind", "village_code"),
+        category_field="kind",
+        categories=CATEGORIES,
+        facility=True,
+        located=True,
+    ),
 )
-
-KIND_LABELS = {
-    "public_toilet": ("公共厕所", "Public toilet"),
-    "garbage_point": ("垃圾收集点", "Garbage point"),
-    "transfer_station": ("垃圾转运站", "Transfer station"),
-    "sewage_station": ("污水处理站", "Sewage station"),
-}
-STYLE = {
-    "public_toilet": {"color": "#00897b", "radius": 4},
-    "garbage_point": {"color": "#8e24aa", "radius": 4},
-    "transfer_station": {"color": "#5e35b1", "radius": 6},
-    "sewage_station": {"color": "#0288d1", "radius": 6},
-}

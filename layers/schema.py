@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -113,8 +115,50 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Category:
+    """One value of a layer's category field: its labels and map symbol."""
+
+    label_zh: str
+    label_en: str
+    color: str
+    radius: float = 6.0
+    """Point symbol radius, pixels."""
+
+    def label(self, lang: str = "zh") -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+
+@dataclass(frozen=True)
+class LayerView:
+    """How the app shows a layer: menu and draw order, tooltip and popup, categories, style.
+
+    The explorer lists every layer with a view (in the order of ``layers.LAYERS``), the renderer
+    draws them by `order`, the popups and tables label values with `categories`.
+    """
+
+    order: int
+    """Draw order on the map: lower is drawn first (areas below lines below points)."""
+    tooltip: tuple[str, ...]
+    popup: tuple[str, ...]
+    style: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    """Base map style (colour, weight, radius...) of the features."""
+    category_field: str | None = None
+    categories: Mapping[str, Category] = field(default_factory=dict, compare=False)
+    kind_categories: bool = False
+    """The categories are the facility kinds the city profile declares on this layer."""
+    facility: bool = False
+    """A point facility layer: filtered by area on the explorer, listed on My grid."""
+    located: bool = False
+    """The analysis gives its features grid/community/street/district codes."""
+    search: tuple[str, str] | None = None
+    """(code field, name field) searched on the explorer, or None."""
+    shown: bool = True
+    """Shown when the explorer opens."""
+
+
+@dataclass(frozen=True)
 class LayerSchema:
-    """The data contract of one layer."""
+    """The data contract of one layer, and (``view``) how the app shows it."""
 
     name: str
     label_zh: str
@@ -123,9 +167,26 @@ class LayerSchema:
     fields: tuple[Field, ...]
     key: str | None = None
     checks: tuple = field(default=(), compare=False)
+    view: LayerView | None = field(default=None, compare=False)
+    """None: the layer is not drawn on the maps."""
 
     def label(self, lang: str = "zh") -> str:
         return self.label_zh if lang == "zh" else self.label_en
+
+    def categories(self, kinds: Mapping[str, Any] | None = None) -> dict[str, Category]:
+        """Category value -> :class:`Category`; for a layer of profile kinds, from `kinds`
+        (``profile.facility_kinds``)."""
+        if self.view is None:
+            return {}
+        if not self.view.kind_categories:
+            return dict(self.view.categories)
+        out = {}
+        radius = float(self.view.style.get("radius", 6))
+        for spec in (kinds or {}).values():
+            if spec.layer == self.name:
+                for value in spec.own_values:
+                    out[value] = Category(spec.label_zh, spec.label_en, spec.color, radius)
+        return out
 
     @property
     def field_names(self) -> list[str]:

@@ -1,9 +1,18 @@
 """Emergency evacuation shelters (应急避难场所), GB 51143-2015 classes."""
 
-from layers.schema import Field, LayerSchema
+from layers.schema import Category, Field, LayerSchema, LayerView
 
 CLASSES = ("emergency", "fixed_short", "fixed_medium", "fixed_long", "central")
 FIXED_CLASSES = ("fixed_short", "fixed_medium", "fixed_long")
+
+CATEGORIES = {
+    "emergency": Category("紧急避难场所", "Emergency", "#2e7d32", 6),
+    "fixed_short": Category("短期固定避难场所", "Fixed, short-term", "#00838f", 7),
+    "fixed_medium": Category("中期固定避难场所", "Fixed, medium-term", "#0277bd", 8),
+    "fixed_long": Category("长期固定避难场所", "Fixed, long-term", "#283593", 9),
+    "central": Category("中心避难场所", "Central", "#6a1b9a", 11),
+}
+CLASS_LABELS = {k: (c.label_zh, c.label_en) for k, c in CATEGORIES.items()}
 
 SCHEMA = LayerSchema(
     name="shelters",
@@ -42,19 +51,14 @@ SCHEMA = LayerSchema(
         ),
         Field("opened_period", "str", "建成时期", "Opened (period)", required=False, nullable=True),
     ),
+    view=LayerView(
+        order=80,
+        tooltip=("name", "shelter_class"),
+        popup=("shelter_id", "name", "shelter_class", "effective_area_m2", "capacity"),
+        category_field="shelter_class",
+        categories=CATEGORIES,
+        facility=True,
+        located=True,
+        search=("shelter_id", "name"),
+    ),
 )
-
-CLASS_LABELS = {
-    "emergency": ("紧急避难场所", "Emergency"),
-    "fixed_short": ("短期固定避难场所", "Fixed, short-term"),
-    "fixed_medium": ("中期固定避难场所", "Fixed, medium-term"),
-    "fixed_long": ("长期固定避难场所", "Fixed, long-term"),
-    "central": ("中心避难场所", "Central"),
-}
-STYLE = {
-    "emergency": {"color": "#2e7d32", "radius": 6},
-    "fixed_short": {"color": "#00838f", "radius": 7},
-    "fixed_medium": {"color": "#0277bd", "radius": 8},
-    "fixed_long": {"color": "#283593", "radius": 9},
-    "central": {"color": "#6a1b9a", "radius": 11},
-}

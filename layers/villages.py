@@ -1,6 +1,6 @@
 """Administrative villages (行政村) and their sanitation status."""
 
-from layers.schema import Field, LayerSchema, not_greater
+from layers.schema import Field, LayerSchema, LayerView, not_greater
 
 SCHEMA = LayerSchema(
     name="villages",
@@ -49,6 +49,21 @@ SCHEMA = LayerSchema(
         ),
     ),
     checks=(not_greater("sanitary_toilet_households", "households"),),
+    view=LayerView(
+        order=50,
+        tooltip=("name",),
+        popup=(
+            "village_code",
+            "name",
+            "township",
+            "county",
+            "households",
+            "sanitary_toilet_households",
+            "garbage_collection",
+            "sewage_treatment",
+        ),
+        style={"color": "#558b2f", "radius": 5},
+        facility=True,
+        search=("village_code", "name"),
+    ),
 )
-
-STYLE = {"color": "#558b2f", "radius": 5}

@@ -33,16 +33,19 @@ from data.snapshots import (
     resolve_period,
 )
 from data.store import GeoPackageStore
+from geo.coverage import select_facilities
 from geo.indicators import (
     LEVEL_LABELS,
     STATUS_COLORS,
     STATUS_LABELS,
     THEMES,
     get_indicator,
+    indicators,
     indicators_from_analysis,
     period_target,
 )
 from geo.settings import Profile, load_profile
+from layers import get_layer
 from reports.content import ReportContent, ReportFigure, ReportSection, ReportTable
 
 Progress = Callable[[float, str], None]
@@ -295,7 +298,6 @@ def worst_grids_table(pa: PeriodAnalysis, n: int = 20) -> ReportTable:
 def overloaded_table(pa: PeriodAnalysis) -> ReportTable:
     """Shelters loaded beyond capacity under nearest assignment."""
     from geo.capacity import SHELTER_GROUPS
-    from geo.coverage import FACILITY_KINDS
     from layers.shelters import CLASS_LABELS
 
     groups = pa.analysis.capacity.groups
@@ -305,7 +307,7 @@ def overloaded_table(pa: PeriodAnalysis) -> ReportTable:
         {
             "避难需求组": group.map(
                 lambda g: (
-                    f"{FACILITY_KINDS[SHELTER_GROUPS[g]].label_zh}，"
+                    f"{pa.profile.kind(SHELTER_GROUPS[g]).label_zh}，"
                     f"{groups[g].radius_m:,.0f} m 内就近分配"
                 )
             ).to_numpy(),
@@ -383,151 +385,228 @@ def map_caption(theme: str, pa: PeriodAnalysis, key: str) -> str:
     return f"底色为各街道/乡镇“{get_indicator(key).name_zh}”的达标情况（{status}）。"
 
 
-def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
-    """The static map (and a chart) of a theme."""
-    from layers.centers import STYLE as CENTER_STYLE
-    from layers.shelters import STYLE as SHELTER_STYLE
-    from reports.staticmap import MapLayer, bar_chart, figure_png, static_map
+def _outline(pa: PeriodAnalysis):
+    from reports.staticmap import MapLayer
 
-    lay = pa.layers
-    crs = pa.profile.metric_crs
-    districts = lay["districts"]
-    outline = MapLayer(
-        districts, "区县界", kind="line", facecolor="#37474f", linewidth=1.2, zorder=5
+    return MapLayer(
+        pa.layers["districts"], "区县界", kind="line", facecolor="#37474f", linewidth=1.2, zorder=5
     )
-    city = pa.city
-    figs: list[ReportFigure] = []
 
-    def uncovered(kind: str, label: str, color: str = "#d32f2f") -> MapLayer:
-        return MapLayer(
-            pa.analysis.uncovered_points(kind),
-            label,
-            kind="point",
-            facecolor=color,
-            edgecolor="none",
-            size=2.5,
-            alpha=0.6,
-            zorder=3,
+
+def _uncovered(pa: PeriodAnalysis, kind: str, color: str = "#d32f2f"):
+    from reports.staticmap import MapLayer
+
+    label = f"{pa.profile.kind(kind).label_zh}未覆盖人口"
+    return MapLayer(
+        pa.analysis.uncovered_points(kind),
+        label,
+        kind="point",
+        facecolor=color,
+        edgecolor="none",
+        size=2.5,
+        alpha=0.6,
+        zorder=3,
+    )
+
+
+def _points(frame: gpd.GeoDataFrame, label: str, color: str, size: float, marker: str = "o"):
+    from reports.staticmap import MapLayer
+
+    return MapLayer(
+        frame,
+        label,
+        kind="point",
+        marker=marker,
+        facecolor=color,
+        edgecolor="white",
+        size=size,
+        zorder=6,
+    )
+
+
+def _category_points(pa: PeriodAnalysis, layer: str, values, label: str, size: float, **kw):
+    """Facilities of `layer` whose category is in `values`, in the first value's colour."""
+    schema = get_layer(layer)
+    frame = pa.layers[layer]
+    color = schema.categories(pa.profile.facility_kinds)[values[0]].color
+    return _points(frame[frame[schema.view.category_field].isin(values)], label, color, size, **kw)
+
+
+def _kind_theme_layers(pa: PeriodAnalysis, theme: str) -> list:
+    """Uncovered residents of the theme's first kind and the facilities of each of its kinds."""
+    kinds = [k for k, spec in pa.profile.facility_kinds.items() if spec.theme == theme]
+    first = next(k for k in kinds if pa.profile.kind(k).indicator is not None)
+    out = [_uncovered(pa, first)]
+    for key in kinds:
+        spec = pa.profile.kind(key)
+        frame = select_facilities(pa.layers, spec)
+        out.append(
+            _points(frame[frame[spec.column].isin(spec.own_values)], spec.label_zh, spec.color, 22)
         )
+    return out
 
-    def facilities(
-        frame: gpd.GeoDataFrame, label: str, style: dict, size: float, marker: str = "o"
-    ) -> MapLayer:
-        return MapLayer(
-            frame,
-            label,
+
+def _centers_layers(pa: PeriodAnalysis) -> list:
+    return [
+        _uncovered(pa, "neighborhood_centers_street"),
+        _category_points(pa, "neighborhood_centers", ["street"], "街道级邻里中心", 40),
+        _category_points(pa, "neighborhood_centers", ["community"], "社区级邻里中心", 18),
+    ]
+
+
+def _shelters_layers(pa: PeriodAnalysis) -> list:
+    from layers.shelters import CLASSES
+    from reports.staticmap import MapLayer
+
+    fixed = [c for c in CLASSES if c != "emergency"]
+    return [
+        _uncovered(pa, "shelters_emergency"),
+        _category_points(pa, "shelters", ["emergency"], "紧急避难场所", 22),
+        _category_points(
+            pa, "shelters", ["fixed_long", *fixed], "固定/中心避难场所", 36, marker="s"
+        ),
+        MapLayer(
+            pa.analysis.capacity.overloaded(),
+            "超载避难场所",
             kind="point",
-            marker=marker,
-            facecolor=style["color"],
+            marker="o",
+            facecolor="none",
+            edgecolor="#ff6f00",
+            linewidth=1.6,
+            size=140,
+            zorder=7,
+        ),
+    ]
+
+
+def _grids_layers(pa: PeriodAnalysis) -> list:
+    from reports.staticmap import MapLayer
+
+    g = pa.layers["grids"]
+    hh = pd.to_numeric(g["households"], errors="coerce")
+    rules = pa.profile.grids
+    in_range = hh.between(rules.households_min, rules.households_max)
+    worker = g["worker_name"].astype(object)
+    no_worker = worker.isna() | (worker.astype(str).str.strip() == "")
+    cls = np.where(no_worker, "no_worker", np.where(in_range, "ok", "out"))
+    cats = {
+        "ok": ("#a5d6a7", f"户数{rules.households_min}-{rules.households_max}户"),
+        "out": ("#ffcc80", "户数超出范围"),
+        "no_worker": ("#ef9a9a", "未配网格员"),
+    }
+    return [
+        MapLayer(
+            g.assign(cls=cls),
+            "网格",
+            column="cls",
+            categories=cats,
+            alpha=0.8,
+            edgecolor="#90a4ae",
+            linewidth=0.2,
+        )
+    ]
+
+
+def _sanitation_layers(pa: PeriodAnalysis) -> list:
+    from reports.staticmap import MapLayer
+
+    v = pa.analysis.sanitation.villages
+    cls = np.where(v["below_target"].to_numpy(dtype=bool), "below", "ok")
+    cats = {"ok": ("#2e7d32", "达标行政村"), "below": ("#c62828", "未达标行政村")}
+    return [
+        MapLayer(
+            v.assign(cls=cls),
+            "行政村",
+            kind="point",
+            column="cls",
+            categories=cats,
             edgecolor="white",
-            size=size,
+            size=16,
             zorder=6,
         )
+    ]
 
-    if theme == "centers":
-        key = "center_street_coverage"
-        c = lay["neighborhood_centers"]
-        layers = [
-            _status_layer(pa, key),
-            outline,
-            uncovered("neighborhood_centers_street", "街道级中心未覆盖人口"),
-            facilities(c[c["level"] == "street"], "街道级邻里中心", CENTER_STYLE["street"], 40),
-            facilities(
-                c[c["level"] == "community"], "社区级邻里中心", CENTER_STYLE["community"], 18
-            ),
-        ]
-        title = f"{city} 党群邻里中心服务覆盖（{pa.period}）"
-    elif theme == "shelters":
-        key = "shelter_emergency_coverage"
-        s = lay["shelters"]
-        over = pa.analysis.capacity.overloaded()
-        layers = [
-            _status_layer(pa, key),
-            outline,
-            uncovered("shelters_emergency", "紧急避难场所未覆盖人口"),
-            facilities(
-                s[s["shelter_class"] == "emergency"], "紧急避难场所", SHELTER_STYLE["emergency"], 22
-            ),
-            facilities(
-                s[s["shelter_class"] != "emergency"],
-                "固定/中心避难场所",
-                SHELTER_STYLE["fixed_long"],
-                36,
-                marker="s",
-            ),
-            MapLayer(
-                over,
-                "超载避难场所",
-                kind="point",
-                marker="o",
-                facecolor="none",
-                edgecolor="#ff6f00",
-                linewidth=1.6,
-                size=140,
-                zorder=7,
-            ),
-        ]
-        title = f"{city} 应急避难场所覆盖（{pa.period}）"
-    elif theme == "grids":
-        key = "grids_in_household_range"
-        g = lay["grids"]
-        hh = pd.to_numeric(g["households"], errors="coerce")
-        rules = pa.profile.grids
-        in_range = hh.between(rules.households_min, rules.households_max)
-        worker = g["worker_name"].astype(object)
-        no_worker = worker.isna() | (worker.astype(str).str.strip() == "")
-        cls = np.where(no_worker, "no_worker", np.where(in_range, "ok", "out"))
-        cats = {
-            "ok": ("#a5d6a7", f"户数{rules.households_min}-{rules.households_max}户"),
-            "out": ("#ffcc80", "户数超出范围"),
-            "no_worker": ("#ef9a9a", "未配网格员"),
-        }
-        layers = [
-            MapLayer(
-                g.assign(cls=cls),
-                "网格",
-                column="cls",
-                categories=cats,
-                alpha=0.8,
-                edgecolor="#90a4ae",
-                linewidth=0.2,
-            ),
-            outline,
-        ]
-        title = f"{city} 网格户数规模与网格员配备（{pa.period}）"
-    else:  # sanitation
-        key = "sanitary_toilet_penetration"
-        v = pa.analysis.sanitation.villages
-        cls = np.where(v["below_target"].to_numpy(dtype=bool), "below", "ok")
-        cats = {"ok": ("#2e7d32", "达标行政村"), "below": ("#c62828", "未达标行政村")}
-        layers = [
-            _status_layer(pa, key),
-            outline,
-            MapLayer(
-                v.assign(cls=cls),
-                "行政村",
-                kind="point",
-                column="cls",
-                categories=cats,
-                edgecolor="white",
-                size=16,
-                zorder=6,
-            ),
-        ]
-        title = f"{city} 农村卫生厕所与垃圾收运（{pa.period}）"
-    focus = lay["villages"] if theme == "sanitation" else lay["grids"]
+
+@dataclass(frozen=True)
+class ThemeMap:
+    """The static map of a report theme: its layers, the indicator shaded below them, title."""
+
+    title: str
+    """Map title; ``{city}`` and ``{period}`` are filled in."""
+    layers: Callable[[PeriodAnalysis], list]
+    indicator: str | None = None
+    """Indicator shaded per street; None: the first indicator of the theme."""
+    status_layer: bool = True
+    focus: str = "grids"
+    """Layer whose extent the map shows (districts when it is empty)."""
+    labels: str = "streets"
+
+
+THEME_MAPS: dict[str, ThemeMap] = {
+    "centers": ThemeMap("{city} 党群邻里中心服务覆盖（{period}）", _centers_layers),
+    "shelters": ThemeMap(
+        "{city} 应急避难场所覆盖（{period}）", _shelters_layers, "shelter_emergency_coverage"
+    ),
+    "grids": ThemeMap(
+        "{city} 网格户数规模与网格员配备（{period}）",
+        _grids_layers,
+        "grids_in_household_range",
+        status_layer=False,
+    ),
+    "sanitation": ThemeMap(
+        "{city} 农村卫生厕所与垃圾收运（{period}）",
+        _sanitation_layers,
+        "sanitary_toilet_penetration",
+        focus="villages",
+        labels="districts",
+    ),
+    "facilities": ThemeMap(
+        "{city} 公共服务设施覆盖（{period}）", lambda pa: _kind_theme_layers(pa, "facilities")
+    ),
+}
+"""Every report theme's map. A facility kind names its theme in the profile (``theme``)."""
+
+
+def theme_indicators(profile: Profile) -> dict[str, list[str]]:
+    """Indicator keys of each report theme that has any (themes of :data:`THEME_MAPS`)."""
+    out: dict[str, list[str]] = {}
+    for ind in indicators(profile):
+        if ind.theme in THEME_MAPS:
+            out.setdefault(ind.theme, []).append(ind.key)
+    return out
+
+
+def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
+    """The static map (and a bar chart of its indicator by district) of a theme.
+
+    Raises KeyError for a theme that is not in :data:`THEME_MAPS`.
+    """
+    from reports.staticmap import bar_chart, figure_png, static_map
+
+    try:
+        spec = THEME_MAPS[theme]
+    except KeyError:
+        raise KeyError(f"unknown report theme {theme!r}; known: {', '.join(THEME_MAPS)}") from None
+    keys = theme_indicators(pa.profile).get(theme, [])
+    key = spec.indicator or (keys[0] if keys else None)
+    if key is None:
+        return []
+    lay = pa.layers
+    districts = lay["districts"]
+    layers = [_status_layer(pa, key)] if spec.status_layer else []
+    layers += [_outline(pa), *spec.layers(pa)]
+    title = spec.title.format(city=pa.city, period=pa.period)
+    focus = lay[spec.focus]
     extent = focus if len(focus) else districts
-    labels = lay["streets"] if theme != "sanitation" else districts
     fig = static_map(
         layers,
-        crs=crs,
+        crs=pa.profile.metric_crs,
         title=title,
-        labels=_in_extent(labels, extent),
+        labels=_in_extent(lay[spec.labels], extent),
         extent=extent,
         legend_title="图例",
     )
-    figs.append(ReportFigure(title, figure_png(fig), map_caption(theme, pa, key)))
-
+    figs = [ReportFigure(title, figure_png(fig), map_caption(theme, pa, key))]
     rows = pa.indicators[
         (pa.indicators["level"] == "district") & (pa.indicators["indicator"] == key)
     ]
@@ -556,23 +635,6 @@ def _in_extent(areas: gpd.GeoDataFrame, extent: gpd.GeoDataFrame) -> gpd.GeoData
     return areas[(pts.x >= minx) & (pts.x <= maxx) & (pts.y >= miny) & (pts.y <= maxy)]
 
 
-THEME_TABLES = {
-    "centers": ["center_street_coverage", "center_community_coverage"],
-    "shelters": [
-        "shelter_emergency_coverage",
-        "shelter_fixed_coverage",
-        "shelter_places_per_resident",
-        "shelter_area_per_resident_m2",
-    ],
-    "grids": ["grids_in_household_range", "grids_with_worker"],
-    "sanitation": [
-        "sanitary_toilet_penetration",
-        "villages_with_garbage_collection",
-        "villages_with_sewage_treatment",
-    ],
-}
-
-
 def summary_figure(table: pd.DataFrame) -> ReportFigure:
     """Bar chart of each city indicator as a share of its target, coloured by status."""
     from reports.staticmap import bar_chart, figure_png
@@ -599,8 +661,9 @@ def report_content(
     report = progress or _noop
     table = pa.indicators
     sections: list[ReportSection] = []
-    for n, (theme, keys) in enumerate(THEME_TABLES.items()):
-        report(0.62 + 0.25 * n / len(THEME_TABLES), f"{THEMES[theme][0]}")
+    themes = theme_indicators(pa.profile)
+    for n, (theme, keys) in enumerate(themes.items()):
+        report(0.62 + 0.25 * n / len(themes), f"{THEMES[theme][0]}")
         city = table[(table["level"] == "city") & table["indicator"].isin(keys)].set_index(
             "indicator"
         )
@@ -654,8 +717,10 @@ def report_content(
     parameters = [
         (
             "服务半径",
-            f"街道级中心 {radii.neighborhood_center_street:g} m，社区级中心 {radii.neighborhood_center_community:g} m，"
-            f"紧急避难 {radii.shelter_emergency:g} m，固定避难 {radii.shelter_fixed:g} m",
+            "，".join(
+                f"{spec.label_zh} {pa.profile.radius_m(key):g} m"
+                for key, spec in pa.profile.facility_kinds.items()
+            ),
         ),
         ("绕行系数", f"{radii.detour_factor:g}"),
         ("数据", f"{pa.meta.get('city', pa.city)}，数据时期 {pa.meta.get('period', '—')}"),

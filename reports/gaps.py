@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.analysis import GapAnalysis
-from geo.indicators import SPATIAL_KEYS, indicators_from_analysis
+from geo.indicators import PLAN_KEYS, indicators_from_analysis
 from geo.settings import Profile
 from layers import get_layer
 
@@ -97,7 +97,7 @@ def area_layer(
     states = rows.pivot(index="area_code", columns="indicator", values="status").add_suffix(
         "_status"
     )
-    keys = [k for k in SPATIAL_KEYS if k in values.columns]
+    keys = [k for k in pd.unique(rows["indicator"]) if k not in PLAN_KEYS and k in values.columns]
     wide = pd.concat([values[keys], states[[f"{k}_status" for k in keys]]], axis=1)
     base = polygons[["code", "name", "geometry"]].rename(
         columns={"code": "area_code", "name": "area_name"}

@@ -17,7 +17,7 @@ from branca.element import Element, MacroElement, Template
 
 from geo.indicators import STATUS_COLORS, STATUS_LABELS, get_indicator
 from geo.settings import Profile
-from layers import admin
+from layers import LAYERS
 from layers import render as rd
 from layers.assets import inline_assets_html
 from layers.display import prepare_geometry
@@ -143,7 +143,7 @@ def gap_map(
     districts = gaps.get("areas_district")
     if districts is not None and len(districts):
         style = {
-            **admin.STYLE["districts"],
+            **LAYERS["districts"].view.style,
             "fillOpacity": 0.0,
             "fill": False,
             "interactive": False,

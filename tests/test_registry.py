@@ -184,3 +184,61 @@ def test_old_profile_without_kind_tables_keeps_working(tmp_path):
     assert profile.radius_m("shelters_fixed") == 2500
     assert profile.target("shelters_fixed") == 0.95
     assert "elderly_care" in profile.facility_kinds
+
+
+def test_new_kind_shows_on_the_explorer(tiny_store, monkeypatch):
+    """The facilities layer is in the explorer's layer list; the kind is its symbol and legend."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests._map_fixtures import ROOT_APP
+    from ui import state
+
+    monkeypatch.setenv("GRIDMAP_STORE", str(tiny_store))
+    at = AppTest.from_file(str(ROOT_APP), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    toggles = {c.label: c.value for c in at.sidebar.checkbox}
+    assert toggles.get("公共服务设施") is True
+    assert at.session_state[state.EXPLORER_SUMMARY]["facilities"] == 2
+    comps = [e for e in _walk(at._tree) if getattr(e, "type", "") == "component_instance"]
+    script = json.loads(comps[-1].proto.json_args)["script"]
+    assert "幼儿园" in script and "#f9a825" in script  # legend label and symbol colour
+
+
+def _walk(node):
+    for child in getattr(node, "children", {}).values():
+        yield child
+        yield from _walk(child)
+
+
+def test_new_kind_is_a_kpi_against_its_target_and_in_the_xlsx(tiny_store, tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    import cli
+    from data.store import GeoPackageStore
+    from geo.indicators import get_indicator, indicators
+    from geo.settings import load_profile
+    from reports.build import THEME_MAPS, analyse_period, theme_figures
+
+    profile = load_profile()
+    kpi = get_indicator("kindergarten_coverage", profile)
+    assert (kpi.name_zh, kpi.theme, kpi.target(profile)) == ("幼儿园覆盖率", "facilities", 0.6)
+    assert kpi in indicators(profile)
+    pa = analyse_period(GeoPackageStore(tiny_store), "2026-Q3")
+    city = pa.indicators[pa.indicators["level"] == "city"].set_index("indicator")
+    assert city.loc["kindergarten_coverage", "value"] == pytest.approx(0.5)  # 80 of 160
+    assert city.loc["kindergarten_coverage", "status"] == "not_met"
+    assert [f.title for f in theme_figures(pa, "facilities")][0].startswith("十堰市 公共服务设施")
+    with pytest.raises(KeyError, match="unknown report theme 'parks'"):
+        theme_figures(pa, "parks")
+    assert "facilities" in THEME_MAPS
+
+    out = tmp_path / "report.xlsx"
+    args = ["report", "--data", str(tiny_store), "--period", "2026-Q3", "--out", str(out)]
+    assert cli.main([*args, "--quiet"]) == 0
+    wb = load_workbook(out)
+    summary = {r[1]: r for r in wb["指标与目标"].iter_rows(min_row=2, values_only=True)}
+    assert summary["幼儿园覆盖率"][2] == pytest.approx(0.5)
+    assert summary["幼儿园覆盖率"][3] == pytest.approx(0.6)
+    codes = [r[3] for r in wb["全部指标"].iter_rows(min_row=2, values_only=True)]
+    assert "kindergarten_coverage" in codes

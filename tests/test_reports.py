@@ -231,9 +231,10 @@ def test_pptx_has_pictures_and_key_figures(demo_analysis, demo_exports):
 
 
 def get_indicator_by_name(name: str):
-    from geo.indicators import INDICATORS
+    from geo.indicators import indicators
+    from geo.settings import load_profile
 
-    return next(i for i in INDICATORS if i.name_zh == name)
+    return next(i for i in indicators(load_profile()) if i.name_zh == name)
 
 
 # --------------------------------------------------------------------------- XLSX

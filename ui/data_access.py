@@ -14,6 +14,7 @@ import streamlit as st
 
 from data.store import GeoPackageStore, Store, open_store
 from geo.settings import DEFAULT_STORE, Profile, load_profile
+from layers import LAYERS, map_layers
 
 
 def current_store() -> Store:
@@ -73,17 +74,8 @@ def profile() -> Profile:
     return load_profile()
 
 
-MAP_LAYERS = (
-    "districts",
-    "streets",
-    "communities",
-    "grids",
-    "population",
-    "neighborhood_centers",
-    "shelters",
-    "villages",
-    "sanitation_facilities",
-)
+MAP_LAYERS = map_layers()
+"""Layers of the explorer's menu, from the layer records (``layers.LAYERS``)."""
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -93,7 +85,11 @@ def _display_layer(
     from layers.display import prepare_geometry
 
     frame = _read_layer(path, version, layer)
-    polygons = layer in ("districts", "streets", "communities", "grids")
+    schema = LAYERS[layer]
+    polygons = not schema.view.facility and set(schema.geometry_types) <= {
+        "Polygon",
+        "MultiPolygon",
+    }
     return prepare_geometry(
         frame,
         decimals=decimals,

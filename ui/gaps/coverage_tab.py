@@ -16,20 +16,13 @@ from ui.gaps.locate import area_names, show_on_map
 from ui.gaps.tables import table
 from ui.i18n import tr
 
-TARGET_OF_KIND = {
-    "neighborhood_centers_street": "center_street_coverage",
-    "neighborhood_centers_community": "center_community_coverage",
-    "shelters_emergency": "shelter_emergency_coverage",
-    "shelters_fixed": "shelter_fixed_coverage",
-}
-
 
 def coverage_table(analysis: GapAnalysis) -> pd.DataFrame:
     """City coverage per kind (the numbers of ``cli.py gaps --json``), targets and status."""
     profile = analysis.profile
     rows = []
     for kind, res in analysis.coverage.items():
-        target = TARGET_OF_KIND.get(kind)
+        target = profile.kind(kind).indicator
         rows.append(
             {
                 "kind": kind,
@@ -40,7 +33,7 @@ def coverage_table(analysis: GapAnalysis) -> pd.DataFrame:
                 "residents_covered": res.residents_covered,
                 "residents_uncovered": res.residents_uncovered,
                 "share_pct": res.share * 100 if np.isfinite(res.share) else np.nan,
-                "target_pct": getattr(profile.targets, target) * 100 if target else np.nan,
+                "target_pct": profile.target(kind) * 100 if target else np.nan,
                 "indicator": target,
             }
         )

@@ -25,24 +25,47 @@ class Param:
     high: float
     step: float
     scale: float = 1.0  # shown value = profile value x scale (100 for shares shown in %)
+    kind: str | None = None  # a facility kind's own radius_m/target (section "facility_kinds")
+
+    def default(self, profile: Profile) -> float:
+        """The current value in `profile` (unscaled)."""
+        if self.kind is not None:
+            value = (
+                profile.radius_m(self.kind)
+                if self.name == "radius_m"
+                else profile.target(self.kind)
+            )
+            return float(value)
+        return float(getattr(getattr(profile, self.section), self.name))
 
 
-def _params() -> dict[str, list[Param]]:
+def _kind_params(profile: Profile) -> tuple[list[Param], list[Param]]:
+    """Radius and target inputs of every facility kind (its ``[radii]``/``[targets]`` setting
+    when it names one, else its own ``radius_m``/``target``)."""
+    radii: dict[str, Param] = {}
+    targets: dict[str, Param] = {}
+    for key, spec in profile.facility_kinds.items():
+        labels = (spec.label_zh, spec.label_en)
+        if spec.radius_setting is not None:
+            radii.setdefault(
+                spec.radius_setting, Param("radii", spec.radius_setting, labels, "m", 0, 50_000, 50)
+            )
+        else:
+            radii[key] = Param("facility_kinds", "radius_m", labels, "m", 0, 50_000, 50, kind=key)
+        kpi = (spec.kpi_label("zh"), spec.kpi_label("en"))
+        if spec.target_setting is not None:
+            targets.setdefault(
+                spec.target_setting, Param("targets", spec.target_setting, kpi, "%", 0, 100, 1, 100)
+            )
+        elif spec.target is not None:
+            targets[key] = Param("facility_kinds", "target", kpi, "%", 0, 100, 1, 100, kind=key)
+    return list(radii.values()), list(targets.values())
+
+
+def _params(profile: Profile) -> dict[str, list[Param]]:
     """Inputs grouped by sidebar expander title (zh, en)."""
-    radius = [
-        ("neighborhood_center_street", ("街道级中心", "Street-level center")),
-        ("neighborhood_center_community", ("社区级中心", "Community-level center")),
-        ("shelter_emergency", ("紧急避难场所", "Emergency shelter")),
-        ("shelter_fixed", ("固定避难场所", "Fixed shelter")),
-        ("shelter_central", ("中心避难场所", "Central shelter")),
-        ("garbage_point", ("垃圾收集点", "Garbage point")),
-        ("public_toilet", ("公共厕所", "Public toilet")),
-    ]
+    kind_radii, kind_targets = _kind_params(profile)
     shares = [
-        ("center_street_coverage", ("街道级中心覆盖率", "Street-level center coverage")),
-        ("center_community_coverage", ("社区级中心覆盖率", "Community-level center coverage")),
-        ("shelter_emergency_coverage", ("紧急避难覆盖率", "Emergency shelter coverage")),
-        ("shelter_fixed_coverage", ("固定避难覆盖率", "Fixed shelter coverage")),
         ("sanitary_toilet_penetration", ("卫生厕所普及率", "Sanitary toilets")),
         (
             "villages_with_garbage_collection",
@@ -51,7 +74,7 @@ def _params() -> dict[str, list[Param]]:
         ("villages_with_sewage_treatment", ("污水治理村占比", "Villages with sewage treatment")),
     ]
     return {
-        "radii": [Param("radii", n, pair, "m", 0, 50_000, 50) for n, pair in radius]
+        "radii": kind_radii
         + [
             Param(
                 "radii",
@@ -67,7 +90,8 @@ def _params() -> dict[str, list[Param]]:
             Param("per_capita_area_m2", n, CLASS_LABELS[n], "m²/人", 0.1, 50, 0.5)
             for n in ("emergency", "fixed_short", "fixed_medium", "fixed_long", "central")
         ],
-        "targets": [Param("targets", n, pair, "%", 0, 100, 1, 100) for n, pair in shares]
+        "targets": kind_targets
+        + [Param("targets", n, pair, "%", 0, 100, 1, 100) for n, pair in shares]
         + [
             Param(
                 "targets",
@@ -130,8 +154,10 @@ PARAM_TITLES = {
 UNITS_EN = {"人/人": "per resident", "m²/人": "m² per person", "户": "households"}
 
 
-def _widget_key(section: str, name: str) -> str:
-    return f"{KEY_PREFIX}p_{section}_{name}"
+def _widget_key(p: Param) -> str:
+    if p.kind is not None:
+        return f"{KEY_PREFIX}p_kind_{p.kind}_{p.name}"
+    return f"{KEY_PREFIX}p_{p.section}_{p.name}"
 
 
 def parameter_controls(base: Profile) -> Profile:
@@ -143,14 +169,12 @@ def parameter_controls(base: Profile) -> Profile:
     if sb.button(tr("恢复默认参数", "Reset parameters"), key=RESET):
         for key in [k for k in st.session_state if str(k).startswith(f"{KEY_PREFIX}p_")]:
             del st.session_state[key]
-    overrides: dict[str, dict[str, float]] = {}
-    for section, params in _params().items():
-        values = overrides.setdefault(section, {})
-        current = getattr(base, section)
+    overrides: dict[str, dict] = {}
+    for section, params in _params(base).items():
         with sb.expander(pair(PARAM_TITLES[section]), expanded=False):
             for p in params:
-                key = _widget_key(section, p.name)
-                default = float(getattr(current, p.name)) * p.scale
+                key = _widget_key(p)
+                default = p.default(base) * p.scale
                 if key not in st.session_state:
                     st.session_state[key] = round(default, 6)
                 unit = p.unit if lang() == "zh" else UNITS_EN.get(p.unit, p.unit)
@@ -162,5 +186,9 @@ def parameter_controls(base: Profile) -> Profile:
                     step=float(p.step),
                     key=key,
                 )
-                values[p.name] = float(shown) / p.scale
+                if p.kind is not None:
+                    kinds = overrides.setdefault("facility_kinds", {})
+                    kinds.setdefault(p.kind, {})[p.name] = float(shown) / p.scale
+                else:
+                    overrides.setdefault(p.section, {})[p.name] = float(shown) / p.scale
     return base.with_overrides(**overrides)

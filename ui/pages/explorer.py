@@ -6,8 +6,8 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from layers import LAYERS, facility_layers, render, searchable_layers
 from layers import display as dp
-from layers import render
 from ui import data_access as da
 from ui import state
 from ui.i18n import lang, tr
@@ -15,19 +15,8 @@ from ui.map_controls import basemap_select, open_map_store, tianditu_key
 from ui.map_view import shared_map
 from ui.text import safe
 
-DEFAULT_ON = {
-    "districts": True,
-    "streets": True,
-    "communities": True,
-    "grids": True,
-    "population": False,
-    "neighborhood_centers": True,
-    "shelters": True,
-    "villages": True,
-    "sanitation_facilities": True,
-}
-FACILITY_LAYERS = ("neighborhood_centers", "shelters", "villages", "sanitation_facilities")
-SEARCHABLE = ("grids", "neighborhood_centers", "shelters", "villages")
+FACILITY_LAYERS = facility_layers()
+SEARCHABLE = tuple(searchable_layers())
 #: Population points shown one by one up to this many; beyond, summed into cells.
 POINT_LIMIT = 20_000
 AGGREGATE_CELL_M = 200.0
@@ -81,7 +70,7 @@ def main() -> None:
     for layer in da.MAP_LAYERS:
         key = state.layer_key(layer)
         if key not in st.session_state:
-            st.session_state[key] = DEFAULT_ON[layer]
+            st.session_state[key] = LAYERS[layer].view.shown
         label = render.layer_name(layer, lang())
         if layer not in present:
             label += tr("（无数据）", " (no data)")
@@ -120,8 +109,12 @@ def main() -> None:
     with c4:
         query = st.text_input(
             tr(
-                "搜索网格/中心/避难场所/村（名称或编码）",
-                "Search grid/center/shelter/village (name or code)",
+                "搜索"
+                + "/".join(render.layer_name(x, "zh") for x in SEARCHABLE)
+                + "（名称或编码）",
+                "Search "
+                + "/".join(render.layer_name(x, "en").lower() for x in SEARCHABLE)
+                + " (name or code)",
             ),
             key=state.SEARCH,
             placeholder=tr("例如 网格编码", "e.g. a grid code"),
@@ -225,8 +218,8 @@ def main() -> None:
         tr("设施", "Facilities"),
         f"{facilities:,}",
         help=tr(
-            "邻里中心、避难场所、行政村和环卫设施（按当前筛选）",
-            "Centers, shelters, villages and sanitation facilities (current filters)",
+            "、".join(render.layer_name(x, "zh") for x in FACILITY_LAYERS) + "（按当前筛选）",
+            ", ".join(render.layer_name(x, "en") for x in FACILITY_LAYERS) + " (current filters)",
         ),
     )
 

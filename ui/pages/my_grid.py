@@ -12,8 +12,9 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
+from layers import LAYERS, facility_layers, render, shelters
 from layers import display as dp
-from layers import render, shelters
+from layers.kinds import GENERIC_LAYER, kinds_on_layer
 from layers.schema import mask_phone
 from ui import data_access as da
 from ui import state
@@ -22,26 +23,10 @@ from ui.i18n import lang, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
 from ui.text import safe
 
-INSIDE_LAYERS = (
-    "neighborhood_centers",
-    "shelters",
-    "sanitation_facilities",
-    "villages",
-    "population",
-)
-NAME_FIELD = {
-    "neighborhood_centers": "name",
-    "shelters": "name",
-    "sanitation_facilities": "name",
-    "villages": "name",
-}
+FACILITY_LAYERS = facility_layers()
+INSIDE_LAYERS = (*FACILITY_LAYERS, "population")
 #: Features within this distance of the grid are drawn around it, metres.
 NEIGHBOURHOOD_M = 1500.0
-KIND_FIELD = {
-    "neighborhood_centers": "level",
-    "shelters": "shelter_class",
-    "sanitation_facilities": "kind",
-}
 
 
 def grid_labels(grids: pd.DataFrame) -> dict[str, str]:
@@ -191,17 +176,16 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], table: pd.Da
 
     st.markdown(f"**{tr('网格内', 'Inside the grid')}**")
     lines = []
-    for layer in ("neighborhood_centers", "shelters", "sanitation_facilities", "villages"):
+    for layer in FACILITY_LAYERS:
         frame = inside[layer]
         if frame.empty:
             continue
         kinds = ""
-        if layer in KIND_FIELD:
-            text = dp.format_column(
-                frame[KIND_FIELD[layer]], layer=layer, field=KIND_FIELD[layer], lang=lang()
-            )
+        category = LAYERS[layer].view.category_field
+        if category is not None:
+            text = dp.format_column(frame[category], layer=layer, field=category, lang=lang())
             kinds = text.tolist()
-        names = frame[NAME_FIELD[layer]].astype(str).tolist()
+        names = frame["name"].astype(str).tolist()
         items = [
             f"{n}（{k}）" if kinds else n
             for n, k in zip(names, kinds or [""] * len(names), strict=True)
@@ -260,6 +244,15 @@ def nearest_table(shape, prof) -> pd.DataFrame:
                 0 if lang() == "zh" else 1
             ]
             rows.append((label, r.name, dp.describe_distance(r.distance_m, r.direction)))
+    generic = da.load_layer(GENERIC_LAYER) if GENERIC_LAYER in da.store_layers() else None
+    for spec in kinds_on_layer(prof.facility_kinds, GENERIC_LAYER).values():
+        if generic is None:
+            break
+        frame = generic[generic[spec.column].isin(spec.own_values)]
+        if len(frame):
+            r = dp.nearest(origin, frame, metric_crs=prof.metric_crs, lang=lang()).iloc[0]
+            label = spec.label(lang())
+            rows.append((label, r["name"], dp.describe_distance(r["distance_m"], r["direction"])))
     return pd.DataFrame(
         rows,
         columns=[
@@ -353,8 +346,10 @@ def grid_map(grid: gpd.GeoDataFrame, inside: dict[str, gpd.GeoDataFrame], *, bas
     m = render.base_map(prof, basemap, lang=lang(), view_counter=False, tianditu=tianditu_key())
     around = grid.to_crs(prof.metric_crs).buffer(NEIGHBOURHOOD_M).to_crs(grid.crs).iloc[0]
     frames = {}
-    for layer in ("grids", "neighborhood_centers", "shelters", "sanitation_facilities", "villages"):
-        frames[layer] = dp.within(da.display_layer(layer), around)
+    present = set(da.store_layers())
+    for layer in ("grids", *FACILITY_LAYERS):
+        if layer in present:
+            frames[layer] = dp.within(da.display_layer(layer), around)
     render.draw_layers(m, frames, lang=lang())
     render.add_highlight(m, grid, name=tr("我的网格", "My grid"), key="my_grid")
     links = nearest_links(grid.geometry.iloc[0], prof)

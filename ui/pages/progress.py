@@ -31,16 +31,16 @@ from data.snapshots import (
 )
 from data.store import Store, open_store
 from geo.indicators import (
-    INDICATORS,
     LEVEL_LABELS,
     PLAN_KEYS,
-    SPATIAL_KEYS,
     STATUS_COLORS,
     STATUS_LABELS,
     THEMES,
     get_indicator,
+    indicators,
     period_target,
     ranked,
+    spatial_keys,
 )
 from reports.build import PeriodAnalysis, analyse_period, write_report
 from ui.data_access import current_store, profile, store_meta
@@ -249,7 +249,7 @@ def _indicator_and_level(indicator_key: str, level_key: str) -> tuple[str, str]:
     """A spatial indicator and a level (district or street) picked side by side."""
     c1, c2 = st.columns(2)
     key = c1.selectbox(
-        tr("指标", "Indicator"), list(SPATIAL_KEYS), format_func=_name, key=indicator_key
+        tr("指标", "Indicator"), list(spatial_keys(profile())), format_func=_name, key=indicator_key
     )
     level = c2.radio(
         tr("层级", "Level"),
@@ -294,7 +294,7 @@ def _metrics(
 
 
 def _indicator_frame(rows: pd.DataFrame, changes: pd.Series | None) -> pd.DataFrame:
-    keys = [i.key for i in INDICATORS if i.key in rows.index]
+    keys = [i.key for i in indicators(profile()) if i.key in rows.index]
     return pd.DataFrame(
         {
             tr("主题", "Theme"): [
@@ -393,7 +393,7 @@ def overview(pa: PeriodAnalysis) -> None:
         prev = safe(pa.previous_period)
         st.caption(tr(f"变化：与 {prev} 相比", f"Changes since {prev}"))
     for theme, (zh, en) in THEMES.items():
-        keys = [i.key for i in INDICATORS if i.theme == theme and i.key in rows.index]
+        keys = [i.key for i in indicators(profile()) if i.theme == theme and i.key in rows.index]
         if not keys:
             continue
         st.subheader(zh if lang() == "zh" else en)
@@ -653,7 +653,9 @@ def presentation(pa: PeriodAnalysis, ctx: tuple[str, str, str]) -> None:
     )
     rows = _area_rows(table, level, code)
     changes = _changes(pa, level, code)
-    keys = [k for k in SPATIAL_KEYS if k in rows.index and np.isfinite(rows.loc[k, "value"])]
+    keys = [
+        k for k in spatial_keys(profile()) if k in rows.index and np.isfinite(rows.loc[k, "value"])
+    ]
     if level == "city":
         keys += [k for k in PLAN_KEYS if k in rows.index]
     _metrics(rows, changes, keys, columns=PRESENT_COLUMNS)
