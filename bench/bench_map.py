@@ -30,8 +30,8 @@ def explorer_payload(store: Path) -> dict[str, float]:
 
     from data.store import GeoPackageStore
     from geo.settings import load_profile
-    from layers import display as dp
-    from layers import render
+    from maps import display as dp
+    from maps import render
 
     prof = load_profile()
     gpkg = GeoPackageStore(store)

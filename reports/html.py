@@ -1,7 +1,7 @@
 """Standalone interactive map of the service gaps: one HTML file, every asset inline.
 
-Built with the app's own map helpers (:mod:`layers.render`) and inlined with
-:func:`layers.assets.inline_assets_html`, so it opens from disk or an e-mail attachment with no
+Built with the app's own map helpers (:mod:`maps.render`) and inlined with
+:func:`maps.assets.inline_assets_html`, so it opens from disk or an e-mail attachment with no
 network at all: no CDN, no tiles (the basemap is left blank on purpose).
 """
 
@@ -18,9 +18,9 @@ from branca.element import Element, MacroElement, Template
 from geo.indicators import STATUS_COLORS, STATUS_LABELS, get_indicator
 from geo.settings import Profile
 from layers import LAYERS
-from layers import render as rd
-from layers.assets import inline_assets_html
-from layers.display import prepare_geometry
+from maps import render as rd
+from maps.assets import inline_assets_html
+from maps.display import prepare_geometry
 from reports.gaps import GAP_KINDS, MAP_INDICATORS, gap_layer_title
 
 GAP_COLORS = {

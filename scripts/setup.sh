@@ -45,7 +45,7 @@ if [ ! -f "$stamp" ]; then
 fi
 
 # --- Leaflet/jQuery files for offline maps, copied from the installed packages
-.venv/bin/python -m layers.assets
+.venv/bin/python -m maps.assets
 
 # --- the Shiyan demo store (synthetic data)
 if [ ! -f data/demo/shiyan_demo.gpkg ]; then

@@ -194,7 +194,7 @@ def test_demo_explorer_draws_every_grid(demo_store_path):
 
 def test_standalone_html_export_draws_offline(tmp_path):
     from geo.settings import load_profile
-    from layers import assets, render
+    from maps import assets, render
     from tests._map_fixtures import frames
 
     m = render.base_map(load_profile(), "none")

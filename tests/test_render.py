@@ -15,8 +15,8 @@ import shapely
 from shapely.geometry import Point, Polygon
 
 from geo.settings import load_profile
-from layers import assets, render
-from layers import display as dp
+from maps import assets, render
+from maps import display as dp
 from tests._map_fixtures import XSS, frames
 
 PROFILE = load_profile()
@@ -383,7 +383,7 @@ def test_generic_helpers_draw_other_layers(tiny):
 
 
 def test_single_symbol_layer_legend_names_the_layer():
-    from layers.render import legend_items
+    from maps.render import legend_items
 
     assert legend_items({"color": "#111"}, None, kind="pt", label="避难场所")[0][2] == "避难场所"
     assert legend_items({"color": "#111", "label": "own"}, None, label="避难场所")[0][2] == "own"

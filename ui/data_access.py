@@ -82,7 +82,7 @@ MAP_LAYERS = map_layers()
 def _display_layer(
     path: str, version: str, layer: str, decimals: int, tolerance_m: float, metric_crs: str
 ):
-    from layers.display import prepare_geometry
+    from maps.display import prepare_geometry
 
     frame = _read_layer(path, version, layer)
     schema = LAYERS[layer]
@@ -124,7 +124,7 @@ def _tag_versions(layer: str) -> tuple[tuple[str, str], ...]:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _admin_tags(path: str, versions: tuple[tuple[str, str], ...], layer: str):
-    from layers.display import admin_tags
+    from maps.display import admin_tags
 
     read = lambda name: _read_layer(path, _token(versions, name), name)  # noqa: E731
     frame = read(layer)
@@ -157,7 +157,7 @@ def _population_display(
     decimals: int,
     metric_crs: str,
 ):
-    from layers.display import aggregate_points, filter_mask, prepare_geometry
+    from maps.display import aggregate_points, filter_mask, prepare_geometry
 
     frame = _read_layer(path, _token(versions, "population"), "population")
     if district or street or community:

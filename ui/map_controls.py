@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from data.store import Store, StoreError
-from layers import render
-from layers.assets import install_assets
+from maps import render
+from maps.assets import install_assets
 from ui import data_access as da
 from ui import state
 from ui.i18n import lang, tr

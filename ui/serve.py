@@ -19,9 +19,9 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 def warm_up() -> None:
     """Import what the pages use and install the map assets."""
     import geo.analysis  # noqa: F401
-    import layers.display  # noqa: F401
-    import layers.render  # noqa: F401
-    from layers.assets import install_assets
+    import maps.display  # noqa: F401
+    import maps.render  # noqa: F401
+    from maps.assets import install_assets
 
     # streamlit_folium is not imported here: a component declared before the server's
     # runtime exists is not served to the browser.

@@ -6,7 +6,7 @@ import folium
 import geopandas as gpd
 
 from field import states
-from layers.display import shift_for_basemap
+from maps.display import shift_for_basemap
 
 
 def add_state_points(

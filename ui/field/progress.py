@@ -11,8 +11,8 @@ from streamlit_folium import st_folium
 
 from field import kpis
 from field.summary import FieldSummary, periods_with_reports, summarise
-from layers import render
-from layers.display import shift_for_basemap
+from maps import render
+from maps.display import shift_for_basemap
 from ui import data_access as da
 from ui.field import actor, keys
 from ui.field import data as fd

@@ -24,7 +24,7 @@ from field.settings import URGENCIES, URGENCY_LABELS
 from field.store import FieldStoreError
 from field.submit import ReportError, check_report
 from geo.crs import gcj02_to_wgs84
-from layers import render
+from maps import render
 from ui import data_access as da
 from ui.field import actor, keys
 from ui.field import data as fd

@@ -13,8 +13,8 @@ from geo.capacity import SHELTER_GROUPS
 from geo.coverage import select_facilities
 from geo.crs import WGS84
 from geo.grid_qa import CHECKS
-from layers import display as dp
-from layers import render
+from maps import display as dp
+from maps import render
 from ui import data_access as da
 from ui.gaps.keys import S_RESULT
 from ui.gaps.labels import GROUP_LABELS, in_language, kind_label, pair

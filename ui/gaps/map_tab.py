@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.analysis import GapAnalysis
-from layers import render
+from maps import render
 from ui.gaps.gap_map import POINT_LIMIT, gap_map
 from ui.gaps.keys import MAP, MAP_KIND, MAP_SUMMARY
 from ui.gaps.labels import kind_label, kinds

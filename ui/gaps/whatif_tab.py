@@ -9,8 +9,8 @@ from streamlit_folium import st_folium
 from geo.analysis import GapAnalysis
 from geo.crs import gcj02_to_wgs84
 from geo.whatif import WhatIfError, apply_proposals, read_point_file
-from layers import render
 from layers.shelters import CLASS_LABELS
+from maps import render
 from ui import data_access as da
 from ui.gaps.gap_map import gap_map, proposal_group
 from ui.gaps.keys import (

@@ -15,7 +15,7 @@ from field.duplicates import possible_duplicates
 from field.photos import PhotoError, clean_photo
 from field.queue import queue_order
 from field.store import FieldStoreError
-from layers import render
+from maps import render
 from ui import data_access as da
 from ui.field import actor, keys
 from ui.field import data as fd

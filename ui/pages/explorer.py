@@ -6,8 +6,9 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from layers import LAYERS, facility_layers, render, searchable_layers
-from layers import display as dp
+from layers import LAYERS, facility_layers, searchable_layers
+from maps import display as dp
+from maps import render
 from ui import data_access as da
 from ui import state
 from ui.i18n import lang, tr

@@ -12,10 +12,11 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
-from layers import LAYERS, facility_layers, render, shelters
-from layers import display as dp
+from layers import LAYERS, facility_layers, shelters
 from layers.kinds import GENERIC_LAYER, kinds_on_layer
 from layers.schema import mask_phone
+from maps import display as dp
+from maps import render
 from ui import data_access as da
 from ui import state
 from ui.field.my_grid import field_section

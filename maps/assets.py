@@ -7,7 +7,7 @@ packages XStatic-Leaflet, XStatic-Leaflet-MarkerCluster and XStatic-jQuery into
 :func:`use_local_assets` points a folium map and its plugins at those copies.
 :func:`inline_assets_html` renders a self-contained HTML page with every asset inlined.
 
-Run ``python -m layers.assets`` once after installing the packages (``scripts/setup.sh`` does).
+Run ``python -m maps.assets`` once after installing the packages (``scripts/setup.sh`` does).
 
 Examples
 --------
@@ -36,7 +36,7 @@ URL_PREFIX = "../../app/static/vendor"
 
 
 class AssetError(ValueError):
-    """A vendor asset is missing (run ``python -m layers.assets``)."""
+    """A vendor asset is missing (run ``python -m maps.assets``)."""
 
 
 def _sources() -> dict[str, tuple[Path, tuple[str, ...]]]:

@@ -2,7 +2,7 @@
 
 The generic pieces are :func:`base_map`, :func:`add_polygons`, :func:`add_points`,
 :func:`add_highlight` and :func:`legend_items`; :func:`add_layer` draws a store layer with its
-schema's labels and styles. Maps load Leaflet from the app itself (:mod:`layers.assets`), have a
+schema's labels and styles. Maps load Leaflet from the app itself (:mod:`maps.assets`), have a
 metric scale bar, a layer control, one legend control (sections follow their layers on and off)
 and a "current view" counter that updates in the browser without re-running the app.
 
@@ -34,8 +34,8 @@ from jinja2 import Template
 
 from geo.settings import Profile, load_profile
 from layers import LAYERS, draw_order
-from layers import display as dp
-from layers.assets import use_local_assets
+from maps import display as dp
+from maps.assets import use_local_assets
 
 
 # --------------------------------------------------------------------------- basemaps
