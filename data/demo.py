@@ -42,6 +42,7 @@ from scipy.spatial import cKDTree
 from data import shiyan_names as names
 from data.demo_roads import demo_roads
 from data.store import GeoPackageStore
+from geo.areas import POLYGONAL
 from geo.settings import Profile, load_profile
 from layers import LAYERS
 from layers.shelters import CLASS_LABELS
@@ -327,10 +328,10 @@ def _rough_edge(polygon, rng: np.random.Generator, *, amplitude: float = 400.0):
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
     """Keep only the polygonal part of each geometry (intersections can add lines or points)."""
     geoms = geoms.copy()
-    odd = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))
+    odd = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), POLYGONAL))
     for i in odd:  # rare: only degenerate clip results
         parts = shapely.get_parts(geoms[i])
-        geoms[i] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
+        geoms[i] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), POLYGONAL)])
     return geoms
 
 

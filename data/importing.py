@@ -8,10 +8,10 @@ found, and leaves the store byte-for-byte unchanged.
 
 :func:`check_store` validates every layer of a store and lists the problems.
 
-Examples
---------
->>> report = import_file("grids.csv", layer="grids", store=open_store("city.gpkg"))  # doctest: +SKIP
->>> print(report.summary())  # doctest: +SKIP
+Example::
+
+    report = import_file("grids.csv", layer="grids", store=open_store("city.gpkg"))
+    print(report.summary())
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pyproj import CRS
 from data.readers import FORMATS, ImportFailed, RawRead, ReadOptions, read_any, unsupported
 from data.store import STORAGE_CRS, GeoPackageStore
 from data.tempfiles import remove_stale_workdirs, workdir
+from geo.areas import MULTIPART, POLYGONAL
 from geo.crs import convert_frame, outside_china
 from geo.settings import Profile, load_profile
 from layers import LAYERS, LayerSchema, Problem, SchemaError, get_layer
@@ -43,7 +44,6 @@ COORD_LABELS = {
     "gcj02": "GCJ-02 (Amap/Tencent)",
     "bd09": "BD-09 (Baidu)",
 }
-_POLYGONAL = ("Polygon", "MultiPolygon")
 
 __all__ = [
     "COORD_SYSTEMS",
@@ -491,7 +491,9 @@ def repair_geometries(
     present = ~(pd.isna(values) | shapely.is_empty(values))
     if "Point" in schema.geometry_types:
         single = (
-            present & (shapely.get_type_id(values) == 4) & (shapely.get_num_geometries(values) == 1)
+            present
+            & (shapely.get_type_id(values) == shapely.GeometryType.MULTIPOINT)
+            & (shapely.get_num_geometries(values) == 1)
         )
         values[single] = shapely.get_geometry(values[single], 0)
     invalid = np.flatnonzero(present & ~shapely.is_valid(values))
@@ -510,7 +512,7 @@ def repair_geometries(
         ]
         return values, 0, problems
     fixed = shapely.make_valid(values[invalid])
-    polygonal = np.isin(shapely.get_type_id(values[invalid]), (3, 6))
+    polygonal = np.isin(shapely.get_type_id(values[invalid]), POLYGONAL)
     if polygonal.any():
         fixed[polygonal] = _polygon_parts(fixed[polygonal])
     bad = pd.isna(fixed) | shapely.is_empty(fixed) | ~shapely.is_valid(fixed)
@@ -532,10 +534,10 @@ def _polygon_parts(geoms: np.ndarray) -> np.ndarray:
     for _ in range(4):  # collections may nest
         parts, sub = shapely.get_parts(parts, return_index=True)
         index = index[sub]
-        nested = np.isin(shapely.get_type_id(parts), (4, 5, 6, 7))
+        nested = np.isin(shapely.get_type_id(parts), MULTIPART)
         if not nested.any():
             break
-    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)
     out = np.full(len(geoms), None, dtype=object)
     if keep.any():
         shapely.multipolygons(parts[keep], indices=index[keep], out=out)

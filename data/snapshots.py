@@ -14,11 +14,11 @@ Tables
 Saving a period replaces that period's rows and keeps every other period. Two periods are
 compared with :func:`compare_periods`.
 
-Examples
---------
->>> store = GeoPackageStore("city.gpkg")                       # doctest: +SKIP
->>> save_snapshot(store, "2026-Q3", table, params={"radii": {...}})  # doctest: +SKIP
->>> compare_periods(load_snapshot(store, "2026-Q2"), load_snapshot(store, "2026-Q3"))  # doctest: +SKIP
+Example::
+
+    store = GeoPackageStore("city.gpkg")
+    save_snapshot(store, "2026-Q3", table, params={"radii": {...}})
+    compare_periods(load_snapshot(store, "2026-Q2"), load_snapshot(store, "2026-Q3"))
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """The whole service-gap analysis in one call: coverage, shelter capacity, sanitation, grid checks.
 
-Examples
---------
->>> from data.store import open_store
->>> from layers import LAYERS
->>> store = open_store()                                              # doctest: +SKIP
->>> layers = {name: store.read(name) for name in LAYERS}              # doctest: +SKIP
->>> result = run_all(layers, load_profile())                          # doctest: +SKIP
->>> result.summary()["coverage"]["shelters_emergency"]["residents_covered"]  # doctest: +SKIP
+Example::
+
+    from data.store import open_store
+    from layers import LAYERS
+    store = open_store()
+    layers = {name: store.read(name) for name in LAYERS}
+    result = run_all(layers, load_profile())
+    result.summary()["coverage"]["shelters_emergency"]["residents_covered"]
 """
 
 from __future__ import annotations

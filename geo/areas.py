@@ -8,8 +8,14 @@ street's ``parent_code`` (its district).
 
 Examples
 --------
->>> located = assign_areas(population, grids=grids, communities=communities)  # doctest: +SKIP
->>> located[["grid_code", "community_code", "street_code", "district_code"]]  # doctest: +SKIP
+>>> import geopandas as gpd
+>>> from shapely import box, points
+>>> grids = gpd.GeoDataFrame({"grid_code": ["g1", "g2"], "community_code": ["c1", "c1"]},
+...     geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs="EPSG:4546")
+>>> population = gpd.GeoDataFrame(geometry=points([(50, 50), (150, 50), (500, 500)]),
+...     crs="EPSG:4546")
+>>> assign_areas(population, grids=grids)["grid_code"].tolist()
+['g1', 'g2', None]
 """
 
 from __future__ import annotations
@@ -31,6 +37,16 @@ LEVEL_LABELS: dict[str, tuple[str, str]] = {
     "district": ("区县", "District"),
 }
 
+POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+"""Geometry type ids of polygons and multipolygons (for ``shapely.get_type_id``)."""
+MULTIPART = (
+    shapely.GeometryType.MULTIPOINT,
+    shapely.GeometryType.MULTILINESTRING,
+    shapely.GeometryType.MULTIPOLYGON,
+    shapely.GeometryType.GEOMETRYCOLLECTION,
+)
+"""Geometry type ids of multi-part geometries."""
+
 
 def point_geometries(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Points standing for each feature: the point itself, or a polygon's representative point."""
@@ -39,9 +55,9 @@ def point_geometries(frame: gpd.GeoDataFrame) -> np.ndarray:
     if len(arr) == 0:
         return arr
     kinds = shapely.get_type_id(arr)
-    if np.all(kinds == 0):
+    if np.all(kinds == shapely.GeometryType.POINT):
         return arr
-    return np.where(kinds == 0, arr, shapely.point_on_surface(arr))
+    return np.where(kinds == shapely.GeometryType.POINT, arr, shapely.point_on_surface(arr))
 
 
 def coordinates(frame: gpd.GeoDataFrame) -> np.ndarray:

@@ -17,12 +17,12 @@ cells the radius crosses (:func:`cell_reach`). The flow network source -> group 
 -> shelter (up to the group's residents) -> sink (the shelter's capacity) is solved with
 :func:`scipy.sparse.csgraph.maximum_flow` (Dinic), which is exact for integer capacities.
 
-Examples
---------
->>> cap = shelter_capacity(shelters, profile)                                  # doctest: +SKIP
->>> near = nearest_assignment(population, shelters, radius_m=500, capacity=cap)  # doctest: +SKIP
->>> best = constrained_allocation(population, shelters, radius_m=500, capacity=cap)  # doctest: +SKIP
->>> best.placed, best.unplaced                                                 # doctest: +SKIP
+Example::
+
+    cap = shelter_capacity(shelters, profile)
+    near = nearest_assignment(population, shelters, radius_m=500, capacity=cap)
+    best = constrained_allocation(population, shelters, radius_m=500, capacity=cap)
+    best.placed, best.unplaced
 """
 
 from __future__ import annotations

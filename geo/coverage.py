@@ -15,9 +15,18 @@ Nearest-facility results are cached, so coverage, capacity and what-if share the
 
 Examples
 --------
->>> dist = nearest_distance(population, centers)                    # doctest: +SKIP
->>> ok = covered(population, centers, radius_m=500, detour_factor=1.2)  # doctest: +SKIP
->>> rollup(population, ok, by="community_code")                     # doctest: +SKIP
+>>> from shapely import points
+>>> population = gpd.GeoDataFrame(
+...     {"residents": [10, 20, 30], "community_code": ["a", "a", "b"]},
+...     geometry=points([(0, 0), (400, 0), (900, 0)]), crs="EPSG:4546")
+>>> centers = gpd.GeoDataFrame(geometry=points([(0, 300)]), crs="EPSG:4546")
+>>> nearest_distance(population, centers).tolist()
+[300.0, 500.0, 948.6832980505138]
+>>> ok = covered(population, centers, radius_m=500)
+>>> ok.tolist()
+[True, True, False]
+>>> rollup(population, ok, by="community_code")["residents_covered"].tolist()
+[30, 0]
 """
 
 from __future__ import annotations
@@ -206,7 +215,9 @@ def polygon_index(geoms: np.ndarray) -> PolygonIndex:
 def split_facilities(facilities: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Positions of point facilities and of the others (polygons, lines)."""
     types = shapely.get_type_id(np.asarray(facilities.geometry.values))
-    return np.flatnonzero(types == 0), np.flatnonzero(types != 0)
+    return np.flatnonzero(types == shapely.GeometryType.POINT), np.flatnonzero(
+        types != shapely.GeometryType.POINT
+    )
 
 
 def _nearest_arrays(
@@ -296,10 +307,6 @@ def nearest_distance(points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> 
 
     Both frames must share a projected CRS (:class:`CRSError` otherwise). ``inf`` where there
     are no facilities. Index of `points`.
-
-    Examples
-    --------
-    >>> nearest_distance(population, centers).describe()  # doctest: +SKIP
     """
     return nearest_facility(points, facilities)[0]
 

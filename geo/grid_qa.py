@@ -53,7 +53,7 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     if len(geoms) == 0:
         return out
     parts, idx = shapely.get_parts(geoms, return_index=True)
-    keep = shapely.get_type_id(parts) == 3
+    keep = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
     if keep.any():
         shapely.multipolygons(parts[keep], indices=idx[keep], out=out)
     return out
@@ -65,7 +65,7 @@ def _grouped_union(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
     if len(geoms) == 0:
         return out
     parts, idx = shapely.get_parts(geoms, return_index=True)
-    keep = shapely.get_type_id(parts) == 3
+    keep = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
     shapely.multipolygons(parts[keep], indices=groups[idx[keep]], out=out)
     # buffer(0) dissolves the touching/overlapping parts of each group into a valid union
     has = ~shapely.is_missing(out)

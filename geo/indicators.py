@@ -43,7 +43,6 @@ LEVEL_LABELS = {
     "district": ("区县", "District"),
     "street": ("街道/乡镇", "Street/township"),
 }
-STATUSES = ("met", "close", "not_met", "no_data")
 STATUS_LABELS = {
     "met": ("达标", "Met"),
     "close": ("接近", "Close"),
@@ -594,18 +593,6 @@ def compute_indicators(
     if not parts:
         raise IndicatorError("no indicator could be computed: the inputs are empty")
     return finish(pd.concat(parts, ignore_index=True), profile)
-
-
-def city_summary(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """City rows of an indicator table with names, formatted values and status labels."""
-    city = table[table["level"] == "city"].copy()
-    ind = city["indicator"].map(get_indicator)
-    city["name"] = ind.map(lambda i: i.name(lang))
-    city["theme"] = ind.map(lambda i: THEMES[i.theme][0 if lang == "zh" else 1])
-    city["value_text"] = [i.format(v) for i, v in zip(ind, city["value"], strict=True)]
-    city["target_text"] = [i.format(t) for i, t in zip(ind, city["target"], strict=True)]
-    city["status_text"] = city["status"].map(lambda s: STATUS_LABELS[s][0 if lang == "zh" else 1])
-    return city.reset_index(drop=True)
 
 
 def period_target(rows: pd.DataFrame, indicator: str, profile) -> float | None:

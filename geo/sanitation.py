@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.areas import point_geometries
+from geo.areas import POLYGONAL, point_geometries
 from geo.coverage import BOUNDARY_TOLERANCE_M, nearest_distance
 from geo.crs import require_projected, same_crs
 
@@ -51,7 +51,7 @@ def _inside(villages: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> np.ndar
     """Villages whose polygon holds at least one facility (point villages: never)."""
     out = np.zeros(len(villages), dtype=bool)
     polys = np.asarray(villages.geometry.values)
-    is_poly = np.isin(shapely.get_type_id(polys), [3, 6])
+    is_poly = np.isin(shapely.get_type_id(polys), POLYGONAL)
     if not is_poly.any() or len(facilities) == 0:
         return out
     tree = shapely.STRtree(np.where(is_poly, polys, None))

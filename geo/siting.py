@@ -25,11 +25,11 @@ reports how far it can be from the optimum:
 Distances are straight-line in a projected CRS; a demand point exactly at the radius counts
 as covered (the same rule as :mod:`geo.coverage`).
 
-Examples
---------
->>> result = suggest_sites(cells, None, k=5, radius_m=500)   # doctest: +SKIP
->>> result.method, result.covered, result.upper_bound        # doctest: +SKIP
-('exact', 12345.0, 12345.0)
+Example::
+
+    result = suggest_sites(cells, None, k=5, radius_m=500)
+    result.method, result.covered, result.upper_bound
+    # ("exact", 12345.0, 12345.0)
 """
 
 from __future__ import annotations

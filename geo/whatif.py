@@ -13,12 +13,12 @@ A proposal row names its facility with a ``kind`` column holding a facility kind
 Coverage after = coverage with the nearest distance ``min(distance before, distance to the
 nearest proposal)``, which equals recomputing over all facilities, at the cost of one query.
 
-Examples
---------
->>> proposals = proposals_from_table(pd.DataFrame(
-...     {"lon": [110.80], "lat": [32.64], "kind": ["shelters_emergency"]}))  # doctest: +SKIP
->>> result = apply_proposals(layers, proposals, profile)                     # doctest: +SKIP
->>> result.change()                                                          # doctest: +SKIP
+Example::
+
+    proposals = proposals_from_table(pd.DataFrame(
+        {"lon": [110.80], "lat": [32.64], "kind": ["shelters_emergency"]}))
+    result = apply_proposals(layers, proposals, profile)
+    result.change()
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@
 store's layers, the indicator table of the period and the comparison with the previous saved
 period), so every export shows the same figures as the Progress page.
 
-Examples
---------
->>> build_report(open_store("city.gpkg"), "2026-Q3", "report.pdf")   # doctest: +SKIP
+Example::
+
+    build_report(open_store("city.gpkg"), "2026-Q3", "report.pdf")
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@ Everything is drawn in the city's metric CRS, so the scale bar is exact in metre
 list of :class:`MapLayer` drawn bottom to top; areas named in ``labels`` get their names at a
 representative point.
 
-Examples
---------
->>> fig = static_map([MapLayer(districts, "区县", kind="polygon", facecolor="none")],
-...                  title="十堰市", labels=districts, crs="EPSG:4546")   # doctest: +SKIP
->>> png = figure_png(fig)                                              # doctest: +SKIP
+Example::
+
+    fig = static_map([MapLayer(districts, "区县", kind="polygon", facecolor="none")],
+                     title="十堰市", labels=districts, crs="EPSG:4546")
+    png = figure_png(fig)
 """
 
 from __future__ import annotations
