@@ -1,6 +1,6 @@
 """Quality checks on community grids (网格): topology, households, workers, codes, counts.
 
-Checks (keys of :data:`CHECKS`):
+Checks (one function each, registered in :data:`GRID_CHECKS`; keys of :data:`CHECKS`):
 
 * ``overlap``: two grids overlapping by more than ``profile.grids.min_area_m2`` (1 m²).
 * ``uncovered_land``: land of a community covered by no grid (pieces over ``min_area_m2``).
@@ -21,7 +21,9 @@ geometry (the overlap, the uncovered piece, or the grids) for the map.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -32,19 +34,6 @@ import shapely
 from geo.areas import locate
 from geo.coverage import residents_of
 from geo.crs import require_projected, same_crs
-
-CHECKS: dict[str, tuple[str, str]] = {
-    "overlap": ("网格重叠", "Grids overlap"),
-    "uncovered_land": ("社区内无网格覆盖", "Community land without a grid"),
-    "households_out_of_range": ("户数超出范围", "Households outside the range"),
-    "no_worker": ("未配网格员", "No grid worker"),
-    "worker_multiple_grids": ("网格员兼管多个网格", "Worker responsible for several grids"),
-    "duplicate_code": ("网格编码重复", "Duplicate grid code"),
-    "malformed_code": ("网格编码格式错误", "Malformed grid code"),
-    "residents_mismatch": ("人口数与人口点不符", "Residents differ from population points"),
-    "households_mismatch": ("户数与人口点不符", "Households differ from population points"),
-    "invalid_geometry": ("网格图形无效", "Invalid grid geometry"),
-}
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -291,16 +280,301 @@ class GridCheckResult:
         }
 
 
+@dataclass
+class GridInputs:
+    """What every grid check reads: the grids (one projected CRS), their communities and
+    population points, the rules (``profile.grids``), and the tables several checks share."""
+
+    grids: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame | None
+    population: gpd.GeoDataFrame | None
+    rules: Any
+
+    def __post_init__(self) -> None:
+        grids = self.grids
+        self.crs = grids.crs
+        self.geoms = np.asarray(grids.geometry.values)
+        self.codes = grids["grid_code"].astype(object).to_numpy()
+        self.comm_code = (
+            _text(grids["community_code"])
+            if "community_code" in grids
+            else np.full(len(grids), None)
+        )
+
+    def of_grids(
+        self,
+        check: str,
+        mask: np.ndarray,
+        detail: Any,
+        value: np.ndarray,
+        grid_codes: np.ndarray | None = None,
+        *,
+        detail_zh: Any = None,
+    ) -> pd.DataFrame:
+        """One problem per grid selected by `mask` (its code, community and polygon)."""
+        codes = self.codes if grid_codes is None else grid_codes
+        return _problems(
+            check,
+            codes[mask],
+            detail,
+            value,
+            self.geoms[mask],
+            self.comm_code[mask],
+            detail_zh=detail_zh,
+        )
+
+    @cached_property
+    def overlaps(self) -> gpd.GeoDataFrame:
+        return grid_overlaps(self.grids, min_area_m2=self.rules.min_area_m2)
+
+    @cached_property
+    def uncovered(self) -> gpd.GeoDataFrame:
+        if self.communities is not None and len(self.communities):
+            return uncovered_land(self.grids, self.communities, min_area_m2=self.rules.min_area_m2)
+        return _pieces({"community_code": [], "community_name": [], "area_m2": []}, [], self.crs)
+
+    @cached_property
+    def counts(self) -> pd.DataFrame:
+        if self.population is None:
+            return pd.DataFrame(index=self.grids.index)
+        return grid_counts(self.grids, self.population)
+
+    @cached_property
+    def worker(self) -> pd.Series:
+        grids = self.grids
+        if "worker_name" in grids:
+            return grids["worker_name"]
+        return pd.Series([None] * len(grids), index=grids.index)
+
+
+def check_overlap(g: GridInputs) -> pd.DataFrame:
+    """Two grids overlapping by more than ``min_area_m2``."""
+    overlaps = g.overlaps
+    return _problems(
+        "overlap",
+        (
+            overlaps["grid_code_a"].astype(str) + "," + overlaps["grid_code_b"].astype(str)
+        ).to_numpy(),
+        "overlap " + _num(overlaps["area_m2"]) + " m²",
+        overlaps["area_m2"].to_numpy(),
+        np.asarray(overlaps.geometry.values),
+        detail_zh="重叠 " + _num(overlaps["area_m2"]) + " m²",
+    )
+
+
+def check_uncovered_land(g: GridInputs) -> pd.DataFrame:
+    """Pieces of community land over ``min_area_m2`` in no grid."""
+    uncovered = g.uncovered
+    return _problems(
+        "uncovered_land",
+        np.full(len(uncovered), "", dtype=object),
+        uncovered["community_name"].astype(str)
+        + ": "
+        + _num(uncovered["area_m2"])
+        + " m² without a grid",
+        uncovered["area_m2"].to_numpy(),
+        np.asarray(uncovered.geometry.values),
+        community=uncovered["community_code"].to_numpy(dtype=object),
+        detail_zh=uncovered["community_name"].astype(str)
+        + "："
+        + _num(uncovered["area_m2"])
+        + " m² 未划入网格",
+    )
+
+
+def check_households(g: GridInputs) -> pd.DataFrame:
+    """Households outside ``households_min..households_max``."""
+    hh = pd.to_numeric(g.grids["households"], errors="coerce").to_numpy(dtype=float)
+    lo, hi = g.rules.households_min, g.rules.households_max
+    bad = ~np.isnan(hh) & ((hh < lo) | (hh > hi))
+    return g.of_grids(
+        "households_out_of_range",
+        bad,
+        _num(hh[bad]) + f" households, outside {lo:,}–{hi:,}",
+        hh[bad],
+        detail_zh=_num(hh[bad]) + f" 户，超出 {lo:,}–{hi:,} 户的范围",
+    )
+
+
+def check_no_worker(g: GridInputs) -> pd.DataFrame:
+    """No grid worker named."""
+    missing = _blank(g.worker)
+    return g.of_grids(
+        "no_worker",
+        missing,
+        ["no grid worker"] * int(missing.sum()),
+        np.zeros(missing.sum()),
+        detail_zh=["未配备网格员"] * int(missing.sum()),
+    )
+
+
+def check_worker_multiple_grids(g: GridInputs) -> pd.DataFrame:
+    """One worker (name, and phone where given) responsible for several grids."""
+    grids, worker = g.grids, g.worker
+    missing = _blank(worker)
+    key = worker.astype(str).str.strip()
+    if "worker_phone" in grids:
+        phone = grids["worker_phone"].astype(str).str.replace(r"\D", "", regex=True)
+        key = key + "|" + phone.where(~_blank(grids["worker_phone"]), "")
+    named = pd.DataFrame(
+        {"key": key.to_numpy(), "code": g.codes.astype(str), "pos": np.arange(len(grids))}
+    )[~missing]
+    sizes = named.groupby("key")["code"].transform("size").to_numpy()
+    multi = named[sizes > 1].sort_values(["key", "code"])
+    if not len(multi):
+        return _problems("worker_multiple_grids", [], [], np.zeros(0), np.zeros(0, dtype=object))
+    grouped = multi.groupby("key", sort=True)
+    joined = grouped["code"].agg(",".join)
+    gid = grouped.ngroup().to_numpy()
+    geom = _grouped_union(g.geoms[multi["pos"].to_numpy()], gid, len(joined))
+    names = pd.Series(joined.index.str.split("|").str[0], dtype=object)
+    n = _num(joined.str.count(",").to_numpy() + 1)
+    return _problems(
+        "worker_multiple_grids",
+        joined.to_numpy(),
+        names + " is responsible for " + n + " grids",
+        (joined.str.count(",") + 1).to_numpy(),
+        geom,
+        detail_zh=names + " 负责 " + n + " 个网格",
+    )
+
+
+def check_duplicate_code(g: GridInputs) -> pd.DataFrame:
+    """A grid code used by several grids (one problem per code)."""
+    present = ~_blank(g.grids["grid_code"])
+    dup = pd.Series(g.codes, dtype=object).duplicated(keep=False).to_numpy() & present
+    if not dup.any():
+        return _problems("duplicate_code", [], [], np.zeros(0), np.zeros(0, dtype=object))
+    d = pd.DataFrame({"code": g.codes[dup].astype(str), "pos": np.flatnonzero(dup)})
+    grouped = d.groupby("code", sort=True)
+    sizes = grouped.size()
+    geom = _grouped_union(g.geoms[d["pos"].to_numpy()], grouped.ngroup().to_numpy(), len(sizes))
+    return _problems(
+        "duplicate_code",
+        sizes.index.to_numpy(dtype=object),
+        "code used by " + _num(sizes) + " grids",
+        sizes.to_numpy(),
+        geom,
+        detail_zh="编码被 " + _num(sizes) + " 个网格使用",
+    )
+
+
+def check_malformed_code(g: GridInputs) -> pd.DataFrame:
+    """A code not matching ``code_pattern`` or not starting with its community code."""
+    pattern = g.rules.code_pattern
+    present = ~_blank(g.grids["grid_code"])
+    text = pd.Series(g.codes, dtype=object).astype(str)
+    bad_format = ~text.str.fullmatch(pattern).fillna(False).to_numpy() | ~present
+    has_comm = ~pd.isna(pd.Series(g.comm_code, dtype=object)).to_numpy()
+    prefixes = np.where(has_comm, g.comm_code, "").astype(str)
+    starts = np.strings.startswith(text.to_numpy(dtype=str), prefixes)
+    bad_prefix = has_comm & ~starts & ~bad_format
+    detail = np.where(
+        bad_format, f"does not match {pattern}", "does not start with its community code"
+    )
+    detail_zh = np.where(bad_format, f"不符合编码规则 {pattern}", "不以所属社区编码开头")
+    bad = bad_format | bad_prefix
+    return g.of_grids(
+        "malformed_code",
+        bad,
+        detail[bad],
+        np.zeros(bad.sum()),
+        grid_codes=np.where(present, g.codes, ""),
+        detail_zh=detail_zh[bad],
+    )
+
+
+def _count_check(what: str):
+    def check(g: GridInputs) -> pd.DataFrame:
+        counts = g.counts
+        if f"{what}_counted" not in counts:
+            return _problems(f"{what}_mismatch", [], [], np.zeros(0), np.zeros(0, dtype=object))
+        rec = counts[f"{what}_recorded"].to_numpy(dtype=float)
+        cnt = counts[f"{what}_counted"].to_numpy(dtype=float)
+        mis = _mismatch(rec, cnt, g.rules.population_mismatch_share)
+        return g.of_grids(
+            f"{what}_mismatch",
+            mis,
+            "recorded " + _num(rec[mis]) + ", counted " + _num(cnt[mis]) + f" ({what})",
+            (cnt - rec)[mis],
+            detail_zh=f"{WHAT_ZH[what]}：登记 " + _num(rec[mis]) + "，统计 " + _num(cnt[mis]),
+        )
+
+    check.__doc__ = f"Recorded {what} differ from the population points inside the grid."
+    return check
+
+
+def check_invalid_geometry(g: GridInputs) -> pd.DataFrame:
+    """A grid polygon that is not valid (with the GEOS reason)."""
+    invalid = ~shapely.is_valid(g.geoms) & ~shapely.is_missing(g.geoms)
+    reasons = shapely.is_valid_reason(g.geoms[invalid]) if invalid.any() else []
+    return g.of_grids(
+        "invalid_geometry",
+        invalid,
+        reasons,
+        np.zeros(invalid.sum()),
+        detail_zh=pd.Series(reasons, dtype=object).radd("几何无效：").to_numpy(),
+    )
+
+
+@dataclass(frozen=True)
+class GridCheck:
+    """One registered grid check: its key, labels and the function finding its problems."""
+
+    key: str
+    label_zh: str
+    label_en: str
+    run: Callable[[GridInputs], pd.DataFrame]
+
+
+GRID_CHECKS: list[GridCheck] = [
+    GridCheck("overlap", "网格重叠", "Grids overlap", check_overlap),
+    GridCheck(
+        "uncovered_land", "社区内无网格覆盖", "Community land without a grid", check_uncovered_land
+    ),
+    GridCheck(
+        "households_out_of_range", "户数超出范围", "Households outside the range", check_households
+    ),
+    GridCheck("no_worker", "未配网格员", "No grid worker", check_no_worker),
+    GridCheck(
+        "worker_multiple_grids",
+        "网格员兼管多个网格",
+        "Worker responsible for several grids",
+        check_worker_multiple_grids,
+    ),
+    GridCheck("duplicate_code", "网格编码重复", "Duplicate grid code", check_duplicate_code),
+    GridCheck("malformed_code", "网格编码格式错误", "Malformed grid code", check_malformed_code),
+    GridCheck(
+        "residents_mismatch",
+        "人口数与人口点不符",
+        "Residents differ from population points",
+        _count_check("residents"),
+    ),
+    GridCheck(
+        "households_mismatch",
+        "户数与人口点不符",
+        "Households differ from population points",
+        _count_check("households"),
+    ),
+    GridCheck("invalid_geometry", "网格图形无效", "Invalid grid geometry", check_invalid_geometry),
+]
+"""Every grid check, in report order: add one here, or leave one out with ``checks=``."""
+
+CHECKS: dict[str, tuple[str, str]] = {c.key: (c.label_zh, c.label_en) for c in GRID_CHECKS}
+"""Check key -> (Chinese, English) label."""
+
+
 def grid_checks(
     grids: gpd.GeoDataFrame,
     communities: gpd.GeoDataFrame | None,
     population: gpd.GeoDataFrame | None,
     profile,
+    *,
+    checks: Iterable[str] | None = None,
 ) -> GridCheckResult:
-    """Run every grid check (see the module docstring). Inputs in one projected CRS.
-
-    The rules (household range, mismatch share, code pattern, smallest area reported) come
-    from ``profile.grids``.
+    """Run the grid checks of :data:`GRID_CHECKS` (or only `checks`, by key). Inputs in one
+    projected CRS; the rules (household range, mismatch share, code pattern, smallest area
+    reported) come from ``profile.grids``.
 
     Returns a :class:`GridCheckResult` whose ``problems`` frame has ``check``, ``grid_code``
     (the first code), ``grid_codes`` (all codes involved, comma-separated), ``community_code``,
@@ -311,199 +585,12 @@ def grid_checks(
         same_crs(grids, communities, names=("grids", "communities"))
     if population is not None:
         same_crs(grids, population, names=("grids", "population"))
-    rules = profile.grids
-    geoms = np.asarray(grids.geometry.values)
-    codes = grids["grid_code"].astype(object).to_numpy()
-    comm_code = (
-        _text(grids["community_code"]) if "community_code" in grids else np.full(len(grids), None)
-    )
-    frames = []
-
-    def of_grids(
-        check: str,
-        mask: np.ndarray,
-        detail: Any,
-        value: np.ndarray,
-        grid_codes: np.ndarray = codes,
-        *,
-        detail_zh: Any = None,
-    ) -> None:
-        """Add one problem per grid selected by `mask` (its code, community and polygon)."""
-        frames.append(
-            _problems(
-                check,
-                grid_codes[mask],
-                detail,
-                value,
-                geoms[mask],
-                comm_code[mask],
-                detail_zh=detail_zh,
-            )
-        )
-
-    overlaps = grid_overlaps(grids, min_area_m2=rules.min_area_m2)
-    frames.append(
-        _problems(
-            "overlap",
-            (
-                overlaps["grid_code_a"].astype(str) + "," + overlaps["grid_code_b"].astype(str)
-            ).to_numpy(),
-            "overlap " + _num(overlaps["area_m2"]) + " m²",
-            overlaps["area_m2"].to_numpy(),
-            np.asarray(overlaps.geometry.values),
-            detail_zh="重叠 " + _num(overlaps["area_m2"]) + " m²",
-        )
-    )
-
-    if communities is not None and len(communities):
-        uncovered = uncovered_land(grids, communities, min_area_m2=rules.min_area_m2)
-    else:
-        uncovered = _pieces({"community_code": [], "community_name": [], "area_m2": []}, [], crs)
-    frames.append(
-        _problems(
-            "uncovered_land",
-            np.full(len(uncovered), "", dtype=object),
-            uncovered["community_name"].astype(str)
-            + ": "
-            + _num(uncovered["area_m2"])
-            + " m² without a grid",
-            uncovered["area_m2"].to_numpy(),
-            np.asarray(uncovered.geometry.values),
-            community=uncovered["community_code"].to_numpy(dtype=object),
-            detail_zh=uncovered["community_name"].astype(str)
-            + "："
-            + _num(uncovered["area_m2"])
-            + " m² 未划入网格",
-        )
-    )
-
-    hh = pd.to_numeric(grids["households"], errors="coerce").to_numpy(dtype=float)
-    lo, hi = rules.households_min, rules.households_max
-    bad = ~np.isnan(hh) & ((hh < lo) | (hh > hi))
-    of_grids(
-        "households_out_of_range",
-        bad,
-        _num(hh[bad]) + f" households, outside {lo:,}–{hi:,}",
-        hh[bad],
-        detail_zh=_num(hh[bad]) + f" 户，超出 {lo:,}–{hi:,} 户的范围",
-    )
-
-    worker = (
-        grids["worker_name"]
-        if "worker_name" in grids
-        else pd.Series([None] * len(grids), index=grids.index)
-    )
-    missing = _blank(worker)
-    of_grids(
-        "no_worker",
-        missing,
-        ["no grid worker"] * int(missing.sum()),
-        np.zeros(missing.sum()),
-        detail_zh=["未配备网格员"] * int(missing.sum()),
-    )
-
-    key = worker.astype(str).str.strip()
-    if "worker_phone" in grids:
-        phone = grids["worker_phone"].astype(str).str.replace(r"\D", "", regex=True)
-        key = key + "|" + phone.where(~_blank(grids["worker_phone"]), "")
-    named = pd.DataFrame(
-        {"key": key.to_numpy(), "code": codes.astype(str), "pos": np.arange(len(grids))}
-    )[~missing]
-    sizes = named.groupby("key")["code"].transform("size").to_numpy()
-    multi = named[sizes > 1].sort_values(["key", "code"])
-    if len(multi):
-        grouped = multi.groupby("key", sort=True)
-        joined = grouped["code"].agg(",".join)
-        gid = grouped.ngroup().to_numpy()
-        geom = _grouped_union(geoms[multi["pos"].to_numpy()], gid, len(joined))
-        names = joined.index.str.split("|").str[0]
-        frames.append(
-            _problems(
-                "worker_multiple_grids",
-                joined.to_numpy(),
-                pd.Series(names, dtype=object)
-                + " is responsible for "
-                + _num(joined.str.count(",").to_numpy() + 1)
-                + " grids",
-                (joined.str.count(",") + 1).to_numpy(),
-                geom,
-                detail_zh=pd.Series(names, dtype=object)
-                + " 负责 "
-                + _num(joined.str.count(",").to_numpy() + 1)
-                + " 个网格",
-            )
-        )
-
-    present = ~_blank(grids["grid_code"])
-    code_s = pd.Series(codes, dtype=object)
-    dup = code_s.duplicated(keep=False).to_numpy() & present
-    if dup.any():
-        d = pd.DataFrame({"code": codes[dup].astype(str), "pos": np.flatnonzero(dup)})
-        grouped = d.groupby("code", sort=True)
-        sizes = grouped.size()
-        geom = _grouped_union(geoms[d["pos"].to_numpy()], grouped.ngroup().to_numpy(), len(sizes))
-        frames.append(
-            _problems(
-                "duplicate_code",
-                sizes.index.to_numpy(dtype=object),
-                "code used by " + _num(sizes) + " grids",
-                sizes.to_numpy(),
-                geom,
-                detail_zh="编码被 " + _num(sizes) + " 个网格使用",
-            )
-        )
-
-    text = code_s.astype(str)
-    bad_format = ~text.str.fullmatch(rules.code_pattern).fillna(False).to_numpy() | ~present
-    has_comm = ~pd.isna(pd.Series(comm_code, dtype=object)).to_numpy()
-    prefixes = np.where(has_comm, comm_code, "").astype(str)
-    starts = np.strings.startswith(text.to_numpy(dtype=str), prefixes)
-    bad_prefix = has_comm & ~starts & ~bad_format
-    detail = np.where(
-        bad_format, f"does not match {rules.code_pattern}", "does not start with its community code"
-    )
-    detail_zh = np.where(bad_format, f"不符合编码规则 {rules.code_pattern}", "不以所属社区编码开头")
-    bad_code = bad_format | bad_prefix
-    of_grids(
-        "malformed_code",
-        bad_code,
-        detail[bad_code],
-        np.zeros(bad_code.sum()),
-        grid_codes=np.where(present, codes, ""),
-        detail_zh=detail_zh[bad_code],
-    )
-
-    counts = (
-        grid_counts(grids, population)
-        if population is not None
-        else pd.DataFrame(index=grids.index)
-    )
-    share = rules.population_mismatch_share
-    for what in ("residents", "households"):
-        if f"{what}_counted" not in counts:
-            continue
-        rec = counts[f"{what}_recorded"].to_numpy(dtype=float)
-        cnt = counts[f"{what}_counted"].to_numpy(dtype=float)
-        mis = _mismatch(rec, cnt, share)
-        of_grids(
-            f"{what}_mismatch",
-            mis,
-            "recorded " + _num(rec[mis]) + ", counted " + _num(cnt[mis]) + f" ({what})",
-            (cnt - rec)[mis],
-            detail_zh=f"{WHAT_ZH[what]}：登记 " + _num(rec[mis]) + "，统计 " + _num(cnt[mis]),
-        )
-
-    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
-    if invalid.any():
-        reasons = shapely.is_valid_reason(geoms[invalid])
-        of_grids(
-            "invalid_geometry",
-            invalid,
-            reasons,
-            np.zeros(invalid.sum()),
-            detail_zh=pd.Series(reasons, dtype=object).radd("几何无效：").to_numpy(),
-        )
-
+    wanted = set(CHECKS) if checks is None else set(checks)
+    unknown = wanted - set(CHECKS)
+    if unknown:
+        raise KeyError(f"unknown grid checks {sorted(unknown)}; known: {', '.join(CHECKS)}")
+    g = GridInputs(grids, communities, population, profile.grids)
+    frames = [c.run(g) for c in GRID_CHECKS if c.key in wanted]
     table = (
         pd.concat([f for f in frames if len(f)], ignore_index=True)
         if any(len(f) for f in frames)
@@ -514,9 +601,9 @@ def grid_checks(
     )
     return GridCheckResult(
         problems=problems,
-        overlaps=overlaps,
-        uncovered=uncovered,
-        counts=counts,
+        overlaps=g.overlaps,
+        uncovered=g.uncovered,
+        counts=g.counts,
         grids_total=len(grids),
-        households_range=(lo, hi),
+        households_range=(g.rules.households_min, g.rules.households_max),
     )

@@ -214,3 +214,16 @@ def test_duplicated_code_counts_residents_per_grid_polygon():
     assert codes_of(r, "households_mismatch") == [C2 + "003"]
     assert len(r.of("duplicate_code")) == 1
     assert r.of("duplicate_code")["detail"].iloc[0] == "code used by 2 grids"
+
+
+def test_a_check_can_be_switched_off_or_run_alone():
+    full = run()
+    only = grid_checks(grids(), communities(), None, load_profile(), checks=["no_worker"])
+    assert set(only.problems["check"]) == {"no_worker"}
+    assert codes_of(only, "no_worker") == codes_of(full, "no_worker")
+    rest = [k for k in CHECKS if k != "overlap"]
+    without = grid_checks(grids(), communities(), population(), load_profile(), checks=rest)
+    assert "overlap" not in set(without.problems["check"])
+    assert len(without.problems) == len(full.problems) - len(full.of("overlap"))
+    with pytest.raises(KeyError, match="unknown grid checks"):
+        grid_checks(grids(), communities(), None, load_profile(), checks=["overlaps"])
