@@ -8,11 +8,12 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.analysis import GapAnalysis
-from geo.coverage import FACILITY_KINDS, radius_for
+from geo.coverage import radius_for
 from geo.crs import WGS84
 from geo.siting import SiteSuggestion, SitingError
 from geo.whatif import WhatIfError
 from layers.shelters import FIXED_CLASSES
+from ui import data_access as da
 from ui.gaps.compute import suggestion
 from ui.gaps.gap_map import gap_map
 from ui.gaps.keys import (
@@ -199,7 +200,7 @@ def _site_area(analysis: GapAnalysis, kind: str) -> float:
     Without an area a new shelter would hold nobody and the shelters' loads would not change;
     the default comes from the profile (``analysis.proposed_shelter_area_m2``) and is editable.
     """
-    if FACILITY_KINDS[kind].layer != "shelters":
+    if da.profile().kind(kind).layer != "shelters":
         return 0.0
     area = st.number_input(
         tr("每处建议避难场所的有效面积 (m²)", "Effective area of each suggested shelter (m²)"),
@@ -225,11 +226,11 @@ def _site_area(analysis: GapAnalysis, kind: str) -> float:
 
 def _site_class(kind: str) -> str:
     """The shelter class a suggested site of `kind` gets (the first class of the kind)."""
-    return FIXED_CLASSES[0] if kind == "shelters_fixed" else FACILITY_KINDS[kind].values[0]
+    return FIXED_CLASSES[0] if kind == "shelters_fixed" else da.profile().kind(kind).values[0]
 
 
 def _add_sites(kind: str, rows: list[list[float]], area: float = 0.0) -> None:
-    is_shelter = FACILITY_KINDS[kind].layer == "shelters"
+    is_shelter = da.profile().kind(kind).layer == "shelters"
     shelter_class = _site_class(kind) if is_shelter else None
     for rank, lon, lat in rows:
         name = f"{tr('建议', 'Suggested')} {int(rank)}"
