@@ -224,7 +224,10 @@ def test_new_kind_is_a_kpi_against_its_target_and_in_the_xlsx(tiny_store, tmp_pa
     kpi = get_indicator("kindergarten_coverage", profile)
     assert (kpi.name_zh, kpi.theme, kpi.target(profile)) == ("幼儿园覆盖率", "facilities", 0.6)
     assert kpi in indicators(profile)
-    pa = analyse_period(GeoPackageStore(tiny_store), "2026-Q3")
+    from data.snapshots import resolve_period
+
+    store = GeoPackageStore(tiny_store)
+    pa = analyse_period(store, resolve_period(store, None))
     city = pa.indicators[pa.indicators["level"] == "city"].set_index("indicator")
     assert city.loc["kindergarten_coverage", "value"] == pytest.approx(0.5)  # 80 of 160
     assert city.loc["kindergarten_coverage", "status"] == "not_met"
@@ -234,7 +237,7 @@ def test_new_kind_is_a_kpi_against_its_target_and_in_the_xlsx(tiny_store, tmp_pa
     assert "facilities" in THEME_MAPS
 
     out = tmp_path / "report.xlsx"
-    args = ["report", "--data", str(tiny_store), "--period", "2026-Q3", "--out", str(out)]
+    args = ["report", "--data", str(tiny_store), "--out", str(out)]
     assert cli.main([*args, "--quiet"]) == 0
     wb = load_workbook(out)
     summary = {r[1]: r for r in wb["指标与目标"].iter_rows(min_row=2, values_only=True)}
