@@ -223,7 +223,7 @@ def test_my_grid_from_url(tiny_store):
 def test_nearest_links_end_at_the_facilities():
     import shapely
 
-    from layers import display as dp
+    from maps import display as dp
     from tests._map_fixtures import frames
 
     tiny = frames()
