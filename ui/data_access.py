@@ -46,11 +46,12 @@ def _layer_versions(path: str, version: str) -> dict[str, str]:
 
 
 def layer_versions(*names: str) -> tuple[str, ...]:
-    """The version token of each layer in `names` (the store's version where it has none)."""
+    """The version token of each layer in `names` (the store's version where it has none;
+    ``"absent"`` for a layer the store does not hold, so writing another layer leaves it)."""
     store = current_store()
     whole = store.version()
     table = _layer_versions(str(store.path), whole)
-    return tuple(table.get(name, whole) for name in names)
+    return tuple(table.get(name, "absent") for name in names)
 
 
 def _token(versions: tuple[tuple[str, str], ...], layer: str) -> str:
