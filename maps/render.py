@@ -1197,7 +1197,7 @@ def add_grid_summary(
     color_by: str = "households",
     show: bool = True,
 ) -> folium.FeatureGroup:
-    """Grids summed per area (:func:`layers.display.grids_by_area`), coloured by `color_by`.
+    """Grids summed per area (:func:`maps.display.grids_by_area`), coloured by `color_by`.
 
     Drawn instead of the grids when there are too many to send; counted as their grids by the
     "in view" box.
@@ -1236,11 +1236,15 @@ def add_grid_summary(
         key="grid_summary",
         fields={k: v for k, v in fields.items() if k in shown.columns},
         tooltip=["name", color_by if color_by in shown.columns else "households"],
-        style={**grids.STYLE, "weight": 1},
+        style={**LAYERS["grids"].view.style, "weight": 1},
         category=classes.astype(str),
         symbols=symbols,
         legend=[
-            ("", f"background:{v['fillColor']};border:1px solid {grids.STYLE['color']}", v["label"])
+            (
+                "",
+                f"background:{v['fillColor']};border:1px solid {LAYERS['grids'].view.style['color']}",
+                v["label"],
+            )
             for v in symbols.values()
         ],
         legend_title=title,

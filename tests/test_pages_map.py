@@ -292,7 +292,7 @@ def test_many_grids_are_summed_per_community_until_a_street_is_chosen(
 
 
 def test_grids_by_area_sums_per_community():
-    from layers import display as dp
+    from maps import display as dp
     from tests._map_fixtures import frames
 
     tiny = frames()

@@ -230,7 +230,7 @@ def _grid_summary(
     tolerance_m: float,
     metric_crs: str,
 ):
-    from layers.display import grids_by_area
+    from maps.display import grids_by_area
 
     areas = _display_layer(
         path, communities_version, "communities", decimals, tolerance_m, metric_crs

@@ -20,7 +20,7 @@ import folium
 import streamlit as st
 import streamlit_folium as sf
 
-from layers import render
+from maps import render
 
 _RENDER_LOCK = threading.Lock()
 
@@ -65,7 +65,7 @@ def shared_map(
 ) -> dict[str, int]:
     """Show the map `build` makes, built once per `cache_key` for every session.
 
-    Returns the map's feature counts by layer key (:func:`layers.render.summary`).
+    Returns the map's feature counts by layer key (:func:`maps.render.summary`).
     """
     done = _rendered(cache_key, build)
     sf._component_func(

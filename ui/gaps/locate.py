@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.analysis import GapAnalysis
-from layers import render
+from maps import render
 from ui import data_access as da
 from ui import state
 from ui.i18n import lang, tr
