@@ -234,8 +234,26 @@ REVOKE ALL ON FUNCTION {SCHEMA}.bump_data_version() FROM PUBLIC;
 """
 
 
+def _migration_2() -> str:
+    """A version counter per table, bumped by the same trigger (caches of one layer)."""
+    all_roles = ", ".join((*GROUP_ROLES.values(), ACCOUNTS_ROLE))
+    return f"""
+CREATE TABLE {SCHEMA}.table_version (name text PRIMARY KEY, version bigint NOT NULL);
+GRANT SELECT ON {SCHEMA}.table_version TO {all_roles};
+CREATE OR REPLACE FUNCTION {SCHEMA}.bump_data_version() RETURNS trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = {SCHEMA}, pg_temp AS $$
+BEGIN
+  UPDATE {SCHEMA}.data_version SET version = version + 1 WHERE id = 1;
+  INSERT INTO {SCHEMA}.table_version AS t (name, version)
+    SELECT TG_TABLE_NAME, version FROM {SCHEMA}.data_version WHERE id = 1
+  ON CONFLICT (name) DO UPDATE SET version = excluded.version;
+  RETURN NULL;
+END $$;
+"""
+
+
 #: Migration number -> SQL builder. Append new ones; never change an applied one.
-MIGRATIONS = {1: _migration_1}
+MIGRATIONS = {1: _migration_1, 2: _migration_2}
 LATEST = max(MIGRATIONS)
 
 

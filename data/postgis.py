@@ -342,6 +342,20 @@ class PostGISStore:
             return "missing"
         return f"v{self.data_version()}-{self.identity.key()}"
 
+    def layer_versions(self) -> dict[str, str]:
+        """A cache token per layer: changes only when that layer is written (and per scope)."""
+        if not self.exists():
+            return {}
+        with self.transaction() as cur:
+            cur.execute(f"SELECT name, version FROM {SCHEMA}.table_version")
+            rows = cur.fetchall()
+        key = self.identity.key()
+        return {
+            (META if name == "meta" else name): f"v{version}-{key}"
+            for name, version in rows
+            if name != "tables"
+        }
+
     def counts(self) -> dict[str, int]:
         """Rows per table visible to the identity (layers, metadata, other tables)."""
         out = {}

@@ -140,9 +140,15 @@ http {
   scgi_temp_path $DIR/nginx/tmp/scgi;
   client_max_body_size 200m;
   map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
+  # sticky sessions: a browser's first request gets a random route cookie, and the route picks
+  # its replica for every later request (the app's WebSocket); a replica that is down is skipped
+  map \$cookie_gridmap_route \$gridmap_route { "" \$request_id; default \$cookie_gridmap_route; }
+  map \$cookie_gridmap_route \$gridmap_route_cookie {
+    "" "gridmap_route=\$request_id; Path=/; Secure; HttpOnly; SameSite=Lax";
+    default "";
+  }
   upstream gridmap {
-    # sticky: a browser's address picks its replica; a replica that is down is skipped
-    ip_hash;
+    hash \$gridmap_route consistent;
 $servers  }
   server {
     listen 127.0.0.1:$port ssl;
@@ -159,6 +165,7 @@ $servers  }
       proxy_read_timeout 1h;
       proxy_next_upstream error timeout http_502 http_503;
       add_header X-Gridmap-Replica \$upstream_addr always;
+      add_header Set-Cookie \$gridmap_route_cookie always;
     }
   }
 }

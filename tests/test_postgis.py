@@ -486,3 +486,31 @@ def test_import_into_postgis_appends_and_checks_keys(pg_url, tmp_path, capsys):
     assert open_store(pg_url).read("grids")["grid_code"].tolist() == ["G001", "G002", "G003"]
     assert cli.main([*argv, "--append"]) != 0  # the same codes again: refused, nothing changed
     assert len(open_store(pg_url).read("grids")) == 3
+
+
+def test_layer_versions_change_only_for_the_layer_written(secured):
+    planner = _as(secured, "planner")
+    before = planner.layer_versions()
+    assert {"grids", "population"} <= set(before)
+    planner.write({"shelters": small_layers()["shelters"]})
+    after = planner.layer_versions()
+    assert after["grids"] == before["grids"] and after["shelters"] != before.get("shelters")
+    assert _as(secured, "viewer").layer_versions()["grids"] != after["grids"]  # per scope
+
+
+def test_a_newer_version_migrates_an_older_schema(pg_cluster, capsys, monkeypatch):
+    from data import pg_schema
+
+    name = pg_cluster.new_database()
+    owner = pg_cluster.url("gridmap_owner", name)
+    monkeypatch.setattr(pg_schema, "MIGRATIONS", {1: pg_schema.MIGRATIONS[1]})
+    assert cli.main(["db", "init", "--owner-url", owner, "--app-role", "gridmap_app"]) == 0
+    monkeypatch.undo()
+    store = open_store(pg_cluster.url("gridmap_app", name))
+    store.write({"grids": grids_frame(2)})
+    assert store.schema_version() == 1
+    capsys.readouterr()
+    assert cli.main(["db", "migrate", "--owner-url", owner]) == 0
+    assert json.loads(capsys.readouterr().out)["applied"] == list(range(2, pg_schema.LATEST + 1))
+    assert store.schema_version() == pg_schema.LATEST
+    assert store.read("grids")["grid_code"].tolist() == ["G001", "G002"]  # data kept
