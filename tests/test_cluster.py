@@ -19,6 +19,8 @@ import pytest
 from tests._browser import CHROMIUM, CHROMIUM_ARGS, ROOT, screenshot
 from tests.test_browser import wait_for_count
 
+pytestmark = pytest.mark.browser  # no skip: a missing nginx, PostGIS or Chromium fails the test
+
 HTTPS_PORT = 8650
 APP_PORT = 8651  # replicas on 8651 and 8652
 
