@@ -514,3 +514,23 @@ def test_a_newer_version_migrates_an_older_schema(pg_cluster, capsys, monkeypatc
     assert json.loads(capsys.readouterr().out)["applied"] == list(range(2, pg_schema.LATEST + 1))
     assert store.schema_version() == pg_schema.LATEST
     assert store.read("grids")["grid_code"].tolist() == ["G001", "G002"]  # data kept
+
+
+def test_pages_act_as_the_signed_in_user(monkeypatch):
+    import streamlit as st
+
+    from auth.model import Scope, User
+    from ui import data_access as da
+
+    monkeypatch.setenv("GRIDMAP_STORE", "postgresql://app@db.example/city")
+    monkeypatch.setattr(
+        st, "session_state", {"auth_user": User("wang", "王芳", "worker", Scope("grids", ("G1",)))}
+    )
+    try:
+        da._act_as_signed_in_user()
+        assert open_store().identity == DbIdentity("worker", "grids", ("G1",))
+        st.session_state.clear()  # signed out: the server's own role again
+        da._act_as_signed_in_user()
+        assert open_store().identity == DbIdentity("planner")
+    finally:
+        postgis.set_session_identity(None)

@@ -18,11 +18,29 @@ from layers import LAYERS, map_layers
 
 
 def current_store() -> Store:
-    """The active store; the built-in demo store is generated on first use."""
+    """The active store; the built-in demo store is generated on first use.
+
+    On PostGIS the store acts as the signed-in user (role and scope, so row-level security
+    applies); stores opened later in this page run, in cached functions too, do the same.
+    """
+    _act_as_signed_in_user()
     store = open_store()
     if not store.exists() and store.path == DEFAULT_STORE:
         _generate_demo(store)
     return store
+
+
+def _act_as_signed_in_user() -> None:
+    from data.store import is_postgres_url
+    from geo.settings import store_path
+
+    if not is_postgres_url(store_path()):
+        return
+    from auth.model import User
+    from data.postgis import DbIdentity, set_session_identity
+
+    user = st.session_state.get("auth_user")  # set by the sign-in page (ui/field/actor.py)
+    set_session_identity(DbIdentity.of(user) if isinstance(user, User) else None)
 
 
 def _generate_demo(store: GeoPackageStore) -> None:
