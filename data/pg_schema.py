@@ -282,8 +282,20 @@ def migrate(conn) -> list[int]:
 
 
 def sync_columns(cur) -> list[str]:
-    """Add the columns a newer layer schema has and the database lacks; return them."""
+    """Add the layers and columns a newer layer schema has and the database lacks.
+
+    Returns what was added (``layer`` or ``layer.column``).
+    """
     added = []
+    for name in LAYERS:
+        cur.execute("SELECT to_regclass(%s) IS NULL", (f"{SCHEMA}.{name}",))
+        if cur.fetchone()[0]:
+            all_roles = ", ".join(GROUP_ROLES.values())
+            cur.execute(layer_table_sql(name))
+            cur.execute(f"GRANT SELECT ON {SCHEMA}.{name} TO {all_roles}")
+            cur.execute(f"GRANT INSERT, UPDATE, DELETE ON {SCHEMA}.{name} TO {', '.join(WRITERS)}")
+            cur.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {SCHEMA} TO {all_roles}")
+            added.append(name)
     for name, schema in LAYERS.items():
         cur.execute(
             "SELECT column_name FROM information_schema.columns "

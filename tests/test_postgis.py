@@ -516,6 +516,16 @@ def test_a_newer_version_migrates_an_older_schema(pg_cluster, capsys, monkeypatc
     assert store.read("grids")["grid_code"].tolist() == ["G001", "G002"]  # data kept
 
 
+def test_migrate_adds_a_layer_a_newer_version_declares(pg_cluster, pg_template, capsys):
+    name = pg_cluster.new_database(template=pg_template)
+    pg_cluster.psql(name, "DROP TABLE gridmap.villages")  # as if villages were a new layer
+    owner = pg_cluster.url("gridmap_owner", name)
+    assert cli.main(["db", "migrate", "--owner-url", owner]) == 0
+    store = open_store(pg_cluster.url("gridmap_app", name))
+    store.write({"villages": small_layers()["villages"]})
+    assert len(store.read("villages")) == 2
+
+
 def test_pages_act_as_the_signed_in_user(monkeypatch):
     import streamlit as st
 
