@@ -47,6 +47,7 @@ def filters(reports: pd.DataFrame, rules) -> pd.DataFrame:
         default=list(DEFAULT_STATES),
         format_func=lambda s: states.state_label(s, lang()),
         key=keys.QUEUE_STATES,
+        placeholder=tr("选择状态", "Pick states"),
     )
     cats = side.multiselect(
         tr("类别", "Category"),
@@ -191,6 +192,7 @@ def detail(row: pd.Series, reports: pd.DataFrame, user, rules) -> None:
             tr("重复于（标为重复时）", "Duplicate of (when marking duplicate)"),
             dupes["candidate_id"].tolist(),
             index=None,
+            placeholder=tr("选择事件编号", "Pick a report"),
         )
         photo = st.file_uploader(
             tr("照片（可选）", "Photo (optional)"), type=["jpg", "jpeg", "png", "webp"]
