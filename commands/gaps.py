@@ -1,6 +1,8 @@
 """``python cli.py gaps``: run the service-gap analysis and write gap layers and tables.
 
     python cli.py gaps --data store.gpkg --out gaps/ --json
+    python cli.py gaps --distance network                 # every kind walked along the roads
+    python cli.py gaps --distance shelters_emergency=network public_toilet=network
     python cli.py gaps --out gaps/ --radius shelters_emergency=400 --detour 1.3 \\
         --per-capita emergency=0.8 --target sanitary_toilet_penetration=0.85
 
@@ -25,7 +27,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from geo.analysis import STEPS, GapAnalysis, run_all
+from geo.network import NetworkError
 from geo.settings import load_profile
+from layers.kinds import DISTANCES
 
 HELP = "service-gap analysis: coverage, shelter capacity, sanitation and grid checks"
 
@@ -67,6 +71,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--detour", type=float, default=None, help="detour factor (walking / straight line)"
+    )
+    parser.add_argument(
+        "--distance",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="MODE|KIND=MODE",
+        help="straight or network (walking along the roads layer, no detour factor): for every "
+        "kind, or KIND=MODE for one kind; default: each kind's distance in the profile",
     )
     _add_pairs(
         parser,
@@ -162,6 +175,18 @@ def profile_from_args(args: argparse.Namespace):
             raise OptionError(f"--target: unknown name {name!r} (known: {known})")
     if args.cell is not None and not args.cell > 0:
         raise OptionError(f"--cell: must be greater than 0, got {args.cell:g}")
+    for item in getattr(args, "distance", []):
+        name, _, mode = item.rpartition("=")
+        if mode not in DISTANCES:
+            raise OptionError(
+                f"--distance: {mode!r} is not one of {', '.join(DISTANCES)} (use MODE or KIND=MODE)"
+            )
+        for key in [name] if name else list(kinds):
+            if key not in kinds:
+                raise OptionError(
+                    f"--distance: unknown kind {key!r} (declared kinds: {', '.join(kinds)})"
+                )
+            kind_changes.setdefault(key, {})["distance"] = mode
     sections = {
         k: v
         for k, v in (
@@ -194,6 +219,9 @@ def gap_tables(result: GapAnalysis) -> dict[str, pd.DataFrame]:
     }
     for level, table in cap.supply.items():
         tables[f"shelter_supply_{level}"] = table.reset_index()
+    if result.has_roads:  # what straight lines overstate, per street/township and per grid
+        for level in ("street", "grid"):
+            tables[f"overstated_{level}"] = result.overstated(level)
     return tables
 
 
@@ -239,10 +267,12 @@ def write_outputs(
 
 def _text_report(summary: dict[str, Any]) -> str:
     lines = ["coverage (residents within the service radius):"]
+    modes = summary["parameters"].get("facility_kinds", {})
     for kind, c in summary["coverage"].items():
         share = "n/a" if c["share"] is None else f"{c['share']:.1%}"
+        mode = modes.get(kind, {}).get("distance", "straight")
         lines.append(
-            f"  {kind:32s} {c['radius_m']:>7.0f} m  {c['residents_covered']:>10,} / "
+            f"  {kind:32s} {c['radius_m']:>7.0f} m {mode:>8s}  {c['residents_covered']:>10,} / "
             f"{c['residents_total']:,}  {share}"
         )
     lines.append("shelter capacity (nearest assignment / constrained allocation):")
@@ -292,7 +322,11 @@ def run(args: argparse.Namespace) -> int:
             bar.set_description(step)
             bar.update(1)
 
-        result = run_all(layers, profile, progress=progress, cell_m=args.cell)
+        try:
+            result = run_all(layers, profile, progress=progress, cell_m=args.cell)
+        except NetworkError as exc:
+            print(f"gaps: {exc}", file=sys.stderr)
+            return 2
         written: list[Path] = []
         if args.out:
             bar.set_description("writing")

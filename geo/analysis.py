@@ -151,6 +151,101 @@ class GapAnalysis:
         out.insert(0, "kind", kind)
         return out[["kind", *cols, "distance_m", "radius_m", pop.geometry.name]]
 
+    @property
+    def has_roads(self) -> bool:
+        """Whether the store has a ``roads`` layer (network distances can be measured)."""
+        roads = self.layers.get("roads")
+        return roads is not None and len(roads) > 0
+
+    def covered_both_ways(self, kind: str) -> tuple[pd.Series, pd.Series]:
+        """``(straight, network)``: whether each population point is covered by `kind` by
+        straight line (times the detour factor) and along roads, at the kind's radius.
+
+        Raises :class:`geo.network.NetworkError` without roads.
+        """
+        cache = self.__dict__.setdefault("_both", {})
+        if kind in cache:
+            return cache[kind]
+        from geo.coverage import covered_from_distance, nearest_distance, select_facilities, walk_of
+
+        res = self.coverage[kind]
+        pop = self.population
+        fac = select_facilities(self.layers, self.profile.kind(kind))
+        if res.distance_mode == "network":
+            network = res.covered
+            straight = covered_from_distance(
+                nearest_distance(pop, fac),
+                radius_m=res.radius_m,
+                detour_factor=float(self.profile.radii.detour_factor),
+            )
+        else:
+            straight = res.covered
+            network = covered_from_distance(
+                walk_of(self.layers, self.profile).nearest(pop, fac)[0], radius_m=res.radius_m
+            )
+        cache[kind] = (straight, network)
+        return straight, network
+
+    def overstated(self, level: str = "street", kinds=None) -> pd.DataFrame:
+        """What straight lines overstate, per area of `level` and kind: residents covered by
+        straight line but not along roads (:func:`geo.network.overstated`), one long table
+        (``kind``, ``level``, ``code``, ``name``, ``residents_total``, ``covered_straight``,
+        ``covered_network``, ``overstated``, ``share_overstated``). Empty without roads."""
+        from geo.network import overstated
+
+        if not self.has_roads:
+            return pd.DataFrame()
+        parts = []
+        for kind in kinds if kinds is not None else self.coverage:
+            straight, network = self.covered_both_ways(kind)
+            t = overstated(self.population, straight, network, by=f"{level}_code")
+            t = t.reset_index().rename(columns={f"{level}_code": "code"})
+            t.insert(0, "level", level)
+            t.insert(0, "kind", kind)
+            parts.append(t)
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def overstated_grids(self, kind: str) -> gpd.GeoDataFrame:
+        """Grid polygons where straight lines overstate `kind`'s coverage (``overstated`` > 0),
+        the map layer of the finding. Empty without roads or grids."""
+        grids = self.layers.get("grids")
+        table = self.overstated("grid", [kind])
+        if grids is None or not len(grids) or table.empty:
+            return gpd.GeoDataFrame(
+                {"kind": [], "grid_code": [], "overstated": []},
+                geometry=gpd.GeoSeries([], crs=self.population.crs),
+                crs=self.population.crs,
+            )
+        table = table[table["overstated"] > 0].drop(columns=["level"])
+        table = table.rename(columns={"code": "grid_code"}).drop(columns="name", errors="ignore")
+        shapes = grids[["grid_code", grids.geometry.name]].drop_duplicates("grid_code")
+        out = shapes.merge(table, on="grid_code", how="inner")
+        cols = ["kind", *[c for c in out.columns if c not in ("kind", shapes.geometry.name)]]
+        out = out[[*cols, shapes.geometry.name]]
+        return (
+            gpd.GeoDataFrame(out, geometry=shapes.geometry.name, crs=grids.crs)
+            .sort_values("overstated", ascending=False, kind="stable")
+            .reset_index(drop=True)
+        )
+
+    def service_area(self, kind: str, *, each: bool = False) -> gpd.GeoDataFrame:
+        """The area reachable along roads within the kind's radius (:func:`geo.network.service_area`):
+        one polygon for the whole kind, or with `each` one per facility."""
+        from geo.coverage import select_facilities
+        from geo.network import service_area, walking_graph
+
+        fac = select_facilities(self.layers, self.profile.kind(kind))
+        out = service_area(
+            walking_graph(self.layers.get("roads")),
+            fac,
+            radius_m=self.coverage[kind].radius_m,
+            max_snap_m=float(self.profile.network.max_snap_m),
+            buffer_m=float(self.profile.network.service_area_buffer_m),
+            each=each,
+        )
+        out.insert(0, "kind", kind)
+        return out
+
     def coverage_table(self) -> pd.DataFrame:
         """Coverage of every kind at every level, one long table."""
         parts = []

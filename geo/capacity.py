@@ -57,6 +57,7 @@ from geo.coverage import (
     residents_of,
     select_facilities,
     split_facilities,
+    walk_of,
 )
 from geo.crs import require_projected, same_crs
 
@@ -183,14 +184,20 @@ def nearest_assignment(
     radius_m: float,
     capacity: pd.Series | np.ndarray,
     detour_factor: float = 1.0,
+    walk=None,
 ) -> NearestAssignment:
     """Send each resident to the nearest shelter within `radius_m` and compare loads with
     `capacity` (aligned with `shelters`). Residents with no shelter in reach stay unassigned.
+    With `walk` (:class:`geo.network.Walk`) distances are walked along roads (no detour factor).
     """
     _pop_frame(population, shelters)
     cap = _capacity_array(capacity, shelters)
     res = residents_of(population)
-    dist, pos = nearest_facility(population, shelters)
+    if walk is not None:
+        dist, pos = walk.nearest(population, shelters)
+        detour_factor = 1.0
+    else:
+        dist, pos = nearest_facility(population, shelters)
     reach = (dist.to_numpy() * detour_factor <= radius_m + BOUNDARY_TOLERANCE_M) & (
         pos.to_numpy() >= 0
     )
@@ -423,9 +430,12 @@ def constrained_allocation(
     capacity: pd.Series | np.ndarray,
     cell_m: float | None = None,
     detour_factor: float = 1.0,
+    walk=None,
 ) -> ConstrainedAllocation:
     """Place as many residents as possible in shelters within `radius_m` without exceeding any
     `capacity`: an exact maximum flow on integer residents grouped by (cell, reachable set).
+    With `walk` (:class:`geo.network.Walk`) "within" means a walk along roads of at most
+    `radius_m` (no detour factor).
 
     Returns a :class:`ConstrainedAllocation`; ``unplaced_cells`` shows where residents who
     cannot be placed live (cells of `cell_m` metres in the metric CRS; None: the profile's
@@ -438,7 +448,17 @@ def constrained_allocation(
     res = residents_of(population)
     total = int(res.sum())
     n_s = len(shelters)
-    reach = cell_reach(population, shelters, radius_m=radius_m / detour_factor, cell_m=cell_m)
+    if walk is not None:
+        layout = cell_reach(population, shelters.iloc[:0], radius_m=radius_m, cell_m=cell_m)
+        reach = CellReach(
+            layout.cell,
+            layout.cell_x,
+            layout.cell_y,
+            sp.csr_matrix((len(layout.cell_x), n_s), dtype=np.int8),
+            walk.pairs(population, shelters, radius_m=radius_m),
+        )
+    else:
+        reach = cell_reach(population, shelters, radius_m=radius_m / detour_factor, cell_m=cell_m)
     cell = reach.cell
     n_full = np.diff(reach.full.indptr)[cell] if len(cell) else np.zeros(0, np.int64)
     has = ((n_full + np.diff(reach.partial.indptr)) > 0) & (res > 0)
@@ -688,15 +708,22 @@ def capacity_all(
         sel = select_facilities(layers, profile.kind(kind))
         cap = cap_all.loc[sel.index]
         radius = radius_for(kind, profile)
+        walk = walk_of(layers, profile) if profile.distance(kind) == "network" else None
         groups[group] = ShelterGroupCapacity(
             group=group,
             kind=kind,
             radius_m=radius,
             nearest=nearest_assignment(
-                pop, sel, radius_m=radius, capacity=cap, detour_factor=detour
+                pop, sel, radius_m=radius, capacity=cap, detour_factor=detour, walk=walk
             ),
             constrained=constrained_allocation(
-                pop, sel, radius_m=radius, capacity=cap, cell_m=cell_m, detour_factor=detour
+                pop,
+                sel,
+                radius_m=radius,
+                capacity=cap,
+                cell_m=cell_m,
+                detour_factor=detour,
+                walk=walk,
             ),
         )
     classes = tuple(c for g in SUPPLY_GROUPS for c in profile.kind(SHELTER_GROUPS[g]).values)

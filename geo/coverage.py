@@ -507,6 +507,9 @@ class CoverageResult:
     facilities: int = 0
     spec: FacilityKind | None = None
     """The kind's record (labels); None when built without one."""
+    distance_mode: str = "straight"
+    """``"straight"`` (``distance`` is straight-line, times ``detour_factor`` for coverage) or
+    ``"network"`` (``distance`` is the walk along roads; ``detour_factor`` is 1)."""
 
     @property
     def residents_uncovered(self) -> int:
@@ -549,6 +552,7 @@ def coverage_from_distance(
     groupings: Mapping[str, Grouping] | None = None,
     residents: np.ndarray | None = None,
     spec: FacilityKind | None = None,
+    distance_mode: str = "straight",
 ) -> CoverageResult:
     """A :class:`CoverageResult` from precomputed nearest distances (cheap when only the
     radius or detour factor changed). `groupings` (level -> :func:`grouping`) and
@@ -573,6 +577,7 @@ def coverage_from_distance(
         detour_factor=float(detour_factor),
         facilities=int(facilities),
         spec=spec,
+        distance_mode=distance_mode,
     )
 
 
@@ -602,6 +607,10 @@ def coverage_all(
 ) -> dict[str, CoverageResult]:
     """Coverage of every facility kind (or `kinds`) with radii and detour factor from `profile`.
 
+    A kind whose ``distance`` is ``"network"`` is measured along the ``roads`` layer
+    (:class:`geo.network.Walk`; no detour factor); a missing roads layer raises
+    :class:`geo.network.NetworkError` naming it.
+
     Parameters
     ----------
     layers
@@ -630,16 +639,46 @@ def coverage_all(
             fac = fac.set_crs(pop.crs)
         elif fac.crs is not None and not fac.crs.is_projected:
             raise CRSError(f"{spec.layer} is in a geographic CRS; run geo.analysis.prepare() first")
-        dist = nearest_distance(pop, fac)
+        mode = profile.distance(kind)
+        if mode == "network":
+            dist = walk_of(layers, profile).nearest(pop, fac)[0]
+            detour = 1.0
+        else:
+            dist = nearest_distance(pop, fac)
+            detour = float(profile.radii.detour_factor)
         out[kind] = coverage_from_distance(
             pop,
             dist,
             kind=kind,
             radius_m=radius_for(kind, profile),
-            detour_factor=float(profile.radii.detour_factor),
+            detour_factor=detour,
             facilities=len(fac),
             groupings=groupings,
             residents=res,
             spec=spec,
+            distance_mode=mode,
         )
     return out
+
+
+def walk_of(layers: Mapping[str, gpd.GeoDataFrame], profile):
+    """The :class:`geo.network.Walk` over ``layers["roads"]`` (graph cached per roads)."""
+    from geo.network import Walk
+
+    return Walk.from_layers(layers, profile)
+
+
+def nearest_by_mode(
+    points: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    profile,
+    kind: str,
+) -> tuple[pd.Series, pd.Series, float]:
+    """Nearest facility as kind `kind` measures it: ``(distance, position, detour_factor)``;
+    along roads for a network kind (detour 1), else straight line with the profile's detour."""
+    if profile.distance(kind) == "network":
+        dist, pos = walk_of(layers, profile).nearest(points, facilities)
+        return dist, pos, 1.0
+    dist, pos = nearest_facility(points, facilities)
+    return dist, pos, float(profile.radii.detour_factor)

@@ -693,6 +693,78 @@ def snap_points(graph: WalkGraph, points: gpd.GeoDataFrame, *, max_snap_m: float
     return snap
 
 
+@dataclass
+class Walk:
+    """Walking distance along one graph, with the snap limit: what the analyses need.
+
+    Examples
+    --------
+    >>> walk = Walk.from_layers(layers, profile)                          # doctest: +SKIP
+    >>> dist, pos = walk.nearest(population, shelters)                    # doctest: +SKIP
+    """
+
+    graph: WalkGraph
+    max_snap_m: float
+
+    @classmethod
+    def from_layers(cls, layers, profile) -> Walk:
+        """The walk over ``layers["roads"]`` (metric CRS) with ``profile.network`` settings.
+
+        Raises :class:`NetworkError` naming the missing ``roads`` layer.
+        """
+        return cls(walking_graph(layers.get("roads")), float(profile.network.max_snap_m))
+
+    def nearest(
+        self, points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, limit: float = np.inf
+    ) -> tuple[pd.Series, pd.Series]:
+        """:func:`network_nearest`: walking distance to and position of the nearest facility."""
+        if len(facilities) == 0 or len(points) == 0:
+            return (
+                pd.Series(np.full(len(points), np.inf), index=points.index, name="distance_m"),
+                pd.Series(
+                    np.full(len(points), -1, np.int64), index=points.index, name="facility_position"
+                ),
+            )
+        return network_nearest(
+            self.graph, points, facilities, max_snap_m=self.max_snap_m, limit=limit
+        )
+
+    def pairs(
+        self, points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, radius_m: float
+    ) -> sp.csr_matrix:
+        """Sparse ``points x facilities`` matrix of ones where the walk is at most `radius_m`
+        (points inside a polygon facility included)."""
+        from geo.coverage import BOUNDARY_TOLERANCE_M, point_set, polygon_index, split_facilities
+
+        same_crs(points, facilities, names=("points", "facilities"))
+        n, m = len(points), len(facilities)
+        if n == 0 or m == 0:
+            return sp.csr_matrix((n, m), dtype=np.int8)
+        xy, _, _ = point_set(points)
+        geoms = np.asarray(facilities.geometry.values)
+        anchor = np.zeros((m, 2))
+        reach = np.zeros(m)
+        point_pos, other_pos = split_facilities(facilities)
+        anchor[point_pos] = shapely.get_coordinates(geoms[point_pos])
+        if len(other_pos):
+            index = polygon_index(geoms[other_pos])
+            anchor[other_pos], reach[other_pos] = index.xy, index.reach
+        ti, si, _ = self.graph.pairs_within(
+            self.graph.snap(geoms, max_snap_m=self.max_snap_m),
+            snap_points(self.graph, points, max_snap_m=self.max_snap_m),
+            radius=radius_m + BOUNDARY_TOLERANCE_M,
+            source_xy=anchor,
+            target_xy=xy,
+            source_reach=reach,
+        )
+        pi, fi = _inside_polygons(np.asarray(points.geometry.values), geoms)
+        rows, cols = np.r_[ti, pi], np.r_[si, fi]
+        matrix = sp.csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n, m))
+        matrix.sum_duplicates()
+        matrix.data[:] = 1
+        return matrix
+
+
 def off_network(graph: WalkGraph, points: gpd.GeoDataFrame, *, max_snap_m: float) -> pd.Series:
     """True for points farther than `max_snap_m` from every road (index of `points`)."""
     require_projected(points, "points")
@@ -756,6 +828,7 @@ def service_area(
 __all__ = [
     "NetworkError",
     "Snap",
+    "Walk",
     "WalkGraph",
     "graph_from_roads",
     "network_nearest",

@@ -148,6 +148,16 @@ class Security:
 
 
 @dataclass(frozen=True)
+class Network:
+    """Walking distance along the ``roads`` layer (:mod:`geo.network`). May be omitted."""
+
+    max_snap_m: float = 300.0
+    """Residents and facilities farther than this from every road are off-network, metres."""
+    service_area_buffer_m: float = 50.0
+    """Service areas: the reached roads buffered by this much (the walk from road to door), m."""
+
+
+@dataclass(frozen=True)
 class Profile:
     """A city profile. Immutable; use :meth:`with_overrides` to change values."""
 
@@ -160,6 +170,7 @@ class Profile:
     display: Display
     analysis: Analysis
     security: Security = field(default_factory=Security)
+    network: Network = field(default_factory=Network)
     facility_kinds: dict[str, FacilityKind] = field(default_factory=dict)
     """Every facility kind, from the ``[facility_kinds.*]`` tables, in declaration order."""
     source: str = field(default="", compare=False)
@@ -179,6 +190,27 @@ class Profile:
         """Service radius (m) of facility kind `key` (its number or its ``[radii]`` setting)."""
         radius = self.kind(key).radius
         return float(getattr(self.radii, radius) if isinstance(radius, str) else radius)
+
+    def distance(self, key: str) -> str:
+        """``"straight"`` or ``"network"``: how distances to facility kind `key` are measured."""
+        return self.kind(key).distance
+
+    def with_distance(self, mode: str | dict[str, str]) -> Profile:
+        """A copy measuring every kind (`mode` a string) or some kinds (``{kind: mode}``) by
+        straight line or along roads. Raises KeyError for an unknown kind, ValueError for an
+        unknown mode."""
+        from layers.kinds import DISTANCES
+
+        modes = dict.fromkeys(self.facility_kinds, mode) if isinstance(mode, str) else mode
+        for key, value in modes.items():
+            self.kind(key)
+            if value not in DISTANCES:
+                raise ValueError(
+                    f"distance of {key}: {value!r} is not one of {', '.join(DISTANCES)}"
+                )
+        return self.with_overrides(
+            facility_kinds={key: {"distance": value} for key, value in modes.items()}
+        )
 
     def target(self, key: str) -> float | None:
         """Coverage target (share) of facility kind `key`, or None if it has none."""
@@ -215,6 +247,8 @@ class Profile:
                     fields["radius"] = float(value)
                 elif name == "target":
                     fields["target"] = None if value is None else float(value)
+                elif name == "distance":
+                    fields["distance"] = str(value)
                 else:
                     raise KeyError(f"unknown setting facility_kinds.{key}.{name}")
             kinds[key] = dataclasses.replace(spec, **fields)
@@ -223,7 +257,11 @@ class Profile:
     def kind_parameters(self) -> dict[str, dict[str, Any]]:
         """Radius (m) and target of every facility kind, as used (JSON-ready)."""
         return {
-            key: {"radius_m": self.radius_m(key), "target": self.target(key)}
+            key: {
+                "radius_m": self.radius_m(key),
+                "target": self.target(key),
+                "distance": self.distance(key),
+            }
             for key in self.facility_kinds
         }
 
@@ -266,7 +304,7 @@ SECTIONS: dict[str, type] = {
 }
 """Profile sections and the record each becomes; ``[facility_kinds.*]`` tables come beside."""
 
-OPTIONAL_SECTIONS: dict[str, type] = {"security": Security}
+OPTIONAL_SECTIONS: dict[str, type] = {"security": Security, "network": Network}
 """Sections that may be omitted (every key has a default)."""
 
 OTHER_SECTIONS = ("field",)

@@ -34,7 +34,11 @@ THEMES = ("centers", "shelters", "sanitation", "facilities")
 
 KEY_PATTERN = r"[a-z][a-z0-9_]*"
 
+DISTANCES = ("straight", "network")
+"""How a kind's distance is measured: straight line (times the detour factor) or along roads."""
+
 _KEYS = {
+    "distance",
     "label_zh",
     "label_en",
     "radius_m",
@@ -96,6 +100,9 @@ class FacilityKind:
     theme: str = "facilities"
     kpi_zh: str = ""
     kpi_en: str = ""
+    distance: str = "straight"
+    """``"straight"`` (straight line times the detour factor) or ``"network"`` (walking along
+    the ``roads`` layer, :mod:`geo.network`)."""
 
     def label(self, lang: str = "zh") -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -187,6 +194,11 @@ def kinds_from_tables(
             problems.append(_problem(source, key, f"radius_m must be > 0, not {radius:g}"))
         if isinstance(target, float) and not 0 <= target <= 1:
             problems.append(_problem(source, key, f"target must be a share 0-1, not {target:g}"))
+        distance = table.get("distance", "straight")
+        if distance not in DISTANCES:
+            problems.append(
+                _problem(source, key, f"distance {distance!r} is not one of {', '.join(DISTANCES)}")
+            )
         theme = table.get("theme", "facilities")
         if theme not in THEMES:
             problems.append(_problem(source, key, f"theme {theme!r} is not one of {THEMES}"))
@@ -211,6 +223,7 @@ def kinds_from_tables(
             "theme": theme,
             "kpi_zh": str(table.get("kpi_zh", "")),
             "kpi_en": str(table.get("kpi_en", "")),
+            "distance": str(distance),
         }
     seen: dict[tuple[str, str, str], str] = {}
     for key, rec in own.items():

@@ -3,7 +3,9 @@
 :func:`gap_layers` turns the gap analysis and the indicator table into named GeoDataFrames:
 area polygons with every indicator value and status (``areas_district``, ``areas_street``),
 the uncovered population points of each facility kind (``uncovered_<kind>``) and their hot spots
-(``gapcells_<kind>``: uncovered residents summed in cells of ``analysis.gap_cell_m``), shelters
+(``gapcells_<kind>``: uncovered residents summed in cells of ``analysis.gap_cell_m``); with
+roads, the grids where straight lines overstate a kind's coverage (``overstated_<kind>``) and
+the walking service area of each kind measured along roads (``servicearea_<kind>``); shelters
 overloaded under nearest assignment, cells whose residents no shelter can take, villages below
 target and the grids with check problems. It is the one source of gap layers: the HTML map,
 the GeoPackage report (``cli.py report x.gpkg``) and ``cli.py gaps --out`` all use it.
@@ -56,6 +58,13 @@ def gap_layer_title(name: str, profile: Profile, lang: str = "zh") -> str:
         titles = (f"{spec.label_zh}未覆盖人口", f"Residents beyond {spec.label_en.lower()}")
     elif prefix == "gapcells":
         titles = (f"{spec.label_zh}缺口热点", f"Gaps of {spec.label_en.lower()} (cells)")
+    elif prefix == "overstated":
+        titles = (
+            f"{spec.label_zh}：直线距离高估的覆盖（网格）",
+            f"{spec.label_en}: coverage straight lines overstate (grids)",
+        )
+    elif prefix == "servicearea":
+        titles = (f"{spec.label_zh}步行服务范围", f"{spec.label_en}: walking service area")
     else:
         raise KeyError(f"unknown gap layer {name!r}")
     return titles[0 if lang == "zh" else 1]
@@ -155,6 +164,11 @@ def gap_layers(
             cells = cells.reset_index(drop=True)
             cells.insert(0, "kind", kind)
             out[f"gapcells_{kind}"] = cells
+    if analysis.has_roads:
+        for kind, res in analysis.coverage.items():
+            out[f"overstated_{kind}"] = analysis.overstated_grids(kind)
+            if res.distance_mode == "network":
+                out[f"servicearea_{kind}"] = analysis.service_area(kind)
     cap = analysis.capacity
     out["overloaded_shelters"] = _with_geometry(cap.overloaded(), OVERLOADED_COLUMNS)
     unplaced = cap.unplaced_cells()
