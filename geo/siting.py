@@ -591,8 +591,12 @@ def suggest_sites(
     time_limit_s: float | None = None,
     max_exact_pairs: int | None = None,
     max_lp_pairs: int | None = None,
+    walk=None,
 ) -> SiteSuggestion:
     """Choose `k` sites covering the most demand weight within `radius_m`.
+
+    With `walk` (:class:`geo.network.Walk`) a site covers a demand point within a walk of
+    `radius_m` along roads (no detour factor); the same solvers run on those cover sets.
 
     Parameters
     ----------
@@ -648,9 +652,16 @@ def suggest_sites(
     else:
         same_crs(demand, candidates, names=("demand", "candidates"))
 
-    model = build_model(
-        _xy(demand), _xy(candidates), weights, radius_m=radius_m, detour_factor=detour_factor
-    )
+    if walk is not None:
+        points = gpd.GeoDataFrame(
+            geometry=gpd.points_from_xy(*_xy(demand).T, crs=demand.crs), index=demand.index
+        )
+        reach = walk.pairs(points, candidates, radius_m=radius_m).astype(np.float64)
+        model = CoverageModel(sp.csr_array(reach), weights)
+    else:
+        model = build_model(
+            _xy(demand), _xy(candidates), weights, radius_m=radius_m, detour_factor=detour_factor
+        )
     reachable = model.reach.sum(axis=1) > 0
     notes: list[str] = []
     use = method

@@ -37,7 +37,7 @@ from geo.capacity import SHELTER_GROUPS, CapacityResult, capacity_all
 from geo.coverage import (
     CoverageResult,
     coverage_from_distance,
-    nearest_facility,
+    nearest_by_mode,
     radius_for,
     residents_of,
     select_facilities,
@@ -434,7 +434,6 @@ def apply_proposals(
     require_projected(population, "population")
     props = normalise_proposals(proposals, population.crs, kinds=profile.facility_kinds)
     after_layers = _with_proposals(layers, props)
-    detour = float(profile.radii.detour_factor)
     res = residents_of(population)
 
     # a proposal serves every kind whose layer and class it matches: a street-level centre also
@@ -451,14 +450,18 @@ def apply_proposals(
     props["newly_covered"] = 0
     for kind in kinds:
         radius = radius_for(kind, profile)
+        mode = profile.distance(kind)
+        detour = 1.0 if mode == "network" else float(profile.radii.detour_factor)
         old = (before or {}).get(kind)
-        if old is not None and not old.distance.index.equals(population.index):
+        if old is not None and (
+            not old.distance.index.equals(population.index) or old.distance_mode != mode
+        ):
             old = None
         existing = select_facilities(layers, profile.kind(kind))
         if old is None:
             if existing.crs is None:
                 existing = existing.set_crs(population.crs)
-            dist_before = nearest_facility(population, existing)[0]
+            dist_before = nearest_by_mode(population, existing, layers, profile, kind)[0]
         else:
             dist_before = old.distance
         if old is None or old.radius_m != radius or old.detour_factor != detour:
@@ -471,9 +474,10 @@ def apply_proposals(
                 facilities=len(existing),
                 spec=profile.kind(kind),
                 levels=levels,
+                distance_mode=mode,
             )
         mine = props[serves[kind]]
-        d_new, p_new = nearest_facility(population, mine)
+        d_new, p_new, _ = nearest_by_mode(population, mine, layers, profile, kind)
         dist_after = pd.Series(
             np.minimum(dist_before.to_numpy(), d_new.to_numpy()),
             index=population.index,
@@ -488,6 +492,7 @@ def apply_proposals(
             facilities=len(existing) + len(mine),
             spec=profile.kind(kind),
             levels=levels,
+            distance_mode=mode,
         )
         gained = new.covered.to_numpy() & ~old.covered.to_numpy()
         newly[kind] = pd.Series(

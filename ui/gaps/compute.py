@@ -69,9 +69,11 @@ def deps(*layers: str) -> Deps:
     return tuple(zip(names, da.layer_versions(*names), strict=True))
 
 
-def kind_deps(kind: str) -> Deps:
-    """What the coverage of `kind` reads: population, its facilities, the admin areas."""
-    return deps("population", da.profile().kind(kind).layer, *ADMIN)
+def kind_deps(kind: str, mode: str = "straight") -> Deps:
+    """What the coverage of `kind` reads: population, its facilities, the admin areas, and
+    the roads when it is walked along them."""
+    roads = ("roads",) if mode == "network" else ()
+    return deps("population", da.profile().kind(kind).layer, *roads, *ADMIN)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -82,49 +84,77 @@ def prepared_layers(path: str, version: str) -> PreparedLayers:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def kind_distance(path: str, deps: Deps, kind: str, _version: str) -> tuple[pd.Series, int]:
-    """Distance from every population point to the nearest facility of `kind` (any radius)."""
+def kind_distance(
+    path: str, deps: Deps, kind: str, _version: str, mode: str = "straight"
+) -> tuple[pd.Series, int]:
+    """Distance from every population point to the nearest facility of `kind` (any radius):
+    straight line, or with `mode` ``"network"`` walked along the roads layer."""
     layers = prepared_layers(path, _version)
     facilities = select_facilities(layers, da.profile().kind(kind))
+    if mode == "network":
+        walk = gc.walk_of(layers, da.profile())
+        return walk.nearest(layers["population"], facilities)[0], len(facilities)
     return gc.nearest_distance(layers["population"], facilities), len(facilities)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def kind_coverage(
-    path: str, deps: Deps, kind: str, radius_m: float, detour: float, _version: str
+    path: str,
+    deps: Deps,
+    kind: str,
+    radius_m: float,
+    detour: float,
+    _version: str,
+    mode: str = "straight",
 ) -> CoverageResult:
-    """Coverage and roll-ups of one kind (depends on its radius and the detour factor only)."""
-    distance, count = kind_distance(path, deps, kind, _version)
+    """Coverage and roll-ups of one kind (depends on its radius, the detour factor and the
+    distance mode only; a walk along roads takes no detour factor)."""
+    distance, count = kind_distance(path, deps, kind, _version, mode)
     pop = prepared_layers(path, _version)["population"]
     return gc.coverage_from_distance(
         pop,
         distance,
         kind=kind,
         radius_m=radius_m,
-        detour_factor=detour,
+        detour_factor=1.0 if mode == "network" else detour,
         facilities=count,
         levels=LEVELS,
         spec=da.profile().kind(kind),
+        distance_mode=mode,
     )
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def kind_cells(
-    path: str, deps: Deps, kind: str, radius_m: float, detour: float, _version: str
+    path: str,
+    deps: Deps,
+    kind: str,
+    radius_m: float,
+    detour: float,
+    _version: str,
+    mode: str = "straight",
 ) -> gpd.GeoDataFrame:
     """Uncovered residents of one kind summed into cells of the profile's ``gap_cell_m``."""
     pop = prepared_layers(path, _version)["population"]
-    covered = kind_coverage(path, deps, kind, radius_m, detour, _version).covered
+    covered = kind_coverage(path, deps, kind, radius_m, detour, _version, mode).covered
     return gap_cells(pop, covered, cell_m=da.profile().analysis.gap_cell_m)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def group_capacity(
-    path: str, deps: Deps, group: str, radii: tuple, per_capita: tuple, _version: str
+    path: str,
+    deps: Deps,
+    group: str,
+    radii: tuple,
+    per_capita: tuple,
+    _version: str,
+    mode: str = "straight",
 ) -> ShelterGroupCapacity:
-    """Both capacity views of one shelter group (its radius, detour, per-capita areas)."""
+    """Both capacity views of one shelter group (its radius, detour, per-capita areas and
+    distance mode)."""
     layers = prepared_layers(path, _version)
     profile = _with(da.profile(), radii=radii, per_capita_area_m2=per_capita)
+    profile = profile.with_distance({SHELTER_GROUPS[group]: mode})
     shelters = layers["shelters"]
     classes = profile.kind(SHELTER_GROUPS[group]).values
     only = shelters[shelters["shelter_class"].isin(classes).to_numpy()]
@@ -187,10 +217,12 @@ def suggestion(
     upload: bytes | None,
     upload_name: str,
     datum: str,
+    mode: str = "straight",
 ) -> SiteSuggestion:
-    """Sites for `kind` covering the most uncovered residents (cells of uncovered residents)."""
+    """Sites for `kind` covering the most uncovered residents (cells of uncovered residents);
+    with `mode` ``"network"`` a site covers the cells within a walk of `radius_m` along roads."""
     layers = prepared_layers(path, version)
-    demand = kind_cells(path, kind_deps(kind), kind, radius_m, detour, version)
+    demand = kind_cells(path, kind_deps(kind, mode), kind, radius_m, detour, version, mode)
     candidates = None
     if upload is not None:
         candidates = to_metric(
@@ -208,6 +240,7 @@ def suggestion(
         time_limit_s=limits.siting_time_limit_s,
         max_exact_pairs=limits.siting_max_exact_pairs,
         max_lp_pairs=limits.siting_max_lp_pairs,
+        walk=gc.walk_of(layers, da.profile()) if mode == "network" else None,
     )
 
 
@@ -230,8 +263,10 @@ def run_analysis(
     coverage, cells = {}, {}
     for kind in kinds():
         radius = radius_for(kind, profile)
-        coverage[kind] = kind_coverage(path, kind_deps(kind), kind, radius, detour, version)
-        cells[kind] = kind_cells(path, kind_deps(kind), kind, radius, detour, version)
+        mode = profile.distance(kind)
+        needs = kind_deps(kind, mode)
+        coverage[kind] = kind_coverage(path, needs, kind, radius, detour, version, mode)
+        cells[kind] = kind_cells(path, needs, kind, radius, detour, version, mode)
         tick(tr(f"覆盖分析：{kind_label(kind)}", f"Coverage: {kind_label(kind)}"))
     per_capita = _items(profile.per_capita_area_m2)
     groups = {}
@@ -240,8 +275,15 @@ def run_analysis(
             ("detour_factor", detour),
             (profile.kind(kind).radius_setting, radius_for(kind, profile)),
         )
+        mode = profile.distance(kind)
         groups[group] = group_capacity(
-            path, deps("population", "shelters"), group, radii, per_capita, version
+            path,
+            deps("population", "shelters", *(("roads",) if mode == "network" else ())),
+            group,
+            radii,
+            per_capita,
+            version,
+            mode,
         )
         tick(
             tr(

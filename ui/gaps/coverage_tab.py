@@ -82,12 +82,27 @@ def show_coverage(analysis: GapAnalysis) -> None:
     target = cov.pop("target_pct").map(lambda v: f"{v:.1f}%" if pd.notna(v) else "—")
     cov.insert(cov.columns.get_loc("status"), "target", target)
     table(cov, "gaps_coverage_table", csv="coverage.csv")
-    st.caption(
-        tr(
-            f"直线距离 × 绕行系数 {analysis.profile.radii.detour_factor:g} ≤ 服务半径即为覆盖（恰在半径上也算覆盖）。",
-            f"Covered: straight-line distance × detour factor {analysis.profile.radii.detour_factor:g} ≤ radius (exactly on the radius counts).",
-        )
+    detour = analysis.profile.radii.detour_factor
+    walked = [k for k, r in analysis.coverage.items() if r.distance_mode == "network"]
+    straight_rule = tr(
+        f"直线距离 × 绕行系数 {detour:g} ≤ 服务半径即为覆盖（恰在半径上也算覆盖）。",
+        f"Covered: straight-line distance × detour factor {detour:g} ≤ radius (exactly on the radius counts).",
     )
+    walk_rule = tr(
+        "沿道路步行距离（含从住处到道路、从道路到设施的距离，不乘绕行系数）≤ 服务半径即为覆盖；"
+        f"距道路超过 {analysis.profile.network.max_snap_m:g} m 的居民不计为覆盖。",
+        "Covered: the walk along roads (including the way from home to the road and from the "
+        "road to the facility, no detour factor) ≤ radius; residents more than "
+        f"{analysis.profile.network.max_snap_m:g} m from any road are not covered.",
+    )
+    if not walked:
+        st.caption(straight_rule)
+    elif len(walked) == len(analysis.coverage):
+        st.caption(walk_rule)
+    else:
+        names = "、".join(kind_label(k) for k in walked)
+        st.caption(tr(f"步行距离：{names}。", f"Walking distance: {names}. ") + walk_rule)
+        st.caption(tr("其余类型：", "Other kinds: ") + straight_rule)
     st.caption(population_note(analysis))
     st.subheader(tr("按区域汇总：未覆盖人口最多的区域", "By area: most uncovered residents first"))
     c1, c2, c3 = st.columns([2, 2, 1])
@@ -107,6 +122,8 @@ def show_coverage(analysis: GapAnalysis) -> None:
         ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
         ranked["share_pct"] = ranked.pop("share_covered") * 100
         table(ranked, "gaps_rollup_table", csv=f"coverage_{kind}_{level}.csv", rows=top)
+
+    show_overstated(analysis, kind, level, top)
 
     cell = analysis.profile.analysis.gap_cell_m
     st.subheader(
@@ -132,3 +149,37 @@ def show_coverage(analysis: GapAnalysis) -> None:
     )
     picked = table(hot, "gaps_cells_table", csv=f"gap_cells_{kind}.csv", rows=top, select=True)
     show_on_map(cells, picked, key="gaps_cells_map")
+
+
+def show_overstated(analysis: GapAnalysis, kind: str, level: str, top: int) -> None:
+    """What straight lines overstate for `kind`: residents covered by straight line but not
+    along roads, per area of `level` (most first)."""
+    st.subheader(tr("直线距离高估的覆盖", "What straight lines overstate"))
+    if not analysis.has_roads:
+        st.info(
+            tr(
+                "没有道路图层：导入道路（GeoJSON、Shapefile、GeoPackage 或 OSM PBF）后，"
+                "可比较直线距离与沿道路步行距离。",
+                "No roads layer: import roads (GeoJSON, Shapefile, GeoPackage or OSM PBF) to "
+                "compare straight lines with walking along roads.",
+            )
+        )
+        return
+    over = analysis.overstated(level, [kind]).drop(columns=["kind", "level"])
+    total = int(over["overstated"].sum())
+    st.caption(
+        tr(
+            f"按直线距离算作已覆盖、但沿道路步行超出服务半径的居民：全市 {total:,} 人。"
+            "河流只能经桥梁通过、山地道路稀少的地方差别最大。",
+            f"Residents covered by straight line but beyond the radius on foot along roads: "
+            f"{total:,} in the city. The gap is largest where rivers are crossed only at "
+            "bridges and hills have few roads.",
+        )
+    )
+    over = over[over["overstated"] > 0].reset_index(drop=True)
+    if over.empty:
+        st.success(tr("直线距离没有高估该类设施的覆盖。", "Straight lines overstate nothing here."))
+        return
+    over.insert(0, "rank", np.arange(1, len(over) + 1))
+    over["share_pct"] = over.pop("share_overstated") * 100
+    table(over, "gaps_overstated_table", csv=f"overstated_{kind}_{level}.csv", rows=top)

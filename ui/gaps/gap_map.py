@@ -96,6 +96,8 @@ def gap_map(
             tooltip=["residents_uncovered"],
             style={"weight": 0.5, "fillOpacity": 0.6},
         )
+    if full and analysis.has_roads:
+        _walking_layers(m, analysis, kind)
     uncovered = analysis.uncovered_points(kind) if full else None
     if uncovered is not None and 0 < len(uncovered) <= POINT_LIMIT:
         render.add_points(
@@ -164,6 +166,39 @@ def proposal_group(kind: str) -> folium.FeatureGroup:
             tooltip=render.esc(f"P{n} · {row.name}").replace("`", "&#96;").replace("\\", "&#92;"),
         ).add_to(group)
     return group
+
+
+def _walking_layers(m, analysis: GapAnalysis, kind: str) -> None:
+    """The grids where straight lines overstate `kind`'s coverage and, when `kind` is measured
+    along roads, its walking service area."""
+    over = analysis.overstated_grids(kind)
+    if len(over):
+        render.add_polygons(
+            m,
+            over,
+            key="overstated",
+            canvas=True,
+            name=tr("直线距离高估的覆盖（网格）", "Coverage straight lines overstate (grids)"),
+            fields={
+                "grid_code": tr("网格", "Grid"),
+                "overstated": tr("高估（人）", "Overstated (residents)"),
+                "covered_straight": tr("直线覆盖（人）", "Covered, straight line"),
+                "covered_network": tr("步行覆盖（人）", "Covered, walking"),
+            },
+            tooltip=["grid_code", "overstated"],
+            style={"color": "#ad1457", "fillColor": "#ec407a", "weight": 1, "fillOpacity": 0.35},
+        )
+    if analysis.coverage[kind].distance_mode == "network":
+        area = analysis.service_area(kind)
+        if len(area) and not area.geometry.iloc[0].is_empty:
+            render.add_polygons(
+                m,
+                area,
+                key="service_area",
+                name=tr("步行服务范围", "Walking service area"),
+                fields={"radius_m": tr("服务半径（m）", "Radius (m)")},
+                style={"color": "#1565c0", "fillColor": "#42a5f5", "weight": 1, "fillOpacity": 0.2},
+            )
 
 
 def _problem_layers(m, analysis: GapAnalysis, kind: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 KEY_PREFIX = "gaps_"
 RESET = "gaps_reset"
+DISTANCE = "gaps_distance"  # "profile", "straight" or "network" for every kind
 ROLLUP_KIND = "gaps_rollup_kind"
 ROLLUP_LEVEL = "gaps_rollup_level"
 ROLLUP_TOP = "gaps_rollup_top"

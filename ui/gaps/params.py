@@ -8,7 +8,7 @@ import streamlit as st
 
 from geo.settings import Profile
 from layers.shelters import CLASS_LABELS
-from ui.gaps.keys import KEY_PREFIX, RESET
+from ui.gaps.keys import DISTANCE, KEY_PREFIX, RESET
 from ui.gaps.labels import pair
 from ui.i18n import lang, tr
 
@@ -160,8 +160,32 @@ def _widget_key(p: Param) -> str:
     return f"{KEY_PREFIX}p_{p.section}_{p.name}"
 
 
+DISTANCE_CHOICES = {
+    "profile": ("按城市配置（各类设施）", "As in the city profile (per kind)"),
+    "straight": ("直线距离 × 绕行系数", "Straight line × detour factor"),
+    "network": ("沿道路步行距离", "Walking distance along roads"),
+}
+
+
+def distance_control(base: Profile) -> Profile:
+    """The distance switch: every kind measured as in the profile, by straight line, or along
+    the roads layer (:mod:`geo.network`)."""
+    choice = st.sidebar.radio(
+        tr("距离计算", "Distance"),
+        list(DISTANCE_CHOICES),
+        format_func=lambda c: pair(DISTANCE_CHOICES[c]),
+        key=DISTANCE,
+        help=tr(
+            "沿道路步行：沿道路图层计算步行距离（桥梁、隧道、河流、山地均按实际道路），不再乘绕行系数。",
+            "Walking: measured along the roads layer (bridges, tunnels, rivers and hills as the "
+            "roads run), without the detour factor.",
+        ),
+    )
+    return base if choice == "profile" else base.with_distance(choice)
+
+
 def parameter_controls(base: Profile) -> Profile:
-    """Sidebar inputs for radii, detour, per-capita areas, targets and grid rules.
+    """Sidebar inputs for the distance, radii, detour, per-capita areas, targets and grid rules.
 
     Defaults come from `base`; returns ``base.with_overrides(...)`` with the values entered.
     """
@@ -169,6 +193,7 @@ def parameter_controls(base: Profile) -> Profile:
     if sb.button(tr("恢复默认参数", "Reset parameters"), key=RESET):
         for key in [k for k in st.session_state if str(k).startswith(f"{KEY_PREFIX}p_")]:
             del st.session_state[key]
+    base = distance_control(base)
     overrides: dict[str, dict] = {}
     for section, params in _params(base).items():
         with sb.expander(pair(PARAM_TITLES[section]), expanded=False):

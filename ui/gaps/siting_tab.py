@@ -80,7 +80,17 @@ def _siting_inputs(analysis: GapAnalysis) -> tuple | None:
         upload, upload_name = file.getvalue(), file.name
     radius = radius_for(kind, analysis.profile)
     detour = float(analysis.profile.radii.detour_factor)
-    return kind, radius, detour, k, method, upload, upload_name, datum
+    return (
+        kind,
+        radius,
+        detour,
+        k,
+        method,
+        upload,
+        upload_name,
+        datum,
+        analysis.profile.distance(kind),
+    )
 
 
 def _bound_text(result: SiteSuggestion) -> str:

@@ -11,6 +11,7 @@ import time
 
 import streamlit as st
 
+from geo.network import NetworkError
 from ui import data_access as da
 from ui.gaps.capacity_tab import show_capacity
 from ui.gaps.compute import run_analysis
@@ -23,6 +24,7 @@ from ui.gaps.siting_tab import show_siting
 from ui.gaps.whatif_tab import show_whatif
 from ui.i18n import tr
 from ui.map_controls import basemap_select, open_map_store
+from ui.text import safe
 
 
 def main() -> None:
@@ -43,9 +45,19 @@ def main() -> None:
     start = time.perf_counter()
     with st.status(tr("正在分析…", "Analysing…"), expanded=False) as status:
         bar = st.progress(0.0)
-        analysis = run_analysis(
-            path, version, profile, lambda share, text: bar.progress(min(share, 1.0), text=text)
-        )
+        try:
+            analysis = run_analysis(
+                path, version, profile, lambda s, text: bar.progress(min(s, 1.0), text=text)
+            )
+        except NetworkError as exc:  # walking distance asked for, but the store has no roads
+            st.error(
+                tr("无法按道路计算步行距离：", "Walking distance is not available: ")
+                + safe(str(exc))
+            )
+            profile = profile.with_distance("straight")
+            analysis = run_analysis(
+                path, version, profile, lambda s, text: bar.progress(min(s, 1.0), text=text)
+            )
         took = time.perf_counter() - start
         status.update(
             label=tr(f"分析完成（{took:.1f} s）", f"Analysis done ({took:.1f} s)"),

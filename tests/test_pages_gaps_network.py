@@ -1,0 +1,71 @@
+"""The Service-gaps page with walking distance: the distance switch, what straight lines
+overstate, the walking layers on the map, and the message for a store without roads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString
+from test_pages_gaps import (
+    METRIC,
+    X0,
+    Y0,
+    _app,
+    _assert_coverage_matches,
+    _coverage_rows,
+    _layers,
+    _table,
+)
+from test_pages_gaps import small_store as plain_store
+
+from data.store import GeoPackageStore
+from geo.analysis import run_all
+from geo.settings import load_profile
+
+
+def roads() -> gpd.GeoDataFrame:
+    """A road along every row of population points (y = 125 + 250 j), joined by one road at
+    x = 1000: east-west walks are short, north-south walks go round by x = 1000."""
+    rows = [LineString([(X0, Y0 + y), (X0 + 2000, Y0 + y)]) for y in range(125, 2000, 250)]
+    spine = LineString([(X0 + 1000, Y0), (X0 + 1000, Y0 + 2000)])
+    return gpd.GeoDataFrame(
+        {"road_id": [f"R{i}" for i in range(len(rows) + 1)]}, geometry=[*rows, spine], crs=METRIC
+    )
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> Path:
+    path = plain_store(tmp_path / "gaps.gpkg")
+    GeoPackageStore(path).write({"roads": roads()}, mode="replace")
+    monkeypatch.setenv("GRIDMAP_STORE", str(path))
+    return path
+
+
+def test_walking_switch(store):
+    at = _app()
+    at.radio(key="gaps_distance").set_value("network").run()
+    assert not at.exception, at.exception
+    walked = run_all(_layers(store), load_profile().with_distance("network"))
+    straight = run_all(_layers(store), load_profile())
+    _assert_coverage_matches(_coverage_rows(at), walked)
+    first = next(iter(walked.coverage))
+    assert walked.coverage[first].residents_covered < straight.coverage[first].residents_covered
+    over = _table(at, "overstated", "covered_network")
+    expected = walked.overstated("district", [first])
+    assert over["overstated"].sum() == expected["overstated"].sum() > 0
+    summary = at.session_state["gaps_map_summary"]
+    assert summary["overstated"] == len(walked.overstated_grids(first)) > 0
+    assert summary["service_area"] == 1
+    assert any("沿道路步行距离" in c.value for c in at.caption)
+
+
+def test_walking_without_roads_says_which_layer(tmp_path, monkeypatch):
+    path = plain_store(tmp_path / "plain.gpkg")
+    monkeypatch.setenv("GRIDMAP_STORE", str(path))
+    at = _app()
+    at.radio(key="gaps_distance").set_value("network").run()
+    assert not at.exception, at.exception
+    assert any("roads" in e.value for e in at.error)
+    _assert_coverage_matches(_coverage_rows(at), run_all(_layers(path), load_profile()))
