@@ -381,6 +381,16 @@ def describe_distance(distance_m: float, direction: str) -> str:
     return f"{direction} {int(round(distance_m / 10.0) * 10):,} m"
 
 
+def describe_walk(distance_m: float, lang: str = "zh") -> str:
+    """``"步行 1.1 km"`` / ``"步行 620 m"`` (10 m steps below 1 km), or that no road leads there."""
+    if not np.isfinite(distance_m):
+        return "沿道路无法到达" if lang == "zh" else "no walking route along roads"
+    word = "步行" if lang == "zh" else "walk"
+    if distance_m >= 1000:
+        return f"{word} {distance_m / 1000:,.1f} km"
+    return f"{word} {int(round(distance_m / 10.0) * 10):,} m"
+
+
 def within(features: gpd.GeoDataFrame, area: shapely.Geometry) -> gpd.GeoDataFrame:
     """Features whose geometry intersects `area` (both lon/lat; a topological test)."""
     if features.empty:

@@ -205,7 +205,9 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], table: pd.Da
         "\n".join(lines) if lines else tr("网格内没有设施。", "No facilities inside this grid.")
     )
 
-    st.markdown(f"**{tr('最近的服务设施（直线距离）', 'Nearest services (straight line)')}**")
+    st.markdown(
+        f"**{tr('最近的服务设施（直线距离；有道路数据时另列沿道路步行距离）', 'Nearest services (straight line; with roads, also the walk along roads)')}**"
+    )
     if table.empty:
         st.info(tr("没有邻里中心或避难场所数据。", "No neighborhood center or shelter data."))
     else:
@@ -218,21 +220,42 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], table: pd.Da
         )
 
 
+def _walker(origin, prof):
+    """``describe(features, position) -> text``: the walk along roads from `origin` to one
+    feature ("步行 1.1 km"), or None when the store has no roads."""
+    roads = da.load_layer("roads")
+    if not len(roads):
+        return None
+    from geo.network import Walk, walking_graph
+
+    walk = Walk(walking_graph(roads.to_crs(prof.metric_crs)), float(prof.network.max_snap_m))
+    start = gpd.GeoDataFrame(geometry=[origin], crs="EPSG:4326").to_crs(prof.metric_crs)
+
+    def describe(features: gpd.GeoDataFrame, label) -> str:
+        one = features.loc[[label]].to_crs(prof.metric_crs)
+        return dp.describe_walk(float(walk.nearest(start, one)[0].iloc[0]), lang())
+
+    return describe
+
+
 def nearest_table(shape, prof) -> pd.DataFrame:
-    """Nearest neighborhood center and nearest shelter of each class from the grid's centre."""
+    """Nearest neighborhood center and nearest shelter of each class from the grid's centre:
+    direction and straight-line distance, and the walk along roads when the store has roads
+    ("东北 620 m，步行 1.1 km")."""
     origin = shape.representative_point() if not shape.is_empty else shape
     rows = []
+    walk = _walker(origin, prof)
+    sep = tr("，", ", ")
+
+    def text(features: gpd.GeoDataFrame, r) -> str:
+        straight = dp.describe_distance(r["distance_m"], r["direction"])
+        return straight if walk is None else straight + sep + walk(features, r.name)
+
     centers = da.load_layer("neighborhood_centers")
     if len(centers):
         near = dp.nearest(origin, centers, metric_crs=prof.metric_crs, lang=lang())
         r = near.iloc[0]
-        rows.append(
-            (
-                tr("党群邻里中心", "Neighborhood center"),
-                r["name"],
-                dp.describe_distance(r["distance_m"], r["direction"]),
-            )
-        )
+        rows.append((tr("党群邻里中心", "Neighborhood center"), r["name"], text(centers, r)))
     shelter_frame = da.load_layer("shelters")
     if len(shelter_frame):
         near = dp.nearest(
@@ -240,11 +263,11 @@ def nearest_table(shape, prof) -> pd.DataFrame:
         )
         order = {c: n for n, c in enumerate(shelters.CLASSES)}
         near = near.assign(_o=near["shelter_class"].map(order)).sort_values("_o")
-        for r in near.itertuples():
-            label = shelters.CLASS_LABELS.get(r.shelter_class, (r.shelter_class,) * 2)[
+        for _, r in near.iterrows():
+            label = shelters.CLASS_LABELS.get(r["shelter_class"], (r["shelter_class"],) * 2)[
                 0 if lang() == "zh" else 1
             ]
-            rows.append((label, r.name, dp.describe_distance(r.distance_m, r.direction)))
+            rows.append((label, r["name"], text(shelter_frame, r)))
     generic = da.load_layer(GENERIC_LAYER) if GENERIC_LAYER in da.store_layers() else None
     for spec in kinds_on_layer(prof.facility_kinds, GENERIC_LAYER).values():
         if generic is None:
@@ -252,8 +275,7 @@ def nearest_table(shape, prof) -> pd.DataFrame:
         frame = generic[generic[spec.column].isin(spec.own_values)]
         if len(frame):
             r = dp.nearest(origin, frame, metric_crs=prof.metric_crs, lang=lang()).iloc[0]
-            label = spec.label(lang())
-            rows.append((label, r["name"], dp.describe_distance(r["distance_m"], r["direction"])))
+            rows.append((spec.label(lang()), r["name"], text(frame, r)))
     return pd.DataFrame(
         rows,
         columns=[

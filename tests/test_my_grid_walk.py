@@ -1,0 +1,66 @@
+"""My grid with a roads layer: the nearest services say how far the walk along roads is."""
+
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import LineString
+from streamlit.testing.v1 import AppTest
+
+from data.store import GeoPackageStore
+from maps.display import describe_walk
+from tests._map_fixtures import ROOT_APP, write_tiny_store
+
+METRIC = "EPSG:4546"
+
+
+def test_describe_walk():
+    assert describe_walk(1234.0) == "步行 1.2 km"
+    assert describe_walk(618.0) == "步行 620 m"
+    assert describe_walk(618.0, "en") == "walk 620 m"
+    assert describe_walk(np.inf) == "沿道路无法到达"
+
+
+def street_lattice(store: GeoPackageStore, step: float = 100.0) -> gpd.GeoDataFrame:
+    """East-west and north-south streets every `step` metres over the store's grids."""
+    x0, y0, x1, y1 = store.read("grids").to_crs(METRIC).total_bounds
+    x0, y0, x1, y1 = x0 - 500, y0 - 500, x1 + 500, y1 + 500
+    lines = [LineString([(x, y0), (x, y1)]) for x in np.arange(x0, x1, step)]
+    lines += [LineString([(x0, y), (x1, y)]) for y in np.arange(y0, y1, step)]
+    return gpd.GeoDataFrame(
+        {"road_id": [f"R{i}" for i in range(len(lines))]}, geometry=lines, crs=METRIC
+    ).to_crs("EPSG:4326")
+
+
+@pytest.fixture
+def store_with_roads(tmp_path, monkeypatch):
+    path = write_tiny_store(tmp_path / "tiny.gpkg")
+    store = GeoPackageStore(path)
+    store.write({"roads": street_lattice(store)})
+    monkeypatch.setenv("GRIDMAP_STORE", str(path))
+    return path
+
+
+def test_my_grid_nearest_with_walking_distance(store_with_roads):
+    at = AppTest.from_file(str(ROOT_APP), default_timeout=120)
+    at.query_params["grid"] = "G05"
+    at.switch_page("ui/pages/my_grid.py")
+    at.run()
+    assert not at.exception, at.exception
+    nearest = [m.value for m in at.markdown if m.value.startswith("- 党群邻里中心")][0]
+    lines = nearest.splitlines()
+    assert lines[0].startswith("- 党群邻里中心：**二号社区邻里中心** · 东 670 m，步行 ")
+    for line in lines:
+        straight = re.search(r" ([\d,]+) m，", line)
+        walked = re.search(r"步行 ([\d.,]+) (k?m)$", line)
+        assert straight and walked, line
+        metres = float(walked[1].replace(",", "")) * (1000 if walked[2] == "km" else 1)
+        # on a 100 m street lattice the walk is at least the straight line, at most ~1.5x + 200 m
+        assert (
+            float(straight[1].replace(",", "")) - 10
+            <= metres
+            <= 1.5 * float(straight[1].replace(",", "")) + 200
+        )
