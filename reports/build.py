@@ -295,6 +295,47 @@ def worst_grids_table(pa: PeriodAnalysis, n: int = 20) -> ReportTable:
     )
 
 
+def overstated_table(pa: PeriodAnalysis, n: int = 25) -> ReportTable:
+    """What straight lines overstate: per street/township and kind, the residents counted as
+    covered by straight line but beyond the radius on foot along roads (most first)."""
+    analysis = pa.analysis
+    columns = ["设施类型", "街道/乡镇", "常住人口", "直线覆盖", "步行覆盖", "高估人口", "高估占比"]
+    frame = pd.DataFrame(columns=columns)
+    note = "没有道路图层，无法比较直线距离与沿道路步行距离。"
+    if analysis.has_roads:
+        over = analysis.overstated("street")
+        over = over[over["overstated"] > 0].sort_values(
+            "overstated", ascending=False, kind="stable"
+        )
+        total = len(over)
+        over = over.head(n)
+        labels = {k: pa.profile.kind(k).label_zh for k in over["kind"].unique()}
+        names = over["name"] if "name" in over else over["code"]
+        frame = pd.DataFrame(
+            {
+                "设施类型": over["kind"].map(labels).to_numpy(),
+                "街道/乡镇": names.fillna(over["code"]).astype(str).to_numpy(),
+                "常住人口": over["residents_total"].astype(np.int64).to_numpy(),
+                "直线覆盖": over["covered_straight"].astype(np.int64).to_numpy(),
+                "步行覆盖": over["covered_network"].astype(np.int64).to_numpy(),
+                "高估人口": over["overstated"].astype(np.int64).to_numpy(),
+                "高估占比": over["share_overstated"].astype(float).to_numpy(),
+            }
+        )
+        max_snap = pa.profile.network.max_snap_m
+        note = (
+            f"按直线距离（×绕行系数）算作已覆盖、但沿道路步行超出服务半径的居民；"
+            f"距道路超过 {max_snap:g} m 的居民按步行不计覆盖。共 {total} 行，列出前 {len(frame)} 行。"
+        )
+    return ReportTable(
+        "overstated",
+        "直线距离高估的覆盖（各街道/乡镇）",
+        frame,
+        formats={"高估占比": "percent"},
+        note=note,
+    )
+
+
 def overloaded_table(pa: PeriodAnalysis) -> ReportTable:
     """Shelters loaded beyond capacity under nearest assignment."""
     from geo.capacity import SHELTER_GROUPS
@@ -723,6 +764,13 @@ def report_content(
             ),
         ),
         ("绕行系数", f"{radii.detour_factor:g}"),
+        (
+            "距离",
+            "、".join(
+                f"{spec.label_zh}：{'沿道路步行' if spec.distance == 'network' else '直线'}"
+                for spec in pa.profile.facility_kinds.values()
+            ),
+        ),
         ("数据", f"{pa.meta.get('city', pa.city)}，数据时期 {pa.meta.get('period', '—')}"),
     ]
     if pa.from_snapshot:
@@ -741,7 +789,12 @@ def report_content(
         synthetic=pa.synthetic,
         summary=summary_table(table, comparison=pa.comparison),
         sections=sections,
-        lists=[worst_grids_table(pa), overloaded_table(pa), villages_table(pa)],
+        lists=[
+            worst_grids_table(pa),
+            overstated_table(pa),
+            overloaded_table(pa),
+            villages_table(pa),
+        ],
         comparison=comparison_table(pa.comparison, pa.previous_period, pa.period)
         if pa.comparison is not None
         else None,
