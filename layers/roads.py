@@ -77,6 +77,6 @@ SCHEMA = LayerSchema(
     ),
 )
 """A missing ``walkable`` counts as walkable. Lines with ``from_osm`` meet only at shared
-vertices; the others are split where they cross unless ``bridge`` or ``tunnel`` is set."""
-
-STYLE = {"color": "#6d4c41", "weight": 2}
+vertices; the others are split where they cross unless ``bridge`` or ``tunnel`` is set. No
+``view``: the roads are the walking graph behind the analysis (:mod:`geo.network`), not drawn
+on the explorer (tens of thousands of lines); their service areas and findings are."""

@@ -111,7 +111,11 @@ def test_new_kind_is_in_gaps_json_with_the_hand_computed_count(tiny_store, capsy
     )
     assert kg["label_zh"] == "幼儿园" and kg["radius_m"] == 150.0
     assert set(kg) == set(out["coverage"]["shelters_fixed"])  # the same keys as every kind
-    assert out["parameters"]["facility_kinds"]["kindergarten"] == {"radius_m": 150.0, "target": 0.6}
+    assert out["parameters"]["facility_kinds"]["kindergarten"] == {
+        "radius_m": 150.0,
+        "target": 0.6,
+        "distance": "straight",
+    }
     # the CLI's radius and target accept the new kind: at 250 m A and B reach 8 points each
     # (up to 223.6 m away), two of them shared ((100, 200), (200, 100)) -> 14 points
     wider = _gaps_json(
@@ -121,6 +125,7 @@ def test_new_kind_is_in_gaps_json_with_the_hand_computed_count(tiny_store, capsy
     assert wider["parameters"]["facility_kinds"]["kindergarten"] == {
         "radius_m": 250.0,
         "target": 0.7,
+        "distance": "straight",
     }
 
 

@@ -19,6 +19,7 @@ SECTIONS = (
     "display",
     "analysis",
     "security",
+    "network",
 )
 
 
