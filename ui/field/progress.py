@@ -28,9 +28,9 @@ LEVEL_LAYERS = {"street": "streets", "community": "communities"}
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _summary(
-    path: str, field_version: str, data_version: str, scope: str, period: str, hour: str
+    path: str, field_version: str, data_version: str, scope: str, period: str, minute: str
 ) -> FieldSummary:
-    """Summary of the reports and grids inside `scope` (cached per data, scope and hour)."""
+    """Summary of the reports and grids inside `scope` (cached per data, scope and minute)."""
     from auth.model import Scope, scope_mask
     from data.store import GeoPackageStore
     from field.store import GeoPackageFieldStore
@@ -46,7 +46,7 @@ def _summary(
         grids,
         fd.rules(),
         period=period,
-        now=pd.Timestamp(hour),
+        now=pd.Timestamp(minute),
         metric_crs=da.profile().metric_crs,
     )
 
@@ -55,9 +55,14 @@ def field_summary(period: str) -> FieldSummary:
     """The summary of `period` for the current user's scope."""
     user = actor.current_user()
     store = da.current_store()
-    hour = fd.now().floor("h").isoformat()
+    minute = fd.now().ceil("min").isoformat()  # the reference time, to the next minute
     return _summary(
-        str(store.path), fd.field_store().version(), store.version(), str(user.scope), period, hour
+        str(store.path),
+        fd.field_store().version(),
+        store.version(),
+        str(user.scope),
+        period,
+        minute,
     )
 
 

@@ -24,8 +24,8 @@ from ui.i18n import lang, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
 from ui.text import safe
 
+#: Most reports drawn on the queue map (overdue and newest first); the list holds them all.
 MAP_LIMIT = 2000
-"""Most reports drawn on the queue map (overdue and newest first); the list holds them all."""
 TIME_WINDOWS = {
     7: ("近 7 天", "Last 7 days"),
     30: ("近 30 天", "Last 30 days"),
@@ -33,8 +33,8 @@ TIME_WINDOWS = {
     365: ("近 1 年", "Last year"),
     0: ("全部", "All"),
 }
+#: Most reports offered in the pick list (the queue's order: overdue first).
 PICK_LIMIT = 1000
-"""Most reports offered in the pick list (the queue's order: overdue first)."""
 DEFAULT_STATES = ("new", "accepted", "dispatched", "handled", "checked")
 
 
@@ -248,15 +248,11 @@ def main() -> None:
     with map_tab:
         queue_map(queue, basemap=basemap)
     pickable = queue.head(PICK_LIMIT)
+    # labels that do not change with a step, so the pick survives the report's next state
     labels = {
-        rid: f"{'⚠ ' if late else ''}{rid} · {rules.category(c).label(lang())} · "
-        f"{states.state_label(s, lang())}"
-        for rid, c, s, late in zip(
-            pickable["report_id"],
-            pickable["category"],
-            pickable["state"],
-            pickable["overdue"],
-            strict=True,
+        rid: f"{rid} · {rules.category(c).label(lang())} · {street}"
+        for rid, c, street in zip(
+            pickable["report_id"], pickable["category"], pickable["street"], strict=True
         )
     }
     if st.session_state.get(keys.QUEUE_PICK) not in labels:
