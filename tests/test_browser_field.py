@@ -110,8 +110,6 @@ def test_report_dispatch_close_on_a_phone(server, tmp_path):
     base, store_path = server
     description = "路口垃圾没清运 **粗体** [链接](http://evil.example) <b>x</b>"
     with offline_page(viewport=PHONE, mobile=True, intercept=False) as page:
-        stacks = []
-        page.on("pageerror", lambda exc: stacks.append((page.url, exc.stack)))
         # --- the worker of G05 reports with a map tap and a photo
         page.goto(f"{base}/my_grid?grid=G05")
         handle = _form_map(page)
@@ -182,7 +180,6 @@ def test_report_dispatch_close_on_a_phone(server, tmp_path):
         # --- the KPI follows
         assert _field_kpi(page, base, "结案时长中位数") != "—"
         assert page.blocked == []
-        # Streamlit's frontend raises a bare "Event" (no message) when the photo shown by
-        # st.image is dropped from its media store as the page reruns; nothing else may fail
-        print("PAGE ERRORS", stacks)
+        # one run saw a bare "Event" page error (no message or stack; most likely an image of
+        # Streamlit's media store dropped during a rerun): tolerated, nothing else may fail
         assert [e for e in page.errors if e != "Event"] == [], page.errors

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -9,10 +11,21 @@ import streamlit as st
 from field.settings import FieldRules, field_rules
 from field.store import GeoPackageFieldStore
 from ui import data_access as da
+from ui.i18n import tr
 
 
 def field_store() -> GeoPackageFieldStore:
-    return GeoPackageFieldStore(da.current_store().path)
+    """The field tables of the active store; stops the page on a store without them."""
+    store = da.current_store()
+    if not isinstance(getattr(store, "path", None), Path):
+        st.info(
+            tr(
+                "网格事件目前只保存在 GeoPackage 数据库中（PostGIS 尚未支持）。",
+                "Field reports are kept in GeoPackage stores only for now (not yet in PostGIS).",
+            )
+        )
+        st.stop()
+    return GeoPackageFieldStore(store.path)
 
 
 def rules() -> FieldRules:

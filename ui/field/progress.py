@@ -205,7 +205,6 @@ def report_map(summary: FieldSummary, level: str, *, basemap: str) -> None:
                 vmin=float(finite.min()),
                 vmax=float(finite.max()),
             )
-            scale.caption = tr("每千人上报数", "Reports per 1,000 residents")
             shapes = shift_for_basemap(
                 polys.assign(_v=values.astype(float))[["name", "_v", "geometry"]], offsets
             )
@@ -222,7 +221,14 @@ def report_map(summary: FieldSummary, level: str, *, basemap: str) -> None:
                 },
                 tooltip=folium.GeoJsonTooltip(["name"], labels=False),
             ).add_to(m)
-            scale.add_to(m)
+            # no scale.add_to(m): branca's colour bar loads d3 from a CDN; the caption says it
+            st.caption(
+                tr(
+                    f"底色：每千人上报数，浅 {finite.min():,.1f} → 深 {finite.max():,.1f}。",
+                    f"Shading: reports per 1,000 residents, light {finite.min():,.1f} → "
+                    f"dark {finite.max():,.1f}.",
+                )
+            )
     add_state_points(m, summary.reports.head(MAP_POINTS), lang=lang(), radius=3)
     rec = shift_for_basemap(summary.recurring, offsets)
     if len(rec):
