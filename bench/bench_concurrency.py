@@ -35,7 +35,7 @@ async def _visit(browser, base: str, timeout_s: float) -> float:
     page = await context.new_page()
     try:
         t0 = time.perf_counter()
-        await page.goto(f"{base}/")
+        await page.goto(f"{base}/", timeout=timeout_s * 1000)
         handle = await page.wait_for_selector(
             "iframe[title*='st_folium']", timeout=timeout_s * 1000
         )
