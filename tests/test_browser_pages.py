@@ -44,7 +44,7 @@ def test_second_search_shows_its_result(server):
     with offline_page(intercept=False) as page:
         page.goto(f"{server}/explorer")
         page.locator("[data-testid='stMetric']").first.wait_for(timeout=30_000)
-        box = page.get_by_label("搜索网格/中心/避难场所/村（名称或编码）")
+        box = page.locator("[data-testid='stMain'] input[aria-label^='搜索']").first
         screenshot(page, "explorer_before_search")
         for code in ("G01", "G02"):
             box.fill(code)
