@@ -52,6 +52,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "edit_grid_people": frozenset({"admin", "planner", "staff", "worker"}),
     # downloads and exports (always limited to the scope)
     "export": frozenset({"admin", "planner", "staff", "worker", "viewer"}),
+    # the dispatch queue of field reports: accept, dispatch, check, close
+    "dispatch": frozenset({"admin", "planner", "staff"}),
     # snapshots and reports of indicators
     "snapshot": frozenset({"admin", "planner"}),
     # the audit page and its XLSX download
@@ -135,8 +137,23 @@ class User:
 
     @property
     def cache_key(self) -> str:
-        """What a cached, scope-filtered result depends on: role and scope, not the person."""
+        """What a cached, scope-filtered result depends on: masking and scope, not the person.
+
+        Every session with the same key shares cached results; different keys never do.
+        """
         return f"{'personal' if can(self, 'see_personal') else 'masked'}|{self.scope}"
+
+
+CITY_KEY = "personal|city"
+"""The cache key of an unmasked whole-city view (planners, admins, server warm-up)."""
+
+
+def parse_cache_key(key: str) -> tuple[bool, Scope]:
+    """``User.cache_key`` -> (personal data shown, scope)."""
+    shown, _, scope = key.partition("|")
+    if shown not in ("personal", "masked"):
+        raise AuthError(f"not a cache key: {key!r}")
+    return shown == "personal", Scope.parse(scope)
 
 
 def can(user: User | None, action: str) -> bool:
@@ -211,8 +228,13 @@ def filter_to_scope(
 
 def mask_personal(frame: pd.DataFrame, layer: str, user: User | None) -> pd.DataFrame:
     """Blank the personal fields of `layer` unless `user` may see personal data."""
+    return frame if can(user, "see_personal") else mask_fields(frame, layer)
+
+
+def mask_fields(frame: pd.DataFrame, layer: str) -> pd.DataFrame:
+    """`frame` with the personal fields of `layer` (:data:`PERSONAL_FIELDS`) blanked."""
     fields = [f for f in PERSONAL_FIELDS.get(layer, ()) if f in frame.columns]
-    if not fields or can(user, "see_personal"):
+    if not fields:
         return frame
     out = frame.copy()
     for f in fields:
@@ -224,3 +246,25 @@ def grid_in_scope(code: str, scope: Scope, grids: pd.DataFrame) -> bool:
     """True when the grid `code` exists and lies in `scope`."""
     rows = grids[grids["grid_code"].astype(str) == str(code)]
     return bool(len(rows)) and bool(scope_mask(scope, rows).all())
+
+
+def layers_for(
+    user: User | None, layers: dict[str, gpd.GeoDataFrame]
+) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer of `layers` cut to `user`'s scope and masked for their role.
+
+    ``None`` is the command line's operator without ``--as`` (no limits).
+    """
+    if user is None:
+        return layers
+    require(user, "view")
+    grids = layers.get("grids")
+    out = {}
+    for name, frame in layers.items():
+        if name in SCOPED_LAYERS and not user.scope.is_city:
+            if name == "grids":
+                frame = filter_to_scope(frame, name, user.scope)
+            else:
+                frame = filter_to_scope(frame, name, user.scope, grids=grids)
+        out[name] = mask_personal(frame, name, user)
+    return out

@@ -8,4 +8,5 @@ COMMANDS = {
     "snapshot": "commands.snapshot",
     "report": "commands.report",
     "db": "commands.db",
+    "users": "commands.users",
 }

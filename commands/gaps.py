@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from commands._users import add_as_argument
 from geo.analysis import STEPS, GapAnalysis, run_all
 from geo.network import NetworkError
 from geo.settings import load_profile
@@ -102,6 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="gap cell size in metres (default: the profile's analysis.gap_cell_m, 250)",
     )
     parser.add_argument("--profile", default=None, help="city profile TOML (default: Shiyan)")
+    add_as_argument(parser)
 
 
 def _declared_kinds() -> list[str]:
@@ -295,6 +297,8 @@ def _text_report(summary: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from auth.model import layers_for
+    from commands._users import UnknownUser, acting_user
     from data.snapshots import get_plan_values
     from data.store import StoreError, open_store
 
@@ -309,10 +313,15 @@ def run(args: argparse.Namespace) -> int:
             f"gaps: store {store.label} does not exist; run `python cli.py demo`", file=sys.stderr
         )
         return 2
+    try:
+        user = acting_user(store, args.as_user)
+    except UnknownUser as exc:
+        print(f"gaps: {exc}", file=sys.stderr)
+        return 3
     total = 1 + len(STEPS) + (1 if args.out else 0)
     with tqdm(total=total, desc="reading", file=sys.stderr, leave=False) as bar:
         try:
-            layers = store.read_layers()
+            layers = layers_for(user, store.read_layers())
         except StoreError as exc:
             print(f"gaps: {exc}", file=sys.stderr)
             return 2

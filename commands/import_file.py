@@ -7,6 +7,8 @@ import sys
 
 from tqdm import tqdm
 
+from auth.model import PermissionDenied, require
+from commands._users import UnknownUser, acting_user, add_as_argument
 from data.importing import COORD_SYSTEMS, ImportFailed, import_file
 from data.store import StoreError, open_store
 from geo.crs import CRSError
@@ -67,10 +69,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="reject invalid geometries instead of repairing them",
     )
+    add_as_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     store = open_store(args.into)
+    try:
+        user = acting_user(store, args.as_user)
+        if user is not None:
+            require(user, "import")
+    except (UnknownUser, PermissionDenied) as exc:
+        print(f"import refused: {exc}", file=sys.stderr)
+        return 3
     bar = tqdm(
         total=100,
         desc="import",
@@ -98,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             source_crs=args.crs,
             progress=progress,
             on_wait=lambda message: print(message, file=sys.stderr, flush=True),
+            user=user,
         )
     except (ImportFailed, SchemaError, StoreError, CRSError) as exc:
         bar.close()

@@ -221,20 +221,26 @@ def write_demo(
     city = build_demo(
         seed=seed, scale=scale, residents=residents, progress=lambda s, t: report(0.35 * s, t)
     )
+    from auth import demo as demo_accounts
+
+    users = demo_accounts.demo_users(city.layers["grids"])
+    passwords = demo_accounts.new_passwords(users)
+    meta = {**city.meta, **demo_accounts.demo_meta(passwords)}
     tables: dict[str, gpd.GeoDataFrame | pd.DataFrame] = dict(city.layers)
-    tables["gridmap_meta"] = pd.DataFrame(
-        {"key": list(city.meta), "value": list(city.meta.values())}
-    )
+    tables["gridmap_meta"] = pd.DataFrame({"key": list(meta), "value": list(meta.values())})
     if snapshots:
         from data.snapshots import demo_snapshot_tables
 
         report(0.35, "指标快照 / indicator snapshots of both periods")
         tables.update(demo_snapshot_tables(city))
     report(0.85, "写入 GeoPackage / writing the GeoPackage")
-    GeoPackageStore(path).write(tables)
+    store = GeoPackageStore(path)
+    store.write(tables)
     if field_reports:
         report(0.9, "网格事件 / synthetic field reports and visits")
         _write_field_reports(path, city, seed=seed)
+    report(0.95, "演示账号 / demo accounts")
+    demo_accounts.create_users(store, users, passwords)
     report(1.0, "完成 / done")
     return city
 

@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from auth.model import User
+from auth.storage import AuditEntry
 from data.readers import FORMATS, ImportFailed, RawRead, ReadOptions, read_any, unsupported
 from data.store import STORAGE_CRS, GeoPackageStore
 from data.tempfiles import remove_stale_workdirs, workdir
@@ -104,8 +107,9 @@ def import_file(
     source_crs: str | None = None,
     source_name: str | None = None,
     on_wait: Callable[[str], None] | None = None,
+    user: User | None = None,
 ) -> ImportReport:
-    """Import the file at `path` into `layer` of `store`.
+    """Import the file at `path` into `layer` of `store`, with its audit row.
 
     Parameters
     ----------
@@ -136,6 +140,10 @@ def import_file(
     on_wait
         Called with a message if another writer holds the store (the import waits up to the
         profile's ``import.lock_timeout_s`` seconds, then raises :class:`data.store.StoreBusy`).
+    user
+        Who imports (recorded in the audit log with the file name and its SHA-256, in the same
+        write as the data); ``None`` for the command line without ``--as``. The caller checks
+        the permission (``auth.model.require(user, "import")``).
 
     Raises
     ------
@@ -224,11 +232,40 @@ def import_file(
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         meta[f"import.{layer}"] = f"{source}; {mode}; {len(validated)} rows; {stamp}"
         meta_table = pd.DataFrame({"key": list(meta), "value": list(meta.values())})
-        store.write({layer: out.reset_index(drop=True), "gridmap_meta": meta_table}, mode="replace")
+        removed = 0
+        if mode == "replace" and store.exists() and store.has(layer):
+            removed = len(store.read(layer, columns=[]))
+        entry = AuditEntry.by(
+            user,
+            "import",
+            layer=layer,
+            rows_added=len(validated),
+            rows_removed=removed,
+            detail={
+                "file": source,
+                "sha256": _sha256(path),
+                "bytes": path.stat().st_size,
+                "mode": mode,
+                "rows_in_layer": len(out),
+            },
+        )
+        store.write(
+            {layer: out.reset_index(drop=True), "gridmap_meta": meta_table},
+            mode="replace",
+            audit=[entry],
+        )
     report.rows = len(validated)
     report.rows_in_layer = len(out)
     report_progress(1.0, "done")
     return report
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _target_schema(layer: str, source: str) -> LayerSchema:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+
+from tests._auth import signed_in_app
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = {
@@ -15,6 +16,7 @@ PAGES = {
     "ui/pages/gaps.py": ("服务缺口", "Service gaps"),
     "ui/pages/progress.py": ("工作进展", "Progress"),
     "ui/pages/data.py": ("数据管理", "Data"),
+    "ui/pages/audit.py": ("操作记录", "Audit trail"),
 }
 
 
@@ -24,7 +26,7 @@ def test_every_page_runs_on_the_demo(demo_store_path, monkeypatch, lang, page):
     monkeypatch.setenv("GRIDMAP_STORE", str(demo_store_path))
     # a fresh AppTest per page: AppTest formats the previous run's select values outside the
     # script (where the language is the default), which a language switch would trip over
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = signed_in_app(APP, default_timeout=180)
     at.session_state["lang"] = lang
     at.switch_page(page).run()
     assert not at.exception, f"{page}: {at.exception}"

@@ -682,10 +682,11 @@ def test_cli_check_missing_store(tmp_path, capsys):
 
 # =============================================================================== data page
 def _page_app(store_path: Path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
+    from tests._auth import signed_in_app
 
     monkeypatch.setenv("GRIDMAP_STORE", str(store_path))
-    at = AppTest.from_file(str(ROOT / "ui" / "pages" / "data.py"), default_timeout=60)
+    at = signed_in_app(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("ui/pages/data.py")
     return at.run()
 
 

@@ -26,6 +26,7 @@ from geo.settings import load_profile
 from geo.siting import suggest_sites
 from geo.whatif import apply_proposals
 from layers import LAYERS
+from tests._auth import signed_in_app
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "ui/pages/gaps.py"
@@ -154,7 +155,7 @@ def _layers(path: Path):
 
 
 def _app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at = signed_in_app(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.switch_page(PAGE)
     at.run()
     assert not at.exception, at.exception
@@ -291,7 +292,7 @@ def test_suggest_sites(store):
 
 
 def test_english(store):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at = signed_in_app(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.session_state["lang"] = "en"
     at.switch_page(PAGE)
     at.run()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests._auth import signed_in_app
 from tests._map_fixtures import ROOT_APP, write_tiny_store
 from ui import state
 from ui.text import unescape
@@ -23,7 +24,7 @@ def tiny_store(tmp_path, monkeypatch):
 
 
 def _app(page: str | None = None, **query) -> AppTest:
-    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    at = signed_in_app(str(ROOT_APP), default_timeout=TIMEOUT, query=query)
     for key, value in query.items():
         at.query_params[key] = value
     if page:
@@ -164,10 +165,12 @@ def test_explorer_missing_and_empty_layers(tmp_path, monkeypatch):
     assert "“环卫设施”在当前筛选下没有要素" in " ".join(i.value for i in at.info)
 
 
-def test_explorer_without_a_store(tmp_path, monkeypatch):
+def test_without_a_store_nobody_can_sign_in(tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDMAP_STORE", str(tmp_path / "nothing.gpkg"))
-    at = _app()
-    assert any("还没有数据" in i.value for i in at.info)
+    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["登录"]
+    assert any("数据存储不存在" in e.value for e in at.error)
 
 
 def test_explorer_in_english(tiny_store):

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from data.snapshots import get_plan_values
 from data.store import GeoPackageStore
+from tests._auth import signed_in_app
 from tests._progress_fixtures import write_tiny_store
 from ui.text import unescape
 
@@ -31,7 +32,7 @@ def tiny_store(tmp_path, monkeypatch) -> Path:
 
 
 def _app(**query) -> AppTest:
-    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    at = signed_in_app(str(ROOT_APP), default_timeout=TIMEOUT, query=query)
     for key, value in query.items():
         at.query_params[key] = value
     at.switch_page(PAGE)

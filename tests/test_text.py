@@ -9,6 +9,7 @@ import string
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests._auth import signed_in_app
 from tests._browser import ROOT, browser_available, offline_page, screenshot, streamlit_server
 from ui.text import JOINER, md_literal, safe, unescape
 
@@ -114,7 +115,7 @@ def test_my_grid_unknown_code_from_url_is_shown_literally(tmp_path, monkeypatch)
     from tests._map_fixtures import ROOT_APP, write_tiny_store
 
     monkeypatch.setenv("GRIDMAP_STORE", str(write_tiny_store(tmp_path / "tiny.gpkg")))
-    at = AppTest.from_file(str(ROOT_APP), default_timeout=120)
+    at = signed_in_app(str(ROOT_APP), default_timeout=120)
     hostile = "[sign in](https://evil.example) ![i](https://evil.example/i.png) <b>x</b> :red[y]"
     at.query_params["grid"] = hostile
     at.switch_page("ui/pages/my_grid.py")
@@ -239,7 +240,7 @@ def test_no_page_renders_store_values_as_markdown(tmp_path, monkeypatch, page, q
     from ui import state
 
     monkeypatch.setenv("GRIDMAP_STORE", str(_hostile_store(tmp_path / "hostile.gpkg")))
-    at = AppTest.from_file(str(ROOT_APP), default_timeout=180)
+    at = signed_in_app(str(ROOT_APP), default_timeout=180)
     if "grid" in query:
         at.query_params["grid"] = query["grid"]
     at.switch_page(page)

@@ -1,10 +1,16 @@
 """Cached access to the store for pages. Pages never open files themselves.
 
+Every layer a page gets is cut to the signed-in user's scope and masked for their role
+(:mod:`auth.model`) here, on the server, before any page sees it.
+
 Layers and what is derived from them are cached by (store path, the version of each layer they
 depend on, parameters): an import of one layer gives that layer a new version
 (:meth:`data.store.GeoPackageStore.layer_versions`), so only results that depend on it are
-computed again, for every user; the others stay cached. Cached frames are shared between
-reruns and sessions: treat them as read-only (copy first).
+computed again, for every user; the others stay cached. The version tokens that
+:func:`layer_versions` hands out also carry the user's cache key (``"<version>#<key>"``, see
+:attr:`auth.model.User.cache_key`; a scoped point layer's token also names the grids' version),
+so every result keyed by them is shared by sessions with the same role and scope and never
+across scopes. Cached frames are shared between reruns and sessions: treat them as read-only.
 """
 
 from __future__ import annotations
@@ -12,9 +18,21 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
+from auth.model import (
+    CITY_KEY,
+    SCOPED_LAYERS,
+    PermissionDenied,
+    filter_to_scope,
+    grid_tags,
+    mask_fields,
+    parse_cache_key,
+)
 from data.store import GeoPackageStore, Store, open_store
 from geo.settings import DEFAULT_STORE, Profile, load_profile
 from layers import LAYERS, map_layers
+
+USER_KEY = "auth_user"
+"""Session-state key of the signed-in :class:`auth.model.User` (set by :mod:`ui.auth`)."""
 
 
 def current_store() -> Store:
@@ -63,13 +81,38 @@ def _layer_versions(path: str, version: str) -> dict[str, str]:
     return versions() if versions is not None else {}
 
 
-def layer_versions(*names: str) -> tuple[str, ...]:
-    """The version token of each layer in `names` (the store's version where it has none;
-    ``"absent"`` for a layer the store does not hold, so writing another layer leaves it)."""
-    store = current_store()
+def scope_key() -> str:
+    """The signed-in user's cache key; :class:`PermissionDenied` when nobody is signed in."""
+    user = st.session_state.get(USER_KEY)
+    if user is None:
+        raise PermissionDenied("sign in first")
+    return user.cache_key
+
+
+def _tokens(table: dict[str, str], whole: str, names, key: str) -> tuple[str, ...]:
+    personal, scope = parse_cache_key(key)
+    out = []
+    for name in names:
+        version = table.get(name, "absent")
+        if name in SCOPED_LAYERS and name != "grids" and not scope.is_city:
+            version = f"{version}+{table.get('grids', 'absent')}"  # cut by the grids it lies in
+        out.append(f"{version}#{key}")
+    return tuple(out)
+
+
+def layer_versions(*names: str, key: str | None = None) -> tuple[str, ...]:
+    """The version token of each layer in `names` for the user's scope (`key`: the server's
+    warm-up, outside any session); ``"absent"`` for a layer the store does not hold."""
+    store = current_store() if key is None else open_store()
     whole = store.version()
     table = _layer_versions(str(store.path), whole)
-    return tuple(table.get(name, "absent") for name in names)
+    return _tokens(table, whole, names, key or scope_key())
+
+
+def data_version(store: Store | None = None) -> str:
+    """The store's version and the user's cache key: the key of every whole-store analysis."""
+    store = store or current_store()
+    return f"{store.version()}#{scope_key()}"
 
 
 def _token(versions: tuple[tuple[str, str], ...], layer: str) -> str:
@@ -77,15 +120,72 @@ def _token(versions: tuple[tuple[str, str], ...], layer: str) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _read_layer(path: str, version: str, layer: str) -> gpd.GeoDataFrame:
+def _read_full(path: str, version: str, layer: str) -> gpd.GeoDataFrame:
     """`layer` as stored; `version` is that layer's own version token."""
     return open_store(path).read(layer)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _grid_tags(path: str, version: str, grids_version: str, layer: str):
+    return grid_tags(_read_full(path, version, layer), _read_full(path, grids_version, "grids"))
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _read_layer(path: str, version: str, layer: str) -> gpd.GeoDataFrame:
+    """`layer` cut to a scope; `version` is a token of :func:`layer_versions`."""
+    versions, _, key = version.partition("#")
+    own, _, grids_version = versions.partition("+")
+    frame = _read_full(path, own, layer)
+    personal, scope = parse_cache_key(key or CITY_KEY)
+    if layer in SCOPED_LAYERS and not scope.is_city:
+        tags = None if layer == "grids" else _grid_tags(path, own, grids_version, layer)
+        frame = filter_to_scope(frame, layer, scope, tags=tags)
+    return frame if personal else mask_fields(frame, layer)
+
+
 def load_layer(layer: str) -> gpd.GeoDataFrame:
-    """A layer of the active store in EPSG:4326 (cached; do not modify in place)."""
+    """A layer of the active store in EPSG:4326, cut to the user's scope (cached, read-only)."""
     store = current_store()
     return _read_layer(str(store.path), *layer_versions(layer), layer)
+
+
+def scoped_layers(path: str, version: str) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer of :data:`layers.LAYERS`, cut to the scope named by `version`.
+
+    `version` comes from :func:`data_version` (``"<store version>#<cache key>"``).
+    """
+    whole, _, key = version.partition("#")
+    table = _layer_versions(path, whole)
+    tokens = _tokens(table, whole, LAYERS, key or CITY_KEY)
+    return {
+        name: _read_layer(path, token, name) for name, token in zip(LAYERS, tokens, strict=True)
+    }
+
+
+LOCATOR_COLUMNS = {
+    "grids": ("grid_code", "grid_name", "community", "street", "district"),
+    "villages": ("village_code", "name", "township", "county"),
+}
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _locator_layer(path: str, version: str, layer: str) -> gpd.GeoDataFrame:
+    frame = _read_full(path, version, layer)
+    keep = [c for c in LOCATOR_COLUMNS[layer] if c in frame.columns]
+    return frame[[*keep, "geometry"]]
+
+
+def locator_layer(layer: str) -> gpd.GeoDataFrame:
+    """Codes, names and shapes of every grid or village, whatever the user's scope.
+
+    Only for the server to find where a point lies (and then check it against the scope, e.g.
+    a field report filed from outside one's grids); never to be shown. No personal fields.
+    """
+    scope_key()  # signed in
+    store = current_store()
+    whole = store.version()
+    version = _layer_versions(str(store.path), whole).get(layer, whole)
+    return _locator_layer(str(store.path), version, layer)
 
 
 def profile() -> Profile:
@@ -117,13 +217,16 @@ def _display_layer(
     )
 
 
-def display_layer(layer: str) -> gpd.GeoDataFrame:
-    """A layer prepared for the map: simplified (coverage-aware), rounded, EPSG:4326 (cached)."""
-    store = current_store()
+def display_layer(layer: str, *, key: str | None = None) -> gpd.GeoDataFrame:
+    """A layer prepared for the map: simplified (coverage-aware), rounded, EPSG:4326 (cached).
+
+    Cut to the user's scope (`key` only for the server's warm-up, outside any session).
+    """
+    store = current_store() if key is None else open_store()
     prof = profile()
     return _display_layer(
         str(store.path),
-        *layer_versions(layer),
+        *layer_versions(layer, key=key),
         layer,
         prof.display.coordinate_decimals,
         prof.display.simplify_tolerance_m,
@@ -135,10 +238,10 @@ def display_layer(layer: str) -> gpd.GeoDataFrame:
 TAG_SOURCES = ("grids", "districts", "streets", "communities")
 
 
-def _tag_versions(layer: str) -> tuple[tuple[str, str], ...]:
+def _tag_versions(layer: str, key: str | None = None) -> tuple[tuple[str, str], ...]:
     """Versions of the layers :func:`admin_tags` of `layer` depends on."""
     names = tuple(dict.fromkeys((layer, *TAG_SOURCES)))
-    return tuple(zip(names, layer_versions(*names), strict=True))
+    return tuple(zip(names, layer_versions(*names, key=key), strict=True))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -158,10 +261,10 @@ def _admin_tags(path: str, versions: tuple[tuple[str, str], ...], layer: str):
     )
 
 
-def admin_tags(layer: str):
-    """District/street/community names of each feature of `layer` (cached, read-only)."""
-    store = current_store()
-    return _admin_tags(str(store.path), _tag_versions(layer), layer)
+def admin_tags(layer: str, *, key: str | None = None):
+    """District/street/community names of each feature of `layer` in scope (cached, read-only)."""
+    store = current_store() if key is None else open_store()
+    return _admin_tags(str(store.path), _tag_versions(layer, key), layer)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -45,11 +45,13 @@ def _warm_store() -> None:
     )
     for name in quiet:
         logging.getLogger(name).setLevel(logging.ERROR)
+    from auth.model import CITY_KEY
     from ui import data_access as da
 
+    # the whole-city view of planners and admins; other scopes are cut from it on first use
     for layer in da.MAP_LAYERS:
-        da.display_layer(layer)
-        da.admin_tags(layer)
+        da.display_layer(layer, key=CITY_KEY)
+        da.admin_tags(layer, key=CITY_KEY)
 
 
 # Safe defaults wherever the server is started from (.streamlit/config.toml is only read from

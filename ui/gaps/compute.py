@@ -18,7 +18,6 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from data.store import open_store
 from geo import coverage as gc  # called as gc.<name>: a test counts calls by patching them
 from geo.analysis import GapAnalysis, PreparedLayers, prepare
 from geo.areas import LEVELS
@@ -78,9 +77,11 @@ def kind_deps(kind: str, mode: str = "straight") -> Deps:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def prepared_layers(path: str, version: str) -> PreparedLayers:
-    """Every layer of the store in the metric CRS, population and facilities located."""
-    store = open_store(path)
-    return prepare(store.read_layers(), da.profile())
+    """Every layer in the user's scope in the metric CRS, population and facilities located.
+
+    `version` is :func:`ui.data_access.data_version` (store version and the user's scope).
+    """
+    return prepare(da.scoped_layers(path, version), da.profile())
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

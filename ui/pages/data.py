@@ -23,6 +23,7 @@ from data.tempfiles import workdir
 from geo.crs import CRSError
 from geo.settings import DEFAULT_STORE
 from layers import LAYERS, SchemaError
+from ui.auth import require, signed_in_user
 from ui.data_access import current_store
 from ui.i18n import lang, tr
 from ui.text import safe
@@ -183,6 +184,7 @@ def run_import(upload, options: dict) -> dict:
                 store=current_store(),
                 progress=lambda share, text: bar.progress(min(share, 1.0), text=safe(text)),
                 source_name=name,
+                user=signed_in_user(),
                 on_wait=lambda _message: st.write(
                     tr(
                         "另一个导入正在写入数据库，等待其完成…",
@@ -275,6 +277,7 @@ def check_section(store) -> None:
             st.dataframe(problem_table(issues_table(issues)), hide_index=True)
 
 
+require("import")
 st.title(tr("数据管理", "Data"))
 active = current_store()
 if active.exists():

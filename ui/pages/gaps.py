@@ -40,7 +40,7 @@ def main() -> None:
     st.sidebar.subheader(tr("分析参数", "Parameters"))
     profile = parameter_controls(da.profile())
     basemap = basemap_select(st.sidebar)
-    path, version = str(store.path), store.version()
+    path, version = str(store.path), da.data_version(store)
 
     start = time.perf_counter()
     with st.status(tr("正在分析…", "Analysing…"), expanded=False) as status:

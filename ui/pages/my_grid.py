@@ -12,6 +12,8 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
+from auth.model import PermissionDenied, can
+from data.edits import EditError, edit_grid, editable_fields
 from layers import LAYERS, facility_layers, shelters
 from layers.kinds import GENERIC_LAYER, kinds_on_layer
 from layers.schema import mask_phone
@@ -19,6 +21,7 @@ from maps import display as dp
 from maps import render
 from ui import data_access as da
 from ui import state
+from ui.auth import signed_in_user
 from ui.field.my_grid import field_section
 from ui.i18n import lang, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
@@ -44,7 +47,16 @@ def pick_grid(grids: gpd.GeoDataFrame) -> str | None:
     codes = grids["grid_code"].astype(str).tolist()
     labels = grid_labels(grids)
     wanted = st.query_params.get("grid")
-    if wanted and wanted not in labels:
+    user = signed_in_user()
+    if wanted and wanted not in labels and not user.scope.is_city:
+        # outside the user's scope: the same answer whether or not the grid exists
+        st.error(
+            tr(
+                f"网格“{safe(wanted)}”不在您的负责范围内，无法查看。请在下面选择您的网格。",
+                f"Grid “{safe(wanted)}” is not yours: you cannot see it. Pick one of your grids below.",
+            )
+        )
+    elif wanted and wanted not in labels:
         st.error(
             tr(
                 f"没有编码为“{safe(wanted)}”的网格。请在下面选择一个网格。",
@@ -56,7 +68,8 @@ def pick_grid(grids: gpd.GeoDataFrame) -> str | None:
         st.session_state[state.GRID_PICK] = wanted
     st.session_state[state.GRID_URL_APPLIED] = wanted
     if st.session_state.get(state.GRID_PICK) not in labels:
-        st.session_state[state.GRID_PICK] = None
+        # a user with one grid (most grid workers) starts on it
+        st.session_state[state.GRID_PICK] = codes[0] if len(codes) == 1 else None
     code = st.selectbox(
         tr(
             "选择网格（可输入编码、名称或网格员姓名搜索）",
@@ -110,16 +123,70 @@ def main() -> None:
     map_col, panel = st.columns([3, 2], gap="medium")
     with panel:
         grid_panel(row, inside, nearest)
+        edit_form(row)
     with map_col:
         grid_map(grid, inside, basemap=basemap)
     field_section(grid, basemap=basemap)
+
+
+def edit_form(row: pd.Series) -> None:
+    """Update the grid's households, residents and worker contact (and name, for staff)."""
+    user = signed_in_user()
+    fields = editable_fields(user)
+    if not fields:
+        return
+    code = str(row["grid_code"])
+    with st.expander(tr("更新网格信息", "Update this grid")), st.form(f"my_grid_edit_{code}"):
+        values: dict[str, object] = {}
+        if "grid_name" in fields:
+            values["grid_name"] = st.text_input(
+                tr("网格名称", "Grid name"), value=str(row["grid_name"] or "")
+            )
+        c1, c2 = st.columns(2)
+        for col, field, zh, en in (
+            (c1, "households", "户数", "Households"),
+            (c2, "residents", "常住人口", "Residents"),
+        ):
+            current = row[field]
+            values[field] = col.number_input(
+                tr(zh, en),
+                min_value=0,
+                step=1,
+                value=int(current) if pd.notna(current) else 0,
+                key=f"my_grid_edit_{field}",
+            )
+        values["worker_name"] = c1.text_input(
+            tr("网格员", "Grid worker"),
+            value=str(row["worker_name"] or ""),
+            key="my_grid_edit_worker",
+        )
+        values["worker_phone"] = c2.text_input(
+            tr("网格员电话", "Worker phone"),
+            value=str(row.get("worker_phone") or ""),
+            key="my_grid_edit_phone",
+        )
+        submitted = st.form_submit_button(tr("保存", "Save"), key="my_grid_edit_save")
+    if submitted:
+        try:
+            entry = edit_grid(da.current_store(), code, values, user=user)
+        except (EditError, PermissionDenied) as exc:
+            st.error(safe(exc))
+        else:
+            if entry is None:
+                st.info(tr("没有改动。", "Nothing changed."))
+            else:
+                st.toast(tr("已保存并记录。", "Saved and recorded."))
+                st.rerun()
 
 
 def key_facts(row: pd.Series, prof, nearest: pd.DataFrame) -> None:
     """Code, worker, households against the range and the nearest center and shelter: what a
     worker needs first, above the map (on a phone, on the first screen)."""
     st.subheader(f"{safe(row['grid_name'])} · {safe(row['grid_code'])}")
-    worker = row["worker_name"] or tr("未配备", "none assigned")
+    if can(signed_in_user(), "see_personal"):
+        worker = row["worker_name"] or tr("未配备", "none assigned")
+    else:
+        worker = tr("（已隐藏）", "(hidden)")
     phone = mask_phone(row.get("worker_phone"))
     st.markdown(
         f"**{tr('网格员', 'Grid worker')}**: {safe(worker)}"

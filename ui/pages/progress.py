@@ -43,7 +43,7 @@ from geo.indicators import (
     spatial_keys,
 )
 from reports.build import PeriodAnalysis, analyse_period, write_report
-from ui.data_access import current_store, profile, store_meta
+from ui.data_access import current_store, data_version, profile, scoped_layers, store_meta
 from ui.i18n import lang, tr
 from ui.text import safe
 
@@ -111,7 +111,7 @@ PRESENT_CHART_MAX_PX = 380
 def _gap_analysis(path: str, version: str, profile_source: str):
     from geo.analysis import run_all
 
-    return run_all(open_store(path).read_layers(), profile())
+    return run_all(scoped_layers(path, version), profile())
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -695,7 +695,7 @@ def presentation(pa: PeriodAnalysis, ctx: tuple[str, str, str]) -> None:
 def main() -> None:
     store = current_store()
     prof = profile()
-    version = store.version()
+    version = data_version(store)
     path = str(store.path)
     ctx = (path, version, prof.source)
     meta = store_meta()

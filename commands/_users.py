@@ -1,0 +1,35 @@
+"""``--as USER`` for commands that act for a user: their rights and scope apply.
+
+Without ``--as`` a command runs as the operator of the machine (who can read the store file
+anyway) and its audit rows name ``cli``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from auth.model import User
+
+
+class UnknownUser(LookupError):
+    """``--as`` names no user of the store, or a disabled one."""
+
+
+def add_as_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        default=None,
+        help="act as this user of the store: their role and scope apply and the audit names them",
+    )
+
+
+def acting_user(store, name: str | None) -> User | None:
+    """The enabled user called `name` in `store`, or None without ``--as``."""
+    if name is None:
+        return None
+    found = store.accounts().get_user(name) if store.exists() else None
+    if found is None or found[0].disabled:
+        raise UnknownUser(f"--as {name}: no such enabled user in {store}")
+    return found[0]
