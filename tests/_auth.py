@@ -56,10 +56,21 @@ def signed_in_app(
 ) -> AppTest:
     """An AppTest of `script` (app.py) signed in as `role` with `scope` on the active store.
 
-    `query` is the URL's query (``?lang=en``), set before the first run as a browser would.
+    The session is opened by :func:`auth.sessions.sign_in` (what the login page calls) and its
+    token handed to the app as the browser's cookie would be: the app validates it against
+    the store like any other. Not yet run, so the first run is the page the test asks for.
+    `query` is the URL's query (``?lang=en``).
     """
+    from auth.sessions import sign_in as open_session
+    from geo.settings import load_profile
+
+    store = open_store()
+    name, password = make_user(store, role, scope)
+    signed = open_session(
+        store.accounts(), name, password, client="apptest", settings=load_profile().security
+    )
     at = AppTest.from_file(script, default_timeout=default_timeout)
     for key, value in (query or {}).items():
         at.query_params[key] = value
-    store = open_store()
-    return sign_in(at, *make_user(store, role, scope))
+    at.session_state["auth_token"] = signed.token
+    return at

@@ -50,6 +50,7 @@ def test_config_hides_tracebacks_and_binds_to_loopback():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["showErrorDetails"] == "none"
     assert config["server"]["address"] == "127.0.0.1"
+    assert config["server"]["enableXsrfProtection"] is True
 
 
 def test_launcher_defaults_and_overrides():
@@ -58,6 +59,8 @@ def test_launcher_defaults_and_overrides():
         "127.0.0.1",
         "--client.showErrorDetails",
         "none",
+        "--server.enableXsrfProtection",
+        "true",
     ]
     args = with_defaults(["--server.address", "0.0.0.0", "--server.port=8502"])
     assert args.count("--server.address") == 1 and "0.0.0.0" in args

@@ -17,7 +17,7 @@ from auth.model import Scope, User
 from auth.passwords import hash_password
 from data.edits import EditError, edit_grid
 from data.store import GeoPackageStore
-from tests._auth import make_user, signed_in_app
+from tests._auth import make_user, sign_in, signed_in_app
 from tests._map_fixtures import ROOT_APP, write_tiny_store
 
 TIMEOUT = 120
@@ -59,6 +59,25 @@ def test_signed_out_only_the_login_page_and_no_data(tiny):
     with pytest.raises(ValueError, match=r"Known pages: \['登录'\]"):
         at.switch_page("ui/pages/explorer.py")
     assert "张三" not in _text(at)
+
+
+def test_login_page_signs_in_and_lists_the_role_s_pages(tiny):
+    at = sign_in(
+        AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT), *make_user(tiny, "viewer")
+    )
+    assert [t.value for t in at.title] == ["地图浏览"]
+    assert at.session_state["auth_user"].role == "viewer"
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("ui/pages/data.py")
+
+
+def test_data_page_refuses_without_permission(tiny):
+    """The page's own guard, should it ever be reached outside the navigation."""
+    at = AppTest.from_file(
+        str(ROOT_APP.parent / "ui" / "pages" / "data.py"), default_timeout=TIMEOUT
+    ).run()
+    assert any("没有权限" in e.value for e in at.error)
+    assert not at.button and not at.title
 
 
 def test_wrong_password_and_throttling(tiny):

@@ -10,6 +10,8 @@ finds them loaded.
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -56,8 +58,13 @@ def _warm_store() -> None:
 
 # Safe defaults wherever the server is started from (.streamlit/config.toml is only read from
 # the working folder): listen on this machine only, never show tracebacks to users. A user's own
-# option on the command line wins, e.g. ``--server.address 0.0.0.0``.
-DEFAULTS = {"--server.address": "127.0.0.1", "--client.showErrorDetails": "none"}
+# option on the command line wins, e.g. ``--server.address 0.0.0.0``. XSRF protection is
+# Streamlit's default; it is named so that no config file can turn it off unnoticed.
+DEFAULTS = {
+    "--server.address": "127.0.0.1",
+    "--client.showErrorDetails": "none",
+    "--server.enableXsrfProtection": "true",
+}
 
 
 def with_defaults(args: list[str]) -> list[str]:
@@ -67,7 +74,32 @@ def with_defaults(args: list[str]) -> list[str]:
     return [*extra, *args]
 
 
+COOKIE_SECRET_ENV = "STREAMLIT_SERVER_COOKIE_SECRET"
+
+
+def cookie_secret_file() -> Path:
+    """Where the cookie secret is kept when the environment gives none (outside the repo)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "gridmap" / "cookie_secret"
+
+
+def ensure_cookie_secret() -> None:
+    """Give Streamlit a cookie secret: ``$STREAMLIT_SERVER_COOKIE_SECRET``, else a file in
+    the user's config folder (made, mode 0600, on first start). Replicas share it by sharing
+    the variable or the file."""
+    if os.environ.get(COOKIE_SECRET_ENV):
+        return
+    path = cookie_secret_file()
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    os.environ[COOKIE_SECRET_ENV] = path.read_text().strip()
+
+
 def main(argv: list[str] | None = None) -> None:
+    ensure_cookie_secret()
     warm_up()
     from streamlit.web import cli
 
