@@ -212,3 +212,14 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page, base_url: str, name: str, password: str, *, timeout_ms: int = 30_000) -> None:
+    """Sign in through the login page; the session cookie then opens every later page load."""
+    page.goto(f"{base_url}/")
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="退出登录").wait_for(timeout=timeout_ms)
+    # the cookie is written by a script in a frame once the signed-in page is shown
+    page.wait_for_function("() => document.cookie.includes('gridmap_session=')", timeout=timeout_ms)

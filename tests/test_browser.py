@@ -9,7 +9,13 @@ import time
 
 import pytest
 
-from tests._browser import browser_available, offline_page, screenshot, streamlit_server
+from tests._browser import (
+    browser_available,
+    offline_page,
+    screenshot,
+    sign_in,
+    streamlit_server,
+)
 from tests._map_fixtures import XSS, write_tiny_store
 
 pytestmark = [
@@ -19,10 +25,23 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def tiny_server(tmp_path_factory):
-    path = write_tiny_store(tmp_path_factory.mktemp("browser") / "tiny.gpkg")
-    with streamlit_server(store=path) as base:
+def tiny_path(tmp_path_factory):
+    return write_tiny_store(tmp_path_factory.mktemp("browser") / "tiny.gpkg")
+
+
+@pytest.fixture(scope="module")
+def tiny_server(tiny_path):
+    with streamlit_server(store=tiny_path) as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def planner(tiny_path) -> tuple[str, str]:
+    """A planner of the tiny store: (name, password) for the login page."""
+    from data.store import GeoPackageStore
+    from tests._auth import make_user
+
+    return make_user(GeoPackageStore(tiny_path), "planner")
 
 
 def _frame(page, key: str = "grids"):
@@ -102,8 +121,9 @@ def choose(page, label: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).first.click()
 
 
-def test_explorer_draws_offline(tiny_server):
+def test_explorer_draws_offline(tiny_server, planner):
     with offline_page() as page:
+        sign_in(page, tiny_server, *planner)
         dialogs = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(f"{tiny_server}/")
@@ -122,8 +142,9 @@ def test_explorer_draws_offline(tiny_server):
         screenshot(page, "explorer")
 
 
-def test_toggle_and_filter_change_what_is_drawn(tiny_server):
+def test_toggle_and_filter_change_what_is_drawn(tiny_server, planner):
     with offline_page() as page:
+        sign_in(page, tiny_server, *planner)
         page.goto(f"{tiny_server}/")
         assert wait_for_count(page, "grids", 6) == 6
         choose(page, "街道/乡镇", "街道甲")
@@ -136,8 +157,9 @@ def test_toggle_and_filter_change_what_is_drawn(tiny_server):
         screenshot(page, "explorer_filtered")
 
 
-def test_xss_name_shows_as_text(tiny_server):
+def test_xss_name_shows_as_text(tiny_server, planner):
     with offline_page() as page:
+        sign_in(page, tiny_server, *planner)
         dialogs = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(f"{tiny_server}/")
@@ -157,8 +179,9 @@ def test_xss_name_shows_as_text(tiny_server):
         screenshot(page, "explorer_xss_popup")
 
 
-def test_my_grid_on_a_phone(tiny_server):
+def test_my_grid_on_a_phone(tiny_server, planner):
     with offline_page(viewport=(390, 844), mobile=True, intercept=False) as page:
+        sign_in(page, tiny_server, *planner)
         page.goto(f"{tiny_server}/my_grid?grid=G05")
         assert wait_for_count(page, "my_grid", 1) == 1
         assert wait_for_count(page, "grids", 6) == 6
@@ -183,7 +206,11 @@ def test_demo_explorer_draws_every_grid(demo_store_path):
     from data.store import GeoPackageStore
 
     expected = len(GeoPackageStore(demo_store_path).read("grids"))
+    from tests._auth import make_user
+
+    account = make_user(GeoPackageStore(demo_store_path), "planner")  # the demo planner
     with streamlit_server(store=demo_store_path) as base, offline_page() as page:
+        sign_in(page, base, *account)
         page.goto(f"{base}/")
         assert wait_for_count(page, "grids", expected, timeout=90) == expected
         assert svg_paths(page, "grids") == expected
@@ -225,9 +252,10 @@ def test_standalone_html_export_draws_offline(tmp_path):
         screenshot(page, "standalone_export")
 
 
-def test_click_on_a_facility_over_a_grid_opens_the_facility(tiny_server):
+def test_click_on_a_facility_over_a_grid_opens_the_facility(tiny_server, planner):
     """Grids are drawn under points: the shelter SH1 lies inside grid G02, the toilet F1 in G05."""
     with offline_page() as page:
+        sign_in(page, tiny_server, *planner)
         page.goto(f"{tiny_server}/")
         assert wait_for_count(page, "grids", 6) == 6
         frame = _frame(page)
@@ -250,8 +278,9 @@ def test_click_on_a_facility_over_a_grid_opens_the_facility(tiny_server):
         assert page.errors == []
 
 
-def test_whatif_one_click_adds_one_proposal(tiny_server):
+def test_whatif_one_click_adds_one_proposal(tiny_server, planner):
     with offline_page(viewport=(1280, 1000)) as page:
+        sign_in(page, tiny_server, *planner)
         page.goto(f"{tiny_server}/gaps")
         page.get_by_role("tab", name="假设分析").click()
         page.get_by_text("点击地图添加拟建设施").first.click()
@@ -293,8 +322,9 @@ TAP_TARGETS = (
 )
 
 
-def test_phone_swipe_scrolls_the_page_and_controls_are_44px(tiny_server):
+def test_phone_swipe_scrolls_the_page_and_controls_are_44px(tiny_server, planner):
     with offline_page(viewport=(390, 844), mobile=True, intercept=False) as page:
+        sign_in(page, tiny_server, *planner)
         page.goto(f"{tiny_server}/my_grid?grid=G05")
         assert wait_for_count(page, "grids", 6) == 6
         time.sleep(1.0)  # the map settles (the page may draw it twice while it loads)
@@ -336,8 +366,9 @@ def test_phone_swipe_scrolls_the_page_and_controls_are_44px(tiny_server):
         assert after != centre
 
 
-def test_explorer_first_view_on_a_phone_fits_the_grids(tiny_server):
+def test_explorer_first_view_on_a_phone_fits_the_grids(tiny_server, planner):
     with offline_page(viewport=(390, 844), mobile=True) as page:
+        sign_in(page, tiny_server, *planner)
         page.goto(f"{tiny_server}/")
         assert wait_for_count(page, "grids", 6) == 6
         deadline = time.monotonic() + 15  # the fit waits for the legend and the frame's size

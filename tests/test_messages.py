@@ -86,12 +86,13 @@ def test_data_page_shows_import_errors_in_the_chosen_language(tmp_path, monkeypa
     """The failure is shown in Chinese, and in English after the user switches language."""
     from pathlib import Path
 
-    from streamlit.testing.v1 import AppTest
+    from tests._auth import signed_in_app
 
     store = build_small_store(tmp_path / "s.gpkg")
     monkeypatch.setenv("GRIDMAP_STORE", str(store.path))
-    page = Path(__file__).resolve().parent.parent / "ui" / "pages" / "data.py"
-    at = AppTest.from_file(str(page), default_timeout=60)
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    at = signed_in_app(str(app), default_timeout=60)
+    at.switch_page("ui/pages/data.py")
     at.run()
     frame = grids_frame(1)
     frame["households"] = -3

@@ -8,6 +8,7 @@ from shapely.geometry import Point
 from streamlit.testing.v1 import AppTest
 
 from field.store import GeoPackageFieldStore
+from tests._auth import signed_in_app
 from tests._map_fixtures import ROOT_APP, X0, Y0, write_tiny_store
 from ui.field import keys
 
@@ -27,7 +28,7 @@ def tiny_store(tmp_path, monkeypatch):
 
 
 def _my_grid(grid: str = "G05", location: tuple[float, float] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    at = signed_in_app(str(ROOT_APP), role="worker", scope=f"grids:{grid}", default_timeout=TIMEOUT)
     at.query_params["grid"] = grid
     at.switch_page("ui/pages/my_grid.py")
     if location:
@@ -107,7 +108,7 @@ def test_double_submit_files_one_report(tiny_store):
 
 # ----------------------------------------------------------------- dispatch queue
 def _queue(store_path) -> AppTest:
-    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    at = signed_in_app(str(ROOT_APP), default_timeout=TIMEOUT)
     at.switch_page("ui/pages/dispatch.py")
     at.run()
     assert not at.exception, at.exception
@@ -149,7 +150,7 @@ def test_queue_accept_dispatch_close(tiny_store):
     assert store.report(rid)["state"] == "closed"
     steps = store.steps(rid)
     assert steps["to_state"].tolist()[-1] == "closed" and steps["note"].iloc[1] == "受理说明"
-    assert set(steps["actor"].iloc[1:]) == {"demo_planner"}
+    assert {a.split("_")[0] for a in steps["actor"].iloc[1:]} == {"test"}  # the signed-in planner
 
 
 # ----------------------------------------------------------------- Progress section
@@ -164,7 +165,7 @@ def progress_store(tmp_path, monkeypatch):
 
 
 def _progress_field(path) -> AppTest:
-    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    at = signed_in_app(str(ROOT_APP), default_timeout=TIMEOUT)
     at.switch_page("ui/pages/progress.py")
     at.run()
     at.segmented_control(key="progress_section").set_value("field").run()

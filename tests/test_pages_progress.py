@@ -172,7 +172,7 @@ def test_english_units_and_labels(tiny_store, monkeypatch):
         return real(layers, **kw)
 
     monkeypatch.setattr(sm, "static_map", spy)
-    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    at = signed_in_app(str(ROOT_APP), default_timeout=TIMEOUT)
     at.session_state["lang"] = "en"
     at.switch_page(PAGE)
     at.run()
@@ -182,7 +182,7 @@ def test_english_units_and_labels(tiny_store, monkeypatch):
     assert m["Residents near a street-level center"][1] == "+60.0 pp"
     shown = " ".join(v for v, _ in m.values()) + " ".join(m)
     assert "人" not in shown and "位" not in shown
-    at = AppTest.from_file(str(ROOT_APP), default_timeout=TIMEOUT)
+    at = signed_in_app(str(ROOT_APP), default_timeout=TIMEOUT)
     at.session_state["lang"] = "en"
     at.query_params["present"] = "1"  # the presentation draws the status map
     at.switch_page(PAGE)

@@ -115,11 +115,11 @@ def test_cover_says_current_data_or_snapshot(store, tmp_path):
 def test_progress_page_opens_on_the_latest_period_as_dates(store, monkeypatch):
     from pathlib import Path
 
-    from streamlit.testing.v1 import AppTest
+    from tests._auth import signed_in_app
 
     save_snapshot(store, "2026-H2", store_table(store))
     monkeypatch.setenv("GRIDMAP_STORE", str(store.path))
-    at = AppTest.from_file(str(Path(cli.__file__).parent / "app.py"), default_timeout=120)
+    at = signed_in_app(str(Path(cli.__file__).parent / "app.py"), default_timeout=120)
     at.switch_page("ui/pages/progress.py")
     at.run()
     assert not at.exception

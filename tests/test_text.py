@@ -9,8 +9,16 @@ import string
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests._auth import signed_in_app
-from tests._browser import ROOT, browser_available, offline_page, screenshot, streamlit_server
+from data.store import GeoPackageStore
+from tests._auth import make_user, signed_in_app
+from tests._browser import (
+    ROOT,
+    browser_available,
+    offline_page,
+    screenshot,
+    sign_in,
+    streamlit_server,
+)
 from ui.text import JOINER, md_literal, safe, unescape
 
 HOSTILE = [
@@ -172,10 +180,12 @@ def test_my_grid_link_from_url_makes_no_link_or_image(tmp_path):
     )
     from urllib.parse import quote
 
+    tiny = write_tiny_store(tmp_path / "tiny.gpkg")
     with (
-        streamlit_server(store=write_tiny_store(tmp_path / "tiny.gpkg")) as base,
+        streamlit_server(store=tiny) as base,
         offline_page(intercept=False) as page,
     ):
+        sign_in(page, base, *make_user(GeoPackageStore(tiny), "planner"))
         page.goto(f"{base}/my_grid?grid={quote(hostile)}")
         alert = page.locator("[data-testid='stAlertContentError']").first
         alert.wait_for(timeout=30_000)
@@ -272,10 +282,12 @@ def test_file_uploader_speaks_chinese(tmp_path):
       }
       return shown.join(' | ');
     }"""
+    tiny = write_tiny_store(tmp_path / "tiny.gpkg")
     with (
-        streamlit_server(store=write_tiny_store(tmp_path / "tiny.gpkg")) as base,
+        streamlit_server(store=tiny) as base,
         offline_page(intercept=False) as page,
     ):
+        sign_in(page, base, *make_user(GeoPackageStore(tiny), "planner"))
         page.goto(f"{base}/data")
         page.locator("[data-testid='stFileUploaderDropzone']").first.wait_for(timeout=30_000)
         text = page.evaluate(visible)

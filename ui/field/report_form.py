@@ -191,8 +191,8 @@ def submit(grid, user: User, sid, category, urgency, description, uploads, locat
             form,
             rules=rules,
             profile=da.profile(),
-            grids=da.load_layer("grids"),
-            villages=da.load_layer("villages"),
+            grids=da.locator_layer("grids"),
+            villages=da.locator_layer("villages"),
             in_scope=lambda tags: actor.in_scope(user, tags),
             n_photos=len(uploads),
         )
