@@ -147,9 +147,9 @@ def test_past_period_chart_draws_its_stored_target(store, monkeypatch):
     from pathlib import Path
 
     import pyarrow
-    from streamlit.testing.v1 import AppTest
 
     from geo.settings import load_profile
+    from tests._auth import signed_in_app
 
     q2 = load_snapshot(store, "2026-Q2")
     key = "center_street_coverage"
@@ -157,7 +157,7 @@ def test_past_period_chart_draws_its_stored_target(store, monkeypatch):
     save_snapshot(store, "2026-Q2", q2)
     assert get_indicator(key).target(load_profile()) != 0.3
     monkeypatch.setenv("GRIDMAP_STORE", str(store.path))
-    at = AppTest.from_file(str(Path(cli.__file__).parent / "app.py"), default_timeout=120)
+    at = signed_in_app(str(Path(cli.__file__).parent / "app.py"), default_timeout=120)
     at.session_state["progress_period"] = "2026-Q2"
     at.session_state["progress_section"] = "ranking"
     at.session_state["progress_rank_indicator"] = key
