@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests._browser import browser_available, offline_page, screenshot, streamlit_server
+from data.store import GeoPackageStore
+from tests._auth import make_user
+from tests._browser import (
+    browser_available,
+    offline_page,
+    screenshot,
+    sign_in,
+    streamlit_server,
+)
 from tests._map_fixtures import write_tiny_store
 
 pytestmark = [
@@ -18,19 +26,29 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    path = write_tiny_store(tmp_path_factory.mktemp("pages") / "tiny.gpkg")
-    with streamlit_server(store=path) as base:
+def tiny_path(tmp_path_factory):
+    return write_tiny_store(tmp_path_factory.mktemp("pages") / "tiny.gpkg")
+
+
+@pytest.fixture(scope="module")
+def server(tiny_path):
+    with streamlit_server(store=tiny_path) as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def planner(tiny_path) -> tuple[str, str]:
+    return make_user(GeoPackageStore(tiny_path), "planner")
 
 
 def _main_text(page) -> str:
     return page.inner_text("[data-testid='stMain']")
 
 
-def test_explorer_url_opens_without_page_not_found(server):
+def test_explorer_url_opens_without_page_not_found(server, planner):
     for url in (f"{server}/explorer", f"{server}/"):
         with offline_page(intercept=False) as page:
+            sign_in(page, server, *planner)
             page.goto(url)
             page.locator("[data-testid='stMetric']").first.wait_for(timeout=30_000)
             page.wait_for_timeout(500)
@@ -40,8 +58,9 @@ def test_explorer_url_opens_without_page_not_found(server):
             assert page.locator("[role='dialog']").count() == 0
 
 
-def test_second_search_shows_its_result(server):
+def test_second_search_shows_its_result(server, planner):
     with offline_page(intercept=False) as page:
+        sign_in(page, server, *planner)
         page.goto(f"{server}/explorer")
         page.locator("[data-testid='stMetric']").first.wait_for(timeout=30_000)
         box = page.locator("[data-testid='stMain'] input[aria-label^='搜索']").first
