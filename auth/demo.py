@@ -16,6 +16,8 @@ from auth.model import ROLES, Scope, User
 from auth.passwords import hash_password
 
 DEMO_PREFIX = "demo_"
+DEMO_META_KEYS = ("demo", "demo_accounts")
+"""Metadata keys of the demo flag and the demo passwords: never copied to another store."""
 
 
 def demo_users(grids: pd.DataFrame) -> list[User]:

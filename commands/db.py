@@ -16,10 +16,12 @@ import json
 import os
 import sys
 
+from auth.demo import DEMO_META_KEYS
+
 HELP = "PostGIS store: init|migrate the schema (with the owner's URL), copy a store to another"
 
 #: Metadata keys a copy leaves behind (the demo flag is a property of the demo store only).
-SKIPPED_META = ("synthetic",)
+SKIPPED_META = ("synthetic", *DEMO_META_KEYS)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
