@@ -14,6 +14,8 @@ import sys
 
 from tqdm import tqdm
 
+from auth.model import layers_for
+from commands._users import UnknownUser, acting_user, add_as_argument
 from data.snapshots import SnapshotError
 from data.store import open_store
 from reports.build import FORMATS, ReportError, build_report
@@ -36,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", required=True, help=f"output file ({', '.join(FORMATS)})")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_as_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +49,12 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        user = acting_user(store, args.as_user)
+    except UnknownUser as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 3
+    layers = None if user is None else layers_for(user, store.read_layers())
     bar = tqdm(total=100, desc="report", unit="%", file=sys.stderr, disable=args.quiet, leave=False)
 
     def progress(share: float, text: str) -> None:
@@ -53,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         bar.update(max(0, round(share * 100) - bar.n))
 
     try:
-        out = build_report(store, args.period, args.out, progress=progress)
+        out = build_report(store, args.period, args.out, progress=progress, layers=layers)
     except (ReportError, SnapshotError, FontMissingError) as exc:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)

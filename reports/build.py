@@ -903,6 +903,7 @@ def build_report(
     *,
     progress: Progress | None = None,
     profile: Profile | None = None,
+    layers: dict[str, gpd.GeoDataFrame] | None = None,
 ) -> Path:
     """Analyse the store for `period` and write the report to `out_path`.
 
@@ -918,13 +919,15 @@ def build_report(
         Output file; ``.pdf``, ``.pptx``, ``.xlsx``, ``.html`` or ``.gpkg``.
     progress
         Optional ``progress(share, text)`` callback.
+    layers
+        The layers to analyse (e.g. cut to a user's scope); the store's when ``None``.
     """
     report_format(out_path)
     if not store.exists():
         raise ReportError(f"store {store.label} does not exist")
     try:
         period = resolve_period(store, period)
-        pa = analyse_period(store, period, profile=profile, progress=progress)
+        pa = analyse_period(store, period, profile=profile, layers=layers, progress=progress)
     except SnapshotError as exc:
         raise ReportError(str(exc)) from exc
     return write_report(pa, out_path, progress=progress)

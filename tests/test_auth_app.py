@@ -272,3 +272,7 @@ def test_cli_as_user_is_scope_enforced(tiny, tmp_path, capsys):
     everything = json.loads(capsys.readouterr().out)
     assert mine != everything
     assert run_cli("gaps", "--data", str(tiny.path), "--json", "--as", "ghost") == 3
+    out = tmp_path / "mine.xlsx"
+    assert run_cli("report", "--data", str(tiny.path), "--out", str(out), "--as", "ghost") == 3
+    assert run_cli("report", "--data", str(tiny.path), "--out", str(out), "--as", "w_cli") == 0
+    assert out.stat().st_size > 0
