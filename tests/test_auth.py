@@ -311,3 +311,23 @@ def test_throttling_per_user_and_per_client(accounts, planner):
         sign_in(
             accounts, "u_planner", "planner password", client="bad", settings=SETTINGS, now=later
         )
+
+
+def test_cookie_secret_from_env_or_a_private_file(tmp_path, monkeypatch):
+    from ui.serve import COOKIE_SECRET_ENV, ensure_cookie_secret
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv(COOKIE_SECRET_ENV, raising=False)
+    ensure_cookie_secret()
+    path = tmp_path / "gridmap" / "cookie_secret"
+    secret = path.read_text()
+    assert len(secret) >= 48 and (path.stat().st_mode & 0o777) == 0o600
+    import os
+
+    assert os.environ[COOKIE_SECRET_ENV] == secret
+    monkeypatch.delenv(COOKIE_SECRET_ENV)
+    ensure_cookie_secret()  # the same file, the same secret
+    assert os.environ[COOKIE_SECRET_ENV] == secret
+    monkeypatch.setenv(COOKIE_SECRET_ENV, "from-env")
+    ensure_cookie_secret()
+    assert os.environ[COOKIE_SECRET_ENV] == "from-env"
