@@ -8,10 +8,10 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from shapely.geometry import LineString
-from streamlit.testing.v1 import AppTest
 
 from data.store import GeoPackageStore
 from maps.display import describe_walk
+from tests._auth import signed_in_app
 from tests._map_fixtures import ROOT_APP, write_tiny_store
 
 METRIC = "EPSG:4546"
@@ -45,7 +45,7 @@ def store_with_roads(tmp_path, monkeypatch):
 
 
 def test_my_grid_nearest_with_walking_distance(store_with_roads):
-    at = AppTest.from_file(str(ROOT_APP), default_timeout=120)
+    at = signed_in_app(str(ROOT_APP), default_timeout=120)
     at.query_params["grid"] = "G05"
     at.switch_page("ui/pages/my_grid.py")
     at.run()

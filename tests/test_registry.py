@@ -193,13 +193,12 @@ def test_old_profile_without_kind_tables_keeps_working(tmp_path):
 
 def test_new_kind_shows_on_the_explorer(tiny_store, monkeypatch):
     """The facilities layer is in the explorer's layer list; the kind is its symbol and legend."""
-    from streamlit.testing.v1 import AppTest
-
+    from tests._auth import signed_in_app
     from tests._map_fixtures import ROOT_APP
     from ui import state
 
     monkeypatch.setenv("GRIDMAP_STORE", str(tiny_store))
-    at = AppTest.from_file(str(ROOT_APP), default_timeout=120)
+    at = signed_in_app(str(ROOT_APP), default_timeout=120)
     at.run()
     assert not at.exception, at.exception
     toggles = {c.label: c.value for c in at.sidebar.checkbox}
