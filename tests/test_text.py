@@ -296,3 +296,31 @@ def test_file_uploader_speaks_chinese(tmp_path):
         page.goto(f"{base}/data?lang=en")
         page.locator("[data-testid='stFileUploaderDropzone']").first.wait_for(timeout=30_000)
         assert "per file" in page.evaluate(visible)
+
+
+def test_progress_page_shows_store_names_and_period_literally(tmp_path, monkeypatch):
+    """Area names come from the store: titles, captions and alerts quote them literally."""
+    from data.store import GeoPackageStore
+    from tests._map_fixtures import ROOT_APP
+    from tests._progress_fixtures import tiny_layers
+
+    layers = tiny_layers(2)
+    for name in ("districts", "streets"):
+        layers[name] = layers[name].assign(name=layers[name]["name"] + MARK)
+    path = tmp_path / "progress.gpkg"
+    store = GeoPackageStore(path)
+    store.write(layers)
+    store.write_meta({"synthetic": "true", "period": "2026-Q3"})
+    monkeypatch.setenv("GRIDMAP_STORE", str(path))
+    for query in ({}, {"present": "1"}):
+        at = AppTest.from_file(str(ROOT_APP), default_timeout=180)
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.switch_page("ui/pages/progress.py")
+        at.run()
+        assert not at.exception, at.exception
+        if query:
+            at.button(key="progress_next").click().run()  # a district's slide: its name as title
+            assert MARK.strip()[:3] in unescape(at.title[0].value)
+        for text in _texts(at):
+            assert "[x](" not in text and "<b>" not in text and ":red[" not in text, text
