@@ -13,7 +13,7 @@ Example::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from geo.areas import LEVELS, assign_areas
 from geo.capacity import CapacityResult, capacity_all
 from geo.coverage import (
     CoverageResult,
+    Grouping,
     coverage_all,
     gap_cells,
     level_groupings,
@@ -58,16 +59,27 @@ UNCOVERED_COLUMNS: tuple[str, ...] = (
 """Population columns kept on the uncovered points (:meth:`GapAnalysis.uncovered_points`)."""
 
 
-class PreparedLayers(dict):
+@dataclass(eq=False)
+class PreparedLayers(Mapping[str, gpd.GeoDataFrame]):
     """Layers projected to the metric CRS, population and facilities located in areas.
 
-    ``groupings`` holds the factorised area codes per level of the population frame
-    ``groupings_of``, reused by every coverage roll-up of that frame.
+    A read-only mapping of layer name -> frame. ``groupings`` holds the factorised area codes
+    per level of the population frame ``groupings_of``, reused by every coverage roll-up of it.
     """
 
-    metric_crs: str = ""
-    groupings: dict | None = None
-    groupings_of: gpd.GeoDataFrame | None = None
+    frames: dict[str, gpd.GeoDataFrame]
+    metric_crs: str
+    groupings: dict[str, Grouping] = field(default_factory=dict)
+    groupings_of: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    def __getitem__(self, name: str) -> gpd.GeoDataFrame:
+        return self.frames[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.frames)
+
+    def __len__(self) -> int:
+        return len(self.frames)
 
 
 def _empty(name: str, crs: str) -> gpd.GeoDataFrame:
@@ -90,8 +102,7 @@ def prepare(layers: Mapping[str, gpd.GeoDataFrame], profile) -> PreparedLayers:
     from layers import LAYERS
 
     crs = profile.metric_crs
-    out = PreparedLayers()
-    out.metric_crs = crs
+    out: dict[str, gpd.GeoDataFrame] = {}
     for name in dict.fromkeys([*LAYERS, *layers]):
         frame = layers.get(name)
         if frame is None:
@@ -108,9 +119,12 @@ def prepare(layers: Mapping[str, gpd.GeoDataFrame], profile) -> PreparedLayers:
     }
     for name in LOCATED_LAYERS:
         out[name] = assign_areas(out[name], **areas)
-    out.groupings = level_groupings(out["population"])
-    out.groupings_of = out["population"]
-    return out
+    return PreparedLayers(
+        frames=out,
+        metric_crs=crs,
+        groupings=level_groupings(out["population"]),
+        groupings_of=out["population"],
+    )
 
 
 @dataclass
