@@ -118,6 +118,14 @@ class Display:
     max_grids_drawn: int = 5000
     """Above this many grids the explorer's map shows them summed per community (a filter to
     a street or community shows its grids one by one): keeps the map's data small."""
+    max_points_drawn: int = 20_000
+    """Population points the explorer draws one by one; beyond, summed into cells."""
+    point_cell_m: float = 200.0
+    """Side of the cells population points are summed into on the explorer, metres."""
+    max_gap_points_drawn: int = 3_000
+    """Uncovered population points the gap map draws one by one; beyond, hot-spot cells only."""
+    around_grid_m: float = 1500.0
+    """My grid draws the facilities within this distance of the grid, metres."""
 
 
 @dataclass(frozen=True)

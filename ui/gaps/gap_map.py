@@ -22,7 +22,6 @@ from ui.gaps.proposals import proposal_frame
 from ui.i18n import lang, tr
 
 #: Uncovered population points drawn one by one up to this many (beyond: the cells show them).
-POINT_LIMIT = 3000
 
 
 def _cell_symbols(cells: gpd.GeoDataFrame) -> tuple[pd.Series, dict]:
@@ -99,7 +98,8 @@ def gap_map(
     if full and analysis.has_roads:
         _walking_layers(m, analysis, kind)
     uncovered = analysis.uncovered_points(kind) if full else None
-    if uncovered is not None and 0 < len(uncovered) <= POINT_LIMIT:
+    limit = analysis.profile.display.max_gap_points_drawn
+    if uncovered is not None and 0 < len(uncovered) <= limit:
         render.add_points(
             m,
             uncovered,

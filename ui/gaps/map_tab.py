@@ -7,7 +7,7 @@ from streamlit_folium import st_folium
 
 from geo.analysis import GapAnalysis
 from maps import render
-from ui.gaps.gap_map import POINT_LIMIT, gap_map
+from ui.gaps.gap_map import gap_map
 from ui.gaps.keys import MAP, MAP_KIND, MAP_SUMMARY
 from ui.gaps.labels import kind_label, kinds
 from ui.i18n import tr
@@ -21,11 +21,12 @@ def show_map(analysis: GapAnalysis, basemap: str) -> None:
     )
     m = gap_map(analysis, kind, basemap)
     st.session_state[MAP_SUMMARY] = render.summary(m)
-    if len(analysis.uncovered_points(kind)) > POINT_LIMIT:
+    limit = analysis.profile.display.max_gap_points_drawn
+    if len(analysis.uncovered_points(kind)) > limit:
         st.caption(
             tr(
-                f"未覆盖人口点超过 {POINT_LIMIT:,} 个，以热点单元显示。",
-                f"More than {POINT_LIMIT:,} uncovered points: shown as hot-spot cells.",
+                f"未覆盖人口点超过 {limit:,} 个，以热点单元显示。",
+                f"More than {limit:,} uncovered points: shown as hot-spot cells.",
             )
         )
     st_folium(m, key=MAP, height=620, use_container_width=True, returned_objects=[])

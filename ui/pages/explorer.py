@@ -18,9 +18,6 @@ from ui.text import safe
 
 FACILITY_LAYERS = facility_layers()
 SEARCHABLE = tuple(searchable_layers())
-#: Population points shown one by one up to this many; beyond, summed into cells.
-POINT_LIMIT = 20_000
-AGGREGATE_CELL_M = 200.0
 
 
 def recorded_help() -> str:
@@ -129,7 +126,9 @@ def main() -> None:
             continue
         if layer == "population":
             frames[layer] = da.population_display(
-                **filters, limit=POINT_LIMIT, cell_m=AGGREGATE_CELL_M
+                **filters,
+                limit=da.profile().display.max_points_drawn,
+                cell_m=da.profile().display.point_cell_m,
             )
             continue
         frame = da.display_layer(layer)
@@ -185,8 +184,8 @@ def main() -> None:
     if "population" in frames and "points" in frames["population"].columns:
         st.caption(
             tr(
-                f"人口点较多，按 {AGGREGATE_CELL_M:.0f} m 方格汇总显示。",
-                f"Many population points: summed into {AGGREGATE_CELL_M:.0f} m cells.",
+                f"人口点较多，按 {da.profile().display.point_cell_m:.0f} m 方格汇总显示。",
+                f"Many population points: summed into {da.profile().display.point_cell_m:.0f} m cells.",
             )
         )
 

@@ -29,8 +29,6 @@ from ui.text import safe
 
 FACILITY_LAYERS = facility_layers()
 INSIDE_LAYERS = (*FACILITY_LAYERS, "population")
-#: Features within this distance of the grid are drawn around it, metres.
-NEIGHBOURHOOD_M = 1500.0
 
 
 def grid_labels(grids: pd.DataFrame) -> dict[str, str]:
@@ -434,7 +432,9 @@ def add_nearest(m, links: gpd.GeoDataFrame) -> None:
 def grid_map(grid: gpd.GeoDataFrame, inside: dict[str, gpd.GeoDataFrame], *, basemap: str) -> None:
     prof = da.profile()
     m = render.base_map(prof, basemap, lang=lang(), view_counter=False, tianditu=tianditu_key())
-    around = grid.to_crs(prof.metric_crs).buffer(NEIGHBOURHOOD_M).to_crs(grid.crs).iloc[0]
+    around = (
+        grid.to_crs(prof.metric_crs).buffer(prof.display.around_grid_m).to_crs(grid.crs).iloc[0]
+    )
     frames = {}
     present = set(da.store_layers())
     for layer in ("grids", *FACILITY_LAYERS):
