@@ -259,7 +259,9 @@ def test_no_page_renders_store_values_as_markdown(tmp_path, monkeypatch, page, q
         at.text_input(key=state.SEARCH).input("[x](https://evil.example) 一号").run()
     assert not at.exception, at.exception
     texts = _texts(at)
-    assert texts
+    assert at.title and at.title[0].value != "登录", "still on the login page"
+    if "grid" in query or query.get("search"):  # pages that put names into Markdown text
+        assert any("evil" in unescape(t) for t in texts), "no store name shown: nothing tested"
     for text in texts:
         assert "[x](" not in text and "<b>" not in text and ":red[" not in text, text
 
@@ -313,12 +315,11 @@ def test_progress_page_shows_store_names_and_period_literally(tmp_path, monkeypa
     store.write_meta({"synthetic": "true", "period": "2026-Q3"})
     monkeypatch.setenv("GRIDMAP_STORE", str(path))
     for query in ({}, {"present": "1"}):
-        at = AppTest.from_file(str(ROOT_APP), default_timeout=180)
-        for key, value in query.items():
-            at.query_params[key] = value
+        at = signed_in_app(str(ROOT_APP), default_timeout=180, query=query)
         at.switch_page("ui/pages/progress.py")
         at.run()
         assert not at.exception, at.exception
+        assert at.title and at.title[0].value != "登录", "still on the login page"
         if query:
             at.button(key="progress_next").click().run()  # a district's slide: its name as title
             assert MARK.strip()[:3] in unescape(at.title[0].value)
