@@ -188,6 +188,7 @@ def offline_page(
                     "request", lambda req: None if _is_local(req.url) else blocked.append(req.url)
                 )
             page.blocked = blocked
+            page.intercepted = intercept
             page.errors = []
             page.on("pageerror", lambda exc: page.errors.append(str(exc)))
             yield page
@@ -215,7 +216,16 @@ def screenshot(page, name: str) -> Path:
 
 
 def sign_in(page, base_url: str, name: str, password: str, *, timeout_ms: int = 30_000) -> None:
-    """Sign in through the login page; the session cookie then opens every later page load."""
+    """Sign in through the login page; the session cookie then opens every later page load.
+
+    Playwright's request interception keeps the frame that writes the cookie from running, so
+    it is lifted here; the dead proxy still stops every non-local request, and each one is
+    still recorded in ``page.blocked``.
+    """
+    if getattr(page, "intercepted", False):
+        page.context.unroute_all()
+        page.on("request", lambda req: None if _is_local(req.url) else page.blocked.append(req.url))
+        page.intercepted = False
     page.goto(f"{base_url}/")
     page.get_by_label("用户名").fill(name)
     page.get_by_label("密码").fill(password)

@@ -11,7 +11,13 @@ import time
 import pandas as pd
 import pytest
 
-from tests._browser import browser_available, offline_page, screenshot, streamlit_server
+from tests._browser import (
+    browser_available,
+    offline_page,
+    screenshot,
+    sign_in,
+    streamlit_server,
+)
 from tests._map_fixtures import write_tiny_store
 
 pytestmark = [
@@ -26,6 +32,15 @@ def server(tmp_path_factory):
     path = write_tiny_store(tmp_path_factory.mktemp("field_browser") / "tiny.gpkg")
     with streamlit_server(store=path) as base:
         yield base, path
+
+
+def _as(page, base: str, store_path, role: str, scope: str) -> None:
+    """Sign the browser out (drop its cookie) and in again as a `role` user of `scope`."""
+    from data.store import GeoPackageStore
+    from tests._auth import make_user
+
+    page.context.clear_cookies()
+    sign_in(page, base, *make_user(GeoPackageStore(store_path), role, scope))
 
 
 def _photo(tmp_path) -> str:
@@ -111,6 +126,7 @@ def test_report_dispatch_close_on_a_phone(server, tmp_path):
     description = "路口垃圾没清运 **粗体** [链接](http://evil.example) <b>x</b>"
     with offline_page(viewport=PHONE, mobile=True, intercept=False) as page:
         # --- the worker of G05 reports with a map tap and a photo
+        _as(page, base, store_path, "worker", "grids:G05")
         page.goto(f"{base}/my_grid?grid=G05")
         handle = _form_map(page)
         handle.scroll_into_view_if_needed()
@@ -137,11 +153,13 @@ def test_report_dispatch_close_on_a_phone(server, tmp_path):
         assert page.errors == [] and page.blocked == []
 
         # --- another grid's worker does not see it
+        _as(page, base, store_path, "worker", "grids:G01")
         page.goto(f"{base}/my_grid?grid=G01")
         page.get_by_text("还没有上报").first.wait_for(timeout=45_000)
         assert page.get_by_text(rid).count() == 0
 
-        # --- before closing, no median time to close on the Progress page
+        # --- street staff of G05's street: before closing, no median time to close
+        _as(page, base, store_path, "staff", "street:街道乙")
         assert _field_kpi(page, base, "结案时长中位数") == "—"
 
         # --- staff accept, dispatch, handle, check, close
