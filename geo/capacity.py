@@ -28,7 +28,6 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,15 +43,10 @@ from scipy.spatial import cKDTree
 from geo.areas import area_names, coordinates
 from geo.coverage import (
     BOUNDARY_TOLERANCE_M,
-    CACHES,
     cell_frame,
     cell_groups,
     cell_keys,
-    kdtree,
-    memoize,
     nearest_facility,
-    point_set,
-    polygon_index,
     radius_for,
     residents_of,
     select_facilities,
@@ -60,6 +54,7 @@ from geo.coverage import (
     walk_of,
 )
 from geo.crs import require_projected, same_crs
+from geo.index import Memo, kdtree, point_set, polygon_index
 
 SHELTER_GROUPS: dict[str, str] = {
     "emergency": "shelters_emergency",
@@ -337,8 +332,7 @@ class _CellLayout:
         self.start = np.r_[0, np.cumsum(self.per_cell)[:-1]].astype(np.int64)
 
 
-_LAYOUTS: OrderedDict[str, _CellLayout] = OrderedDict()
-CACHES.append(_LAYOUTS)
+_LAYOUTS: Memo[_CellLayout] = Memo("cell_layout", size=4)
 
 
 def _cell_size(cell_m: float | None) -> float:
@@ -365,7 +359,7 @@ def cell_reach(
     cell_m = _cell_size(cell_m)
     n, m = len(points), len(facilities)
     xy, pts, digest = point_set(points)
-    layout = memoize(_LAYOUTS, f"{digest}/{cell_m}", lambda: _CellLayout(xy, cell_m), 4)
+    layout = _LAYOUTS.get(f"{digest}/{cell_m}", lambda: _CellLayout(xy, cell_m))
     cell, kx, ky = layout.cell, layout.kx, layout.ky
     n_c = len(kx)
     empty_full = sp.csr_matrix((n_c, m), dtype=np.int8)

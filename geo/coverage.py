@@ -10,8 +10,9 @@ floating-point noise). Distances are measured in a projected (metric) CRS; every
 refuses a geographic CRS with :class:`geo.crs.CRSError`. Point facilities are indexed with a
 :class:`scipy.spatial.cKDTree` (cached per facility set); polygon facilities (e.g. a shelter
 drawn as a park) are measured exactly to their edge (0 inside), with a cKDTree over their
-representative points bounding which polygons need an exact distance (:class:`PolygonIndex`).
-Nearest-facility results are cached, so coverage, capacity and what-if share them.
+representative points bounding which polygons need an exact distance (:class:`geo.index.PolygonIndex`).
+Nearest-facility results are cached (:mod:`geo.index`), so coverage, capacity and what-if share
+them.
 
 Examples
 --------
@@ -31,10 +32,6 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import weakref
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,10 +40,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
-from geo.areas import LEVELS, area_names, coordinates, point_geometries
+from geo import index
+from geo.areas import LEVELS, area_names, coordinates
 from geo.crs import CRSError, require_projected, same_crs
+from geo.index import (  # noqa: F401  (re-exported: older callers import them from here)
+    Memo,
+    PolygonIndex,
+    geometry_digest,
+    kdtree,
+    point_set,
+    polygon_index,
+)
 from layers.kinds import FacilityKind
 
 BOUNDARY_TOLERANCE_M = 1e-6
@@ -73,143 +78,10 @@ def _aligned(series: pd.Series, index: pd.Index, name: str) -> np.ndarray:
     return series.to_numpy(dtype=bool)
 
 
-_TREES: OrderedDict[str, cKDTree] = OrderedDict()
-_TREE_CACHE_SIZE = 32
+_NEAREST: Memo[tuple[np.ndarray, np.ndarray]] = Memo("nearest", size=16)
 
-
-def memoize(cache: OrderedDict, key: str, make, size: int):
-    value = cache.get(key)
-    if value is None:
-        value = make()
-        cache[key] = value
-        if len(cache) > size:
-            cache.popitem(last=False)
-    else:
-        cache.move_to_end(key)
-    return value
-
-
-def kdtree(xy: np.ndarray) -> cKDTree:
-    """A cKDTree over `xy`, cached by the coordinates' bytes (facility sets are reused a lot)."""
-    xy = np.ascontiguousarray(xy, dtype=np.float64)
-    return memoize(_TREES, _digest(xy), lambda: cKDTree(xy), _TREE_CACHE_SIZE)
-
-
-def _digest(*arrays: np.ndarray) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for arr in arrays:
-        arr = np.ascontiguousarray(arr)
-        h.update(str(arr.shape).encode())
-        h.update(arr.tobytes())
-    return h.hexdigest()
-
-
-def _geometry_digest(geoms: np.ndarray) -> str:
-    return _digest(
-        shapely.get_type_id(geoms),
-        shapely.get_num_coordinates(geoms),
-        shapely.get_coordinates(geoms),
-    )
-
-
-class PolygonIndex:
-    """Polygon (or line) facilities indexed by a cKDTree over representative points.
-
-    Each polygon holds its representative point ``c`` and lies within ``reach`` metres of it
-    (the farthest vertex), so for any point ``p``: ``|p - c| - reach <= d(p, polygon) <= |p - c|``.
-    These bounds select the few polygons whose exact distance must be computed.
-    """
-
-    def __init__(self, geoms: np.ndarray):
-        self.geoms = geoms
-        centres = shapely.point_on_surface(geoms)
-        self.xy = np.column_stack([shapely.get_x(centres), shapely.get_y(centres)])
-        coords, owner = shapely.get_coordinates(geoms, return_index=True)
-        spread = np.hypot(*(coords - self.xy[owner]).T)
-        self.reach = np.zeros(len(geoms))
-        np.maximum.at(self.reach, owner, spread)
-        self.reach_max = float(self.reach.max()) if len(geoms) else 0.0
-        self.tree = cKDTree(self.xy)
-
-    def distance(self, pts: np.ndarray, which: np.ndarray) -> np.ndarray:
-        """Exact distance from each point to polygon ``which`` (0 inside)."""
-        return shapely.distance(pts, self.geoms[which])
-
-    def nearest(
-        self, xy: np.ndarray, pts: np.ndarray, *, upper: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Exact distance to and position of the nearest polygon for each point, where it is
-        nearer than `upper` (e.g. the distance to the nearest point facility); elsewhere
-        ``upper`` and -1 are returned.
-
-        Candidates come from the 2 nearest centres, then (only for points where a farther
-        polygon could still be nearer) the 8 nearest, then GEOS ``query_nearest``.
-        """
-        n, m = len(xy), len(self.geoms)
-        best = np.full(n, np.inf) if upper is None else np.asarray(upper, float).copy()
-        arg = np.full(n, -1, dtype=np.int64)
-        rows = np.arange(n)
-        for k in (2, 8):  # widening candidate lists, each for the points still undecided
-            k = min(k, m)
-            dc, cand = self.tree.query(xy[rows], k=k, workers=-1)
-            dc, cand = dc.reshape(len(rows), k), cand.reshape(len(rows), k)
-            for c in range(k):  # candidate rank: exact distance only where it may be nearer
-                sel = np.flatnonzero(dc[:, c] - self.reach[cand[:, c]] < best[rows])
-                if len(sel) == 0:
-                    continue
-                d = self.distance(pts[rows[sel]], cand[sel, c])
-                better = d < best[rows[sel]]
-                best[rows[sel[better]]] = d[better]
-                arg[rows[sel[better]]] = cand[sel[better], c]
-            if k == m:
-                return best, arg
-            # a polygon beyond the k nearest centres may still be nearer for these points
-            rows = rows[dc[:, k - 1] - self.reach_max < best[rows]]
-            if len(rows) == 0:
-                return best, arg
-        tree = shapely.STRtree(self.geoms)
-        (src, dst), d = tree.query_nearest(pts[rows], return_distance=True, all_matches=False)
-        better = d < best[rows[src]]
-        best[rows[src[better]]] = d[better]
-        arg[rows[src[better]]] = dst[better]
-        return best, arg
-
-    def within(
-        self, points_tree: cKDTree, pts: np.ndarray, radius: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``(point_index, polygon_index)`` pairs with ``d(point, polygon) <= radius``."""
-        pairs = self.tree.sparse_distance_matrix(
-            points_tree, radius + self.reach_max, output_type="ndarray"
-        )
-        fi, pi, dc = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64), pairs["v"]
-        sure = dc <= radius
-        band = np.flatnonzero(~sure & (dc - self.reach[fi] <= radius))
-        exact = self.distance(pts[pi[band]], fi[band]) <= radius
-        keep = sure.copy()
-        keep[band[exact]] = True
-        return pi[keep], fi[keep]
-
-
-_POLYGONS: OrderedDict[str, PolygonIndex] = OrderedDict()
-_NEAREST: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-_NEAREST_CACHE_SIZE = 16
-
-
-CACHES: list[dict] = []
-"""Every module-level cache of the analysis (cleared by :func:`clear_caches`)."""
-
-
-def clear_caches() -> None:
-    """Forget cached KD-trees, polygon indexes, point sets and nearest-facility results."""
-    for cache in CACHES:
-        cache.clear()
-
-
-def polygon_index(geoms: np.ndarray) -> PolygonIndex:
-    """A :class:`PolygonIndex`, cached by geometry."""
-    return memoize(
-        _POLYGONS, _geometry_digest(geoms), lambda: PolygonIndex(geoms), _TREE_CACHE_SIZE
-    )
+clear_caches = index.clear
+"""Forget cached KD-trees, polygon indexes, point sets and nearest-facility results."""
 
 
 def split_facilities(facilities: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -239,26 +111,6 @@ def _nearest_arrays(
     return dist, pos
 
 
-_POINT_SETS: dict[int, tuple[weakref.ref, np.ndarray, np.ndarray, str]] = {}
-CACHES.extend([_TREES, _POLYGONS, _NEAREST, _POINT_SETS])
-
-
-def point_set(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, str]:
-    """``(xy, point geometries, digest)`` of a frame's points, cached per geometry array."""
-    arr = points.geometry.values
-    hit = _POINT_SETS.get(id(arr))
-    if hit is not None and hit[0]() is arr:
-        return hit[1], hit[2], hit[3]
-    pts = point_geometries(points)
-    xy = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]) if len(pts) else np.zeros((0, 2))
-    digest = _digest(xy)
-    for key in [k for k, v in _POINT_SETS.items() if v[0]() is None]:
-        del _POINT_SETS[key]
-    with contextlib.suppress(TypeError):  # not weak-referenceable: do not cache
-        _POINT_SETS[id(arr)] = (weakref.ref(arr), xy, pts, digest)
-    return xy, pts, digest
-
-
 def nearest_facility(
     points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame
 ) -> tuple[pd.Series, pd.Series]:
@@ -273,10 +125,8 @@ def nearest_facility(
     n = len(points)
     if n and len(facilities):
         xy, pts, digest = point_set(points)
-        key = digest + _geometry_digest(np.asarray(facilities.geometry.values))
-        dist, pos = memoize(
-            _NEAREST, key, lambda: _nearest_arrays(xy, pts, facilities), _NEAREST_CACHE_SIZE
-        )
+        key = digest + geometry_digest(np.asarray(facilities.geometry.values))
+        dist, pos = _NEAREST.get(key, lambda: _nearest_arrays(xy, pts, facilities))
     else:
         dist, pos = np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
     return (

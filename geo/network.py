@@ -31,8 +31,6 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +43,14 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geo.crs import require_projected, same_crs
+from geo.index import (
+    IdentityMemo,
+    Memo,
+    digest,
+    geometry_digest,
+    point_set,
+    polygon_index,
+)
 
 NODE_DECIMALS = 2
 """Road vertices closer than this many decimals of a metre (1 cm) are one graph node."""
@@ -567,36 +573,21 @@ def graph_from_roads(roads: gpd.GeoDataFrame | None, *, osm: bool = False) -> Wa
     return WalkGraph.from_roads(roads, split_crossings=not osm)
 
 
-_GRAPHS: dict[str, WalkGraph] = {}
-_GRAPH_OF: dict[int, tuple[weakref.ref, WalkGraph]] = {}
-_GRAPH_CACHE_SIZE = 4
+_GRAPHS: Memo[WalkGraph] = Memo("walking_graph", size=4)
+_GRAPH_OF: IdentityMemo[WalkGraph] = IdentityMemo("walking_graph_of")
 
 
 def walking_graph(roads: gpd.GeoDataFrame | None) -> WalkGraph:
     """:func:`graph_from_roads`, cached by the roads' geometry and flags (built once per store)."""
-    from geo.coverage import CACHES, _digest, _geometry_digest
-
     if roads is None or len(roads) == 0:
         return graph_from_roads(roads)
-    arr = roads.geometry.values
-    hit = _GRAPH_OF.get(id(arr))
-    if hit is not None and hit[0]() is arr:  # the same frame again: no digest needed
-        return hit[1]
-    walkable, crossing = road_flags(roads)
-    key = _geometry_digest(np.asarray(roads.geometry.values)) + _digest(walkable, crossing)
-    graph = _GRAPHS.get(key)
-    if graph is None:
-        graph = graph_from_roads(roads)
-        if len(_GRAPHS) >= _GRAPH_CACHE_SIZE:
-            _GRAPHS.pop(next(iter(_GRAPHS)))
-        _GRAPHS[key] = graph
-    if _GRAPHS not in CACHES:
-        CACHES.extend([_GRAPHS, _GRAPH_OF])
-    for key in [k for k, v in _GRAPH_OF.items() if v[0]() is None]:
-        del _GRAPH_OF[key]
-    with contextlib.suppress(TypeError):
-        _GRAPH_OF[id(arr)] = (weakref.ref(arr), graph)
-    return graph
+
+    def by_content() -> WalkGraph:  # the same frame again needs no digest
+        walkable, crossing = road_flags(roads)
+        key = geometry_digest(np.asarray(roads.geometry.values)) + digest(walkable, crossing)
+        return _GRAPHS.get(key, lambda: graph_from_roads(roads))
+
+    return _GRAPH_OF.get(roads.geometry.values, by_content)
 
 
 def overstated(
@@ -681,10 +672,8 @@ def network_nearest(
 def snap_points(graph: WalkGraph, points: gpd.GeoDataFrame, *, max_snap_m: float) -> Snap:
     """:meth:`WalkGraph.snap` of a frame's points, cached on the graph per point set (the
     population is snapped once for every kind)."""
-    from geo.coverage import point_set
-
-    xy, pts, digest = point_set(points)
-    key = ("snap", digest, float(max_snap_m))
+    xy, pts, points_digest = point_set(points)
+    key = ("snap", points_digest, float(max_snap_m))
     hit = graph._cache.get("points")
     if hit is not None and hit[0] == key:
         return hit[1]
@@ -734,7 +723,7 @@ class Walk:
     ) -> sp.csr_matrix:
         """Sparse ``points x facilities`` matrix of ones where the walk is at most `radius_m`
         (points inside a polygon facility included)."""
-        from geo.coverage import BOUNDARY_TOLERANCE_M, point_set, polygon_index, split_facilities
+        from geo.coverage import BOUNDARY_TOLERANCE_M, split_facilities
 
         same_crs(points, facilities, names=("points", "facilities"))
         n, m = len(points), len(facilities)
