@@ -78,10 +78,11 @@ def test_second_search_shows_its_result(server, planner):
         screenshot(page, "explorer_second_search")
 
 
-def test_my_grid_key_facts_on_the_first_phone_screen(server):
+def test_my_grid_key_facts_on_the_first_phone_screen(server, planner):
     """At 390 x 844 the code, worker, households against the range and the nearest center and
     shelter are inside the viewport without scrolling."""
     with offline_page(viewport=(390, 844), mobile=True, intercept=False) as page:
+        sign_in(page, server, *planner)
         page.goto(f"{server}/my_grid?grid=G05")
         page.get_by_text("一号紧急避难场所").first.wait_for(timeout=30_000)
         page.wait_for_timeout(500)
@@ -108,6 +109,7 @@ def test_presentation_steps_fit_one_screen(tmp_path, size):
         streamlit_server(store=path) as base,
         offline_page(viewport=size, intercept=False) as page,
     ):
+        sign_in(page, base, *make_user(GeoPackageStore(path), "planner"), timeout_ms=60_000)
         page.goto(f"{base}/progress?present=1")
         steps = 0
         while True:
@@ -116,7 +118,7 @@ def test_presentation_steps_fit_one_screen(tmp_path, size):
                 timeout=30_000
             )
             page.wait_for_function(  # the rerun is over: no element left from the last step
-                "() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000
+                "() => !document.querySelector('[data-stale=\"true\"]')", timeout=60_000
             )
             page.wait_for_timeout(1200)  # images and charts take their size
             for scroll, client in page.evaluate(FITS):
@@ -133,7 +135,7 @@ def test_presentation_steps_fit_one_screen(tmp_path, size):
             page.wait_for_function(
                 "t => document.querySelector('h1') && document.querySelector('h1').innerText !== t",
                 arg=title,
-                timeout=30_000,
+                timeout=60_000,
             )
         assert steps == 3  # the city and its two districts
         screenshot(page, f"presentation_{size[0]}")
@@ -155,6 +157,7 @@ def test_english_kpi_labels_are_not_cut(tmp_path):
         streamlit_server(store=path) as base,
         offline_page(viewport=(1440, 900), intercept=False) as page,
     ):
+        sign_in(page, base, *make_user(GeoPackageStore(path), "planner"), timeout_ms=60_000)
         page.goto(f"{base}/progress?lang=en")
         page.get_by_text("Residents near a street-level center").first.wait_for(timeout=60_000)
         page.wait_for_timeout(800)
