@@ -279,3 +279,39 @@ def test_swap_improve_fixes_the_greedy_trap(trap):
     # greedy's {M, L} (16) -> swap M for R -> {R, L} (18)
     improved = swap_improve(model, np.array([1, 0]))
     assert sorted(improved.tolist()) == [0, 2] and model.value(improved) == 18
+
+
+def _plain_milp(model, k: int) -> float:
+    """Optimum of the unreduced sparse MILP, solved by HiGHS without a time limit."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from geo.siting import _formulation
+
+    n_d, n_c = model.reach.shape
+    cost, link, budget = _formulation(model)
+    res = milp(
+        cost,
+        constraints=[LinearConstraint(link, -np.inf, 0.0), LinearConstraint(budget, 0.0, k)],
+        integrality=np.concatenate([np.ones(n_c), np.zeros(n_d)]),
+        bounds=Bounds(0.0, 1.0),
+        options={"mip_rel_gap": 0.0},
+    )
+    assert res.status == 0
+    return float(-res.fun)
+
+
+# seeds and radii (m) where the LP relaxation is 9 and 6 residents above the optimum
+@pytest.mark.parametrize(("seed", "radius"), [(1, 5_000.0), (4, 6_000.0)])
+def test_exact_equals_plain_milp_where_the_lp_bound_is_not_tight(seed, radius):
+    """Clustered demand with heavily overlapping cover sets: the LP relaxation is fractional,
+    so the whole exact path (support MIP, reduced-cost fixing, branch and bound) runs."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 30_000, (8, 2))
+    xy = centres[rng.integers(0, 8, 500)] + rng.normal(0, 2_000, (500, 2))
+    demand = points(xy[:, 0], xy[:, 1], residents=rng.integers(1, 80, 500))
+    cands = demand.iloc[rng.choice(500, 100, replace=False)][["geometry"]]
+    model = build_model(xy, xy[cands.index], demand["residents"].to_numpy(float), radius_m=radius)
+    s = suggest_sites(demand, cands, k=6, radius_m=radius, method="exact", time_limit_s=60)
+    assert s.lp_bound > s.covered + 0.5  # the LP alone does not prove it
+    assert s.proven_optimal
+    assert s.covered == pytest.approx(_plain_milp(model, 6))
