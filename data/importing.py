@@ -31,7 +31,7 @@ from pyproj import CRS
 from auth.model import User
 from auth.storage import AuditEntry
 from data.readers import FORMATS, ImportFailed, RawRead, ReadOptions, read_any, unsupported
-from data.store import STORAGE_CRS, GeoPackageStore
+from data.store import STORAGE_CRS, Store
 from data.tempfiles import remove_stale_workdirs, workdir
 from geo.areas import MULTIPART, POLYGONAL
 from geo.crs import convert_frame, outside_china
@@ -95,7 +95,7 @@ def import_file(
     path: str | Path,
     *,
     layer: str,
-    store: GeoPackageStore,
+    store: Store,
     mode: str = "replace",
     encoding: str | None = None,
     coords: str = "wgs84",
@@ -315,7 +315,7 @@ def _known_geometry(problem: Problem, problems: list[Problem]) -> bool:
     return any(p.field == "geometry" and p.row == problem.row for p in problems)
 
 
-def _existing(store: GeoPackageStore, layer: str) -> gpd.GeoDataFrame | None:
+def _existing(store: Store, layer: str) -> gpd.GeoDataFrame | None:
     if not store.exists() or not store.has(layer):
         return None
     return store.read(layer)
@@ -599,7 +599,7 @@ class StoreIssue:
 
 
 def check_store(
-    store: GeoPackageStore, *, profile: Profile | None = None, progress: Progress | None = None
+    store: Store, *, profile: Profile | None = None, progress: Progress | None = None
 ) -> list[StoreIssue]:
     """Validate every layer of `store` against its schema, plus cross-layer basics.
 
@@ -687,7 +687,7 @@ def _village_references(frames: dict[str, gpd.GeoDataFrame]) -> list[StoreIssue]
     ]
 
 
-def layer_counts(store: GeoPackageStore) -> dict[str, int]:
+def layer_counts(store: Store) -> dict[str, int]:
     """Rows per table of the store (spatial layers and attribute tables)."""
     return store.counts()
 

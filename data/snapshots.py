@@ -16,7 +16,7 @@ compared with :func:`compare_periods`.
 
 Example::
 
-    store = GeoPackageStore("city.gpkg")
+    store = open_store("city.gpkg")
     save_snapshot(store, "2026-Q3", table, params={"radii": {...}})
     compare_periods(load_snapshot(store, "2026-Q2"), load_snapshot(store, "2026-Q3"))
 """
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data.store import GeoPackageStore
+from data.store import Store
 from geo.indicators import COLUMNS, LEVELS, PLAN_KEYS, get_indicator
 
 SNAPSHOTS = "indicator_snapshots"
@@ -113,13 +113,13 @@ def current_period(meta: Mapping[str, str], *, today: date | None = None) -> str
     return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
 
 
-def known_periods(store: GeoPackageStore) -> list[str]:
+def known_periods(store: Store) -> list[str]:
     """Periods a report can be made of, oldest first: the saved snapshots and the store's
     current period (:func:`current_period`, its data as they are now)."""
     return sort_periods([*list_periods(store), current_period(store.meta())])
 
 
-def resolve_period(store: GeoPackageStore, period: str | None = None) -> str:
+def resolve_period(store: Store, period: str | None = None) -> str:
     """`period` if the store knows it (see :func:`known_periods`), the latest one if ``None``.
 
     Raises
@@ -143,7 +143,7 @@ def resolve_period(store: GeoPackageStore, period: str | None = None) -> str:
     return period
 
 
-def _read(store: GeoPackageStore, name: str) -> pd.DataFrame:
+def _read(store: Store, name: str) -> pd.DataFrame:
     return store.read_table(name) if store.exists() else pd.DataFrame()
 
 
@@ -192,7 +192,7 @@ def _snapshot_rows(period: str, table: pd.DataFrame) -> pd.DataFrame:
 def snapshot_tables(
     snapshots: Mapping[str, tuple[pd.DataFrame, Mapping[str, Any] | None]],
     *,
-    store: GeoPackageStore | None = None,
+    store: Store | None = None,
     source_version: str = "",
 ) -> dict[str, pd.DataFrame]:
     """The ``indicator_snapshots`` and ``snapshot_params`` tables with `snapshots` saved.
@@ -224,7 +224,7 @@ def snapshot_tables(
 
 
 def save_snapshot(
-    store: GeoPackageStore,
+    store: Store,
     period: str,
     table: pd.DataFrame,
     *,
@@ -273,7 +273,7 @@ def indicators_for_layers(
 
 
 def take_snapshot(
-    store: GeoPackageStore,
+    store: Store,
     period: str,
     *,
     profile=None,
@@ -301,7 +301,7 @@ def take_snapshot(
     return table
 
 
-def list_periods(store: GeoPackageStore) -> list[str]:
+def list_periods(store: Store) -> list[str]:
     """Periods that have a snapshot, oldest first (compared as dates)."""
     table = _read(store, PARAMS)
     if table.empty:
@@ -309,7 +309,7 @@ def list_periods(store: GeoPackageStore) -> list[str]:
     return sort_periods(table["period"].astype(str).unique())
 
 
-def _snapshot_of(store: GeoPackageStore, table: pd.DataFrame, period: str) -> pd.DataFrame:
+def _snapshot_of(store: Store, table: pd.DataFrame, period: str) -> pd.DataFrame:
     """The rows of `period` in the ``indicator_snapshots`` `table` read from `store`."""
     period = check_period(period)
     selected = table["period"].astype(str) == period if not table.empty else None
@@ -321,19 +321,19 @@ def _snapshot_of(store: GeoPackageStore, table: pd.DataFrame, period: str) -> pd
     return _typed(table.loc[selected, COLUMNS].reset_index(drop=True))
 
 
-def load_snapshots(store: GeoPackageStore, periods: Iterable[str]) -> dict[str, pd.DataFrame]:
+def load_snapshots(store: Store, periods: Iterable[str]) -> dict[str, pd.DataFrame]:
     """The indicator tables saved for `periods` (period -> table), reading the store once."""
     periods = list(periods)
     table = _read(store, SNAPSHOTS) if periods else pd.DataFrame()
     return {period: _snapshot_of(store, table, period) for period in periods}
 
 
-def load_snapshot(store: GeoPackageStore, period: str) -> pd.DataFrame:
+def load_snapshot(store: Store, period: str) -> pd.DataFrame:
     """The indicator table saved for `period` (columns :data:`~geo.indicators.COLUMNS`)."""
     return _snapshot_of(store, _read(store, SNAPSHOTS), period)
 
 
-def snapshot_params(store: GeoPackageStore, period: str) -> dict[str, Any]:
+def snapshot_params(store: Store, period: str) -> dict[str, Any]:
     """Parameters and metadata stored with the snapshot of `period`."""
     period = check_period(period)
     table = _read(store, PARAMS)
@@ -350,7 +350,7 @@ def snapshot_params(store: GeoPackageStore, period: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- plan values
-def plan_values_table(store: GeoPackageStore) -> pd.DataFrame:
+def plan_values_table(store: Store) -> pd.DataFrame:
     """All non-spatial values entered: period, indicator, value, note, entered_at."""
     table = _read(store, PLAN)
     if table.empty:
@@ -359,13 +359,13 @@ def plan_values_table(store: GeoPackageStore) -> pd.DataFrame:
     return table
 
 
-def get_plan_values(store: GeoPackageStore, period: str) -> dict[str, float]:
+def get_plan_values(store: Store, period: str) -> dict[str, float]:
     """Non-spatial values entered for `period` (indicator key -> value)."""
     return _period_values(plan_values_table(store), check_period(period))
 
 
 def plan_values_frame(
-    store: GeoPackageStore, period: str, values: Mapping[str, float | None], *, note: str = ""
+    store: Store, period: str, values: Mapping[str, float | None], *, note: str = ""
 ) -> pd.DataFrame:
     """The whole ``plan_values`` table with `period`'s values replaced by `values`."""
     period = check_period(period)
@@ -393,7 +393,7 @@ def plan_values_frame(
 
 
 def set_plan_values(
-    store: GeoPackageStore, period: str, values: Mapping[str, float | None], *, note: str = ""
+    store: Store, period: str, values: Mapping[str, float | None], *, note: str = ""
 ) -> dict[str, float]:
     """Enter non-spatial values (shares 0-1) for `period`; ``None`` removes a value.
 
@@ -406,7 +406,7 @@ def set_plan_values(
 
 
 def _set_plan_values(
-    store: GeoPackageStore, period: str, values: Mapping[str, float | None], *, note: str
+    store: Store, period: str, values: Mapping[str, float | None], *, note: str
 ) -> dict[str, float]:
     plan = plan_values_frame(store, period, values, note=note)
     tables: dict[str, pd.DataFrame] = {PLAN: plan}

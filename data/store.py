@@ -33,7 +33,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import geopandas as gpd
 import pandas as pd
@@ -68,14 +68,39 @@ class StoreBusy(StoreError):
 _held = threading.local()
 
 
+@runtime_checkable
 class Store(Protocol):
-    """What the app needs from a spatial store."""
+    """What the app needs from a spatial store: the type every caller uses.
 
-    def layers(self) -> list[str]: ...
+    Implemented by :class:`GeoPackageStore` (a file) and :class:`data.postgis.PostGISStore`
+    (a shared database); open one with :func:`open_store`. Code that only reads, writes, locks
+    or names a store takes a ``Store``, so it works on both.
+    """
 
-    def read(self, layer: str, *, columns: list[str] | None = None) -> gpd.GeoDataFrame: ...
+    path: Path | str
+    """Where the store lives: the file's path or the masked URL; both have ``.name``."""
 
-    def read_table(self, name: str) -> pd.DataFrame: ...
+    @property
+    def label(self) -> str:
+        """The store's name for messages (a URL's password masked)."""
+
+    def exists(self) -> bool:
+        """True when the store holds data (the file exists, the schema is initialised)."""
+
+    def layers(self) -> list[str]:
+        """Names of the tables in the store (spatial and attribute)."""
+
+    def has(self, layer: str) -> bool:
+        """True when the store holds table `layer`."""
+
+    def read(self, layer: str, *, columns: list[str] | None = None) -> gpd.GeoDataFrame:
+        """One layer (only `columns` when given), in the storage CRS."""
+
+    def read_layers(self, names: Iterable[str] | None = None) -> dict[str, gpd.GeoDataFrame]:
+        """The layers `names` (default every data layer) that the store holds, by name."""
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        """An attribute table (e.g. snapshots); empty when missing."""
 
     def write(
         self,
@@ -86,22 +111,38 @@ class Store(Protocol):
     ) -> None:
         """Write layers in one transaction, with their audit rows (all or nothing)."""
 
+    def lock(
+        self,
+        *,
+        timeout_s: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> contextlib.AbstractContextManager[None]:
+        """Hold the store's writer lock (re-entrant within a thread); :class:`StoreBusy` after
+        `timeout_s` seconds."""
+
     def version(self) -> str:
         """A token that changes whenever a layer changes (not on sign-ins or audit rows)."""
 
-    def meta(self) -> dict[str, str]: ...
+    def layer_versions(self) -> dict[str, str]:
+        """A token per layer that changes only when that layer is written."""
+
+    def meta(self) -> dict[str, str]:
+        """The store's key/value metadata."""
+
+    def write_meta(self, values: Mapping[str, str]) -> None:
+        """Merge key/value pairs into the metadata."""
+
+    def is_demo(self) -> bool:
+        """True when the store is marked as the demo."""
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table."""
+
+    def checksum(self) -> str:
+        """A digest of the store's content (proves a failed write changed nothing)."""
 
     def accounts(self) -> Accounts:
         """Users, sessions and the audit log (:mod:`auth.storage`)."""
-
-    def exists(self) -> bool: ...
-
-    def write_meta(self, values: Mapping[str, str]) -> None: ...
-
-    def counts(self) -> dict[str, int]: ...
-
-    @property
-    def label(self) -> str: ...
 
 
 class GeoPackageStore:

@@ -32,7 +32,7 @@ from data.snapshots import (
     period_order,
     resolve_period,
 )
-from data.store import GeoPackageStore
+from data.store import Store
 from geo.coverage import select_facilities
 from geo.indicators import (
     LEVEL_LABELS,
@@ -100,7 +100,7 @@ class PeriodAnalysis:
 
 
 def analyse_period(
-    store: GeoPackageStore,
+    store: Store,
     period: str,
     *,
     profile: Profile | None = None,
@@ -163,7 +163,7 @@ def analyse_period(
 
 
 def _field_summary(
-    store: GeoPackageStore, period: str, profile: Profile, layers: dict[str, gpd.GeoDataFrame]
+    store: Store, period: str, profile: Profile, layers: dict[str, gpd.GeoDataFrame]
 ):
     """Field-report figures of `period` for the areas in `layers` (None without reports)."""
     from field.settings import field_rules
@@ -897,7 +897,7 @@ def period_note(pa: PeriodAnalysis) -> str:
 
 
 def build_report(
-    store: GeoPackageStore,
+    store: Store,
     period: str | None,
     out_path: str | os.PathLike,
     *,
