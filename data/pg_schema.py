@@ -252,8 +252,118 @@ END $$;
 """
 
 
+def _migration_3() -> str:
+    """Field reports, steps, photos and visits (:mod:`field.store`) under the grids' scope rules.
+
+    Reports and visits carry a grid code; steps and photos are seen through their report.
+    Workers and staff read and add rows only inside their scope (a report outside every grid
+    only with a city scope); viewers read; planners and admins do everything.
+    """
+    from field.store import MAX_BLOB_BYTES
+
+    all_roles = ", ".join(GROUP_ROLES.values())
+    writers = ", ".join(WRITERS)
+    editors = "gridmap_staff, gridmap_worker"
+    in_scope = (
+        f"(SELECT {SCHEMA}.scope_is_city()) OR grid_code IN "
+        f"(SELECT unnest({SCHEMA}.scope_grid_codes()))"
+    )
+    via_report = f"report_id IN (SELECT r.report_id FROM {SCHEMA}.field_reports r)"
+    policies = []
+    for table, test in (
+        ("field_reports", in_scope),
+        ("field_visits", in_scope),
+        ("field_steps", via_report),
+        ("field_photos", via_report),
+    ):
+        policies += [
+            f"ALTER TABLE {SCHEMA}.{table} ENABLE ROW LEVEL SECURITY;",
+            f"CREATE POLICY scope_read ON {SCHEMA}.{table} FOR SELECT USING ({test});",
+            f"CREATE POLICY scope_add ON {SCHEMA}.{table} FOR INSERT TO {editors} "
+            f"WITH CHECK ({test});",
+            f"CREATE POLICY writers ON {SCHEMA}.{table} FOR ALL TO {writers} "
+            "USING (true) WITH CHECK (true);",
+            f"CREATE TRIGGER {table}_bump AFTER INSERT OR UPDATE OR DELETE ON {SCHEMA}.{table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.bump_data_version();",
+            f"GRANT SELECT ON {SCHEMA}.{table} TO {all_roles};",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {SCHEMA}.{table} TO {writers};",
+            f"GRANT INSERT ON {SCHEMA}.{table} TO {editors};",
+        ]
+    policies.append(
+        f"CREATE POLICY scope_step ON {SCHEMA}.field_reports FOR UPDATE TO {editors} "
+        f"USING ({in_scope}) WITH CHECK ({in_scope});"
+    )
+    return f"""
+CREATE TABLE {SCHEMA}.field_reports (
+  report_id text PRIMARY KEY,
+  submission_id text NOT NULL UNIQUE,
+  category text NOT NULL,
+  urgency text NOT NULL,
+  description text NOT NULL DEFAULT '',
+  lon double precision NOT NULL,
+  lat double precision NOT NULL,
+  grid_code text,
+  community text,
+  street text,
+  district text,
+  reporter text NOT NULL,
+  reporter_role text NOT NULL DEFAULT '',
+  state text NOT NULL DEFAULT 'new',
+  assignee text,
+  duplicate_of text,
+  synthetic boolean NOT NULL DEFAULT false,
+  created_at timestamptz NOT NULL,
+  state_at timestamptz NOT NULL,
+  accepted_at timestamptz,
+  dispatched_at timestamptz,
+  handled_at timestamptz,
+  checked_at timestamptz,
+  closed_at timestamptz
+);
+CREATE INDEX field_reports_grid ON {SCHEMA}.field_reports (grid_code);
+CREATE INDEX field_reports_created ON {SCHEMA}.field_reports (created_at);
+CREATE TABLE {SCHEMA}.field_steps (
+  step_id bigserial PRIMARY KEY,
+  report_id text NOT NULL REFERENCES {SCHEMA}.field_reports (report_id),
+  from_state text,
+  to_state text NOT NULL,
+  actor text NOT NULL,
+  role text NOT NULL DEFAULT '',
+  at timestamptz NOT NULL,
+  note text NOT NULL DEFAULT ''
+);
+CREATE INDEX field_steps_report ON {SCHEMA}.field_steps (report_id);
+CREATE TABLE {SCHEMA}.field_photos (
+  photo_id bigserial PRIMARY KEY,
+  report_id text NOT NULL REFERENCES {SCHEMA}.field_reports (report_id),
+  step_id bigint REFERENCES {SCHEMA}.field_steps (step_id),
+  data bytea NOT NULL CHECK (octet_length(data) <= {MAX_BLOB_BYTES}),
+  width integer NOT NULL,
+  height integer NOT NULL,
+  sha256 text NOT NULL,
+  created_at timestamptz NOT NULL
+);
+CREATE INDEX field_photos_report ON {SCHEMA}.field_photos (report_id);
+CREATE TABLE {SCHEMA}.field_visits (
+  visit_id bigserial PRIMARY KEY,
+  grid_code text NOT NULL,
+  household text,
+  visited_on date NOT NULL,
+  households_visited integer NOT NULL DEFAULT 1 CHECK (households_visited > 0),
+  worker text,
+  created_at timestamptz NOT NULL,
+  synthetic boolean NOT NULL DEFAULT false
+);
+CREATE INDEX field_visits_grid ON {SCHEMA}.field_visits (grid_code);
+{chr(10).join(policies)}
+GRANT UPDATE (state, state_at, accepted_at, dispatched_at, handled_at, checked_at, closed_at,
+  assignee, duplicate_of) ON {SCHEMA}.field_reports TO {editors};
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA {SCHEMA} TO {all_roles};
+"""
+
+
 #: Migration number -> SQL builder. Append new ones; never change an applied one.
-MIGRATIONS = {1: _migration_1, 2: _migration_2}
+MIGRATIONS = {1: _migration_1, 2: _migration_2, 3: _migration_3}
 LATEST = max(MIGRATIONS)
 
 

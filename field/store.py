@@ -513,5 +513,20 @@ def _insert(con: sqlite3.Connection, table: str, frame: pd.DataFrame, columns: S
 
 
 def field_store(store: Any) -> GeoPackageFieldStore:
-    """The field tables of `store` (a :class:`data.store.GeoPackageStore`)."""
-    return GeoPackageFieldStore(store.path)
+    """The field tables of `store`, on either backend.
+
+    A :class:`data.postgis.PostGISStore` gives a :class:`data.pg_field.PostGISFieldStore`
+    acting as the store's identity (row-level security applies); any other store value
+    (a store or a path) the GeoPackage tables.
+    """
+    from data.postgis import PostGISStore
+
+    if isinstance(store, PostGISStore):
+        from data.pg_field import PostGISFieldStore
+
+        return PostGISFieldStore(store)
+    if isinstance(store, str) and store.startswith(("postgresql://", "postgres://")):
+        from data.store import open_store
+
+        return field_store(open_store(store))
+    return GeoPackageFieldStore(getattr(store, "path", store))

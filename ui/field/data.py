@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from field.settings import FieldRules, field_rules
-from field.store import GeoPackageFieldStore
+from field.store import field_store as open_field_store
 from ui import data_access as da
-from ui.i18n import tr
 
 
-def field_store() -> GeoPackageFieldStore:
-    """The field tables of the active store; stops the page on a store without them."""
-    store = da.current_store()
-    if not isinstance(getattr(store, "path", None), Path):
-        st.info(
-            tr(
-                "网格事件目前只保存在 GeoPackage 数据库中（PostGIS 尚未支持）。",
-                "Field reports are kept in GeoPackage stores only for now (not yet in PostGIS).",
-            )
-        )
-        st.stop()
-    return GeoPackageFieldStore(store.path)
+def field_store() -> Any:
+    """The field tables of the active store (GeoPackage or PostGIS, as the signed-in user)."""
+    return open_field_store(da.current_store())
 
 
 def rules() -> FieldRules:
@@ -33,24 +23,24 @@ def rules() -> FieldRules:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _reports(path: str, version: str) -> gpd.GeoDataFrame:
-    return GeoPackageFieldStore(path).reports()
+def _reports(path: str, version: str, _store: Any) -> gpd.GeoDataFrame:
+    return _store.reports()
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _visits(path: str, version: str) -> pd.DataFrame:
-    return GeoPackageFieldStore(path).visits()
+def _visits(path: str, version: str, _store: Any) -> pd.DataFrame:
+    return _store.visits()
 
 
 def reports() -> gpd.GeoDataFrame:
     """Every report of the store (cached; filter to the user's scope before showing)."""
     store = field_store()
-    return _reports(str(store.path), store.version())
+    return _reports(str(store.path), store.version(), store)
 
 
 def visits() -> pd.DataFrame:
     store = field_store()
-    return _visits(str(store.path), store.version())
+    return _visits(str(store.path), store.version(), store)
 
 
 def now() -> pd.Timestamp:

@@ -28,21 +28,29 @@ LEVEL_LAYERS = {"street": "streets", "community": "communities"}
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _summary(
-    path: str, field_version: str, data_version: str, scope: str, period: str, minute: str
+    path: str,
+    field_version: str,
+    data_version: str,
+    scope: str,
+    period: str,
+    minute: str,
+    _store=None,
 ) -> FieldSummary:
     """Summary of the reports and grids inside `scope` (cached per data, scope and minute)."""
     from auth.model import Scope, scope_mask
-    from data.store import GeoPackageStore
-    from field.store import GeoPackageFieldStore
+    from data.store import open_store
+    from field.store import field_store
 
+    store = _store if _store is not None else open_store(path)
+    field = field_store(store)
     user_scope = Scope.parse(scope)
-    reports = GeoPackageFieldStore(path).reports()
+    reports = field.reports()
     reports = reports[scope_mask(user_scope, reports).to_numpy()]
-    grids = GeoPackageStore(path).read("grids")
+    grids = store.read("grids")
     grids = grids[scope_mask(user_scope, grids).to_numpy()]
     return summarise(
         reports,
-        GeoPackageFieldStore(path).visits(),
+        field.visits(),
         grids,
         fd.rules(),
         period=period,
@@ -63,6 +71,7 @@ def field_summary(period: str) -> FieldSummary:
         str(user.scope),
         period,
         minute,
+        store,
     )
 
 
