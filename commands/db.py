@@ -47,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 default=None,
                 help="file holding the app role's password (when the role is created)",
             )
-    p = sub.add_parser("copy", help="copy data layers, snapshots and field reports from one store to another")
+    p = sub.add_parser(
+        "copy", help="copy data layers, snapshots and field reports from one store to another"
+    )
     p.add_argument("--from", dest="source", required=True, help="GeoPackage path or PostGIS URL")
     p.add_argument("--to", dest="target", required=True, help="GeoPackage path or PostGIS URL")
 
