@@ -167,10 +167,10 @@ def _field_summary(
 ):
     """Field-report figures of `period` for the areas in `layers` (None without reports)."""
     from field.settings import field_rules
-    from field.store import GeoPackageFieldStore
+    from field.store import field_store
     from field.summary import summarise
 
-    fstore = GeoPackageFieldStore(store.path)
+    fstore = field_store(store)
     reports = fstore.reports()
     grids = layers.get("grids")
     if reports.empty or grids is None or grids.empty:

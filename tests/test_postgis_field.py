@@ -226,6 +226,17 @@ def test_db_copy_and_kpis_equal_on_both_backends(demo_field_pg, demo_store_path,
         kb = kpis.report_kpis(b, rules, period=period, level=level, now=now)
         assert ka["reports"].sum() > 0
         pd.testing.assert_frame_equal(ka, kb)
+    # the exports' field section reads either backend through field_store()
+    from geo.settings import load_profile
+    from reports.build import _field_summary
+
+    profile = load_profile()
+    sums = [
+        _field_summary(s, period, profile, {"grids": s.read("grids")})
+        for s in (open_store(demo_store_path), _as(demo_field_pg, "planner"))
+    ]
+    assert sums[0] is not None and sums[1] is not None
+    pd.testing.assert_frame_equal(sums[0].city, sums[1].city)
     # the copy prints the field tables too
     capsys.readouterr()
     assert cli.main(["db", "copy", "--from", str(demo_store_path), "--to", demo_field_pg]) == 0
