@@ -94,8 +94,14 @@ def require(action: str) -> User:
 
 
 def cookie_script() -> None:
-    """Write or clear the session cookie in the browser when a sign-in or sign-out asked for it."""
-    op = st.session_state.pop(COOKIE_OP_KEY, None)
+    """Write or clear the session cookie in the browser when a sign-in or sign-out asked for it.
+
+    The script stays on the page for the rest of the session (same element, same place, so it is
+    not mounted again): a rerun that follows the sign-in at once (a map reporting its view, a
+    widget) would otherwise remove it before the browser ran it, and the cookie would never be
+    written.
+    """
+    op = st.session_state.get(COOKIE_OP_KEY)
     if op is None:
         return
     if op[0] == "set":
