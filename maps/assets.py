@@ -1,8 +1,9 @@
-"""Offline map assets: Leaflet, MarkerCluster and jQuery served by the app itself.
+"""Offline map assets: Leaflet, MarkerCluster, jQuery and our gridmap.js/css served by the app.
 
 folium and streamlit-folium load their JavaScript and CSS from public CDNs by default; when a
 CDN is blocked the map is blank. :func:`install_assets` copies the files shipped by the PyPI
-packages XStatic-Leaflet, XStatic-Leaflet-MarkerCluster and XStatic-jQuery into
+packages XStatic-Leaflet, XStatic-Leaflet-MarkerCluster and XStatic-jQuery, and the app's own
+map script and stylesheet (``maps/static/gridmap.js`` and ``gridmap.css``), into
 ``static/vendor/`` (served by Streamlit at ``/app/static/vendor/``), and
 :func:`use_local_assets` points a folium map and its plugins at those copies.
 :func:`inline_assets_html` renders a self-contained HTML page with every asset inlined.
@@ -28,6 +29,8 @@ import folium.plugins
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR_DIR = ROOT / "static" / "vendor"
+#: the app's own map script and stylesheet (``window.gridmap``), served next to the vendor files
+OWN_DIR = Path(__file__).resolve().parent / "static"
 #: URL of ./static/vendor as seen from streamlit-folium's component frame
 #: (``<base>/component/streamlit_folium.st_folium/index.html``); relative, so it also works
 #: when Streamlit runs under a ``server.baseUrlPath``. Streamlit serves ./static at
@@ -63,6 +66,7 @@ def _sources() -> dict[str, tuple[Path, tuple[str, ...]]]:
             ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"),
         ),
         "jquery": (Path(jquery.BASE_DIR), ("jquery.min.js",)),
+        "gridmap": (OWN_DIR, ("gridmap.js", "gridmap.css")),
     }
 
 
@@ -70,8 +74,9 @@ def _sources() -> dict[str, tuple[Path, tuple[str, ...]]]:
 JS = (
     ("leaflet", "leaflet/leaflet.js"),
     ("jquery", "jquery/jquery.min.js"),
+    ("gridmap", "gridmap/gridmap.js"),
 )
-CSS = (("leaflet_css", "leaflet/leaflet.css"),)
+CSS = (("leaflet_css", "leaflet/leaflet.css"), ("gridmap_css", "gridmap/gridmap.css"))
 CLUSTER_JS = (("markerclusterjs", "markercluster/leaflet.markercluster.js"),)
 CLUSTER_CSS = (
     ("markerclustercss", "markercluster/MarkerCluster.css"),
@@ -82,7 +87,8 @@ CLUSTER_CSS = (
 def install_assets(target: Path | None = None, *, force: bool = False) -> Path:
     """Copy the vendor files into `target` (default ``static/vendor``); cheap when up to date.
 
-    A file is copied only when missing or different in size from the packaged one.
+    A file is copied only when missing, different in size from its source or older than it
+    (the app's own ``maps/static`` files change without changing size).
     """
     target = Path(target) if target is not None else VENDOR_DIR
     for folder, (base, files) in _sources().items():
@@ -91,7 +97,12 @@ def install_assets(target: Path | None = None, *, force: bool = False) -> Path:
             dst = target / folder / rel
             if not src.is_file():
                 raise AssetError(f"{src}: not found in the installed package")
-            if force or not dst.is_file() or dst.stat().st_size != src.stat().st_size:
+            stale = (
+                not dst.is_file()
+                or dst.stat().st_size != src.stat().st_size
+                or dst.stat().st_mtime < src.stat().st_mtime
+            )
+            if force or stale:
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, dst)
     return target

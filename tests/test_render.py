@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 
 import folium
@@ -55,6 +56,35 @@ def test_install_assets_copies_vendor_files_once(tmp_path):
     assert leaflet.stat().st_mtime_ns == before  # idempotent: nothing recopied
 
 
+def test_install_assets_copies_our_map_script_and_recopies_it_when_edited(tmp_path):
+    own = tmp_path / "own"
+    own.mkdir()
+    for name in ("gridmap.js", "gridmap.css"):
+        (own / name).write_text((assets.OWN_DIR / name).read_text(encoding="utf-8"))
+    sources = {**assets._sources(), "gridmap": (own, ("gridmap.js", "gridmap.css"))}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(assets, "_sources", lambda: sources)
+        target = assets.install_assets(tmp_path / "vendor")
+        copied = target / "gridmap" / "gridmap.js"
+        assert "window.gridmap" in copied.read_text(encoding="utf-8")
+        assert ".gm-legend" in (target / "gridmap" / "gridmap.css").read_text(encoding="utf-8")
+        # an edit that keeps the size is still picked up (the source is newer)
+        text = (own / "gridmap.js").read_text(encoding="utf-8")
+        (own / "gridmap.js").write_text(text.replace("window.gridmap", "window.gridmaq", 1))
+        os.utime(copied, (1, 1))
+        assets.install_assets(tmp_path / "vendor")
+        assert "window.gridmaq" in copied.read_text(encoding="utf-8")
+
+
+def test_map_loads_gridmap_script_after_leaflet_and_no_inline_copy():
+    page = render.base_map(PROFILE, "none").get_root().render()
+    srcs = re.findall(r'<script src="([^"]+)"', page)
+    names = [s.rsplit("/", 1)[-1] for s in srcs]
+    assert names.index("leaflet.js") < names.index("gridmap.js")
+    assert "gridmap/gridmap.css" in page
+    assert "window.gridmap = " not in page and ".gm-legend {" not in page
+
+
 def test_default_folium_map_uses_cdns_and_ours_does_not():
     assert assets.external_links(folium.Map(tiles=None))  # the problem we fix
     m = render.base_map(PROFILE, "none")
@@ -75,6 +105,7 @@ def test_inline_assets_html_is_self_contained(tiny, tmp_path):
     assert "<script src=" not in page and '<link rel="stylesheet"' not in page
     assert "L.Map" in page or "leaflet" in page.lower()
     assert "data:image/png;base64," in page  # leaflet.css images inlined
+    assert "window.gridmap = " in page and ".gm-legend {" in page  # our script and CSS too
     assert not re.search(r'<(script|link|img)\b[^>]*(src|href)="(https?:)?//', page)
 
 
@@ -244,7 +275,9 @@ def test_every_layer_drawn_with_counts_and_legend(tiny):
     ]
     page = m.get_root().render()
     assert page.count("gridmap.add(") == 9
-    assert "L.control.scale({metric: true, imperial: false})" in page
+    assert "gridmap.scale(" in page
+    gridmap_js = (assets.OWN_DIR / "gridmap.js").read_text(encoding="utf-8")
+    assert "L.control.scale({metric: true, imperial: false})" in gridmap_js
     assert "L.control.layers" in page
 
 
@@ -411,7 +444,8 @@ def test_points_are_drawn_above_areas_and_can_be_numbered(tiny):
     assert payloads["grids"]["front"] is False and payloads["shelters"]["front"] is True
     assert payloads["sites"]["mark"] == 0  # the badge shows the rank column
     assert payloads["highlight"]["pane"] == "top" and "mark" not in payloads["grids"]
-    assert "bringToFront" in page and "gmTop" in page
+    gridmap_js = (assets.OWN_DIR / "gridmap.js").read_text(encoding="utf-8")
+    assert "bringToFront" in gridmap_js and "gmTop" in gridmap_js
 
 
 def test_site_labels_say_rank_and_residents_with_units():
