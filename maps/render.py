@@ -443,28 +443,57 @@ def esc_series(values: pd.Series) -> pd.Series:
     return text.astype(object)
 
 
-def _add_layer(
-    m: folium.Map,
-    gdf: gpd.GeoDataFrame,
-    *,
-    key: str,
-    name: str,
-    fields: Mapping[str, str] | None,
-    tooltip: Sequence[str],
-    style: Mapping[str, object],
-    category: pd.Series | None,
-    symbols: Mapping[str, Mapping[str, object]] | None,
-    legend: Sequence[tuple[str, str, str]] | None,
-    show: bool,
-    canvas: bool,
-    stat: str | None,
-    weights: pd.Series | None,
-    legend_title: str | None = None,
-    front: bool = False,
-    pane: str | None = None,
-    mark: str | None = None,
-    counts: pd.Series | None = None,
-) -> folium.FeatureGroup:
+@dataclass(frozen=True)
+class LayerSpec:
+    """How one data layer is drawn: what :func:`add_polygons` and :func:`add_points` pass on.
+
+    Attributes
+    ----------
+    key, name
+        Short id (CSS class ``gm-<key>``) and the name shown in the layer control and legend.
+    fields, tooltip
+        Popup columns -> labels, and the columns of the hover text.
+    style, category, symbols
+        Leaflet path options, and per-row symbols chosen by `category` (keys of `symbols`).
+    legend, legend_title
+        Legend rows (kind, css, label) or None for no legend section; the section title.
+    show, canvas, stat, weights, counts
+        Shown at first; drawn on canvas; what the "in view" box counts (``"grids"``,
+        ``"facilities"`` or None), residents per feature and grids per feature.
+    front, pane, mark
+        Kept above area layers; ``"top"`` for the non-interactive outline pane; the column shown
+        as a numbered badge.
+    """
+
+    key: str
+    name: str
+    style: Mapping[str, object]
+    fields: Mapping[str, str] | None = None
+    tooltip: Sequence[str] = ()
+    category: pd.Series | None = None
+    symbols: Mapping[str, Mapping[str, object]] | None = None
+    legend: Sequence[tuple[str, str, str]] | None = None
+    show: bool = True
+    canvas: bool = True
+    stat: str | None = None
+    weights: pd.Series | None = None
+    legend_title: str | None = None
+    front: bool = False
+    pane: str | None = None
+    mark: str | None = None
+    counts: pd.Series | None = None
+
+
+def _add_layer(m: folium.Map, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> folium.FeatureGroup:
+    """Draw `gdf` as one data layer of `m` as `spec` says; returns its feature group."""
+    key, name, style, tooltip = spec.key, spec.name, spec.style, spec.tooltip
+    category, symbols, stat, pane, mark = (
+        spec.category,
+        spec.symbols,
+        spec.stat,
+        spec.pane,
+        spec.mark,
+    )
     if gdf.crs is None:
         raise dp.DisplayError(f"layer {key!r} has no CRS")
     frame = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
@@ -473,7 +502,7 @@ def _add_layer(
     decimals = getattr(m, "gridmap_decimals", 5)
     geoms = dp.round_coordinates(frame.geometry.values, decimals)
 
-    fields = dict(fields or {})
+    fields = dict(spec.fields or {})
     popup_cols = [c for c in fields if c in frame.columns]
     cols = _escaped_columns(frame, popup_cols)
     tip_pos = [popup_cols.index(c) for c in tooltip if c in popup_cols]
@@ -499,24 +528,26 @@ def _add_layer(
         "cols": cols,
         "style": dict(style),
         "symbols": sym_list,
-        "canvas": bool(canvas),
+        "canvas": bool(spec.canvas),
         "stat": stat,
         "cls": classes.tolist(),
-        "front": bool(front),
+        "front": bool(spec.front),
     }
     if pane is not None:
         payload_data["pane"] = pane
     if mark is not None:
         payload_data["mark"] = popup_cols.index(mark)
-    if counts is not None:  # features standing for several grids each (the "in view" box)
+    if spec.counts is not None:  # features standing for several grids each (the "in view" box)
         payload_data["counts"] = (
-            pd.to_numeric(counts.reindex(frame.index), errors="coerce").fillna(0).astype("int64")
+            pd.to_numeric(spec.counts.reindex(frame.index), errors="coerce")
+            .fillna(0)
+            .astype("int64")
         ).tolist()
     if geo is not None:
         payload_data["geo"] = geo
-    if weights is not None:
+    if spec.weights is not None:
         payload_data["weights"] = (
-            pd.to_numeric(weights.reindex(frame.index), errors="coerce")
+            pd.to_numeric(spec.weights.reindex(frame.index), errors="coerce")
             .fillna(0)
             .astype("int64")
             .tolist()
@@ -530,12 +561,14 @@ def _add_layer(
     else:
         bounds = [[None, None], [None, None]]
 
-    group = folium.FeatureGroup(name=esc(name), show=show)
+    group = folium.FeatureGroup(name=esc(name), show=spec.show)
     group.gridmap_key = key
     group.add_child(DataLayer(key, payload, len(frame), bounds))
     m.add_child(group, name=f"layer_{key}")
-    if legend:
-        m.gridmap_legend.sections.append(LegendSection(key, legend_title or name, list(legend)))
+    if spec.legend:
+        m.gridmap_legend.sections.append(
+            LegendSection(key, spec.legend_title or name, list(spec.legend))
+        )
     return group
 
 
@@ -588,9 +621,7 @@ def add_polygons(
     style = {"weight": 1, "color": "#455a64", "fillOpacity": 0.3, **(style or {})}
     if legend is True:
         legend = legend_items(style, symbols, kind="", label=name)
-    return _add_layer(
-        m,
-        gdf,
+    spec = LayerSpec(
         key=key,
         name=name,
         fields=fields,
@@ -607,6 +638,7 @@ def add_polygons(
         pane=pane,
         counts=counts,
     )
+    return _add_layer(m, gdf, spec)
 
 
 def add_points(
@@ -640,9 +672,7 @@ def add_points(
         symbols = {k: {"fillColor": v.get("color"), **v} for k, v in symbols.items()}
     if legend is True:
         legend = legend_items(style, symbols, kind="pt", label=name)
-    return _add_layer(
-        m,
-        gdf,
+    spec = LayerSpec(
         key=key,
         name=name,
         fields=fields,
@@ -660,6 +690,7 @@ def add_points(
         pane=pane,
         mark=mark,
     )
+    return _add_layer(m, gdf, spec)
 
 
 def legend_items(
