@@ -241,6 +241,41 @@ class Legend(_RawMacro):
 
 
 # --------------------------------------------------------------------------- the map
+class GridMap(folium.Map):
+    """A folium map with what the layers drawn on it need, as declared, typed attributes.
+
+    Attributes
+    ----------
+    offsets
+        Datum shift of the basemap (``"gcj02"`` for Gaode, None for WGS 84).
+    basemap, lang
+        Key of :data:`BASEMAPS` and the language of the labels.
+    decimals
+        Decimal places of the coordinates sent to the browser.
+    legend
+        The map's one legend; layers add sections to it.
+    bounds
+        [[south, west], [north, east]] the map fits to (:func:`fit_to`), None when not set.
+    """
+
+    def __init__(
+        self,
+        *,
+        offsets: str | None,
+        basemap: str,
+        lang: str,
+        decimals: int,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.offsets = offsets
+        self.basemap = basemap
+        self.lang = lang
+        self.decimals = decimals
+        self.legend = Legend(lang)
+        self.bounds: list[list[float]] | None = None
+
+
 def base_map(
     profile: Profile,
     basemap: str = "none",
@@ -250,7 +285,7 @@ def base_map(
     zoom: int | None = None,
     tianditu: str | None = None,
     view_counter: bool = True,
-) -> folium.Map:
+) -> GridMap:
     """An empty map with local assets, basemap tiles (if any), scale bar and legend.
 
     Parameters
@@ -269,7 +304,11 @@ def base_map(
     key = tianditu or tianditu_key()
     if choice.needs_key and not key:
         choice = BASEMAPS["none"]
-    m = folium.Map(
+    m = GridMap(
+        offsets=choice.offsets,
+        basemap=choice.key,
+        lang=lang,
+        decimals=profile.display.coordinate_decimals,
         location=list(location or (profile.city.center_lat, profile.city.center_lon)),
         zoom_start=zoom or profile.city.zoom,
         tiles=None,
@@ -277,10 +316,6 @@ def base_map(
         max_zoom=19,
     )
     use_local_assets(m)
-    m.gridmap_offsets = choice.offsets
-    m.gridmap_basemap = choice.key
-    m.gridmap_lang = lang
-    m.gridmap_decimals = profile.display.coordinate_decimals
     touch_text = safe_json(
         "用两根手指移动地图" if lang == "zh" else "Use two fingers to move the map"
     )
@@ -304,7 +339,6 @@ def base_map(
             overlay=n > 0,
             control=False,
         ).add_to(m)
-    m.gridmap_legend = Legend(lang)
     if view_counter:
         text = {
             "title": "当前视图" if lang == "zh" else "In view",
@@ -318,7 +352,7 @@ def base_map(
     return m
 
 
-def finish(m: folium.Map, *, collapsed: bool = True) -> folium.Map:
+def finish(m: GridMap, *, collapsed: bool = True) -> GridMap:
     """Put the legend and the layer control after every layer (call after adding layers).
 
     Calling it again (after more layers were added) moves both to the end again: a layer
@@ -327,7 +361,7 @@ def finish(m: folium.Map, *, collapsed: bool = True) -> folium.Map:
     fit = m._children.pop("gridmap_fit", None)
     for name in ("gridmap_legend", "gridmap_layer_control"):
         m._children.pop(name, None)
-    m.add_child(m.gridmap_legend, name="gridmap_legend")
+    m.add_child(m.legend, name="gridmap_legend")
     control = folium.LayerControl(collapsed=collapsed, position="topleft")
     m.add_child(control, name="gridmap_layer_control")
     if fit is not None:  # after the legend and controls: the fit leaves room for them
@@ -484,7 +518,7 @@ class LayerSpec:
     counts: pd.Series | None = None
 
 
-def _add_layer(m: folium.Map, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> folium.FeatureGroup:
+def _add_layer(m: GridMap, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> folium.FeatureGroup:
     """Draw `gdf` as one data layer of `m` as `spec` says; returns its feature group."""
     key, name, style, tooltip = spec.key, spec.name, spec.style, spec.tooltip
     category, symbols, stat, pane, mark = (
@@ -498,8 +532,8 @@ def _add_layer(m: folium.Map, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> folium.
         raise dp.DisplayError(f"layer {key!r} has no CRS")
     frame = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
     frame = frame.to_crs(dp.DISPLAY_CRS) if not frame.crs.equals(dp.DISPLAY_CRS) else frame
-    frame = dp.shift_for_basemap(frame, getattr(m, "gridmap_offsets", None))
-    decimals = getattr(m, "gridmap_decimals", 5)
+    frame = dp.shift_for_basemap(frame, m.offsets)
+    decimals = m.decimals
     geoms = dp.round_coordinates(frame.geometry.values, decimals)
 
     fields = dict(spec.fields or {})
@@ -562,18 +596,15 @@ def _add_layer(m: folium.Map, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> folium.
         bounds = [[None, None], [None, None]]
 
     group = folium.FeatureGroup(name=esc(name), show=spec.show)
-    group.gridmap_key = key
     group.add_child(DataLayer(key, payload, len(frame), bounds))
     m.add_child(group, name=f"layer_{key}")
     if spec.legend:
-        m.gridmap_legend.sections.append(
-            LegendSection(key, spec.legend_title or name, list(spec.legend))
-        )
+        m.legend.sections.append(LegendSection(key, spec.legend_title or name, list(spec.legend)))
     return group
 
 
 def add_polygons(
-    m: folium.Map,
+    m: GridMap,
     gdf: gpd.GeoDataFrame,
     *,
     name: str,
@@ -642,7 +673,7 @@ def add_polygons(
 
 
 def add_points(
-    m: folium.Map,
+    m: GridMap,
     gdf: gpd.GeoDataFrame,
     *,
     name: str,
@@ -721,7 +752,7 @@ def legend_items(
 
 
 def add_highlight(
-    m: folium.Map,
+    m: GridMap,
     gdf: gpd.GeoDataFrame,
     *,
     name: str,
@@ -760,7 +791,7 @@ def add_highlight(
     return group
 
 
-def fit_to(m: folium.Map, gdf: gpd.GeoDataFrame, *, pad_m: float = 150.0) -> folium.Map:
+def fit_to(m: GridMap, gdf: gpd.GeoDataFrame, *, pad_m: float = 150.0) -> GridMap:
     """Zoom the map to `gdf` (plus about `pad_m` metres), leaving room for the legend.
 
     The browser fits once the legend and controls exist (their sizes set the padding), and a
@@ -768,11 +799,11 @@ def fit_to(m: folium.Map, gdf: gpd.GeoDataFrame, *, pad_m: float = 150.0) -> fol
     """
     if gdf.empty:
         return m
-    frame = dp.shift_for_basemap(gdf.to_crs(dp.DISPLAY_CRS), getattr(m, "gridmap_offsets", None))
+    frame = dp.shift_for_basemap(gdf.to_crs(dp.DISPLAY_CRS), m.offsets)
     minx, miny, maxx, maxy = frame.total_bounds
     pad = pad_m / 111_000.0
     bounds = [[miny - pad, minx - pad], [maxy + pad, maxx + pad]]
-    m.gridmap_bounds = bounds
+    m.bounds = bounds
     m._children.pop("gridmap_fit", None)
     m.add_child(_Script(f"gridmap.fit(__MAP__, {safe_json(bounds)});"), name="gridmap_fit")
     return m
@@ -826,7 +857,7 @@ def layer_name(layer: str, lang: str = "zh") -> str:
 
 
 def add_layer(
-    m: folium.Map,
+    m: GridMap,
     layer: str,
     frame: gpd.GeoDataFrame,
     *,
@@ -950,7 +981,7 @@ def add_layer(
 
 
 def add_grid_summary(
-    m: folium.Map,
+    m: GridMap,
     areas: gpd.GeoDataFrame,
     *,
     lang: str = "zh",
@@ -1015,7 +1046,7 @@ def add_grid_summary(
     )
 
 
-def summary(m: folium.Map) -> dict[str, int]:
+def summary(m: GridMap) -> dict[str, int]:
     """Feature count of every data layer on the map, by key (what the browser will draw)."""
     counts: dict[str, int] = {}
     for group in m._children.values():
@@ -1025,23 +1056,23 @@ def summary(m: folium.Map) -> dict[str, int]:
     return counts
 
 
-def legend_titles(m: folium.Map) -> list[str]:
-    return [s.title for s in m.gridmap_legend.sections]
+def legend_titles(m: GridMap) -> list[str]:
+    return [s.title for s in m.legend.sections]
 
 
-def payload_bytes(m: folium.Map) -> int:
+def payload_bytes(m: GridMap) -> int:
     """Bytes of map data the page sends: the rendered map page without vendor scripts."""
     return len(m.get_root().render().encode("utf-8"))
 
 
 def draw_layers(
-    m: folium.Map,
+    m: GridMap,
     frames: Mapping[str, gpd.GeoDataFrame],
     *,
     lang: str = "zh",
     color_by: str = "households",
     order: Iterable[str] | None = None,
-) -> folium.Map:
+) -> GridMap:
     """Add every non-empty frame of `frames` in drawing order (default: the layer records'
     ``view.order``), then the legend and control."""
     for layer in order if order is not None else draw_order():

@@ -264,7 +264,7 @@ def test_every_layer_drawn_with_counts_and_legend(tiny):
     }
     titles = render.legend_titles(m)
     assert titles[3].startswith("网格 · 户数")
-    grid_section = m.gridmap_legend.sections[3]
+    grid_section = m.legend.sections[3]
     # households 250, 320, 410, 520, 380, 450 in 5 quantile classes, one legend row each
     assert [label for _, _, label in grid_section.items] == [
         "250 – 320",
@@ -289,7 +289,7 @@ def test_legend_and_labels_in_english(tiny):
     shelters_payload = _payloads(m)["shelters"]
     assert shelters_payload["labels"][:3] == ["Shelter ID", "Name", "Class"]
     assert render.payload_rows(shelters_payload)[1][2] == "Fixed, medium-term"
-    legend = m.gridmap_legend.html()
+    legend = m.legend.html()
     assert "Legend" in legend and "Emergency" in legend and "Fixed, medium-term" in legend
     assert "No data / no worker" in legend  # G04 has no worker
     assert "Households per worker" in legend

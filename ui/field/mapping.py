@@ -7,13 +7,14 @@ import geopandas as gpd
 
 from field import states
 from maps.display import shift_for_basemap
+from maps.render import GridMap
 
 
 def add_state_points(
-    m: folium.Map, reports: gpd.GeoDataFrame, *, lang: str, radius: float = 4.0
+    m: GridMap, reports: gpd.GeoDataFrame, *, lang: str, radius: float = 4.0
 ) -> None:
     """Reports as circles coloured by state; overdue ones (column ``overdue``) ringed in black."""
-    frame = shift_for_basemap(reports, getattr(m, "gridmap_offsets", None))
+    frame = shift_for_basemap(reports, m.offsets)
     late = frame["overdue"] if "overdue" in frame.columns else None
     for state_name in states.STATES:
         mask = (frame["state"] == state_name).to_numpy()

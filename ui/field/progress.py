@@ -202,7 +202,7 @@ def report_map(summary: FieldSummary, level: str, *, basemap: str) -> None:
     """Reports by state and reports per 1,000 residents per area."""
     prof = da.profile()
     m = render.base_map(prof, basemap, lang=lang(), view_counter=False, tianditu=tianditu_key())
-    offsets = getattr(m, "gridmap_offsets", None)
+    offsets = m.offsets
     polys = da.display_layer(LEVEL_LAYERS[level])
     density = summary.areas[level]["per_1000_residents"]
     if len(polys):

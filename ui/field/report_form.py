@@ -84,7 +84,7 @@ def _pick_location(grid: gpd.GeoDataFrame, *, basemap: str) -> tuple[float, floa
     picked = st.session_state.get(keys.LOCATION)
     if picked:
         lon, lat = picked[0], picked[1]
-        if getattr(m, "gridmap_offsets", None) == "gcj02":
+        if m.offsets == "gcj02":
             from geo.crs import wgs84_to_gcj02
 
             lon, lat = (float(v) for v in wgs84_to_gcj02(lon, lat))
@@ -107,7 +107,7 @@ def _pick_location(grid: gpd.GeoDataFrame, *, basemap: str) -> tuple[float, floa
     if tap and tap != st.session_state.get(keys.LAST_TAP):
         st.session_state[keys.LAST_TAP] = tap
         lon, lat = float(tap["lng"]), float(tap["lat"])
-        if getattr(m, "gridmap_offsets", None) == "gcj02":
+        if m.offsets == "gcj02":
             lon, lat = (float(v) for v in gcj02_to_wgs84(lon, lat))
         st.session_state[keys.LOCATION] = (lon, lat, "map")
         st.rerun()
