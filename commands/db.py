@@ -131,13 +131,15 @@ def copy_store(source_value: str, target_value: str) -> dict:
 
 
 def copy_field_tables(source, target) -> dict[str, int]:
-    """Replace `target`'s field reports, steps and visits with `source`'s; rows per table.
-
-    Photos are not copied yet (their steps get new ids in the target).
-    """
+    """Replace `target`'s field reports, steps, photos and visits with `source`'s; rows per table."""
     from field.store import field_store
 
     src, dst = field_store(source), field_store(target)
-    reports, steps, visits = src.reports(), src.steps(), src.visits()
-    dst.write_bulk(reports, steps, visits)
-    return {"field_reports": len(reports), "field_steps": len(steps), "field_visits": len(visits)}
+    reports, steps, visits, photos = src.reports(), src.steps(), src.visits(), src.all_photos()
+    dst.write_bulk(reports, steps, visits, photos)
+    return {
+        "field_reports": len(reports),
+        "field_steps": len(steps),
+        "field_photos": len(photos),
+        "field_visits": len(visits),
+    }

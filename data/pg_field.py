@@ -23,6 +23,7 @@ from field.photos import Photo
 from field.states import check_transition
 from field.store import (
     MAX_BLOB_BYTES,
+    PHOTO_COLUMNS,
     REPORT_COLUMNS,
     STEP_COLUMNS,
     TIME_COLUMNS,
@@ -30,6 +31,8 @@ from field.store import (
     Actor,
     FieldStoreError,
     NewReport,
+    _relinked,
+    _rows,
     iso,
 )
 
@@ -249,14 +252,47 @@ class PostGISFieldStore:
             )
         return len(visits)
 
-    def write_bulk(self, reports: pd.DataFrame, steps: pd.DataFrame, visits: pd.DataFrame) -> None:
-        """Replace every field table with the given rows (the demo; ``db copy``)."""
+    def write_bulk(
+        self,
+        reports: pd.DataFrame,
+        steps: pd.DataFrame,
+        visits: pd.DataFrame,
+        photos: pd.DataFrame | None = None,
+    ) -> None:
+        """Replace every field table with the given rows (the demo; ``db copy``).
+
+        `photos` (:meth:`all_photos`) refer to the ``step_id`` of `steps`; they are linked to
+        the steps' new ids.
+        """
         with self._tx() as cur:
             for table in ("field_photos", "field_steps", "field_reports", "field_visits"):
                 cur.execute(f"DELETE FROM {SCHEMA}.{table}")
             _insert(cur, "field_reports", reports, REPORT_COLUMNS)
-            _insert(cur, "field_steps", steps, STEP_COLUMNS[1:])
+            if photos is None or photos.empty:
+                _insert(cur, "field_steps", steps, STEP_COLUMNS[1:])
+            else:
+                new_ids = {}
+                for row in _rows(steps, STEP_COLUMNS):
+                    cur.execute(
+                        f"INSERT INTO {SCHEMA}.field_steps (report_id, from_state, to_state, "
+                        "actor, role, at, note) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                        "RETURNING step_id",
+                        row[1:],
+                    )
+                    new_ids[row[0]] = cur.fetchone()[0]
+                _insert(cur, "field_photos", _relinked(photos, new_ids), PHOTO_COLUMNS[1:])
             _insert(cur, "field_visits", visits, VISIT_COLUMNS[1:])
+
+    def all_photos(self) -> pd.DataFrame:
+        """Every photo in the scope with its report, step, size, hash and time (``db copy``)."""
+        with self._tx() as cur:
+            cur.execute(
+                f"SELECT {', '.join(PHOTO_COLUMNS)} FROM {SCHEMA}.field_photos ORDER BY photo_id"
+            )
+            frame = _frame(cur, PHOTO_COLUMNS)
+        frame["data"] = frame["data"].map(bytes)
+        frame["created_at"] = frame["created_at"].map(iso)
+        return frame
 
     # ----------------------------------------------------------------- reading
     def version(self) -> str:
@@ -347,13 +383,9 @@ def _insert(cur, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> Non
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise StoreError(f"{table}: columns {', '.join(missing)} missing")
-    data = frame[list(columns)].copy()
-    for col in data.columns:
-        if pd.api.types.is_datetime64_any_dtype(data[col]):
-            data[col] = data[col].map(lambda t: None if pd.isna(t) else t.isoformat())
-        elif col == "synthetic":
-            data[col] = data[col].astype(bool)
-    rows = list(data.astype(object).where(data.notna(), None).itertuples(index=False, name=None))
-    rows = [tuple(v.item() if hasattr(v, "item") else v for v in row) for row in rows]
+    rows = _rows(frame, columns)
+    if "synthetic" in columns:
+        at = list(columns).index("synthetic")
+        rows = [(*r[:at], bool(r[at]), *r[at + 1 :]) for r in rows]
     marks = ", ".join("%s" for _ in columns)
     cur.executemany(f"INSERT INTO {SCHEMA}.{table} ({', '.join(columns)}) VALUES ({marks})", rows)

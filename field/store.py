@@ -64,6 +64,16 @@ REPORT_COLUMNS = (
     *TIME_COLUMNS,
 )
 STEP_COLUMNS = ("step_id", "report_id", "from_state", "to_state", "actor", "role", "at", "note")
+PHOTO_COLUMNS = (
+    "photo_id",
+    "report_id",
+    "step_id",
+    "data",
+    "width",
+    "height",
+    "sha256",
+    "created_at",
+)
 VISIT_COLUMNS = (
     "visit_id",
     "grid_code",
@@ -421,14 +431,44 @@ class GeoPackageFieldStore:
             )
         return len(visits)
 
-    def write_bulk(self, reports: pd.DataFrame, steps: pd.DataFrame, visits: pd.DataFrame) -> None:
-        """Replace every field table with the given rows (the synthetic demo)."""
+    def write_bulk(
+        self,
+        reports: pd.DataFrame,
+        steps: pd.DataFrame,
+        visits: pd.DataFrame,
+        photos: pd.DataFrame | None = None,
+    ) -> None:
+        """Replace every field table with the given rows (the synthetic demo, ``db copy``).
+
+        `photos` (:meth:`all_photos`) refer to the ``step_id`` of `steps`; they are linked to
+        the steps' new ids.
+        """
         with self._connect(write=True) as con:
             for table in ("field_photos", "field_steps", "field_reports", "field_visits"):
                 con.execute(f"DELETE FROM {table}")
             _insert(con, "field_reports", reports, REPORT_COLUMNS)
-            _insert(con, "field_steps", steps, STEP_COLUMNS[1:])
+            if photos is None or photos.empty:
+                _insert(con, "field_steps", steps, STEP_COLUMNS[1:])
+            else:
+                new_ids = {}
+                for row in _rows(steps, STEP_COLUMNS):
+                    cur = con.execute(
+                        "INSERT INTO field_steps (report_id, from_state, to_state, actor, role, "
+                        "at, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        row[1:],
+                    )
+                    new_ids[row[0]] = cur.lastrowid
+                _insert(con, "field_photos", _relinked(photos, new_ids), PHOTO_COLUMNS[1:])
             _insert(con, "field_visits", visits, VISIT_COLUMNS[1:])
+
+    def all_photos(self) -> pd.DataFrame:
+        """Every photo with its report, step, size, hash and time (for ``db copy``)."""
+        with self._connect(write=False) as con:
+            if not self._has_tables(con):
+                return pd.DataFrame(columns=list(PHOTO_COLUMNS))
+            return pd.read_sql_query(
+                f"SELECT {', '.join(PHOTO_COLUMNS)} FROM field_photos ORDER BY photo_id", con
+            )
 
     # ----------------------------------------------------------------- reading
     def version(self) -> str:
@@ -498,9 +538,8 @@ class GeoPackageFieldStore:
             return pd.read_sql_query(f"SELECT {', '.join(VISIT_COLUMNS)} FROM field_visits", con)
 
 
-def _insert(con: sqlite3.Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]):
-    if frame.empty:
-        return
+def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple]:
+    """Rows of `frame` as plain Python values (times as ISO text, booleans as 0/1, NULLs)."""
     data = frame[list(columns)].copy()
     for col in data.columns:
         if pd.api.types.is_datetime64_any_dtype(data[col]):
@@ -508,6 +547,22 @@ def _insert(con: sqlite3.Connection, table: str, frame: pd.DataFrame, columns: S
         elif pd.api.types.is_bool_dtype(data[col]):
             data[col] = data[col].astype(int)
     rows = data.astype(object).where(data.notna(), None).itertuples(index=False, name=None)
+    return [tuple(v.item() if hasattr(v, "item") else v for v in row) for row in rows]
+
+
+def _relinked(photos: pd.DataFrame, new_ids: dict) -> pd.DataFrame:
+    """`photos` with ``step_id`` replaced by the ids the steps got in the target store."""
+    out = photos.copy()
+    out["step_id"] = [
+        None if pd.isna(s) else new_ids.get(int(s)) for s in out["step_id"].astype(object)
+    ]
+    return out
+
+
+def _insert(con: sqlite3.Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]):
+    if frame.empty:
+        return
+    rows = _rows(frame, columns)
     marks = ", ".join("?" for _ in columns)
     con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 

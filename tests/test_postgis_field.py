@@ -242,3 +242,23 @@ def test_db_copy_and_kpis_equal_on_both_backends(demo_field_pg, demo_store_path,
     assert cli.main(["db", "copy", "--from", str(demo_store_path), "--to", demo_field_pg]) == 0
     tables = json.loads(capsys.readouterr().out)["tables"]
     assert tables["field_reports"] == len(a)
+
+
+def test_db_copy_carries_photos_linked_to_their_steps(secured, tmp_path, capsys):
+    planner = _as(secured, "planner")
+    photo = Photo(data=b"\xff\xd8 not really a jpeg", width=4, height=3, sha256="abc")
+    rid, _ = field_store(planner).submit(
+        _report("G001", "sub-photo"), [photo], actor=PLANNER, now="2026-07-05T00:00Z"
+    )
+    out = tmp_path / "copy.gpkg"
+    assert cli.main(["db", "copy", "--from", secured, "--to", str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["db", "copy", "--from", str(out), "--to", secured]) == 0  # and back
+    tables = json.loads(capsys.readouterr().out)["tables"]
+    assert tables["field_photos"] == 1 and tables["field_reports"] == 5
+    for fs in (GeoPackageFieldStore(out), field_store(planner)):
+        photos = fs.photos(rid)
+        assert photos["data"].tolist() == [photo.data]
+        steps = fs.steps(rid)
+        assert steps["photo_id"].notna().tolist() == [True]
+        assert steps["to_state"].tolist() == ["new"]
