@@ -1,8 +1,8 @@
 """Two app replicas on PostGIS behind nginx (scripts/serve_cluster.sh), in a real browser.
 
 The browser opens the map through nginx (TLS, self-signed), the replica serving it is stopped,
-and the page carries on through the other replica: the WebSocket reconnects, the map is drawn
-again from the shared PostGIS store.
+and the page carries on through the other replica: the WebSocket reconnects, the user is still
+signed in (the session row lives in PostGIS), the map is drawn again from the shared store.
 """
 
 from __future__ import annotations
@@ -11,18 +11,20 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests._browser import CHROMIUM, CHROMIUM_ARGS, ROOT, screenshot
+from tests._browser import CHROMIUM, CHROMIUM_ARGS, ROOT, screenshot, sign_in
 from tests.test_browser import wait_for_count
 
 pytestmark = pytest.mark.browser  # no skip: a missing nginx, PostGIS or Chromium fails the test
 
 HTTPS_PORT = 8650
 APP_PORT = 8651  # replicas on 8651 and 8652
+USER, PASSWORD = "cluster-planner", "cluster-test-password-1"
 
 
 def _port_free(port: int) -> bool:
@@ -58,6 +60,22 @@ def cluster():
 
     started = run("start", "--replicas", "2", "--port", str(HTTPS_PORT))
     assert f"https://127.0.0.1:{HTTPS_PORT}" in started
+    # a planner account in the shared store, made the way an admin makes one (accounts are never
+    # copied by `db copy`, so the cluster starts with none)
+    add = subprocess.run(
+        [sys.executable, "cli.py", "users", "add", USER, "--role", "planner", "--password-stdin"],
+        input=PASSWORD + "\n",
+        env={
+            **os.environ,
+            "PGPASSFILE": str(state / "secrets" / "pgpass"),
+            "GRIDMAP_STORE": f"postgresql://gridmap_app@/shiyan?host={state}/pg/socket",
+        },
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert add.returncode == 0, add.stdout + add.stderr
     try:
         yield run
     finally:
@@ -87,6 +105,7 @@ def test_stopping_a_replica_mid_session_moves_the_browser_to_the_other(cluster):
             page = context.new_page()
             first = page.goto(f"{base}/")
             serving = first.headers["x-gridmap-replica"]
+            sign_in(page, base, USER, PASSWORD, timeout_ms=120_000)
             assert serving in (f"127.0.0.1:{APP_PORT}", f"127.0.0.1:{APP_PORT + 1}")
             assert wait_for_count(page, "grids", expected, timeout=120) == expected
             replica = 1 if serving.endswith(str(APP_PORT)) else 2
@@ -99,6 +118,11 @@ def test_stopping_a_replica_mid_session_moves_the_browser_to_the_other(cluster):
             page.wait_for_function(
                 "() => !document.body.innerText.includes('Connecting')", timeout=30_000
             )
+            # still signed in on the other replica: the session lives in PostGIS, not in a replica
+            page.get_by_role("button", name="退出登录").wait_for(timeout=60_000)
+            page.reload()
+            page.get_by_role("button", name="退出登录").wait_for(timeout=120_000)
+            assert page.get_by_label("密码").count() == 0
             again = context.request.get(f"{base}/")
             assert again.ok and again.headers["x-gridmap-replica"] != serving
             screenshot(page, "cluster_after_failover")
