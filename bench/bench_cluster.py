@@ -45,8 +45,11 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
-async def session(browser, base: str, expected: int, until: float, out: dict) -> None:
+async def session(
+    browser, base: str, expected: int, until: float, out: dict, signed_in: dict
+) -> None:
     context = await browser.new_context(ignore_https_errors=True)
+    await context.add_cookies([signed_in])
     page = await context.new_page()
     page.on("pageerror", lambda exc: out["errors"].append(f"page error: {exc}"))
     while time.monotonic() < until:
@@ -70,7 +73,9 @@ async def session(browser, base: str, expected: int, until: float, out: dict) ->
     await context.close()
 
 
-async def run_sessions(base: str, n: int, seconds: float, expected: int) -> dict:
+async def run_sessions(
+    base: str, n: int, seconds: float, expected: int, cookies: list[dict]
+) -> dict:
     from playwright.async_api import async_playwright
 
     from tests._browser import CHROMIUM, CHROMIUM_ARGS
@@ -84,7 +89,9 @@ async def run_sessions(base: str, n: int, seconds: float, expected: int) -> dict
             proxy={"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"},
         )
         until = time.monotonic() + seconds
-        await asyncio.gather(*(session(browser, base, expected, until, out) for _ in range(n)))
+        await asyncio.gather(
+            *(session(browser, base, expected, until, out, cookies[i]) for i in range(n))
+        )
         await browser.close()
     return out
 
@@ -117,9 +124,26 @@ def main() -> int:
         capture_output=True,
     )
     try:
-        out = asyncio.run(
-            run_sessions(f"https://127.0.0.1:{HTTPS_PORT}", args.sessions, args.seconds, expected)
+        # a planner account in the shared store (db copy never copies accounts), one session per
+        # simulated user opened before the clock starts
+        from _session import cookie, session_token
+
+        base = f"https://127.0.0.1:{HTTPS_PORT}"
+        os.environ["PGPASSFILE"] = str(state / "secrets" / "pgpass")
+        url = f"postgresql://gridmap_app@/shiyan?host={state}/pg/socket"
+        name, password = "bench-planner", "bench-cluster-password-1"
+        subprocess.run(
+            [sys.executable, "cli.py", "users", "add", name, "--role", "planner"]
+            + ["--password-stdin"],
+            input=password + "\n",
+            env={**os.environ, "GRIDMAP_STORE": url},
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
         )
+        cookies = [cookie(base, session_token(url, name, password)) for _ in range(args.sessions)]
+        out = asyncio.run(run_sessions(base, args.sessions, args.seconds, expected, cookies))
         memory = {
             k: memory_mb(int((state / "run" / f"replica{k}.pid").read_text()))
             for k in range(1, args.replicas + 1)
