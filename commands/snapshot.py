@@ -14,6 +14,8 @@ import sys
 
 from tqdm import tqdm
 
+from auth.model import PermissionDenied, require
+from commands._users import UnknownUser, acting_user, add_as_argument
 from data.snapshots import (
     SnapshotError,
     compare_periods,
@@ -55,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--compare", metavar="PERIOD", help="after saving, print the change from PERIOD"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_as_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.period:
         print("error: --period is required (or use --list)", file=sys.stderr)
         return 2
+    try:
+        user = acting_user(store, args.as_user)
+        if user is not None:
+            require(user, "snapshot")
+    except (UnknownUser, PermissionDenied) as exc:
+        print(f"snapshot refused: {exc}", file=sys.stderr)
+        return 3
     plan = {
         key: getattr(args, opt)
         for opt, key in PLAN_OPTIONS.items()
@@ -83,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         bar.update(max(0, round(share * 100) - bar.n))
 
     try:
-        table = take_snapshot(store, args.period, plan_values=plan, progress=progress)
+        table = take_snapshot(store, args.period, plan_values=plan, progress=progress, user=user)
         bar.close()
         city = table[table["level"] == "city"]
         print(f"saved {args.period}: {len(table)} values, {city['indicator'].nunique()} indicators")

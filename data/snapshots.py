@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from auth.model import User
+from auth.storage import AuditEntry
 from data.store import Store
 from geo.indicators import COLUMNS, LEVELS, PLAN_KEYS, get_indicator
 
@@ -230,8 +232,12 @@ def save_snapshot(
     *,
     params: Mapping[str, Any] | None = None,
     extra_tables: Mapping[str, pd.DataFrame] | None = None,
+    user: User | None = None,
 ) -> None:
     """Store the indicator table of `period` with the parameters used (one atomic write).
+
+    The audit log gets a ``snapshot`` row by `user` (``None``: the command line) in the same
+    write.
 
     Parameters
     ----------
@@ -245,13 +251,24 @@ def save_snapshot(
         Parameters used (profile values, options); stored as JSON.
     extra_tables
         Other tables to write in the same step (used when plan values are saved too).
+    user
+        Who saves it, for the audit log.
     """
     with store.lock():  # the tables written are read from the store: hold it across both
+        replaced = period in list_periods(store)
         tables = snapshot_tables(
             {period: (table, params)}, store=store, source_version=store.version()
         )
         tables.update(extra_tables or {})
-        store.write(tables)
+        entry = AuditEntry.by(
+            user,
+            "snapshot",
+            layer=SNAPSHOTS,
+            rows_added=0 if replaced else len(table),
+            rows_changed=len(table) if replaced else 0,
+            detail={"period": period, "replaced": replaced, "tables": sorted(tables)},
+        )
+        store.write(tables, audit=[entry])
 
 
 def analysis_params(profile, **extra: Any) -> dict[str, Any]:
@@ -279,6 +296,7 @@ def take_snapshot(
     profile=None,
     plan_values: Mapping[str, float | None] | None = None,
     progress: Callable[[float, str], None] | None = None,
+    user: User | None = None,
 ) -> pd.DataFrame:
     """Analyse the store's layers and save them as the snapshot of `period`.
 
@@ -296,7 +314,14 @@ def take_snapshot(
     report(0.2, "gap analysis")
     table, _ = indicators_for_layers(layers, profile, plan_values=_period_values(plan, period))
     report(0.9, "saving")
-    save_snapshot(store, period, table, params=analysis_params(profile), extra_tables={PLAN: plan})
+    save_snapshot(
+        store,
+        period,
+        table,
+        params=analysis_params(profile),
+        extra_tables={PLAN: plan},
+        user=user,
+    )
     report(1.0, "done")
     return table
 
@@ -393,21 +418,33 @@ def plan_values_frame(
 
 
 def set_plan_values(
-    store: Store, period: str, values: Mapping[str, float | None], *, note: str = ""
+    store: Store,
+    period: str,
+    values: Mapping[str, float | None],
+    *,
+    note: str = "",
+    user: User | None = None,
 ) -> dict[str, float]:
     """Enter non-spatial values (shares 0-1) for `period`; ``None`` removes a value.
 
-    If a snapshot of `period` exists its city rows are updated in the same atomic write.
-    Returns the period's values after the change.
+    If a snapshot of `period` exists its city rows are updated in the same atomic write, with an
+    ``edit`` row in the audit log by `user` (``None``: the command line) holding the values
+    before and after. Returns the period's values after the change.
     """
     period = check_period(period)
     with store.lock():  # read-modify-write of the plan and snapshot tables
-        return _set_plan_values(store, period, values, note=note)
+        return _set_plan_values(store, period, values, note=note, user=user)
 
 
 def _set_plan_values(
-    store: Store, period: str, values: Mapping[str, float | None], *, note: str
+    store: Store,
+    period: str,
+    values: Mapping[str, float | None],
+    *,
+    note: str,
+    user: User | None,
 ) -> dict[str, float]:
+    before = get_plan_values(store, period)
     plan = plan_values_frame(store, period, values, note=note)
     tables: dict[str, pd.DataFrame] = {PLAN: plan}
     if period in list_periods(store):
@@ -428,7 +465,14 @@ def _set_plan_values(
         tables[SNAPSHOTS] = pd.concat(
             [_without_period(snapshots, period), _snapshot_rows(period, table)], ignore_index=True
         )
-    store.write(tables)
+    entry = AuditEntry.by(
+        user,
+        "edit",
+        layer=PLAN,
+        rows_changed=len(values),
+        detail={"period": period, "before": before, "after": dict(values), "note": note},
+    )
+    store.write(tables, audit=[entry])
     return get_plan_values(store, period)
 
 

@@ -31,8 +31,8 @@ def tiny_store(tmp_path, monkeypatch) -> Path:
     return path
 
 
-def _app(**query) -> AppTest:
-    at = signed_in_app(str(ROOT_APP), default_timeout=TIMEOUT, query=query)
+def _app(role: str = "planner", **query) -> AppTest:
+    at = signed_in_app(str(ROOT_APP), role=role, default_timeout=TIMEOUT, query=query)
     for key, value in query.items():
         at.query_params[key] = value
     at.switch_page(PAGE)
@@ -102,6 +102,16 @@ def test_plan_values_are_entered_per_period(tiny_store):
     }
     assert _section(at, "overview") and _metrics(at)["建成区绿地率"][0] == "37.0%"
     assert get_plan_values(GeoPackageStore(tiny_store), "2026-Q2") == {}
+    # the change is in the audit log under the planner who made it
+    audit = GeoPackageStore(tiny_store).accounts().read_audit(action="edit", layer="plan_values")
+    assert len(audit) == 1 and audit["role"].iloc[0] == "planner"
+
+
+def test_viewers_cannot_enter_plan_values_or_save_snapshots(tiny_store):
+    at = _section(_app(role="viewer"), "plan")
+    assert not at.form_submit_button
+    assert "progress_save_snapshot" not in [b.key for b in at.button]
+    assert any("只有规划人员和管理员" in info.value for info in at.info)
 
 
 def test_presentation_mode_steps_through_city_and_districts(tiny_store):

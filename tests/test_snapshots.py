@@ -175,3 +175,25 @@ def test_cli_snapshot_list_and_compare(tmp_path, capsys):
     assert capsys.readouterr().out.split() == ["2026-Q2", "2026-Q3"]
     assert cli.main(["snapshot", "--data", str(path), "--period", "Q3", "--quiet"]) == 2
     assert "expected a year, quarter" in capsys.readouterr().err
+
+
+def test_snapshots_and_plan_values_are_audited(store):
+    from auth.model import Scope, User
+
+    planner = User(name="li", display_name="李", role="planner", scope=Scope("city"))
+    q2, q3 = _tables()
+    save_snapshot(store, "2026-Q2", q2, user=planner)
+    save_snapshot(store, "2026-Q2", q3)  # again, from the command line: a replacement
+    set_plan_values(store, "2026-Q2", {"green_space_ratio": 0.37}, user=planner)
+    set_plan_values(store, "2026-Q2", {"green_space_ratio": 0.40}, user=planner)
+    audit = store.accounts().read_audit().sort_values("at", kind="stable")
+    snaps = audit[audit["action"] == "snapshot"]
+    assert list(snaps["user_name"]) == ["li", "cli"]
+    assert list(snaps["rows_added"]) == [len(q2), 0]
+    assert list(snaps["rows_changed"]) == [0, len(q3)]
+    edits = audit[audit["action"] == "edit"]
+    assert list(edits["user_name"]) == ["li", "li"]
+    last = edits["detail"].iloc[-1]
+    assert last["period"] == "2026-Q2"
+    assert last["before"] == {"green_space_ratio": 0.37}
+    assert last["after"] == {"green_space_ratio": 0.40}

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from auth.model import can
 from data.snapshots import (
     TREND_LABELS,
     SnapshotError,
@@ -43,6 +44,7 @@ from geo.indicators import (
     spatial_keys,
 )
 from reports.build import PeriodAnalysis, analyse_period, write_report
+from ui.auth import signed_in_user
 from ui.data_access import current_store, data_version, profile, scoped_layers, store_meta
 from ui.i18n import lang, tr
 from ui.text import safe
@@ -534,6 +536,15 @@ def plan_entry(pa: PeriodAnalysis, store: Store) -> None:
         )
     )
     current = get_plan_values(store, pa.period)
+    user = signed_in_user()
+    if not can(user, "snapshot"):  # enforced here, not only hidden: the form is never built
+        st.info(
+            tr(
+                "只有规划人员和管理员可以录入数值、保存快照。",
+                "Only planners and administrators can enter values and save snapshots.",
+            )
+        )
+        return
     with st.form("progress_plan_form"):
         values: dict[str, float | None] = {}
         cols = st.columns(len(PLAN_KEYS))
@@ -558,7 +569,7 @@ def plan_entry(pa: PeriodAnalysis, store: Store) -> None:
         )
     if submitted:
         try:
-            set_plan_values(store, pa.period, values)
+            set_plan_values(store, pa.period, values, user=user)
         except SnapshotError as exc:
             st.error(safe(exc))
         else:
@@ -576,7 +587,11 @@ def plan_entry(pa: PeriodAnalysis, store: Store) -> None:
         tr("保存本期快照", "Save this period's snapshot"), key="progress_save_snapshot"
     ):
         save_snapshot(
-            store, pa.period, pa.indicators, params=analysis_params(pa.profile, source="app")
+            store,
+            pa.period,
+            pa.indicators,
+            params=analysis_params(pa.profile, source="app"),
+            user=user,
         )
         st.success(tr("快照已保存。", "Snapshot saved."))
         st.rerun()
