@@ -25,8 +25,10 @@ bound their position on the (split) segment.
 
 Examples
 --------
->>> graph = WalkGraph.from_roads(roads)                                   # doctest: +SKIP
->>> dist, nearest = network_nearest(graph, population, shelters, max_snap_m=300)  # doctest: +SKIP
+With ``roads``, ``population`` and ``shelters`` frames in the metric CRS::
+
+    graph = WalkGraph.from_roads(roads)
+    dist, nearest = network_nearest(graph, population, shelters, max_snap_m=300)
 """
 
 from __future__ import annotations
@@ -688,8 +690,10 @@ class Walk:
 
     Examples
     --------
-    >>> walk = Walk.from_layers(layers, profile)                          # doctest: +SKIP
-    >>> dist, pos = walk.nearest(population, shelters)                    # doctest: +SKIP
+    With the store's layers and a typed profile::
+
+        walk = Walk.from_layers(layers, profile)
+        dist, pos = walk.nearest(population, shelters)
     """
 
     graph: WalkGraph

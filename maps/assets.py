@@ -12,8 +12,10 @@ Run ``python -m maps.assets`` once after installing the packages (``scripts/setu
 
 Examples
 --------
->>> m = use_local_assets(folium.Map(tiles=None))  # doctest: +SKIP
->>> html = inline_assets_html(m)                  # doctest: +SKIP
+Serve a map with the local files, or write it as one offline page::
+
+    m = use_local_assets(folium.Map(tiles=None))
+    html = inline_assets_html(m)
 """
 
 from __future__ import annotations

@@ -11,9 +11,11 @@ JSON carrying them cannot close a ``<script>`` element.
 
 Examples
 --------
->>> m = base_map(load_profile(), "none", lang="en")          # doctest: +SKIP
->>> add_polygons(m, gaps, name="Gaps", key="gaps", fields={"residents": "Residents"},
-...              style={"color": "#d32f2f"})                 # doctest: +SKIP
+With a frame ``gaps`` of polygons in EPSG:4326::
+
+    m = base_map(load_profile(), "none", lang="en")
+    add_polygons(m, gaps, name="Gaps", key="gaps", fields={"residents": "Residents"},
+                 style={"color": "#d32f2f"})
 """
 
 from __future__ import annotations
