@@ -45,6 +45,7 @@ from geo.whatif import read_point_file
 from ui import data_access as da
 from ui.gaps.labels import GROUP_LABELS, kind_label, kinds, pair
 from ui.i18n import tr
+from ui.text import safe
 
 
 def _items(obj, names=None) -> tuple[tuple[str, float], ...]:
@@ -268,7 +269,8 @@ def run_analysis(
         needs = kind_deps(kind, mode)
         coverage[kind] = kind_coverage(path, needs, kind, radius, detour, version, mode)
         cells[kind] = kind_cells(path, needs, kind, radius, detour, version, mode)
-        tick(tr(f"覆盖分析：{kind_label(kind)}", f"Coverage: {kind_label(kind)}"))
+        label = safe(kind_label(kind))  # from the profile file, shown as Markdown
+        tick(tr(f"覆盖分析：{label}", f"Coverage: {label}"))
     per_capita = _items(profile.per_capita_area_m2)
     groups = {}
     for group, kind in SHELTER_GROUPS.items():

@@ -15,6 +15,7 @@ from ui.gaps.labels import kind_label, kinds, level_radio, pair
 from ui.gaps.locate import area_names, show_on_map
 from ui.gaps.tables import table
 from ui.i18n import tr
+from ui.text import safe
 
 
 def coverage_table(analysis: GapAnalysis) -> pd.DataFrame:
@@ -100,7 +101,7 @@ def show_coverage(analysis: GapAnalysis) -> None:
     elif len(walked) == len(analysis.coverage):
         st.caption(walk_rule)
     else:
-        names = "、".join(kind_label(k) for k in walked)
+        names = "、".join(safe(kind_label(k)) for k in walked)  # labels from the profile file
         st.caption(tr(f"步行距离：{names}。", f"Walking distance: {names}. ") + walk_rule)
         st.caption(tr("其余类型：", "Other kinds: ") + straight_rule)
     st.caption(population_note(analysis))

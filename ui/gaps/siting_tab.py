@@ -159,8 +159,8 @@ def show_siting(analysis: GapAnalysis, path: str, version: str, basemap: str) ->
         )
         st.success(
             tr(
-                f"已证明最优：{how}（{kind_label(kind)}，半径 {radius:,.0f} m，求解 {result.solve_time_s:.2f} s）。",
-                f"Proven optimal: {how} ({kind_label(kind)}, radius {radius:,.0f} m, solved in {result.solve_time_s:.2f} s).",
+                f"已证明最优：{how}（{safe(kind_label(kind))}，半径 {radius:,.0f} m，求解 {result.solve_time_s:.2f} s）。",
+                f"Proven optimal: {how} ({safe(kind_label(kind))}, radius {radius:,.0f} m, solved in {result.solve_time_s:.2f} s).",
             )
         )
     else:
