@@ -520,6 +520,14 @@ class LayerSpec:
     counts: pd.Series | None = None
 
 
+def _class_legend(symbols: dict, border: str) -> list[tuple[str, str, str]]:
+    """Legend rows of a classed polygon layer: one filled swatch per class, one border colour."""
+    return [
+        ("", f"background:{sym['fillColor']};border:1px solid {border}", sym["label"])
+        for sym in symbols.values()
+    ]
+
+
 def _add_layer(m: GridMap, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> folium.FeatureGroup:
     """Draw `gdf` as one data layer of `m` as `spec` says; returns its feature group."""
     key, name, style, tooltip = spec.key, spec.name, spec.style, spec.tooltip
@@ -918,14 +926,7 @@ def add_layer(
             style={**view.style},
             category=category,
             symbols=symbols,
-            legend=[
-                (
-                    "",
-                    f"background:{s['fillColor']};border:1px solid {view.style['color']}",
-                    s["label"],
-                )
-                for s in symbols.values()
-            ],
+            legend=_class_legend(symbols, view.style["color"]),
             legend_title=title,
             show=show,
             stat="grids",
@@ -1032,14 +1033,7 @@ def add_grid_summary(
         style={**LAYERS["grids"].view.style, "weight": 1},
         category=classes.astype(str),
         symbols=symbols,
-        legend=[
-            (
-                "",
-                f"background:{v['fillColor']};border:1px solid {LAYERS['grids'].view.style['color']}",
-                v["label"],
-            )
-            for v in symbols.values()
-        ],
+        legend=_class_legend(symbols, LAYERS["grids"].view.style["color"]),
         legend_title=title,
         show=show,
         stat="grids",
