@@ -1,8 +1,8 @@
 """Building folium maps from layer frames: the one look shared by every page.
 
-The generic pieces are :func:`base_map`, :func:`add_polygons`, :func:`add_points`,
-:func:`add_highlight` and :func:`legend_items`; :func:`add_layer` draws a store layer with its
-schema's labels and styles. Maps load Leaflet from the app itself (:mod:`maps.assets`), have a
+The generic pieces are :func:`base_map`, :func:`add_polygons` and :func:`add_points` (styled by
+a :class:`LayerSpec` record), :func:`add_highlight` and :func:`legend_items`; :func:`add_layer`
+draws a store layer with its schema's labels and styles. Maps load Leaflet from the app itself (:mod:`maps.assets`), have a
 metric scale bar, a layer control, one legend control (sections follow their layers on and off)
 and a "current view" counter that updates in the browser without re-running the app.
 
@@ -14,8 +14,9 @@ Examples
 With a frame ``gaps`` of polygons in EPSG:4326::
 
     m = base_map(load_profile(), "none", lang="en")
-    add_polygons(m, gaps, name="Gaps", key="gaps", fields={"residents": "Residents"},
-                 style={"color": "#d32f2f"})
+    spec = LayerSpec(key="gaps", name="Gaps", fields={"residents": "Residents"},
+                     style={"color": "#d32f2f"})
+    add_polygons(m, gaps, spec)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import html
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import folium
 import geopandas as gpd
@@ -481,43 +482,51 @@ def esc_series(values: pd.Series) -> pd.Series:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """How one data layer is drawn: what :func:`add_polygons` and :func:`add_points` pass on.
+    """How one data layer is drawn: the style record :func:`add_polygons` and
+    :func:`add_points` take (the per-row values, category, weights and counts, come with the
+    frame).
 
     Attributes
     ----------
     key, name
         Short id (CSS class ``gm-<key>``) and the name shown in the layer control and legend.
+    style
+        Leaflet path options shared by every feature (``color``, ``weight``, ``fillColor``...),
+        over the defaults of areas or points.
     fields, tooltip
-        Popup columns -> labels, and the columns of the hover text.
-    style, category, symbols
-        Leaflet path options, and per-row symbols chosen by `category` (keys of `symbols`).
+        Popup columns -> labels (values escaped), and the columns (of `fields`) shown on hover.
+    symbols
+        Per-category style overrides with an optional ``label`` for the legend (keys are the
+        values of the `category` given with the frame), e.g. a choropleth class.
     legend, legend_title
-        Legend rows (kind, css, label) or None for no legend section; the section title.
-    show, canvas, stat, weights, counts
-        Shown at first; drawn on canvas; what the "in view" box counts (``"grids"``,
-        ``"facilities"`` or None), residents per feature and grids per feature.
-    front, pane, mark
-        Kept above area layers; ``"top"`` for the non-interactive outline pane; the column shown
-        as a numbered badge.
+        True: one legend row per symbol (or one for `style`); a list of (kind, css, label)
+        rows; False or None: no legend section. The section title (default `name`).
+    show, canvas
+        Shown at first; drawn on the map's shared canvas (None: areas when there are many).
+    stat
+        What the "in view" box counts: ``"grids"``, ``"facilities"`` or None.
+    pane, mark
+        ``"top"``: drawn above everything (SVG), not clickable: outlines such as highlights.
+        The column (of `fields`) shown as a numbered badge on each point.
     """
 
     key: str
     name: str
-    style: Mapping[str, object]
+    style: Mapping[str, object] = field(default_factory=dict)
     fields: Mapping[str, str] | None = None
     tooltip: Sequence[str] = ()
-    category: pd.Series | None = None
     symbols: Mapping[str, Mapping[str, object]] | None = None
-    legend: Sequence[tuple[str, str, str]] | None = None
-    show: bool = True
-    canvas: bool = True
-    stat: str | None = None
-    weights: pd.Series | None = None
+    legend: Sequence[tuple[str, str, str]] | bool | None = True
     legend_title: str | None = None
-    front: bool = False
+    show: bool = True
+    canvas: bool | None = None
+    stat: str | None = None
     pane: str | None = None
     mark: str | None = None
-    counts: pd.Series | None = None
+
+
+AREA_STYLE = {"weight": 1, "color": "#455a64", "fillOpacity": 0.3}
+POINT_STYLE = {"radius": 5, "weight": 1, "color": "#37474f", "fillOpacity": 0.85}
 
 
 def _class_legend(symbols: dict, border: str) -> list[tuple[str, str, str]]:
@@ -528,16 +537,24 @@ def _class_legend(symbols: dict, border: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def _add_layer(m: GridMap, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> folium.FeatureGroup:
-    """Draw `gdf` as one data layer of `m` as `spec` says; returns its feature group."""
-    key, name, style, tooltip = spec.key, spec.name, spec.style, spec.tooltip
-    category, symbols, stat, pane, mark = (
-        spec.category,
-        spec.symbols,
-        spec.stat,
-        spec.pane,
-        spec.mark,
-    )
+def _series_list(values: pd.Series, index: pd.Index) -> list[int]:
+    """Whole numbers of `values` at `index` (0 where missing) for the browser."""
+    return pd.to_numeric(values.reindex(index), errors="coerce").fillna(0).astype("int64").tolist()
+
+
+def _add_layer(
+    m: GridMap,
+    gdf: gpd.GeoDataFrame,
+    spec: LayerSpec,
+    *,
+    front: bool,
+    category: pd.Series | None = None,
+    weights: pd.Series | None = None,
+    counts: pd.Series | None = None,
+) -> folium.FeatureGroup:
+    """Draw `gdf` as one data layer of `m` as `spec` says (its defaults already resolved);
+    returns its feature group."""
+    key, symbols = spec.key, spec.symbols
     if gdf.crs is None:
         raise dp.DisplayError(f"layer {key!r} has no CRS")
     frame = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
@@ -549,7 +566,7 @@ def _add_layer(m: GridMap, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> folium.Fea
     fields = dict(spec.fields or {})
     popup_cols = [c for c in fields if c in frame.columns]
     cols = _escaped_columns(frame, popup_cols)
-    tip_pos = [popup_cols.index(c) for c in tooltip if c in popup_cols]
+    tip_pos = [popup_cols.index(c) for c in spec.tooltip if c in popup_cols]
 
     symbol_keys = list(symbols or {})
     if category is not None and symbols:
@@ -566,36 +583,27 @@ def _add_layer(m: GridMap, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> folium.Fea
     geo = encode_geometries(geoms, decimals)
     payload_data = {
         "key": key,
-        "title": esc(name),
+        "title": esc(spec.name),
         "labels": [esc(fields[c]) for c in popup_cols],
         "tip": tip_pos,
         "cols": cols,
-        "style": dict(style),
+        "style": dict(spec.style),
         "symbols": sym_list,
         "canvas": bool(spec.canvas),
-        "stat": stat,
+        "stat": spec.stat,
         "cls": classes.tolist(),
-        "front": bool(spec.front),
+        "front": front,
     }
-    if pane is not None:
-        payload_data["pane"] = pane
-    if mark is not None:
-        payload_data["mark"] = popup_cols.index(mark)
-    if spec.counts is not None:  # features standing for several grids each (the "in view" box)
-        payload_data["counts"] = (
-            pd.to_numeric(spec.counts.reindex(frame.index), errors="coerce")
-            .fillna(0)
-            .astype("int64")
-        ).tolist()
+    if spec.pane is not None:
+        payload_data["pane"] = spec.pane
+    if spec.mark is not None:
+        payload_data["mark"] = popup_cols.index(spec.mark)
+    if counts is not None:  # features standing for several grids each (the "in view" box)
+        payload_data["counts"] = _series_list(counts, frame.index)
     if geo is not None:
         payload_data["geo"] = geo
-    if spec.weights is not None:
-        payload_data["weights"] = (
-            pd.to_numeric(spec.weights.reindex(frame.index), errors="coerce")
-            .fillna(0)
-            .astype("int64")
-            .tolist()
-        )
+    if weights is not None:
+        payload_data["weights"] = _series_list(weights, frame.index)
     payload = safe_json(payload_data)
     if geo is None:
         payload = payload[:-1] + ',"geojson":' + _feature_collection(geoms, classes) + "}"
@@ -605,133 +613,65 @@ def _add_layer(m: GridMap, gdf: gpd.GeoDataFrame, spec: LayerSpec) -> folium.Fea
     else:
         bounds = [[None, None], [None, None]]
 
-    group = folium.FeatureGroup(name=esc(name), show=spec.show)
+    group = folium.FeatureGroup(name=esc(spec.name), show=spec.show)
     group.add_child(DataLayer(key, payload, len(frame), bounds))
     m.add_child(group, name=f"layer_{key}")
     if spec.legend:
-        m.legend.sections.append(LegendSection(key, spec.legend_title or name, list(spec.legend)))
+        m.legend.sections.append(
+            LegendSection(key, spec.legend_title or spec.name, list(spec.legend))
+        )
     return group
 
 
 def add_polygons(
     m: GridMap,
     gdf: gpd.GeoDataFrame,
+    spec: LayerSpec,
     *,
-    name: str,
-    key: str,
-    fields: Mapping[str, str] | None = None,
-    tooltip: Sequence[str] = (),
-    style: Mapping[str, object] | None = None,
     category: pd.Series | None = None,
-    symbols: Mapping[str, Mapping[str, object]] | None = None,
-    legend: Sequence[tuple[str, str, str]] | None | bool = True,
-    show: bool = True,
-    canvas: bool | None = None,
-    stat: str | None = None,
     weights: pd.Series | None = None,
-    legend_title: str | None = None,
-    pane: str | None = None,
     counts: pd.Series | None = None,
 ) -> folium.FeatureGroup:
-    """Draw polygons as one toggleable layer.
+    """Draw polygons (any CRS; shown in EPSG:4326, shifted to GCJ-02 on a Gaode basemap) as one
+    toggleable layer styled by `spec`.
 
-    Parameters
-    ----------
-    gdf
-        Polygons (any CRS; shown in EPSG:4326, shifted to GCJ-02 on a Gaode basemap).
-    name, key
-        Layer name shown in the layer control and legend; a short id (CSS class ``gm-<key>``).
-    fields
-        Column -> label of the values shown in the click popup (escaped).
-    tooltip
-        Columns (of `fields`) shown on hover.
-    style
-        Leaflet path options shared by every feature (``color``, ``weight``, ``fillColor``...).
-    category, symbols
-        Per-row key into `symbols` (style overrides with an optional ``label`` for the legend),
-        e.g. a choropleth class.
-    legend
-        True: one entry per symbol (or one for `style`); a list of (kind, css, label); False: none.
-    canvas
-        Kept for callers; every interactive layer is drawn on the map's one shared canvas.
-    pane
-        ``"top"``: drawn above everything (SVG), not clickable: outlines such as highlights.
-    stat, weights
-        ``"grids"`` or ``"facilities"``: counted by the "in view" box; `weights` adds residents.
+    `category` (per row, a key of ``spec.symbols``) picks each feature's symbol; `weights` adds
+    residents and `counts` grids per feature to the "in view" box. Every interactive layer is
+    drawn on the map's one shared canvas.
     """
-    style = {"weight": 1, "color": "#455a64", "fillOpacity": 0.3, **(style or {})}
+    style = {**AREA_STYLE, **spec.style}
+    legend = spec.legend
     if legend is True:
-        legend = legend_items(style, symbols, kind="", label=name)
-    spec = LayerSpec(
-        key=key,
-        name=name,
-        fields=fields,
-        tooltip=tooltip,
-        style=style,
-        category=category,
-        symbols=symbols,
-        legend=legend or None,
-        show=show,
-        canvas=len(gdf) > 4000 if canvas is None else canvas,
-        stat=stat,
-        weights=weights,
-        legend_title=legend_title,
-        pane=pane,
-        counts=counts,
-    )
-    return _add_layer(m, gdf, spec)
+        legend = legend_items(style, spec.symbols, kind="", label=spec.name)
+    canvas = len(gdf) > 4000 if spec.canvas is None else spec.canvas
+    spec = replace(spec, style=style, legend=legend or None, canvas=canvas)
+    return _add_layer(m, gdf, spec, front=False, category=category, weights=weights, counts=counts)
 
 
 def add_points(
     m: GridMap,
     gdf: gpd.GeoDataFrame,
+    spec: LayerSpec,
     *,
-    name: str,
-    key: str,
-    fields: Mapping[str, str] | None = None,
-    tooltip: Sequence[str] = (),
-    style: Mapping[str, object] | None = None,
     category: pd.Series | None = None,
-    symbols: Mapping[str, Mapping[str, object]] | None = None,
-    legend: Sequence[tuple[str, str, str]] | None | bool = True,
-    show: bool = True,
-    stat: str | None = "facilities",
     weights: pd.Series | None = None,
-    legend_title: str | None = None,
-    mark: str | None = None,
-    pane: str | None = None,
 ) -> folium.FeatureGroup:
-    """Draw points as canvas circle markers (polygons in the frame are drawn as areas).
+    """Draw points as canvas circle markers styled by `spec` (polygons in the frame are drawn
+    as areas).
 
     Symbols (``color``, ``fillColor``, ``radius``, ``label``) are chosen per row by `category`.
     Point layers are drawn above every area layer (also after a layer is toggled), so a click on
-    a facility over a grid opens the facility. `mark` (a column of `fields`) draws each point
-    as a numbered badge showing that column's value. See :func:`add_polygons` for the others.
+    a facility over a grid opens the facility. See :func:`add_polygons` for `weights`.
     """
-    style = {"radius": 5, "weight": 1, "color": "#37474f", "fillOpacity": 0.85, **(style or {})}
+    style = {**POINT_STYLE, **spec.style}
+    symbols = spec.symbols
     if symbols:
         symbols = {k: {"fillColor": v.get("color"), **v} for k, v in symbols.items()}
+    legend = spec.legend
     if legend is True:
-        legend = legend_items(style, symbols, kind="pt", label=name)
-    spec = LayerSpec(
-        key=key,
-        name=name,
-        fields=fields,
-        tooltip=tooltip,
-        style=style,
-        category=category,
-        symbols=symbols,
-        legend=legend or None,
-        show=show,
-        canvas=True,
-        stat=stat,
-        weights=weights,
-        legend_title=legend_title,
-        front=True,
-        pane=pane,
-        mark=mark,
-    )
-    return _add_layer(m, gdf, spec)
+        legend = legend_items(style, symbols, kind="pt", label=spec.name)
+    spec = replace(spec, style=style, symbols=symbols, legend=legend or None, canvas=True)
+    return _add_layer(m, gdf, spec, front=True, category=category, weights=weights)
 
 
 def legend_items(
@@ -778,25 +718,28 @@ def add_highlight(
         group = add_polygons(
             m,
             polys,
-            name=name,
-            key=key,
-            fields=fields,
-            style={"color": color, "weight": 4, "fillOpacity": 0.05, "fillColor": color},
-            legend=False,
-            canvas=False,
-            pane="top",
+            LayerSpec(
+                name=name,
+                key=key,
+                fields=fields,
+                style={"color": color, "weight": 4, "fillOpacity": 0.05, "fillColor": color},
+                legend=False,
+                canvas=False,
+                pane="top",
+            ),
         )
     if len(pts):
         group = add_points(
             m,
             pts,
-            name=name,
-            key=f"{key}_pt",
-            fields=fields,
-            style={"radius": 14, "color": color, "weight": 4, "fillOpacity": 0.0},
-            legend=False,
-            stat=None,
-            pane="top",
+            LayerSpec(
+                name=name,
+                key=f"{key}_pt",
+                fields=fields,
+                style={"radius": 14, "color": color, "weight": 4, "fillOpacity": 0.0},
+                legend=False,
+                pane="top",
+            ),
         )
     return group
 
@@ -899,14 +842,16 @@ def add_layer(
         return add_polygons(
             m,
             shown,
-            name=name,
-            key=layer,
-            fields=fields,
-            tooltip=tooltip,
-            style={**style, "interactive": False} if layer != "communities" else style,
-            legend=[("ln", f"border-top-color:{style['color']}", name)],
-            show=show,
-            canvas=False,
+            LayerSpec(
+                name=name,
+                key=layer,
+                fields=fields,
+                tooltip=tooltip,
+                style={**style, "interactive": False} if layer != "communities" else style,
+                legend=[("ln", f"border-top-color:{style['color']}", name)],
+                show=show,
+                canvas=False,
+            ),
         )
     if layer == "grids":
         category, symbols, _ = grid_classes(frame, color_by, lang=lang)
@@ -919,17 +864,19 @@ def add_layer(
         return add_polygons(
             m,
             shown,
-            name=name,
-            key="grids",
-            fields=fields,
-            tooltip=tooltip,
-            style={**view.style},
+            LayerSpec(
+                name=name,
+                key="grids",
+                fields=fields,
+                tooltip=tooltip,
+                style={**view.style},
+                symbols=symbols,
+                legend=_class_legend(symbols, view.style["color"]),
+                legend_title=title,
+                show=show,
+                stat="grids",
+            ),
             category=category,
-            symbols=symbols,
-            legend=_class_legend(symbols, view.style["color"]),
-            legend_title=title,
-            show=show,
-            stat="grids",
             weights=frame["residents"],
         )
     if view.category_field is None and layer == "population":
@@ -943,14 +890,15 @@ def add_layer(
         return add_points(
             m,
             shown,
-            name=name,
-            key="population",
-            fields=fields,
-            tooltip=tooltip,
-            style=style,
-            legend=[("pt", f"background:{view.style['color']}", name)],
-            show=show,
-            stat=None,
+            LayerSpec(
+                name=name,
+                key="population",
+                fields=fields,
+                tooltip=tooltip,
+                style=style,
+                legend=[("pt", f"background:{view.style['color']}", name)],
+                show=show,
+            ),
         )
     if view.category_field is None:  # one symbol for the whole layer (villages)
         symbols = {layer: {**view.style, "label": name}}
@@ -968,18 +916,21 @@ def add_layer(
     return add_points(
         m,
         shown,
-        name=name,
-        key=layer,
-        fields=fields,
-        tooltip=tooltip,
-        category=category,
-        symbols=symbols,
-        legend=legend_items(
-            {"weight": 1, "fillOpacity": 0.85},
-            {k: {"fillColor": v["color"], **v} for k, v in legend_symbols.items()},
-            kind="pt",
+        LayerSpec(
+            name=name,
+            key=layer,
+            fields=fields,
+            tooltip=tooltip,
+            symbols=symbols,
+            legend=legend_items(
+                {"weight": 1, "fillOpacity": 0.85},
+                {k: {"fillColor": v["color"], **v} for k, v in legend_symbols.items()},
+                kind="pt",
+            ),
+            show=show,
+            stat="facilities",
         ),
-        show=show,
+        category=category,
     )
 
 
@@ -1026,17 +977,19 @@ def add_grid_summary(
     return add_polygons(
         m,
         shown,
-        name=name,
-        key="grid_summary",
-        fields={k: v for k, v in fields.items() if k in shown.columns},
-        tooltip=["name", color_by if color_by in shown.columns else "households"],
-        style={**LAYERS["grids"].view.style, "weight": 1},
+        LayerSpec(
+            name=name,
+            key="grid_summary",
+            fields={k: v for k, v in fields.items() if k in shown.columns},
+            tooltip=["name", color_by if color_by in shown.columns else "households"],
+            style={**LAYERS["grids"].view.style, "weight": 1},
+            symbols=symbols,
+            legend=_class_legend(symbols, LAYERS["grids"].view.style["color"]),
+            legend_title=title,
+            show=show,
+            stat="grids",
+        ),
         category=classes.astype(str),
-        symbols=symbols,
-        legend=_class_legend(symbols, LAYERS["grids"].view.style["color"]),
-        legend_title=title,
-        show=show,
-        stat="grids",
         weights=areas["residents"],
         counts=areas["grids"],
     )

@@ -126,19 +126,21 @@ def gap_map(
             rd.add_polygons(
                 m,
                 frame,
-                name=ind.name(lang),
-                key=f"st_{key}",
-                fields={
-                    "area_name": "街道/乡镇" if lang == "zh" else "Street",
-                    "value_text": ind.name(lang),
-                },
-                tooltip=["area_name", "value_text"],
-                style={"weight": 1, "color": "#37474f", "fillOpacity": 0.55},
+                rd.LayerSpec(
+                    name=ind.name(lang),
+                    key=f"st_{key}",
+                    fields={
+                        "area_name": "街道/乡镇" if lang == "zh" else "Street",
+                        "value_text": ind.name(lang),
+                    },
+                    tooltip=["area_name", "value_text"],
+                    style={"weight": 1, "color": "#37474f", "fillOpacity": 0.55},
+                    symbols=_status_symbols(lang),
+                    legend_title=ind.name(lang),
+                    show=n == 0,
+                    canvas=False,
+                ),
                 category=frame[col].astype(str),
-                symbols=_status_symbols(lang),
-                legend_title=ind.name(lang),
-                show=n == 0,
-                canvas=False,
             )
     districts = gaps.get("areas_district")
     if districts is not None and len(districts):
@@ -151,18 +153,20 @@ def gap_map(
         rd.add_polygons(
             m,
             prep(districts, profile.display.simplify_tolerance_m),
-            name="区县" if lang == "zh" else "Districts",
-            key="districts",
-            fields={"area_name": "区县" if lang == "zh" else "District"},
-            style=style,
-            legend=[
-                (
-                    "ln",
-                    f"border-top-color:{style['color']}",
-                    "区县" if lang == "zh" else "Districts",
-                )
-            ],
-            canvas=False,
+            rd.LayerSpec(
+                name="区县" if lang == "zh" else "Districts",
+                key="districts",
+                fields={"area_name": "区县" if lang == "zh" else "District"},
+                style=style,
+                legend=[
+                    (
+                        "ln",
+                        f"border-top-color:{style['color']}",
+                        "区县" if lang == "zh" else "Districts",
+                    )
+                ],
+                canvas=False,
+            ),
         )
     first = True
     for kind in GAP_KINDS:
@@ -177,18 +181,20 @@ def gap_map(
         rd.add_polygons(
             m,
             shown.assign(residents_uncovered=value.astype(int)),
-            name=label,
-            key=name,
-            fields={
-                "residents_uncovered": "未覆盖人口" if lang == "zh" else "Residents not covered"
-            },
-            tooltip=["residents_uncovered"],
-            style={"weight": 0.5, "color": "#b71c1c", "fillOpacity": 0.6},
+            rd.LayerSpec(
+                name=label,
+                key=name,
+                fields={
+                    "residents_uncovered": "未覆盖人口" if lang == "zh" else "Residents not covered"
+                },
+                tooltip=["residents_uncovered"],
+                style={"weight": 0.5, "color": "#b71c1c", "fillOpacity": 0.6},
+                symbols=_cell_symbols(lang),
+                legend_title=label,
+                show=first,
+                canvas=True,
+            ),
             category=pd.Series(cls.astype(str), index=shown.index),
-            symbols=_cell_symbols(lang),
-            legend_title=label,
-            show=first,
-            canvas=True,
         )
         first = False
     for name in ("unplaced_cells", "overloaded_shelters", "villages_below_target", "grid_problems"):
@@ -204,34 +210,39 @@ def gap_map(
             rd.add_polygons(
                 m,
                 shown,
-                name=label,
-                key=name,
-                fields=fields,
-                style={
-                    "weight": 2,
-                    "color": color,
-                    "fillColor": color,
-                    "fillOpacity": 0.25,
-                    "label": label,
-                },
-                show=name not in ("grid_problems", "unplaced_cells"),
-                canvas=False,
+                rd.LayerSpec(
+                    name=label,
+                    key=name,
+                    fields=fields,
+                    style={
+                        "weight": 2,
+                        "color": color,
+                        "fillColor": color,
+                        "fillOpacity": 0.25,
+                        "label": label,
+                    },
+                    show=name not in ("grid_problems", "unplaced_cells"),
+                    canvas=False,
+                ),
             )
         else:
             rd.add_points(
                 m,
                 shown,
-                name=label,
-                key=name,
-                fields=fields,
-                style={
-                    "radius": 7,
-                    "weight": 2,
-                    "color": "#212121",
-                    "fillColor": color,
-                    "fillOpacity": 0.9,
-                    "label": label,
-                },
+                rd.LayerSpec(
+                    name=label,
+                    key=name,
+                    fields=fields,
+                    style={
+                        "radius": 7,
+                        "weight": 2,
+                        "color": "#212121",
+                        "fillColor": color,
+                        "fillOpacity": 0.9,
+                        "label": label,
+                    },
+                    stat="facilities",
+                ),
             )
     extent = districts if districts is not None and len(districts) else streets
     if streets is not None and MAP_INDICATORS[0] in streets.columns:

@@ -389,20 +389,25 @@ def test_generic_helpers_draw_other_layers(tiny):
     render.add_polygons(
         m,
         gaps,
-        name="Gaps",
-        key="gaps",
-        fields={"grid_code": "Grid", "residents_uncovered": "Uncovered"},
-        tooltip=["grid_code"],
-        style={"color": "#d32f2f", "fillColor": "#ef9a9a"},
+        render.LayerSpec(
+            name="Gaps",
+            key="gaps",
+            fields={"grid_code": "Grid", "residents_uncovered": "Uncovered"},
+            tooltip=["grid_code"],
+            style={"color": "#d32f2f", "fillColor": "#ef9a9a"},
+        ),
     )
     render.add_points(
         m,
         tiny["shelters"],
-        name="Sites",
-        key="sites",
-        fields={"name": "Name"},
+        render.LayerSpec(
+            name="Sites",
+            key="sites",
+            fields={"name": "Name"},
+            symbols={"emergency": {"color": "#2e7d32", "label": "E"}},
+            stat="facilities",
+        ),
         category=tiny["shelters"]["shelter_class"],
-        symbols={"emergency": {"color": "#2e7d32", "label": "E"}},
     )
     render.finish(m)
     assert render.summary(m) == {"gaps": 2, "sites": 3}
@@ -433,7 +438,15 @@ def test_points_are_drawn_above_areas_and_can_be_numbered(tiny):
         crs="EPSG:4326",
     )
     render.add_points(
-        m, sites, name="Sites", key="sites", fields={"rank": "#", "covered": "C"}, mark="rank"
+        m,
+        sites,
+        render.LayerSpec(
+            name="Sites",
+            key="sites",
+            fields={"rank": "#", "covered": "C"},
+            mark="rank",
+            stat="facilities",
+        ),
     )
     render.add_highlight(m, tiny["grids"].iloc[:1], name="Found")
     page = render.finish(m).get_root().render()

@@ -83,17 +83,19 @@ def gap_map(
         render.add_polygons(
             m,
             cells,
-            key="gap_cells",
+            render.LayerSpec(
+                key="gap_cells",
+                symbols=symbols,
+                canvas=True,
+                name=tr("缺口热点（未覆盖人口）", "Gap hot spots (uncovered residents)"),
+                fields={
+                    "residents_uncovered": tr("未覆盖人口（人）", "Uncovered residents"),
+                    "points": tr("人口点", "Points"),
+                },
+                tooltip=["residents_uncovered"],
+                style={"weight": 0.5, "fillOpacity": 0.6},
+            ),
             category=category,
-            symbols=symbols,
-            canvas=True,
-            name=tr("缺口热点（未覆盖人口）", "Gap hot spots (uncovered residents)"),
-            fields={
-                "residents_uncovered": tr("未覆盖人口（人）", "Uncovered residents"),
-                "points": tr("人口点", "Points"),
-            },
-            tooltip=["residents_uncovered"],
-            style={"weight": 0.5, "fillOpacity": 0.6},
         )
     if full and analysis.has_roads:
         _walking_layers(m, analysis, kind)
@@ -103,25 +105,29 @@ def gap_map(
         render.add_points(
             m,
             uncovered,
-            key="uncovered_points",
-            stat=None,
-            name=tr("未覆盖人口点", "Uncovered population points"),
-            fields={
-                "residents": tr("常住人口（人）", "Residents"),
-                "distance_m": tr("最近设施（m）", "Nearest facility (m)"),
-            },
-            style={"radius": 3, "color": "#6d4c41", "fillColor": "#8d6e63"},
+            render.LayerSpec(
+                key="uncovered_points",
+                name=tr("未覆盖人口点", "Uncovered population points"),
+                fields={
+                    "residents": tr("常住人口（人）", "Residents"),
+                    "distance_m": tr("最近设施（m）", "Nearest facility (m)"),
+                },
+                style={"radius": 3, "color": "#6d4c41", "fillColor": "#8d6e63"},
+            ),
         )
     facilities = select_facilities(analysis.layers, analysis.profile.kind(kind))
     if len(facilities):
         render.add_points(
             m,
             facilities,
-            name=kind_label(kind),
-            key="facilities",
-            fields=_name("名称", "Name"),
-            tooltip=["name"],
-            style={"radius": 7, "color": "#1b5e20", "fillColor": "#43a047"},
+            render.LayerSpec(
+                name=kind_label(kind),
+                key="facilities",
+                fields=_name("名称", "Name"),
+                tooltip=["name"],
+                style={"radius": 7, "color": "#1b5e20", "fillColor": "#43a047"},
+                stat="facilities",
+            ),
         )
     if full:
         _problem_layers(m, analysis, kind)
@@ -131,11 +137,14 @@ def gap_map(
         render.add_points(
             m,
             props,
-            name=tr("拟建设施", "Proposed facilities"),
-            key="proposals",
-            fields=_name("名称", "Name"),
-            tooltip=["name"],
-            style={"radius": 9, "color": "#0d47a1", "fillColor": "#42a5f5"},
+            render.LayerSpec(
+                name=tr("拟建设施", "Proposed facilities"),
+                key="proposals",
+                fields=_name("名称", "Name"),
+                tooltip=["name"],
+                style={"radius": 9, "color": "#0d47a1", "fillColor": "#42a5f5"},
+                stat="facilities",
+            ),
         )
     if full or sites:
         _suggested_layer(m)
@@ -176,17 +185,24 @@ def _walking_layers(m, analysis: GapAnalysis, kind: str) -> None:
         render.add_polygons(
             m,
             over,
-            key="overstated",
-            canvas=True,
-            name=tr("直线距离高估的覆盖（网格）", "Coverage straight lines overstate (grids)"),
-            fields={
-                "grid_code": tr("网格", "Grid"),
-                "overstated": tr("高估（人）", "Overstated (residents)"),
-                "covered_straight": tr("直线覆盖（人）", "Covered, straight line"),
-                "covered_network": tr("步行覆盖（人）", "Covered, walking"),
-            },
-            tooltip=["grid_code", "overstated"],
-            style={"color": "#ad1457", "fillColor": "#ec407a", "weight": 1, "fillOpacity": 0.35},
+            render.LayerSpec(
+                key="overstated",
+                canvas=True,
+                name=tr("直线距离高估的覆盖（网格）", "Coverage straight lines overstate (grids)"),
+                fields={
+                    "grid_code": tr("网格", "Grid"),
+                    "overstated": tr("高估（人）", "Overstated (residents)"),
+                    "covered_straight": tr("直线覆盖（人）", "Covered, straight line"),
+                    "covered_network": tr("步行覆盖（人）", "Covered, walking"),
+                },
+                tooltip=["grid_code", "overstated"],
+                style={
+                    "color": "#ad1457",
+                    "fillColor": "#ec407a",
+                    "weight": 1,
+                    "fillOpacity": 0.35,
+                },
+            ),
         )
     if analysis.coverage[kind].distance_mode == "network":
         area = analysis.service_area(kind)
@@ -194,10 +210,17 @@ def _walking_layers(m, analysis: GapAnalysis, kind: str) -> None:
             render.add_polygons(
                 m,
                 area,
-                key="service_area",
-                name=tr("步行服务范围", "Walking service area"),
-                fields={"radius_m": tr("服务半径（m）", "Radius (m)")},
-                style={"color": "#1565c0", "fillColor": "#42a5f5", "weight": 1, "fillOpacity": 0.2},
+                render.LayerSpec(
+                    key="service_area",
+                    name=tr("步行服务范围", "Walking service area"),
+                    fields={"radius_m": tr("服务半径（m）", "Radius (m)")},
+                    style={
+                        "color": "#1565c0",
+                        "fillColor": "#42a5f5",
+                        "weight": 1,
+                        "fillOpacity": 0.2,
+                    },
+                ),
             )
 
 
@@ -212,17 +235,20 @@ def _problem_layers(m, analysis: GapAnalysis, kind: str) -> None:
         render.add_points(
             m,
             over,
-            name=tr("超载避难场所", "Overloaded shelters"),
-            key="overloaded",
-            show=group is not None,
-            fields={
-                "name": tr("名称", "Name"),
-                "capacity": tr("容量（人）", "Capacity"),
-                "load": tr("就近分配（人）", "Nearest load"),
-                "excess": tr("超出（人）", "Over by"),
-            },
-            tooltip=["name", "excess"],
-            style={"radius": 9, "color": "#b71c1c", "fillColor": "#e53935"},
+            render.LayerSpec(
+                name=tr("超载避难场所", "Overloaded shelters"),
+                key="overloaded",
+                show=group is not None,
+                fields={
+                    "name": tr("名称", "Name"),
+                    "capacity": tr("容量（人）", "Capacity"),
+                    "load": tr("就近分配（人）", "Nearest load"),
+                    "excess": tr("超出（人）", "Over by"),
+                },
+                tooltip=["name", "excess"],
+                style={"radius": 9, "color": "#b71c1c", "fillColor": "#e53935"},
+                stat="facilities",
+            ),
         )
     group = group or "fixed"
     unplaced = analysis.capacity.groups[group].constrained.unplaced_cells
@@ -230,28 +256,38 @@ def _problem_layers(m, analysis: GapAnalysis, kind: str) -> None:
         render.add_polygons(
             m,
             unplaced,
-            key="unplaced",
-            show=False,
-            canvas=True,
-            name=tr(
-                f"无法安置的居民（{pair(GROUP_LABELS[group])}）",
-                f"Residents not placed ({pair(GROUP_LABELS[group])})",
+            render.LayerSpec(
+                key="unplaced",
+                show=False,
+                canvas=True,
+                name=tr(
+                    f"无法安置的居民（{pair(GROUP_LABELS[group])}）",
+                    f"Residents not placed ({pair(GROUP_LABELS[group])})",
+                ),
+                fields={"residents_unplaced": tr("无法安置（人）", "Not placed")},
+                tooltip=["residents_unplaced"],
+                style={
+                    "color": "#4a148c",
+                    "fillColor": "#7b1fa2",
+                    "weight": 0.5,
+                    "fillOpacity": 0.45,
+                },
             ),
-            fields={"residents_unplaced": tr("无法安置（人）", "Not placed")},
-            tooltip=["residents_unplaced"],
-            style={"color": "#4a148c", "fillColor": "#7b1fa2", "weight": 0.5, "fillOpacity": 0.45},
         )
     below = in_language(analysis.sanitation.below_target, "shortfalls")
     if len(below):
         render.add_points(
             m,
             below,
-            name=tr("未达标行政村", "Villages below target"),
-            key="villages_below",
-            show=False,
-            fields={"name": tr("村名", "Name"), "shortfalls": tr("不足", "Shortfalls")},
-            tooltip=["name"],
-            style={"radius": 6, "color": "#e65100", "fillColor": "#fb8c00"},
+            render.LayerSpec(
+                name=tr("未达标行政村", "Villages below target"),
+                key="villages_below",
+                show=False,
+                fields={"name": tr("村名", "Name"), "shortfalls": tr("不足", "Shortfalls")},
+                tooltip=["name"],
+                style={"radius": 6, "color": "#e65100", "fillColor": "#fb8c00"},
+                stat="facilities",
+            ),
         )
     problems = in_language(analysis.grid_checks.problems, "detail")
     problems = problems[problems.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()]
@@ -262,16 +298,18 @@ def _problem_layers(m, analysis: GapAnalysis, kind: str) -> None:
         render.add_polygons(
             m,
             shown,
-            name=tr("网格问题", "Grid problems"),
-            key="grid_problems",
-            show=False,
-            fields={
-                "check_label": tr("检查项", "Check"),
-                "grid_codes": tr("网格", "Grids"),
-                "detail": tr("说明", "Detail"),
-            },
-            tooltip=["check_label"],
-            style={"color": "#f57f17", "weight": 2, "fillOpacity": 0.15},
+            render.LayerSpec(
+                name=tr("网格问题", "Grid problems"),
+                key="grid_problems",
+                show=False,
+                fields={
+                    "check_label": tr("检查项", "Check"),
+                    "grid_codes": tr("网格", "Grids"),
+                    "detail": tr("说明", "Detail"),
+                },
+                tooltip=["check_label"],
+                style={"color": "#f57f17", "weight": 2, "fillOpacity": 0.15},
+            ),
         )
 
 
@@ -283,16 +321,19 @@ def _suggested_layer(m) -> None:
         render.add_points(
             m,
             site_labels(sites),
-            name=tr("建议选址", "Suggested sites"),
-            key="suggested",
-            fields={
-                "rank": tr("序号", "Rank"),
-                "rank_text": tr("建议选址", "Suggested site"),
-                "newly_text": tr("新增覆盖", "Newly covered"),
-            },
-            tooltip=["rank_text", "newly_text"],
-            mark="rank",
-            style={"radius": 11, "color": "#311b92", "fillColor": "#7e57c2"},
+            render.LayerSpec(
+                name=tr("建议选址", "Suggested sites"),
+                key="suggested",
+                fields={
+                    "rank": tr("序号", "Rank"),
+                    "rank_text": tr("建议选址", "Suggested site"),
+                    "newly_text": tr("新增覆盖", "Newly covered"),
+                },
+                tooltip=["rank_text", "newly_text"],
+                mark="rank",
+                style={"radius": 11, "color": "#311b92", "fillColor": "#7e57c2"},
+                stat="facilities",
+            ),
         )
 
 

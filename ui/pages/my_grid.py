@@ -403,28 +403,31 @@ def add_nearest(m, links: gpd.GeoDataFrame) -> None:
     render.add_polygons(
         m,
         links,
-        name=tr("最近的服务设施", "Nearest services"),
-        key="nearest",
-        fields=fields,
-        tooltip=["label", "distance"],
-        style={"weight": 3, "dashArray": "6 4", "fillOpacity": 0},
+        render.LayerSpec(
+            name=tr("最近的服务设施", "Nearest services"),
+            key="nearest",
+            fields=fields,
+            tooltip=["label", "distance"],
+            style={"weight": 3, "dashArray": "6 4", "fillOpacity": 0},
+            symbols={k: {"color": NEAREST_STYLE[k], "label": names[k]} for k in present},
+            legend=[("ln", f"border-top-color:{NEAREST_STYLE[k]}", names[k]) for k in present],
+        ),
         category=links["kind"],
-        symbols={k: {"color": NEAREST_STYLE[k], "label": names[k]} for k in present},
-        legend=[("ln", f"border-top-color:{NEAREST_STYLE[k]}", names[k]) for k in present],
     )
     ends = links.assign(geometry=links.geometry.map(lambda line: shapely.Point(line.coords[-1])))
     render.add_points(
         m,
         gpd.GeoDataFrame(ends, crs=links.crs),
-        name=tr("最近的服务设施", "Nearest services"),
-        key="nearest_end",
-        fields=fields,
-        tooltip=["label", "distance"],
+        render.LayerSpec(
+            name=tr("最近的服务设施", "Nearest services"),
+            key="nearest_end",
+            fields=fields,
+            tooltip=["label", "distance"],
+            symbols={k: {"color": NEAREST_STYLE[k], "radius": 8} for k in present},
+            style={"weight": 3, "fillOpacity": 0.25},
+            legend=False,
+        ),
         category=ends["kind"],
-        symbols={k: {"color": NEAREST_STYLE[k], "radius": 8} for k in present},
-        style={"weight": 3, "fillOpacity": 0.25},
-        legend=False,
-        stat=None,
     )
 
 
