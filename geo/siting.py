@@ -12,9 +12,10 @@ grows with the pairs, not with demand x candidates::
 
 Small enough problems are solved to proven optimality (:func:`solve_exact`): an equivalent
 smaller model (dominated candidates dropped, identical demand rows merged), a greedy + swap
-incumbent, the LP relaxation (HiGHS interior point) with reduced-cost fixing, then HiGHS branch
-and bound (``scipy.optimize.milp``) on what is left. Larger ones are solved with greedy, which
-reports how far it can be from the optimum:
+incumbent, the LP relaxation (HiGHS interior point), a MIP on the candidates the LP uses,
+reduced-cost fixing (out and in), then HiGHS branch and bound (``highspy``) on what is left with
+the objective cutoff at the incumbent. Larger ones are solved with greedy, which reports how far
+it can be from the optimum:
 
 * the classical guarantee: greedy covers at least ``1 - (1 - 1/k)^k >= 1 - 1/e`` of the optimum
   (Nemhauser, Wolsey and Fisher 1978; coverage is monotone submodular);
@@ -40,11 +41,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import geopandas as gpd
+import highspy
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
 from geo.coverage import BOUNDARY_TOLERANCE_M
@@ -57,8 +59,11 @@ Method = Literal["auto", "exact", "greedy"]
 GREEDY_GUARANTEE = 1.0 - 1.0 / math.e
 
 
-SUPPORT_SHARE = 0.3
+SUPPORT_SHARE = 0.5
 """Share of the remaining time budget given to the MIP restricted to the LP's support."""
+
+MIP_LP_SOLVER = "ipx"
+"""HiGHS' LP solver in branch and bound (its ``mip_lp_solver`` option)."""
 
 
 def _setting(value: float | None, name: str) -> float:
@@ -285,18 +290,50 @@ class _Solution:
     guarantee: float | None = None
 
 
+@dataclass(frozen=True)
+class LPRelaxation:
+    """Optimum of the LP relaxation and, per candidate, its value and reduced costs.
+
+    ``drop_if_in[j]`` (``drop_if_out[j]``) is the least the LP optimum falls when candidate
+    ``j`` is forced into (out of) the selection: LP duality, read off the optimal duals.
+    """
+
+    value: float
+    x: np.ndarray
+    drop_if_in: np.ndarray
+    drop_if_out: np.ndarray
+
+
+def reduced_cost_fixing(lp: LPRelaxation, target: float) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates that LP duality fixes for every solution covering at least `target`.
+
+    A selection containing candidate ``j`` covers at most ``lp.value - lp.drop_if_in[j]``
+    (the optimum of the LP with ``j`` forced in), so below `target` ``j`` is in no solution
+    reaching `target`; likewise with ``drop_if_out`` ``j`` is in all of them. A relative
+    tolerance of 1e-6 keeps solver round-off from fixing a candidate wrongly.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Boolean masks ``(out, in_)`` over the candidates.
+    """
+    slack = target - 1e-6 * max(1.0, abs(lp.value))
+    return lp.value - lp.drop_if_in < slack, lp.value - lp.drop_if_out < slack
+
+
 def solve_exact(model: CoverageModel, k: int, *, time_limit_s: float | None = None) -> _Solution:
     """Solve the MCLP to proven optimality (HiGHS), helped by LP bounds, within a time budget.
 
     1. Reduce the model (:func:`reduce_model`).
-    2. Incumbent: greedy (which also gives the online bound), improved by swaps; later also
-       the LP solution's k largest ``x_j``, improved by swaps.
+    2. Incumbent: greedy (which also gives the online bound), improved by swaps; then the LP
+       solution's k largest ``x_j``, improved by swaps; then HiGHS on the candidates the LP
+       uses (``x_j > 0``), improved by swaps.
     3. LP relaxation (HiGHS interior point): if the incumbent reaches its value, it is optimal.
-    4. Reduced-cost fixing: a candidate whose LP reduced cost ``d_j`` gives
-       ``z_LP - d_j < incumbent`` is in no solution better than the incumbent (LP duality),
-       so it is dropped.
-    5. HiGHS branch and bound (relative gap 0) on what is left; the better of its solution
-       and the incumbent is optimal.
+    4. Reduced-cost fixing (:func:`reduced_cost_fixing`) with the value a better solution must
+       reach (incumbent + 1 for integer weights): candidates out of, or in, every better
+       solution are dropped, or chosen with the demand they cover taken out.
+    5. HiGHS branch and bound on what is left, with the objective cutoff at that value: if
+       it finds no solution there, the incumbent is optimal.
 
     `time_limit_s` bounds the whole solve (None: the profile's ``siting_time_limit_s``). When
     it runs out, the best solution found is returned with status ``"time limit"`` and the best
@@ -331,15 +368,20 @@ def solve_exact(model: CoverageModel, k: int, *, time_limit_s: float | None = No
             guarantee=guarantee,
         )
 
+    def better_than(value: float) -> tuple[float, float]:
+        """What a better solution must cover, and the objective cutoff safely below it."""
+        if integral:
+            return value + 1.0, value + 0.5
+        return value, value - 1e-9 * max(1.0, abs(value))
+
     remaining = deadline - time.perf_counter()
     lp = _lp_relaxation(model, k, time_limit_s=remaining) if remaining > 0 else None
     if lp is None:
         return result(best, "time limit", online, None)
-    z_lp, x_lp, reduced_cost = lp
-    lp_bound = min(_valid_bound(z_lp, integral), online)
+    lp_bound = min(_valid_bound(lp.value, integral), online)
     rounded = swap_improve(
         model,
-        np.argsort(-x_lp, kind="stable")[:k],
+        np.argsort(-lp.x, kind="stable")[:k],
         deadline=min(deadline, time.perf_counter() + 0.1 * budget),
     )
     if model.value(rounded) > model.value(best):
@@ -350,13 +392,18 @@ def solve_exact(model: CoverageModel, k: int, *, time_limit_s: float | None = No
     # restricted MIP on the LP's support (the candidates with x_j > 0), then swaps: on
     # instances with heavily overlapping cover sets it finds far better incumbents than
     # greedy or rounding, which also makes the reduced-cost fixing below bite
-    support = np.flatnonzero(x_lp > 1e-6)
+    support = np.flatnonzero(lp.x > 1e-6)
     remaining = deadline - time.perf_counter()
     if k < len(support) < n_c and remaining > 0:
         sub, sub_columns = reduce_model(
             CoverageModel(model.reach[:, support].tocsr(), model.weights)
         )
-        found, _, _ = _branch_and_bound(sub, min(k, sub.reach.shape[1]), SUPPORT_SHARE * remaining)
+        found, _, _ = _branch_and_bound(
+            sub,
+            min(k, sub.reach.shape[1]),
+            SUPPORT_SHARE * remaining,
+            cutoff=better_than(incumbent)[1],
+        )
         if found is not None and len(found):
             found = support[sub_columns[found]]
             found = np.r_[found, np.setdiff1d(best, found)[: k - len(found)]]
@@ -367,57 +414,105 @@ def solve_exact(model: CoverageModel, k: int, *, time_limit_s: float | None = No
                 best, incumbent = found, model.value(found)
         if incumbent >= lp_bound - 1e-9:
             return result(best, "optimal", incumbent, lp_bound)
-    keep = np.flatnonzero(z_lp - reduced_cost >= incumbent - 1e-6 * max(1.0, abs(z_lp)))
-    sub, sub_columns = reduce_model(CoverageModel(model.reach[:, keep].tocsr(), model.weights))
-    sub_columns = keep[sub_columns]
-    if sub.reach.shape[1] == 0:  # every candidate that could beat the incumbent is gone
+    target, cutoff = better_than(incumbent)
+    out, in_ = reduced_cost_fixing(lp, target)
+    if (out & in_).any() or in_.sum() > k:  # no selection can reach the target
         return result(best, "optimal", incumbent, lp_bound)
+    forced = np.flatnonzero(in_)
+    free_rows = ~model.covered_mask(forced)
+    base = model.value(forced)
+    keep = np.flatnonzero(~out & ~in_)
+    sub, sub_columns = reduce_model(
+        CoverageModel(model.reach[free_rows][:, keep].tocsr(), model.weights[free_rows])
+    )
+    sub_columns = keep[sub_columns]
+    k_sub = min(k - len(forced), sub.reach.shape[1])
+    if k_sub == 0:  # the forced candidates are the only selection that could reach the target
+        if base >= target:
+            best = _fill(forced, best, k)
+        return result(best, "optimal", model.value(best), lp_bound)
     remaining = deadline - time.perf_counter()
     if remaining <= 0:
         return result(best, "time limit", lp_bound, lp_bound)
-    found, status, sub_bound = _branch_and_bound(sub, min(k, len(sub_columns)), remaining)
-    if found is not None and sub.value(found) > incumbent:
-        best = sub_columns[found]
-    if status == "optimal":
+    found, status, sub_bound = _branch_and_bound(sub, k_sub, remaining, cutoff=cutoff - base)
+    if found is not None:
+        chosen = np.r_[forced, sub_columns[found]].astype(np.int64)
+        if model.value(chosen) > incumbent:
+            best = _fill(chosen, best, k)
+    if status in ("optimal", "infeasible"):  # infeasible: nothing reaches the cutoff
         return result(best, "optimal", model.value(best), lp_bound)
-    bound = min(lp_bound, max(_valid_bound(sub_bound, integral), incumbent))
+    # every selection outside what the MIP still has open covers less than the target
+    bound = min(lp_bound, max(_valid_bound(base + sub_bound, integral), model.value(best)))
     return result(best, status, bound, lp_bound)
+
+
+def _fill(chosen: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
+    """`chosen` topped up to `k` positions from `other` (a superset never covers less)."""
+    extra = np.setdiff1d(other, chosen)[: max(0, k - len(chosen))]
+    return np.r_[chosen, extra].astype(np.int64)
 
 
 def _valid_bound(value: float, integral: bool) -> float:
     """A solver's bound made safe against its tolerances (and rounded down for integer weights)."""
     if not np.isfinite(value):
-        return np.inf
+        return np.inf if value > 0 else -np.inf
     safe = value * (1 + 1e-7) + 1e-6  # HiGHS' feasibility tolerances are 1e-7
     return float(np.floor(safe + 1e-9)) if integral else safe
 
 
 def _branch_and_bound(
-    model: CoverageModel, k: int, time_limit_s: float
+    model: CoverageModel, k: int, time_limit_s: float, *, cutoff: float | None = None
 ) -> tuple[np.ndarray | None, str, float]:
-    """``scipy.optimize.milp`` (HiGHS): chosen positions, status and the best bound."""
+    """HiGHS branch and bound: chosen positions (None if none found), status, best bound.
+
+    With `cutoff`, only selections covering at least `cutoff` are searched for: HiGHS prunes
+    every node whose bound is below it, and the status is ``"infeasible"`` when it has proven
+    that there is none (the bound is then ``-inf``). The root LP is solved by interior point
+    (IPX), much faster than the dual simplex on these degenerate LPs.
+    """
     n_d, n_c = model.reach.shape
     cost, link, budget = _formulation(model)
-    res = milp(
-        cost,
-        constraints=[LinearConstraint(link, -np.inf, 0.0), LinearConstraint(budget, 0.0, float(k))],
-        integrality=np.concatenate([np.ones(n_c), np.zeros(n_d)]),
-        bounds=Bounds(0.0, 1.0),
-        options={"time_limit": max(float(time_limit_s), 1e-3), "mip_rel_gap": 0.0, "disp": False},
-    )
-    dual = getattr(res, "mip_dual_bound", None)
-    bound = -float(dual) if dual is not None and np.isfinite(dual) else np.inf
-    if res.x is None:
-        return None, _milp_status(res.status), bound
-    x = res.x[:n_c]
+    matrix = sp.vstack([link, budget], format="csc")
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_c + n_d, n_d + 1
+    lp.col_cost_ = cost
+    lp.col_lower_, lp.col_upper_ = np.zeros(n_c + n_d), np.ones(n_c + n_d)
+    lp.row_lower_ = np.full(n_d + 1, -highspy.kHighsInf)
+    lp.row_upper_ = np.r_[np.zeros(n_d), float(k)]
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr
+    lp.a_matrix_.index_ = matrix.indices
+    lp.a_matrix_.value_ = matrix.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_c + [
+        highspy.HighsVarType.kContinuous
+    ] * n_d
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(lp)
+    highs.setOptionValue("time_limit", max(float(time_limit_s), 1e-3))
+    highs.setOptionValue("mip_rel_gap", 0.0)
+    highs.setOptionValue("mip_lp_solver", MIP_LP_SOLVER)
+    if cutoff is not None:
+        highs.setOptionValue("objective_bound", -float(cutoff))
+    highs.run()
+    status = _STATUS.get(highs.getModelStatus(), "solver error")
+    info = highs.getInfo()
+    if status == "infeasible":
+        return None, status, -np.inf
+    dual = float(info.mip_dual_bound)
+    bound = -dual if np.isfinite(dual) else np.inf
+    if info.primal_solution_status != 2:  # no feasible solution
+        return None, status, bound
+    x = np.asarray(highs.getSolution().col_value[:n_c])
     order = np.argsort(-x, kind="stable")[:k]
-    return order[x[order] > 0.5], _milp_status(res.status), bound
+    return order[x[order] > 0.5], status, bound
 
 
-def _milp_status(code: int) -> str:
-    return {0: "optimal", 1: "time limit", 2: "infeasible", 3: "unbounded"}.get(
-        code, "solver error"
-    )
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kInfeasible: "infeasible",
+    highspy.HighsModelStatus.kTimeLimit: "time limit",
+}
 
 
 def _greedy(model: CoverageModel, k: int) -> tuple[np.ndarray, float]:
@@ -524,15 +619,12 @@ def solve_greedy(
     )
 
 
-def _lp_relaxation(
-    model: CoverageModel, k: int, *, time_limit_s: float
-) -> tuple[float, np.ndarray, np.ndarray] | None:
+def _lp_relaxation(model: CoverageModel, k: int, *, time_limit_s: float) -> LPRelaxation | None:
     """LP relaxation by HiGHS' interior-point method (with crossover), much faster than simplex
-    on these degenerate LPs. Returns (optimum, ``x`` of the candidates, their reduced costs:
-    the least the optimum drops when ``x_j`` is forced to 1), or None if not solved."""
+    on these degenerate LPs; None if not solved in time."""
     n_d, n_c = model.reach.shape
     if n_c == 0 or n_d == 0:
-        return 0.0, np.zeros(n_c), np.zeros(n_c)
+        return LPRelaxation(0.0, np.zeros(n_c), np.zeros(n_c), np.zeros(n_c))
     cost, link, budget = _formulation(model)
     res = linprog(
         cost,
@@ -544,8 +636,14 @@ def _lp_relaxation(
     )
     if res.status != 0:
         return None
-    reduced = np.maximum(np.asarray(res.lower.marginals[:n_c], dtype=float), 0.0)
-    return float(-res.fun), np.asarray(res.x[:n_c]), reduced
+    # minimising -w.y: raising x_j off 0 costs at least lower.marginals[j] >= 0, lowering it
+    # off 1 at least -upper.marginals[j] >= 0
+    return LPRelaxation(
+        float(-res.fun),
+        np.asarray(res.x[:n_c]),
+        np.maximum(np.asarray(res.lower.marginals[:n_c], dtype=float), 0.0),
+        np.maximum(-np.asarray(res.upper.marginals[:n_c], dtype=float), 0.0),
+    )
 
 
 def _lp_bound(model: CoverageModel, k: int, *, time_limit_s: float) -> float | None:
@@ -555,7 +653,7 @@ def _lp_bound(model: CoverageModel, k: int, *, time_limit_s: float) -> float | N
     lp = _lp_relaxation(reduced, k, time_limit_s=time_limit_s)
     if lp is None:
         return None
-    return _valid_bound(lp[0], bool(np.array_equal(reduced.weights, np.round(reduced.weights))))
+    return _valid_bound(lp.value, bool(np.array_equal(reduced.weights, np.round(reduced.weights))))
 
 
 def marginal_order(model: CoverageModel, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -315,3 +315,93 @@ def test_exact_equals_plain_milp_where_the_lp_bound_is_not_tight(seed, radius):
     assert s.lp_bound > s.covered + 0.5  # the LP alone does not prove it
     assert s.proven_optimal
     assert s.covered == pytest.approx(_plain_milp(model, 6))
+
+
+def _random_model(seed: int, n_d: int = 30, n_c: int = 9, radius: float = 350.0):
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 1000, (3, 2))
+    xy_d = centres[rng.integers(0, 3, n_d)] + rng.normal(0, 200, (n_d, 2))
+    xy_c = xy_d[rng.choice(n_d, n_c, replace=False)]
+    return build_model(xy_d, xy_c, rng.integers(1, 30, n_d).astype(float), radius_m=radius)
+
+
+def test_reduced_cost_fixing_keeps_every_solution_reaching_the_target():
+    """Brute force: every selection covering at least the target avoids the candidates fixed
+    out and contains those fixed in; both kinds of fixing happen on these instances."""
+    from geo.siting import _lp_relaxation, reduced_cost_fixing
+
+    fixed_out = fixed_in = 0
+    for seed in range(40):
+        model, _ = reduce_model(_random_model(seed))
+        k = 1 + seed % 3
+        n_c = model.reach.shape[1]
+        lp = _lp_relaxation(model, k, time_limit_s=10)
+        values = {c: model.value(np.array(c)) for c in itertools.combinations(range(n_c), k)}
+        best = max(values.values())
+        assert lp.value >= best - 1e-6
+        for target in (best, best - 5):
+            out, in_ = reduced_cost_fixing(lp, target)
+            fixed_out, fixed_in = fixed_out + out.sum(), fixed_in + in_.sum()
+            for chosen, value in values.items():
+                if value >= target:
+                    assert not out[list(chosen)].any(), (seed, target, chosen)
+                    assert set(np.flatnonzero(in_)) <= set(chosen), (seed, target, chosen)
+    assert fixed_out > 0 and fixed_in > 0
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_exact_matches_brute_force_on_overlapping_cover_sets(seed):
+    """Clustered demand, fractional LPs: the support MIP, the fixing and the cutoff all run;
+    the weights are fractional on odd seeds (no integer rounding of bounds or cutoffs)."""
+    from geo.siting import solve_exact
+
+    model = _random_model(seed, n_d=40, n_c=10, radius=300.0)
+    if seed % 2:
+        model = type(model)(model.reach, model.weights + 0.37 * (np.arange(40) % 3))
+    for k in (2, 3):
+        best = _brute_force(model, k)
+        sol = solve_exact(model, k, time_limit_s=30)
+        assert sol.status == "optimal"
+        assert len(sol.chosen) <= k
+        assert model.value(sol.chosen) == pytest.approx(best)
+        assert sol.upper_bound == pytest.approx(best, abs=1e-5)
+
+
+def test_branch_and_bound_cutoff(line):
+    """HiGHS with an objective cutoff: finds the optimum (90) at or below it, reports
+    "infeasible" above it."""
+    from geo.siting import _branch_and_bound
+
+    demand, cands = line
+    xy = lambda f: np.column_stack([f.geometry.x, f.geometry.y])  # noqa: E731
+    model = build_model(xy(demand), xy(cands), demand["residents"].to_numpy(float), radius_m=100)
+    for cutoff in (None, 80.0, 89.5):
+        chosen, status, bound = _branch_and_bound(model, 2, 10, cutoff=cutoff)
+        assert status == "optimal" and sorted(chosen.tolist()) == [1, 2]
+        assert bound == pytest.approx(90)
+    chosen, status, _ = _branch_and_bound(model, 2, 10, cutoff=90.5)
+    assert chosen is None and status == "infeasible"
+
+
+def test_time_limit_in_branch_and_bound_gives_a_valid_bound(monkeypatch):
+    """When HiGHS stops on its time limit, the answer says so and its bound still holds."""
+    import geo.siting as siting
+
+    rng = np.random.default_rng(1)
+    centres = rng.uniform(0, 30_000, (8, 2))
+    xy = centres[rng.integers(0, 8, 500)] + rng.normal(0, 2_000, (500, 2))
+    weights = rng.integers(1, 80, 500).astype(float)
+    cands = rng.choice(500, 100, replace=False)  # the instance of the test above, seed 1
+    model = build_model(xy, xy[cands], weights, radius_m=5_000.0)
+    optimum = _plain_milp(model, 6)
+    real = siting._branch_and_bound
+
+    def stopped(sub, k, time_limit_s, *, cutoff=None):
+        return real(sub, k, 1e-3, cutoff=cutoff)
+
+    monkeypatch.setattr(siting, "_branch_and_bound", stopped)
+    sol = siting.solve_exact(model, 6, time_limit_s=60)
+    assert sol.status == "time limit"
+    assert model.value(sol.chosen) <= optimum + 1e-9
+    assert sol.upper_bound >= optimum
+    assert sol.lp_bound >= sol.upper_bound
