@@ -638,12 +638,44 @@ def _lp_relaxation(model: CoverageModel, k: int, *, time_limit_s: float) -> LPRe
         return None
     # minimising -w.y: raising x_j off 0 costs at least lower.marginals[j] >= 0, lowering it
     # off 1 at least -upper.marginals[j] >= 0
-    return LPRelaxation(
-        float(-res.fun),
-        np.asarray(res.x[:n_c]),
-        np.maximum(np.asarray(res.lower.marginals[:n_c], dtype=float), 0.0),
-        np.maximum(-np.asarray(res.upper.marginals[:n_c], dtype=float), 0.0),
+    value = float(-res.fun)
+    bound_in = value - np.maximum(np.asarray(res.lower.marginals[:n_c], dtype=float), 0.0)
+    bound_out = value - np.maximum(-np.asarray(res.upper.marginals[:n_c], dtype=float), 0.0)
+    # the same duals in the Lagrangian form often bound more tightly (the LP is degenerate)
+    lagrange_in, lagrange_out = lagrangian_bounds(
+        model, k, np.maximum(-np.asarray(res.ineqlin.marginals[:n_d], dtype=float), 0.0)
     )
+    return LPRelaxation(
+        value,
+        np.asarray(res.x[:n_c]),
+        value - np.minimum(bound_in, lagrange_in),
+        value - np.minimum(bound_out, lagrange_out),
+    )
+
+
+def lagrangian_bounds(model: CoverageModel, k: int, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Upper bounds on the weight covered by any selection with candidate ``j`` in (and out).
+
+    Relaxing ``y_i <= sum_{j in N_i} x_j`` with multipliers ``u_i >= 0`` gives, for every
+    selection ``S`` of at most ``k`` candidates, ``covered(S) <= sum_i max(0, w_i - u_i) +
+    sum_{j in S} c_j`` with ``c_j = sum_{i in N_j} u_i``; the best ``S`` with ``j`` forced in
+    (out) is found by sorting ``c``. Valid for any ``u >= 0`` (e.g. the LP's duals).
+    """
+    n_c = model.reach.shape[1]
+    k = min(k, n_c)
+    c = model.reach.T @ u
+    order = np.argsort(-c, kind="stable")
+    base = float(np.maximum(model.weights - u, 0.0).sum())
+    top = base + float(c[order[:k]].sum())
+    kth = c[order[k - 1]] if k else 0.0
+    next_ = c[order[k]] if k < n_c else 0.0
+    in_top = np.zeros(n_c, dtype=bool)
+    in_top[order[:k]] = True
+    if k == 0:
+        return np.full(n_c, -np.inf), np.full(n_c, top)
+    forced_in = np.where(in_top, top, top - kth + c)
+    forced_out = np.where(in_top, top - c + next_, top)
+    return forced_in, forced_out
 
 
 def _lp_bound(model: CoverageModel, k: int, *, time_limit_s: float) -> float | None:

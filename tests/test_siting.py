@@ -405,3 +405,26 @@ def test_time_limit_in_branch_and_bound_gives_a_valid_bound(monkeypatch):
     assert model.value(sol.chosen) <= optimum + 1e-9
     assert sol.upper_bound >= optimum
     assert sol.lp_bound >= sol.upper_bound
+
+
+def test_lagrangian_bounds_hold_for_any_multipliers():
+    """For random multipliers u >= 0, no selection with a candidate in (out) covers more than
+    the bound for it; with u = 0 the bound is the total weight, hand-checkable."""
+    from geo.siting import lagrangian_bounds
+
+    rng = np.random.default_rng(11)
+    for seed in range(15):
+        model = _random_model(seed, n_d=20, n_c=7)
+        k = 1 + seed % 3
+        n_c = model.reach.shape[1]
+        for u in (rng.uniform(0, 1, 20) * model.weights, rng.uniform(0, 40, 20)):
+            bound_in, bound_out = lagrangian_bounds(model, k, u)
+            for chosen in itertools.combinations(range(n_c), k):
+                value = model.value(np.array(chosen))
+                for j in range(n_c):
+                    assert value <= (bound_in if j in chosen else bound_out)[j] + 1e-9
+    model = _random_model(0, n_d=20, n_c=7)
+    bound_in, bound_out = lagrangian_bounds(model, 2, np.zeros(20))
+    assert np.allclose(bound_in, model.weights.sum()) and np.allclose(
+        bound_out, model.weights.sum()
+    )
