@@ -4,8 +4,8 @@ Prints, for the radius of a street-level neighborhood center (1000 m, from the p
 for a smaller and a larger radius:
 
 * the exact solve of :func:`geo.siting.suggest_sites` (sparse formulation, model reduction,
-  LP relaxation with reduced-cost fixing, HiGHS via ``scipy.optimize.milp``): time, status,
-  optimum;
+  LP relaxation, MIP on the LP's support, reduced-cost fixing, HiGHS via ``highspy`` with the
+  objective cutoff at the incumbent): time, status, optimum;
 * the plain sparse MILP handed to HiGHS as it is (no reduction, no LP fixing);
 * greedy: time, covered, its proven upper bound and gap, and the gap to the true optimum;
 * (with ``--dense``) a dense formulation for comparison: the full demand x candidate distance
