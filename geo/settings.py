@@ -118,6 +118,9 @@ class Display:
     max_grids_drawn: int = 5000
     """Above this many grids the explorer's map shows them summed per community (a filter to
     a street or community shows its grids one by one): keeps the map's data small."""
+    grid_zoom: int = 14
+    """Zoom level from which the explorer's map shows the grids of the visible area one by one
+    in place of the per-community sums (fetched from the server as the map moves)."""
     max_points_drawn: int = 20_000
     """Population points the explorer draws one by one; beyond, summed into cells."""
     point_cell_m: float = 200.0

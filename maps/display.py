@@ -182,14 +182,11 @@ def households_per_worker(grids: pd.DataFrame) -> pd.Series:
     return total.where(worker.notna()).rename("households_per_worker")
 
 
-def grids_by_area(
-    grids: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, metric_crs: str
-) -> gpd.GeoDataFrame:
-    """Grids summed per area (e.g. community): the areas with ``grids``, ``households``,
-    ``residents``, ``workers`` (distinct worker names) and ``households_per_worker``.
+def area_of(grids: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, metric_crs: str) -> pd.Series:
+    """Index label of the area (row of `areas`) holding each grid's representative point.
 
-    A grid belongs to the area holding its representative point; areas without grids are left
-    out. Lets a map show a city of many thousands of grids as a few hundred areas.
+    A Series on `grids`' index, NaN for grids outside every area; the rule
+    :func:`grids_by_area` sums by.
     """
     require_crs(grids, "grids")
     require_crs(areas, "areas")
@@ -199,7 +196,19 @@ def grids_by_area(
     zones = areas.to_crs(metric_crs)
     joined = gpd.sjoin(pts, zones[[zones.geometry.name]], how="left", predicate="within")
     joined = joined[~joined.index.duplicated(keep="first")]
-    area = joined["index_right"].reindex(grids.index)
+    return joined["index_right"].reindex(grids.index).rename("area")
+
+
+def grids_by_area(
+    grids: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, metric_crs: str
+) -> gpd.GeoDataFrame:
+    """Grids summed per area (e.g. community): the areas with ``grids``, ``households``,
+    ``residents``, ``workers`` (distinct worker names) and ``households_per_worker``.
+
+    A grid belongs to the area holding its representative point; areas without grids are left
+    out. Lets a map show a city of many thousands of grids as a few hundred areas.
+    """
+    area = area_of(grids, areas, metric_crs=metric_crs)
     worker = grids["worker_name"].astype(object).where(~_is_missing(grids["worker_name"]), None)
     frame = pd.DataFrame(
         {

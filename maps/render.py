@@ -818,10 +818,13 @@ def add_layer(
     color_by: str = "households",
     show: bool = True,
     kinds: Mapping | None = None,
+    class_frame: gpd.GeoDataFrame | None = None,
 ) -> folium.FeatureGroup:
     """Draw a store layer from its record (``LAYERS[layer].view``: popup and tooltip fields,
     style, categories); the frame is already display-prepared. `kinds` (the profile's facility
-    kinds, default the active profile's) gives the categories of the generic facility layer."""
+    kinds, default the active profile's) gives the categories of the generic facility layer.
+    `class_frame` (grids only, holding `frame`'s rows) is what the colour classes are computed
+    over, default `frame`: a part of the grids drawn with the classes of the whole."""
     schema = LAYERS[layer]
     view = schema.view
     name = layer_name(layer, lang)
@@ -854,13 +857,10 @@ def add_layer(
             ),
         )
     if layer == "grids":
-        category, symbols, _ = grid_classes(frame, color_by, lang=lang)
-        scheme = "分位数分级" if lang == "zh" else "quantile classes"
-        title = (
-            f"{name} · {_label(COLOR_BY[color_by], lang)}（{scheme}）"
-            if lang == "zh"
-            else (f"{name} · {_label(COLOR_BY[color_by], lang)} ({scheme})")
+        category, symbols, _ = grid_classes(
+            frame if class_frame is None else class_frame, color_by, lang=lang
         )
+        title = _grid_legend_title(lang, color_by)
         return add_polygons(
             m,
             shown,
@@ -932,6 +932,107 @@ def add_layer(
         ),
         category=category,
     )
+
+
+def _grid_legend_title(lang: str, color_by: str) -> str:
+    name = layer_name("grids", lang)
+    if lang == "zh":
+        return f"{name} · {_label(COLOR_BY[color_by], lang)}（分位数分级）"
+    return f"{name} · {_label(COLOR_BY[color_by], lang)} (quantile classes)"
+
+
+def grid_payload(
+    frame: gpd.GeoDataFrame,
+    *,
+    class_frame: gpd.GeoDataFrame,
+    lang: str = "zh",
+    color_by: str = "households",
+    offsets: str | None = None,
+    decimals: int = 5,
+) -> str:
+    """The data of a grid layer of `frame`, as :func:`add_layer` draws it (same fields, tooltip,
+    popup, style), coloured with the classes of `class_frame` (the grids `frame` is part of).
+
+    JSON text the browser's ``gridmap.add`` draws: the zoomed-in grids of :func:`add_lazy_grids`.
+    """
+    m = GridMap(offsets=offsets, basemap="none", lang=lang, decimals=decimals, tiles=None)
+    group = add_layer(m, "grids", frame, lang=lang, color_by=color_by, class_frame=class_frame)
+    return next(c for c in group._children.values() if isinstance(c, DataLayer)).payload
+
+
+@dataclass(frozen=True)
+class LazyGrids:
+    """Where and when a map fetches the grids of the visible area (:func:`add_lazy_grids`).
+
+    Attributes
+    ----------
+    url
+        The grids route, relative to streamlit-folium's frame (``<base>/component/<name>/``).
+    version
+        The data version the map was made from (the route answers 409 for another).
+    min_zoom
+        Zoom level from which grids replace the per-community sums.
+    """
+
+    url: str
+    version: str
+    min_zoom: int
+
+
+def add_lazy_grids(
+    m: GridMap,
+    summary: gpd.GeoDataFrame,
+    grids: gpd.GeoDataFrame,
+    *,
+    lazy: LazyGrids,
+    lang: str = "zh",
+    color_by: str = "households",
+) -> GridMap:
+    """Zoomed in to `lazy.min_zoom` or closer, draw the grids of the visible area in place of
+    the per-community sums (:func:`add_grid_summary`, call it first), fetched from the server.
+
+    The map carries only each community's bounding box (`summary`'s rows: their index is what
+    the server is asked for) and the grid legend (classes of `grids`, the user's grids); the
+    browser asks for the communities in view it does not hold yet and hides them again when
+    zoomed out. Not for offline pages (there is no server to ask).
+    """
+    if summary.empty:
+        return m
+    _, symbols, _ = grid_classes(grids, color_by, lang=lang)
+    border = LAYERS["grids"].view.style["color"]
+    m.legend.sections.append(
+        LegendSection("grids", _grid_legend_title(lang, color_by), _class_legend(symbols, border))
+    )
+    shown = dp.shift_for_basemap(summary.to_crs(dp.DISPLAY_CRS), m.offsets)
+    bounds = np.round(shapely.bounds(shown.geometry.values), m.decimals)
+    index = [
+        [str(i), float(b[1]), float(b[0]), float(b[3]), float(b[2])]
+        for i, b in zip(shown.index, bounds, strict=True)
+    ]
+    zh = lang == "zh"
+    config = {
+        "url": lazy.url,
+        "v": lazy.version,
+        "q": {"color": color_by, "lang": lang, "offsets": m.offsets or "wgs84"},
+        "minZoom": int(lazy.min_zoom),
+        "index": index,
+        "summary": "grid_summary",
+        "key": "grids",
+        "text": {
+            "loading": "正在加载网格…" if zh else "Loading grids…",
+            "signin": "登录已过期，请刷新页面重新登录。"
+            if zh
+            else "Your sign-in has expired: reload the page and sign in.",
+            "stale": "数据已更新，请刷新页面。" if zh else "The data changed: reload the page.",
+            "failed": "网格加载失败，移动地图可重试。"
+            if zh
+            else "Could not load the grids; move the map to retry.",
+        },
+    }
+    m.add_child(
+        _Script(f"gridmap.lazyGrids(__MAP__, {safe_json(config)});"), name="gridmap_lazy_grids"
+    )
+    return m
 
 
 def add_grid_summary(

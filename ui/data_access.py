@@ -371,3 +371,77 @@ def grid_summary() -> gpd.GeoDataFrame:
         prof.display.simplify_tolerance_m,
         prof.metric_crs,
     )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _grid_areas(
+    path: str,
+    grids_version: str,
+    communities_version: str,
+    decimals: int,
+    tolerance_m: float,
+    metric_crs: str,
+):
+    from maps.display import area_of
+
+    areas = _display_layer(
+        path, communities_version, "communities", decimals, tolerance_m, metric_crs
+    )
+    grids = _read_layer(path, grids_version, "grids")
+    labels = dict(zip(areas.index, areas.index.astype(str), strict=True))
+    return area_of(grids, areas, metric_crs=metric_crs).map(labels)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _grid_batch(
+    path: str,
+    grids_version: str,
+    communities_version: str,
+    areas: tuple[str, ...],
+    color_by: str,
+    lang: str,
+    offsets: str,
+    decimals: int,
+    tolerance_m: float,
+    metric_crs: str,
+) -> bytes:
+    from maps.render import grid_payload
+
+    grids = _display_layer(path, grids_version, "grids", decimals, tolerance_m, metric_crs)
+    where = _grid_areas(path, grids_version, communities_version, decimals, tolerance_m, metric_crs)
+    chosen = grids[where.reindex(grids.index).isin(areas).to_numpy()]
+    text = grid_payload(
+        chosen,
+        class_frame=grids,
+        lang=lang,
+        color_by=color_by,
+        offsets=offsets,
+        decimals=decimals,
+    )
+    return text.encode("utf-8")
+
+
+def grid_batch(
+    areas: tuple[str, ...], *, color_by: str, lang: str, offsets: str, key: str | None = None
+) -> bytes:
+    """The grids of the communities `areas` (labels of :func:`grid_summary`'s rows) in the
+    user's scope, as the map's grid layer draws them (JSON of :func:`maps.render.grid_payload`,
+    coloured with the classes of all their grids); cached per data version, scope and asks.
+
+    `key`: the user's cache key when called outside a page run (the grids route).
+    """
+    store = current_store() if key is None else open_store()
+    prof = profile()
+    grids_version, communities_version = layer_versions("grids", "communities", key=key)
+    return _grid_batch(
+        str(store.path),
+        grids_version,
+        communities_version,
+        tuple(sorted(set(areas))),
+        color_by,
+        lang,
+        offsets,
+        prof.display.coordinate_decimals,
+        prof.display.simplify_tolerance_m,
+        prof.metric_crs,
+    )

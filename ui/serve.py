@@ -98,14 +98,32 @@ def ensure_cookie_secret() -> None:
     os.environ[COOKIE_SECRET_ENV] = path.read_text().strip()
 
 
+def make_app():
+    """The app as an ``st.App``: Streamlit's own routes and the app's extra HTTP routes
+    (:mod:`ui.grid_api`)."""
+    import streamlit as st
+
+    from ui.grid_api import routes
+
+    return st.App(APP, routes=routes())
+
+
 def main(argv: list[str] | None = None) -> None:
     ensure_cookie_secret()
     warm_up()
-    from streamlit.web import cli
+    from streamlit import config
+    from streamlit.web import bootstrap, cli
+    from streamlit.web.server.starlette.starlette_server import UvicornRunner
 
     args = with_defaults(list(sys.argv[1:] if argv is None else argv))
-    sys.argv = ["streamlit", "run", str(APP), *args]
-    sys.exit(cli.main())
+    # the options of `streamlit run` (parsed by its own command line), then what it does for a
+    # script holding an st.App: config from the app's folder, and uvicorn serving it
+    ctx = cli.main_run.make_context("run", [str(APP), *args])
+    options = {k: v for k, v in ctx.params.items() if k not in ("target", "args")}
+    config._main_script_path = str(APP)
+    bootstrap.load_config_options(flag_options=options)
+    bootstrap._prepare_asgi_app_run_context(str(APP), list(ctx.params["args"] or ()), options)
+    UvicornRunner(make_app()).run()
 
 
 if __name__ == "__main__":

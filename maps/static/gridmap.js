@@ -111,8 +111,9 @@ window.gridmap = (function () {
       }
     });
     layer.gmData = d;
+    layer.gmParent = parent;
     layer.addTo(parent);
-    registry[d.key] = layer;
+    registry[d.id || d.key] = layer;
     parent.on("add", function () {
       legendOn[d.key] = true; raise(map); refreshLegend(); updateCounts(map);
     });
@@ -220,9 +221,92 @@ window.gridmap = (function () {
       timer = setTimeout(function () { hint.style.opacity = 0; }, 1200);
     });
   }
+  function setLegend(key, on) { legendOn[key] = on; refreshLegend(); }
+  function lazyGrids(map, cfg) {
+    // Zoomed in to cfg.minZoom or closer, the grids of the visible area replace the
+    // per-community sums (registry[cfg.summary]) inside the same layer-control entry: the
+    // communities in view not loaded yet are fetched from the server (cfg.url, batched), drawn
+    // with gridmap.add like any layer and kept; zoomed out again, they are hidden.
+    var sums = registry[cfg.summary];
+    if (!sums) return;
+    var group = sums.gmParent, grids = L.featureGroup(), loaded = {}, pending = {};
+    var batches = 0, notice = null, busy = 0, BATCH = 40;
+    legendOn[cfg.key] = false;
+    function say(text) {
+      if (!notice) {
+        var c = L.control({position: "bottomleft"});
+        c.onAdd = function () { notice = L.DomUtil.create("div", "gm-notice"); return notice; };
+        c.addTo(map);
+      }
+      notice.textContent = text || "";
+      notice.style.display = text ? "" : "none";
+    }
+    function wanted() {
+      var b = map.getBounds().pad(0.25), out = [];
+      for (var k = 0; k < cfg.index.length; k++) {
+        var r = cfg.index[k], id = r[0];
+        if (loaded[id] || pending[id]) continue;
+        if (b.intersects(L.latLngBounds([r[1], r[2]], [r[3], r[4]]))) out.push(id);
+      }
+      return out;
+    }
+    function fetchBatch(ids) {
+      ids.forEach(function (id) { pending[id] = true; });
+      busy += 1; say(cfg.text.loading);
+      var q = "v=" + encodeURIComponent(cfg.v) + "&c=" + encodeURIComponent(ids.join(","));
+      for (var name in cfg.q) q += "&" + name + "=" + encodeURIComponent(cfg.q[name]);
+      fetch(cfg.url + "?" + q, {credentials: "same-origin", headers: {Accept: "application/json"}})
+        .then(function (resp) {
+          if (resp.ok) return resp.json();
+          var e = new Error("HTTP " + resp.status); e.status = resp.status; throw e;
+        })
+        .then(function (d) {
+          busy -= 1;
+          ids.forEach(function (id) { delete pending[id]; loaded[id] = true; });
+          d.id = cfg.key + "~" + (++batches);
+          if (d.cls.length) add(map, grids, d);
+          if (!busy) say("");
+          raise(map); updateCounts(map);
+        })
+        .catch(function (e) {
+          busy -= 1;
+          ids.forEach(function (id) { delete pending[id]; });
+          say(e.status === 401 || e.status === 403 ? cfg.text.signin
+              : e.status === 409 ? cfg.text.stale : cfg.text.failed);
+        });
+    }
+    function update() {
+      if (!map.hasLayer(group)) { setLegend(cfg.key, false); return; }
+      var near = map.getZoom() >= cfg.minZoom;
+      if (near) {
+        if (group.hasLayer(sums)) group.removeLayer(sums);
+        if (!group.hasLayer(grids)) group.addLayer(grids);
+        var ids = wanted();
+        for (var k = 0; k < ids.length; k += BATCH) fetchBatch(ids.slice(k, k + BATCH));
+      } else {
+        if (group.hasLayer(grids)) group.removeLayer(grids);
+        if (!group.hasLayer(sums)) group.addLayer(sums);
+        if (!busy) say("");
+      }
+      legendOn[cfg.summary] = !near; setLegend(cfg.key, near);
+      raise(map); updateCounts(map);
+    }
+    group.on("add", update);
+    group.on("remove", function () { setLegend(cfg.key, false); });
+    map.on("moveend", update);
+    map.whenReady(function () { setTimeout(update, 0); });
+  }
   function scale(map) { L.control.scale({metric: true, imperial: false}).addTo(map); }
-  function count(key) { var l = registry[key]; return l ? l.getLayers().length : 0; }
+  function count(key) {
+    // features drawn for `key`, the batches of lazily loaded layers (key~1, key~2...) included
+    var n = 0;
+    for (var id in registry) {
+      var l = registry[id];
+      if (id === key || id.indexOf(key + "~") === 0) n += l.getLayers().length;
+    }
+    return n;
+  }
   function text(key, l) { var d = registry[key].gmData; return popupHtml(d, l.feature.properties.i); }
   return {add: add, legend: legend, scale: scale, viewCounter: viewCounter, count: count,
-          registry: registry, text: text, fit: fit, touch: touch};
+          registry: registry, text: text, fit: fit, touch: touch, lazyGrids: lazyGrids};
 })();

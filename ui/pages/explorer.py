@@ -11,12 +11,15 @@ from maps import display as dp
 from maps import render
 from ui import data_access as da
 from ui import state
+from ui.grid_api import PATH as GRIDS_PATH
 from ui.i18n import lang, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
 from ui.map_view import shared_map
 from ui.text import safe
 
 FACILITY_LAYERS = facility_layers()
+GRIDS_URL = "../../" + GRIDS_PATH.lstrip("/")
+"""The grids route as seen from streamlit-folium's frame (``<base>/component/<name>/``)."""
 SEARCHABLE = tuple(searchable_layers())
 
 
@@ -152,9 +155,9 @@ def main() -> None:
         st.caption(
             tr(
                 f"网格较多（{len(frames['grids']):,} 个，超过 {limit:,} 个）：按社区汇总显示；"
-                "选择街道或社区后逐个显示网格。",
+                "放大地图（或选择街道、社区）后逐个显示网格。",
                 f"Many grids ({len(frames['grids']):,}, over {limit:,}): shown summed per "
-                "community; choose a street or community to see them one by one.",
+                "community; zoom in (or choose a street or community) to see them one by one.",
             )
         )
         frames.pop("grids")
@@ -256,6 +259,7 @@ def main() -> None:
         tianditu_key(),
         lang(),
         found_id,
+        da.scope_key(),  # the frames are cut to the user's scope: never shared across scopes
     )
     explorer_map(
         frames,
@@ -298,6 +302,13 @@ def explorer_map(
         render.draw_layers(m, frames, lang=lang(), color_by=color_by)
         if summary is not None and len(summary):
             render.add_grid_summary(m, summary, lang=lang(), color_by=color_by)
+            # zoomed in, the grids of the visible area replace the sums (fetched, ui/grid_api)
+            lazy = render.LazyGrids(
+                url=GRIDS_URL, version=view_key[1], min_zoom=prof.display.grid_zoom
+            )
+            render.add_lazy_grids(
+                m, summary, da.display_layer("grids"), lazy=lazy, lang=lang(), color_by=color_by
+            )
         if found is not None and len(found):
             render.add_highlight(m, found, name=tr("搜索结果", "Search result"))
             render.fit_to(m, found, pad_m=300)
