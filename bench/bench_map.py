@@ -67,6 +67,21 @@ def explorer_payload(store: Path) -> dict[str, float]:
     render.draw_layers(m, frames)
     if summary is not None:
         render.add_grid_summary(m, summary)
+        grids = dp.prepare_geometry(
+            gpkg.read("grids"),
+            decimals=prof.display.coordinate_decimals,
+            tolerance_m=prof.display.simplify_tolerance_m,
+            metric_crs=prof.metric_crs,
+        )
+        zoom = dp.grid_zoom_for(
+            summary,
+            counts=summary["grids"],
+            floor=prof.display.grid_zoom,
+            max_grids=prof.display.max_grids_in_view,
+            metric_crs=prof.metric_crs,
+        )
+        lazy = render.LazyGrids("../../gridmap/api/grids", gpkg.version(), zoom)
+        render.add_lazy_grids(m, summary, grids, lazy=lazy)
         render.fit_to(m, summary)
     else:
         render.fit_to(m, frames["grids"])
@@ -86,6 +101,72 @@ def explorer_payload(store: Path) -> dict[str, float]:
         "grids_raw_geojson_bytes": raw_json,
         "prepare_s (cached after first)": prep,
         "build_map_s": build,
+    }
+
+
+def view_bounds(lat: float, lon: float, zoom: int, size: tuple[int, int]) -> tuple[float, ...]:
+    """(west, south, east, north) of a Leaflet view of `size` pixels, padded as the map pads
+    the view it fetches grids for (a quarter of the view on each side)."""
+    import math
+
+    metres = 156_543.03 * math.cos(math.radians(lat)) / 2**zoom  # per pixel
+    half_w, half_h = 1.5 * size[0] * metres / 2, 1.5 * size[1] * metres / 2
+    dlat = half_h / 111_320.0
+    dlon = half_w / (111_320.0 * math.cos(math.radians(lat)))
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+def zoomed_in_views(store: Path, *, views: int = 8, size=(1280, 620)) -> dict[str, float]:
+    """Grids the map fetches when zoomed in to where grids appear (``[display] grid_zoom`` or
+    closer, :func:`maps.display.grid_zoom_for`), as the route answers (no HTTP): views centred
+    on `views` communities (fixed sample), every community in the padded view asked."""
+    import numpy as np
+    import shapely
+
+    from data.store import GeoPackageStore
+    from geo.settings import load_profile
+    from maps import display as dp
+    from maps import render
+
+    prof = load_profile()
+    gpkg = GeoPackageStore(store)
+    prep = dict(decimals=prof.display.coordinate_decimals, metric_crs=prof.metric_crs)
+    tol = prof.display.simplify_tolerance_m
+    grids = dp.prepare_geometry(gpkg.read("grids"), tolerance_m=tol, **prep)
+    areas = dp.prepare_geometry(gpkg.read("communities"), tolerance_m=tol, **prep)
+    where = dp.area_of(grids, areas, metric_crs=prof.metric_crs)
+    zoom = dp.grid_zoom_for(
+        areas,
+        counts=where.value_counts(),
+        floor=prof.display.grid_zoom,
+        max_grids=prof.display.max_grids_in_view,
+        metric_crs=prof.metric_crs,
+    )
+    boxes = shapely.bounds(areas.geometry.values)
+    rng = np.random.default_rng(8)
+    centres = areas.geometry.representative_point().iloc[
+        rng.choice(len(areas), size=min(views, len(areas)), replace=False)
+    ]
+    sizes, counts, grid_counts, times = [], [], [], []
+    for point in centres:
+        w, s_, e, n = view_bounds(point.y, point.x, zoom, size)
+        hit = (boxes[:, 0] <= e) & (boxes[:, 2] >= w) & (boxes[:, 1] <= n) & (boxes[:, 3] >= s_)
+        chosen = grids[where.isin(areas.index[hit]).to_numpy()]
+        t0 = time.perf_counter()
+        text = render.grid_payload(chosen, class_frame=grids)
+        times.append(time.perf_counter() - t0)
+        sizes.append(len(text.encode()))
+        counts.append(int(hit.sum()))
+        grid_counts.append(len(chosen))
+    return {
+        "zoom grids appear at (grid_zoom, or closer where dense)": zoom,
+        "views measured": len(sizes),
+        "communities fetched per view (median)": int(statistics.median(counts)),
+        "grids fetched per view (median)": int(statistics.median(grid_counts)),
+        "grids fetched per view (max)": max(grid_counts),
+        "fetched bytes per view (median)": float(statistics.median(sizes)),
+        "fetched bytes per view (max)": float(max(sizes)),
+        "route build_s per view (median, uncached)": statistics.median(times),
     }
 
 
@@ -167,6 +248,35 @@ def browser_times(store: Path) -> dict[str, float]:
                     "() => gridmap.count('grids') + gridmap.count('grid_summary')"
                 )
                 out["blocked_external_requests"] = len(page.blocked)
+        # zoomed in at the city centre: the grids of the view fetched and drawn
+        with offline_page() as page:
+            page.context.add_cookies([signed_in])
+            fetched = []
+            page.on(
+                "response",
+                lambda r: fetched.append(r) if "/gridmap/api/grids" in r.url else None,
+            )
+            page.goto(f"{base}/")
+            frame = map_frame(page, timeout_ms=120_000)
+            frame.wait_for_function("() => gridmap.registry.grid_summary", timeout=120_000)
+            from geo.settings import load_profile
+
+            prof = load_profile()
+            t0 = time.perf_counter()
+            frame.evaluate(
+                "a => map.setView([a[0], a[1]], map.gmGridZoom, {animate: false})",
+                [prof.city.center_lat, prof.city.center_lon],
+            )
+            frame.wait_for_function(
+                "() => Object.keys(gridmap.registry).some(k => k.indexOf('grids~') === 0)"
+                " && !document.querySelector('.gm-notice:not([style*=none])')",
+                timeout=120_000,
+            )
+            out["zoomed_in_grids_drawn_s (city centre)"] = time.perf_counter() - t0
+            out["zoomed_in zoom"] = frame.evaluate("() => map.getZoom()")
+            out["zoomed_in grids drawn"] = frame.evaluate("() => gridmap.count('grids')")
+            out["zoomed_in requests"] = len(fetched)
+            out["zoomed_in fetched bytes"] = float(sum(len(r.body()) for r in fetched))
     return out
 
 
@@ -187,7 +297,10 @@ def main() -> int:
             print(f"{store} does not exist (python cli.py demo [--scale 10] --out {store})")
             continue
         print(f"== map bench: {store.name} ({store.stat().st_size / 1e6:.1f} MB store)")
-        sections = [("payload", explorer_payload)]
+        sections = [
+            ("payload", explorer_payload),
+            ("zoomed in: grids of the view fetched by the map", zoomed_in_views),
+        ]
         if not args.no_apptest:
             sections.append(("server re-runs (AppTest)", apptest_times))
         if not args.no_browser:

@@ -121,6 +121,9 @@ class Display:
     grid_zoom: int = 14
     """Zoom level from which the explorer's map shows the grids of the visible area one by one
     in place of the per-community sums (fetched from the server as the map moves)."""
+    max_grids_in_view: int = 5000
+    """Most grids one zoomed-in view may fetch: where grids are small and dense, the map
+    switches to them from a closer zoom than `grid_zoom` (:func:`maps.display.grid_zoom_for`)."""
     max_points_drawn: int = 20_000
     """Population points the explorer draws one by one; beyond, summed into cells."""
     point_cell_m: float = 200.0

@@ -199,6 +199,46 @@ def area_of(grids: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, metric_crs: str
     return joined["index_right"].reindex(grids.index).rename("area")
 
 
+VIEW_PX = (1440, 620)
+"""Size of the explorer's map on a laptop, pixels: the view :func:`grid_zoom_for` plans for."""
+
+
+def grid_zoom_for(
+    areas: gpd.GeoDataFrame,
+    *,
+    counts: pd.Series,
+    floor: int,
+    max_grids: int,
+    metric_crs: str,
+    view_px: tuple[int, int] = VIEW_PX,
+    pad: float = 0.25,
+) -> int:
+    """The lowest zoom from `floor` up at which a map view holds at most `max_grids` grids.
+
+    The view is `view_px` pixels padded by `pad` of its size on each side (what the map fetches
+    for); grids are as dense as in the densest tenth of `areas` (`counts`: grids per area), so
+    a city of small, dense grids switches to them one by one only when closer in.
+    """
+    require_crs(areas, "areas")
+    if areas.empty:
+        return floor
+    km2 = areas.to_crs(metric_crs).area.to_numpy() / 1e6
+    density = pd.to_numeric(counts.reindex(areas.index), errors="coerce").to_numpy() / km2
+    density = density[np.isfinite(density)]
+    if not len(density):
+        return floor
+    dense = float(np.quantile(density, 0.9))
+    lat = float(areas.to_crs("EPSG:4326").geometry.union_all().centroid.y)
+    scale = (1 + 2 * pad) ** 2 * view_px[0] * view_px[1] * np.cos(np.radians(lat)) ** 2
+    zoom = floor
+    while zoom < 19:
+        metres = 156_543.03 / 2**zoom  # per pixel at the equator (Web Mercator)
+        if dense * scale * metres**2 / 1e6 <= max_grids:
+            break
+        zoom += 1
+    return zoom
+
+
 def grids_by_area(
     grids: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, metric_crs: str
 ) -> gpd.GeoDataFrame:

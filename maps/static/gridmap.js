@@ -232,6 +232,7 @@ window.gridmap = (function () {
     var group = sums.gmParent, grids = L.featureGroup(), loaded = {}, pending = {};
     var batches = 0, notice = null, busy = 0, BATCH = 40;
     legendOn[cfg.key] = false;
+    map.gmGridZoom = cfg.minZoom;
     function say(text) {
       if (!notice) {
         var c = L.control({position: "bottomleft"});

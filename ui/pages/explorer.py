@@ -303,9 +303,14 @@ def explorer_map(
         if summary is not None and len(summary):
             render.add_grid_summary(m, summary, lang=lang(), color_by=color_by)
             # zoomed in, the grids of the visible area replace the sums (fetched, ui/grid_api)
-            lazy = render.LazyGrids(
-                url=GRIDS_URL, version=view_key[1], min_zoom=prof.display.grid_zoom
+            zoom = dp.grid_zoom_for(
+                summary,
+                counts=summary["grids"],
+                floor=prof.display.grid_zoom,
+                max_grids=prof.display.max_grids_in_view,
+                metric_crs=prof.metric_crs,
             )
+            lazy = render.LazyGrids(url=GRIDS_URL, version=view_key[1], min_zoom=zoom)
             render.add_lazy_grids(
                 m, summary, da.display_layer("grids"), lazy=lazy, lang=lang(), color_by=color_by
             )
