@@ -663,6 +663,7 @@ def lagrangian_bounds(model: CoverageModel, k: int, u: np.ndarray) -> tuple[np.n
     """
     n_c = model.reach.shape[1]
     k = min(k, n_c)
+    u = np.clip(u, 0.0, model.weights)  # beyond w_i a multiplier only loosens the bound
     c = model.reach.T @ u
     order = np.argsort(-c, kind="stable")
     base = float(np.maximum(model.weights - u, 0.0).sum())
