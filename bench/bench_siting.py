@@ -35,7 +35,15 @@ from scipy.optimize import Bounds, LinearConstraint, milp  # noqa: E402
 from scipy.spatial.distance import cdist  # noqa: E402
 
 from geo.settings import load_profile  # noqa: E402
-from geo.siting import CoverageModel, _formulation, build_model, suggest_sites  # noqa: E402
+from geo.siting import (  # noqa: E402
+    CoverageModel,
+    _formulation,
+    _lp_relaxation,
+    build_model,
+    reduce_model,
+    reduced_cost_fixing,
+    suggest_sites,
+)
 
 CRS = "EPSG:4546"
 
@@ -86,6 +94,7 @@ def run_hard(long_limit: float) -> None:
             f"{time.perf_counter() - t:.1f} s, {res.status}, covered {res.covered:,.0f}, "
             f"bound {res.upper_bound:,.0f}, gap {res.gap:.4%}"
         )
+    fixing_left(model, k, res.covered)
     t = time.perf_counter()
     greedy = suggest_sites(
         demand, cands, k=k, radius_m=radius, weight="residents_uncovered", method="greedy"
@@ -96,6 +105,22 @@ def run_hard(long_limit: float) -> None:
     )
     secs, status, value = raw_milp(model, k, long_limit)
     print(f"plain sparse MILP (HiGHS): {secs:.1f} s, {status}, value {value:,.0f}")
+
+
+def fixing_left(model: CoverageModel, k: int, incumbent: float) -> None:
+    """How much of the reduced model survives reduced-cost fixing for beating `incumbent`."""
+    reduced, _ = reduce_model(model)
+    lp = _lp_relaxation(reduced, k, time_limit_s=120)
+    if lp is None:
+        return
+    out, in_ = reduced_cost_fixing(lp, incumbent + 1)
+    free = ~out & ~in_
+    rows = int((reduced.reach[:, np.flatnonzero(free)].sum(axis=1) > 0).sum())
+    print(
+        f"reduced model {reduced.reach.shape[0]:,} rows x {reduced.reach.shape[1]:,} candidates, "
+        f"LP {lp.value:,.1f}; fixing for > {incumbent:,.0f}: {int(free.sum()):,} candidates and "
+        f"{rows:,} rows left, {int(in_.sum())} fixed in"
+    )
 
 
 def raw_milp(model: CoverageModel, k: int, time_limit_s: float) -> tuple[float, str, float]:

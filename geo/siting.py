@@ -497,15 +497,21 @@ def _branch_and_bound(
     highs.run()
     status = _STATUS.get(highs.getModelStatus(), "solver error")
     info = highs.getInfo()
+    chosen = None
+    if status != "infeasible" and info.primal_solution_status == 2:  # a feasible solution
+        x = np.asarray(highs.getSolution().col_value[:n_c])
+        order = np.argsort(-x, kind="stable")[:k]
+        chosen = order[x[order] > 0.5]
+        if cutoff is not None and model.value(chosen) < cutoff:
+            # HiGHS may finish "optimal" with a point below the cutoff: the search is
+            # complete, so nothing reaches the cutoff
+            chosen = None
+    if status == "optimal" and chosen is None:
+        status = "infeasible"
     if status == "infeasible":
         return None, status, -np.inf
     dual = float(info.mip_dual_bound)
-    bound = -dual if np.isfinite(dual) else np.inf
-    if info.primal_solution_status != 2:  # no feasible solution
-        return None, status, bound
-    x = np.asarray(highs.getSolution().col_value[:n_c])
-    order = np.argsort(-x, kind="stable")[:k]
-    return order[x[order] > 0.5], status, bound
+    return chosen, status, (-dual if np.isfinite(dual) else np.inf)
 
 
 _STATUS = {

@@ -383,6 +383,21 @@ def test_branch_and_bound_cutoff(line):
     assert chosen is None and status == "infeasible"
 
 
+def test_branch_and_bound_cutoff_above_the_optimum_finds_nothing():
+    """Clustered instances: above the optimum (brute force) the answer is always "infeasible"
+    with no selection, never a point below the cutoff; at the optimum it is found."""
+    from geo.siting import _branch_and_bound
+
+    for seed in range(6):
+        model, _ = reduce_model(_random_model(seed, n_d=40, n_c=10, radius=300.0))
+        best = _brute_force(model, 3)
+        chosen, status, _ = _branch_and_bound(model, 3, 30, cutoff=best + 0.5)
+        assert chosen is None and status == "infeasible"
+        chosen, status, bound = _branch_and_bound(model, 3, 30, cutoff=best - 0.5)
+        assert status == "optimal" and model.value(chosen) == pytest.approx(best)
+        assert bound >= best - 1e-6
+
+
 def test_time_limit_in_branch_and_bound_gives_a_valid_bound(monkeypatch):
     """When HiGHS stops on its time limit, the answer says so and its bound still holds."""
     import geo.siting as siting
