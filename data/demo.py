@@ -17,7 +17,9 @@ new housing at the eastern edge with no neighborhood center within reach, Zhangw
 shelter area, villages far from any garbage point or below the sanitary-toilet target, grids
 out of the household range or without a worker. A synthetic road network
 (:mod:`data.demo_roads`) crosses the rivers only at bridges and leaves the hills nearly empty,
-so walking distance and straight lines disagree in some streets and hardly in others.
+so walking distance and straight lines disagree in some streets and hardly in others. About
+half of the park shelters (polygons) have one or two gates (the ``entrances`` layer, also
+synthetic): the walk reaches those parks only there.
 
 Examples
 --------
@@ -1201,6 +1203,13 @@ class _Generator:
             },
             self.shelter_geoms,
         )
+        entrances = self._frame(
+            *_demo_entrances(
+                self.shelters_df["shelter_id"].to_numpy(),
+                self.shelter_geoms,
+                _rng(self.seed, "entrances"),
+            )
+        )
         vil = self.villages_df
 
         def village_frame(sanitary: str, garbage: str, sewage: str) -> gpd.GeoDataFrame:
@@ -1253,6 +1262,7 @@ class _Generator:
             "sanitation_facilities": facilities,
             "roads": roads,
             "facilities": stations,
+            "entrances": entrances,
         }
         previous = dict(current)
         previous["grids"] = grids_before
@@ -1261,7 +1271,40 @@ class _Generator:
         previous["villages"] = villages_before
         previous["sanitation_facilities"] = _reindexed(facilities[~fac["new"].to_numpy()])
         previous["facilities"] = _reindexed(stations[stations["opened_period"] != PERIOD])
+        previous["entrances"] = _reindexed(
+            entrances[entrances["facility_key"].isin(previous["shelters"]["shelter_id"])]
+        )
         return current, previous
+
+
+GATES = (("南门", "S"), ("北门", "N"), ("东门", "E"), ("西门", "W"))
+"""Demo gate names and the side of the park each stands on."""
+
+
+def _demo_entrances(
+    shelter_ids: np.ndarray, geoms: np.ndarray, rng: np.random.Generator
+) -> tuple[dict, np.ndarray]:
+    """Gates of about half of the park shelters (polygons): one or two, at the middle of a
+    random side of the park's bounding box. ``(columns, points)`` in the metric CRS."""
+    parks = np.flatnonzero(shapely.get_type_id(geoms) == 3)
+    gated = parks[rng.random(len(parks)) < 0.5]
+    count = rng.integers(1, 3, len(gated))
+    owner = np.repeat(gated, count)
+    side = np.concatenate(
+        [np.zeros(0, np.int64), *(rng.choice(4, k, replace=False) for k in count)]
+    ).astype(np.int64)
+    x0, y0, x1, y1 = shapely.bounds(geoms[owner]).T
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    x = np.choose(side, [mx, mx, x1, x0])
+    y = np.choose(side, [y0, y1, my, my])
+    ids = shelter_ids[owner].astype(str)
+    columns = {
+        "entrance_id": [f"EN{i + 1:05d}" for i in range(len(owner))],
+        "facility_layer": ["shelters"] * len(owner),
+        "facility_key": ids,
+        "name": [GATES[k][0] for k in side],
+    }
+    return columns, shapely.points(x, y)
 
 
 def _reindexed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

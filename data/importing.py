@@ -214,6 +214,7 @@ def import_file(
     ):
         if validated is not None:
             problems.extend(undeclared_kinds(validated, layer, profile))
+            problems.extend(unknown_facilities(validated, layer, store))
         existing = _existing(store, layer) if mode == "append" else None
         if existing is not None and schema.key:
             problems.extend(_duplicates_against(existing, frame, validated, schema))
@@ -639,6 +640,11 @@ def check_store(
             if len(rows):
                 issues.append(StoreIssue(name, _outside_message(rows, profile), field="geometry"))
     issues += _village_references(frames)
+    if "entrances" in frames:
+        issues += [
+            StoreIssue("entrances", p.message, p.row, p.field)
+            for p in unknown_facilities(frames["entrances"], "entrances", store, facilities=frames)
+        ]
     report_progress(1.0, "done")
     return issues
 
@@ -667,6 +673,51 @@ def undeclared_kinds(frame: pd.DataFrame, layer: str, profile: Profile) -> list[
         )
         for pos in bad
     ]
+
+
+def unknown_facilities(
+    frame: pd.DataFrame,
+    layer: str,
+    store: Store,
+    *,
+    facilities: dict[str, gpd.GeoDataFrame] | None = None,
+) -> list[Problem]:
+    """Rows of the ``entrances`` layer naming a facility the store does not hold.
+
+    Each row's ``facility_key`` must be a key (e.g. ``shelter_id``) of its ``facility_layer``
+    in `store` (or in `facilities`, layer -> frame, when given). Rows are 1-based.
+    """
+    if layer != "entrances" or not {"facility_layer", "facility_key"} <= set(frame.columns):
+        return []
+    problems = []
+    for target in pd.unique(frame["facility_layer"].dropna()):
+        schema = LAYERS.get(target)
+        if schema is None or schema.key is None:
+            continue  # refused by the field's choices
+        if facilities is not None and target in facilities:
+            held = facilities[target]
+        elif store.exists() and store.has(target):
+            held = store.read(target, columns=[schema.key])
+        else:
+            held = None
+        keys = set() if held is None else set(held[schema.key].dropna().astype(str))
+        rows = (frame["facility_layer"] == target).to_numpy()
+        named = frame["facility_key"]
+        bad = np.flatnonzero(rows & named.notna().to_numpy() & ~named.astype(str).isin(keys))
+        label = f"{schema.label_zh}（{target}）"
+        problems += [
+            Problem(
+                msg(
+                    f"设施 {named.iloc[p]!r} 不在“{label}”图层中（先导入该设施，或改正编号）",
+                    f"facility {named.iloc[p]!r} is not in the {target} layer "
+                    f"({schema.key}); import the facility first or correct the ID",
+                ),
+                int(p) + 1,
+                "facility_key",
+            )
+            for p in bad
+        ]
+    return problems
 
 
 def _village_references(frames: dict[str, gpd.GeoDataFrame]) -> list[StoreIssue]:

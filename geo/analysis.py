@@ -256,6 +256,7 @@ class GapAnalysis:
             max_snap_m=float(self.profile.network.max_snap_m),
             buffer_m=float(self.profile.network.service_area_buffer_m),
             each=each,
+            entrances=self.layers.get("entrances"),
         )
         out.insert(0, "kind", kind)
         return out

@@ -14,8 +14,10 @@ resident ``p`` and a facility ``f`` is::
 
 Points farther than ``max_snap_m`` from every road are *off-network* (distance ``inf``).
 Polygon facilities (a park shelter) are reached at the road point nearest to their edge (the
-snap leg is the gap between edge and road, 0 when a road touches the park); residents inside
-the polygon are at distance 0, as with straight lines.
+snap leg is the gap between edge and road, 0 when a road touches the park), or, when the
+``entrances`` layer lists entrances for them, only at those entrances (each snapped like any
+point, its snap leg counted; :func:`access_points`); residents inside the polygon are at
+distance 0, as with straight lines.
 
 Shortest paths from all facilities of a kind at once use
 ``scipy.sparse.csgraph.dijkstra(indices=..., limit=radius, min_only=True)``: each facility's road
@@ -641,6 +643,51 @@ def _inside_polygons(points: np.ndarray, facilities: np.ndarray) -> tuple[np.nda
     return pi, poly[fi]
 
 
+def access_points(
+    facilities: gpd.GeoDataFrame, entrances: gpd.GeoDataFrame | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the walk reaches each facility: ``(geometries, owner, entrance)``: `owner` is the
+    position in `facilities` each geometry belongs to, `entrance` its position in `entrances`
+    (-1 for a facility's own geometry).
+
+    A polygon facility with rows in `entrances` (the ``entrances`` layer, same CRS) is reached
+    at its entrance points only; every other facility at its own geometry. Entrances are matched
+    by ``facility_layer`` and ``facility_key`` against the key column of that layer
+    (``layers.LAYERS[facility_layer].key``, e.g. ``shelter_id``) when `facilities` has it.
+    """
+    geoms = np.asarray(facilities.geometry.values)
+    owner = np.arange(len(geoms))
+    own = np.full(len(geoms), -1, dtype=np.int64)
+    if entrances is None or len(entrances) == 0 or len(geoms) == 0:
+        return geoms, owner, own
+    from layers import LAYERS
+
+    polygon = np.isin(shapely.get_type_id(geoms), (3, 6))
+    ent_geoms = np.asarray(entrances.geometry.values)
+    ent_owner = np.full(len(entrances), -1, dtype=np.int64)
+    for layer in pd.unique(entrances["facility_layer"].dropna()):
+        key = LAYERS[layer].key if layer in LAYERS else None
+        if key is None or key not in facilities.columns:
+            continue
+        position = pd.Series(np.arange(len(geoms)), index=facilities[key].astype(str).to_numpy())
+        position = position[~position.index.duplicated()]
+        rows = np.flatnonzero((entrances["facility_layer"] == layer).to_numpy())
+        found = position.reindex(entrances["facility_key"].iloc[rows].astype(str).to_numpy())
+        ent_owner[rows] = found.fillna(-1).to_numpy(np.int64)
+    usable = ent_owner >= 0
+    usable[usable] = polygon[ent_owner[usable]]
+    usable &= ~shapely.is_missing(ent_geoms) & (shapely.get_type_id(ent_geoms) == 0)
+    if not usable.any():
+        return geoms, owner, own
+    gated = np.zeros(len(geoms), dtype=bool)
+    gated[ent_owner[usable]] = True
+    return (
+        np.concatenate([geoms[~gated], ent_geoms[usable]]),
+        np.concatenate([owner[~gated], ent_owner[usable]]),
+        np.concatenate([own[~gated], np.flatnonzero(usable)]),
+    )
+
+
 def network_nearest(
     graph: WalkGraph,
     points: gpd.GeoDataFrame,
@@ -648,21 +695,25 @@ def network_nearest(
     *,
     max_snap_m: float,
     limit: float = np.inf,
+    entrances: gpd.GeoDataFrame | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Walking distance (m) to and position of each point's nearest facility along the roads.
 
     Same contract as :func:`geo.coverage.nearest_facility`: ``(distance, position)`` on the
     index of `points`, ``inf`` / -1 where nothing is reachable (off-network point, facility on
     another component, or farther than `limit`). Points inside a polygon facility are at 0.
+    Polygon facilities with `entrances` are reached only at them (:func:`access_points`).
     """
     same_crs(points, facilities, names=("points", "facilities"))
     pts = np.asarray(points.geometry.values)
     fac = np.asarray(facilities.geometry.values)
+    access, owner, _ = access_points(facilities, entrances)
     dist, which = graph.nearest(
-        graph.snap(fac, max_snap_m=max_snap_m),
+        graph.snap(access, max_snap_m=max_snap_m),
         snap_points(graph, points, max_snap_m=max_snap_m),
         limit=limit,
     )
+    which = np.where(which >= 0, owner[np.maximum(which, 0)], -1)
     pi, fi = _inside_polygons(pts, fac)
     dist[pi], which[pi] = 0.0, fi
     return (
@@ -698,14 +749,22 @@ class Walk:
 
     graph: WalkGraph
     max_snap_m: float
+    entrances: gpd.GeoDataFrame | None = None
+    """The ``entrances`` layer (same CRS): polygon facilities listed there are reached only at
+    their entrances (:func:`access_points`)."""
 
     @classmethod
     def from_layers(cls, layers, profile) -> Walk:
-        """The walk over ``layers["roads"]`` (metric CRS) with ``profile.network`` settings.
+        """The walk over ``layers["roads"]`` (metric CRS) with ``profile.network`` settings and
+        the ``entrances`` layer when present.
 
         Raises :class:`NetworkError` naming the missing ``roads`` layer.
         """
-        return cls(walking_graph(layers.get("roads")), float(profile.network.max_snap_m))
+        return cls(
+            walking_graph(layers.get("roads")),
+            float(profile.network.max_snap_m),
+            layers.get("entrances"),
+        )
 
     def nearest(
         self, points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, limit: float = np.inf
@@ -719,15 +778,37 @@ class Walk:
                 ),
             )
         return network_nearest(
-            self.graph, points, facilities, max_snap_m=self.max_snap_m, limit=limit
+            self.graph,
+            points,
+            facilities,
+            max_snap_m=self.max_snap_m,
+            limit=limit,
+            entrances=self.entrances,
         )
+
+    def entrance_used(self, points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> pd.Series:
+        """The entrance (index label in :attr:`entrances`) at which each point's walk reaches its
+        nearest facility; None where that facility has no entrances or nothing is reachable."""
+        out = pd.Series([None] * len(points), index=points.index, dtype=object, name="entrance")
+        if len(facilities) == 0 or len(points) == 0 or self.entrances is None:
+            return out
+        access, _, entrance = access_points(facilities, self.entrances)
+        if (entrance < 0).all():
+            return out
+        frame = gpd.GeoDataFrame(geometry=access, crs=facilities.crs)
+        _, which = network_nearest(self.graph, points, frame, max_snap_m=self.max_snap_m)
+        which = which.to_numpy()
+        used = np.where(which >= 0, entrance[np.maximum(which, 0)], -1)
+        labels = self.entrances.index.to_numpy()
+        out[used >= 0] = labels[used[used >= 0]]
+        return out
 
     def pairs(
         self, points: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, radius_m: float
     ) -> sp.csr_matrix:
         """Sparse ``points x facilities`` matrix of ones where the walk is at most `radius_m`
         (points inside a polygon facility included)."""
-        from geo.coverage import BOUNDARY_TOLERANCE_M, split_facilities
+        from geo.coverage import BOUNDARY_TOLERANCE_M
 
         same_crs(points, facilities, names=("points", "facilities"))
         n, m = len(points), len(facilities)
@@ -735,15 +816,17 @@ class Walk:
             return sp.csr_matrix((n, m), dtype=np.int8)
         xy, _, _ = point_set(points)
         geoms = np.asarray(facilities.geometry.values)
-        anchor = np.zeros((m, 2))
-        reach = np.zeros(m)
-        point_pos, other_pos = split_facilities(facilities)
-        anchor[point_pos] = shapely.get_coordinates(geoms[point_pos])
+        access, owner, _ = access_points(facilities, self.entrances)
+        anchor = np.zeros((len(access), 2))
+        reach = np.zeros(len(access))
+        is_point = shapely.get_type_id(access) == 0
+        point_pos, other_pos = np.flatnonzero(is_point), np.flatnonzero(~is_point)
+        anchor[point_pos] = shapely.get_coordinates(access[point_pos])
         if len(other_pos):
-            index = polygon_index(geoms[other_pos])
+            index = polygon_index(access[other_pos])
             anchor[other_pos], reach[other_pos] = index.xy, index.reach
         ti, si, _ = self.graph.pairs_within(
-            self.graph.snap(geoms, max_snap_m=self.max_snap_m),
+            self.graph.snap(access, max_snap_m=self.max_snap_m),
             snap_points(self.graph, points, max_snap_m=self.max_snap_m),
             radius=radius_m + BOUNDARY_TOLERANCE_M,
             source_xy=anchor,
@@ -751,7 +834,7 @@ class Walk:
             source_reach=reach,
         )
         pi, fi = _inside_polygons(np.asarray(points.geometry.values), geoms)
-        rows, cols = np.r_[ti, pi], np.r_[si, fi]
+        rows, cols = np.r_[ti, pi], np.r_[owner[si], fi]
         matrix = sp.csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n, m))
         matrix.sum_duplicates()
         matrix.data[:] = 1
@@ -782,17 +865,21 @@ def service_area(
     max_snap_m: float,
     buffer_m: float,
     each: bool = False,
+    entrances: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """The area reachable within `radius_m` of walk: reached road parts buffered by `buffer_m`.
 
     Method: multi-source Dijkstra (limited to the radius) gives every road node's walking
     distance; each segment contributes the part of it still within the radius from either end
     (partial segments are cut at the exact metre); those lines are buffered by `buffer_m`
-    (the walk from the road to a door) and dissolved. With `each`, one polygon per facility
-    (index of `facilities`); otherwise one polygon for all of them.
+    (the walk from the road to a door) and dissolved. Polygon facilities with `entrances` are
+    reached at them only (:func:`access_points`). With `each`, one polygon per facility on the
+    network (index of `facilities`; a facility's entrances together); otherwise one polygon
+    for all of them.
     """
     crs = require_projected(facilities, "facilities")
-    snap = graph.snap(np.asarray(facilities.geometry.values), max_snap_m=max_snap_m)
+    access, owner, _ = access_points(facilities, entrances)
+    snap = graph.snap(access, max_snap_m=max_snap_m)
     d, aug = graph.node_distances(snap, limit=radius_m, each=each)
     polys = []
     for row in d:
@@ -803,16 +890,22 @@ def service_area(
             else shapely.Polygon()
         )
     if each:
-        index = facilities.index[aug["source_pos"]]
+        of = owner[aug["source_pos"]]
+        places, group = np.unique(of, return_inverse=True)
+        if len(places) < len(of):  # a facility's entrances form one area
+            areas = np.asarray(polys, dtype=object)
+            polys = [shapely.union_all(areas[group == g]) for g in range(len(places))]
+            of = places
         return gpd.GeoDataFrame(
             {"radius_m": float(radius_m)},
             geometry=gpd.GeoSeries(polys, crs=crs),
-            index=index,
+            index=facilities.index[of],
             crs=crs,
         )
     geom = polys[0] if polys else shapely.Polygon()
+    reached = np.unique(owner[snap.on_network])
     return gpd.GeoDataFrame(
-        {"radius_m": [float(radius_m)], "facilities": [int(snap.on_network.sum())]},
+        {"radius_m": [float(radius_m)], "facilities": [len(reached)]},
         geometry=gpd.GeoSeries([geom], crs=crs),
         crs=crs,
     )
@@ -820,6 +913,7 @@ def service_area(
 
 __all__ = [
     "NetworkError",
+    "access_points",
     "Snap",
     "Walk",
     "WalkGraph",

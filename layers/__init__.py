@@ -8,6 +8,7 @@ explorer, the renderer, the analysis and the reports derive what they need from 
 from layers import (
     admin,
     centers,
+    entrances,
     facilities,
     grids,
     population,
@@ -32,6 +33,7 @@ LAYERS: dict[str, LayerSchema] = {
         sanitation.SCHEMA,
         roads.SCHEMA,
         facilities.SCHEMA,
+        entrances.SCHEMA,
     )
 }
 

@@ -153,6 +153,16 @@ def small_layers() -> dict[str, gpd.GeoDataFrame]:
             geometry=[Point(110.791, 32.631), Point(110.792, 32.632)],
             crs=crs,
         ),
+        "entrances": gpd.GeoDataFrame(
+            {
+                "entrance_id": ["E1"],
+                "facility_layer": ["shelters"],
+                "facility_key": ["S2"],
+                "name": ["体育场东门"],
+            },
+            geometry=[Point(pts[3].x + 0.0005, pts[3].y)],
+            crs=crs,
+        ),
     }
 
 

@@ -64,3 +64,40 @@ def test_my_grid_nearest_with_walking_distance(store_with_roads):
             <= metres
             <= 1.5 * float(straight[1].replace(",", "")) + 200
         )
+
+
+def test_my_grid_walk_names_the_park_entrance(store_with_roads):
+    """SH2 becomes a park (x 2000-2200, y 650-850) whose only gate is on its east edge: the
+    walk to it ends at the gate, named (escaped) after the distance."""
+    from shapely.geometry import Point, box
+
+    from tests._map_fixtures import X0, Y0
+
+    store = GeoPackageStore(store_with_roads)
+    shelters = store.read("shelters").to_crs(METRIC)
+    shelters.loc[shelters["shelter_id"] == "SH2", "geometry"] = box(
+        X0 + 2000, Y0 + 650, X0 + 2200, Y0 + 850
+    )
+    gate = gpd.GeoDataFrame(
+        {
+            "entrance_id": ["G1"],
+            "facility_layer": ["shelters"],
+            "facility_key": ["SH2"],
+            "name": ["东门*强调*"],
+        },
+        geometry=[Point(X0 + 2200, Y0 + 750)],
+        crs=METRIC,
+    )
+    store.write({"shelters": shelters.to_crs(4326), "entrances": gate.to_crs(4326)})
+    at = signed_in_app(str(ROOT_APP), default_timeout=120)
+    at.query_params["grid"] = "G05"
+    at.switch_page("ui/pages/my_grid.py")
+    at.run()
+    assert not at.exception, at.exception
+    nearest = [m.value for m in at.markdown if m.value.startswith("- 党群邻里中心")][0]
+    line = next(x for x in nearest.splitlines() if "体育场" in x)
+    walked = re.search(r"步行 ([\d.,]+) (k?m)，经东门\\\*强调\\\*$", line)
+    assert walked, line
+    metres = float(walked[1].replace(",", "")) * (1000 if walked[2] == "km" else 1)
+    # G05's centre (750, 750) to the east gate (2200, 750) on a 100 m lattice: at least 1,450 m
+    assert metres >= 1440

@@ -287,18 +287,32 @@ def grid_panel(row: pd.Series, inside: dict[str, gpd.GeoDataFrame], table: pd.Da
 
 def _walker(origin, prof):
     """``describe(features, position) -> text``: the walk along roads from `origin` to one
-    feature ("步行 1.1 km"), or None when the store has no roads."""
+    feature ("步行 1.1 km"; "步行 1.1 km，经北门" when it ends at one of a park's entrances),
+    or None when the store has no roads."""
     roads = da.load_layer("roads")
     if not len(roads):
         return None
     from geo.network import Walk, walking_graph
 
-    walk = Walk(walking_graph(roads.to_crs(prof.metric_crs)), float(prof.network.max_snap_m))
+    entrances = da.load_layer("entrances") if "entrances" in da.store_layers() else None
+    if entrances is not None:
+        entrances = entrances.to_crs(prof.metric_crs) if len(entrances) else None
+    walk = Walk(
+        walking_graph(roads.to_crs(prof.metric_crs)), float(prof.network.max_snap_m), entrances
+    )
     start = gpd.GeoDataFrame(geometry=[origin], crs="EPSG:4326").to_crs(prof.metric_crs)
 
     def describe(features: gpd.GeoDataFrame, label) -> str:
         one = features.loc[[label]].to_crs(prof.metric_crs)
-        return dp.describe_walk(float(walk.nearest(start, one)[0].iloc[0]), lang())
+        text = dp.describe_walk(float(walk.nearest(start, one)[0].iloc[0]), lang())
+        gate = walk.entrance_used(start, one).iloc[0]
+        if gate is None:
+            return text
+        name = entrances.loc[gate, "name"]
+        name = (
+            name if isinstance(name, str) and name.strip() else entrances.loc[gate, "entrance_id"]
+        )
+        return text + tr(f"，经{safe(name)}", f" via {safe(name)}")
 
     return describe
 
@@ -440,7 +454,7 @@ def grid_map(grid: gpd.GeoDataFrame, inside: dict[str, gpd.GeoDataFrame], *, bas
     )
     frames = {}
     present = set(da.store_layers())
-    for layer in ("grids", *FACILITY_LAYERS):
+    for layer in ("grids", *FACILITY_LAYERS, "entrances"):
         if layer in present:
             frames[layer] = dp.within(da.display_layer(layer), around)
     render.draw_layers(m, frames, lang=lang())
