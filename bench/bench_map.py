@@ -25,36 +25,31 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 
 def explorer_payload(store: Path) -> dict[str, float]:
-    """Bytes the default explorer map sends (what streamlit-folium passes to the browser)."""
+    """Bytes the default explorer map sends (what streamlit-folium passes to the browser): the
+    layers its record shows at first (``view.shown``); and, apart, the roads layer switched on."""
     import streamlit_folium as sf
 
     from data.store import GeoPackageStore
     from geo.settings import load_profile
+    from layers import LAYERS, map_layers
     from maps import display as dp
     from maps import render
 
     prof = load_profile()
     gpkg = GeoPackageStore(store)
     t0 = time.perf_counter()
-    default_on = (
-        "districts",
-        "streets",
-        "communities",
-        "grids",
-        "neighborhood_centers",
-        "shelters",
-        "villages",
-        "sanitation_facilities",
-    )
-    frames = {}
-    for layer in default_on:
-        polys = layer in ("districts", "streets", "communities", "grids")
-        frames[layer] = dp.prepare_geometry(
+    default_on = [layer for layer in map_layers() if LAYERS[layer].view.shown]
+
+    def prepared(layer: str):
+        simplify = not set(LAYERS[layer].geometry_types) & {"Point"}
+        return dp.prepare_geometry(
             gpkg.read(layer),
             decimals=prof.display.coordinate_decimals,
-            tolerance_m=prof.display.simplify_tolerance_m if polys else 0.0,
+            tolerance_m=prof.display.simplify_tolerance_m if simplify else 0.0,
             metric_crs=prof.metric_crs,
         )
+
+    frames = {layer: prepared(layer) for layer in default_on if gpkg.has(layer)}
     summary = None
     if len(frames["grids"]) > prof.display.max_grids_drawn:  # as the explorer does
         summary = dp.grids_by_area(
@@ -93,6 +88,17 @@ def explorer_payload(store: Path) -> dict[str, float]:
     build = time.perf_counter() - t0
     raw = gpkg.read("grids")
     raw_json = len(raw.to_json().encode())
+    roads = {}
+    if gpkg.has("roads"):
+        t0 = time.perf_counter()
+        with_roads = render.base_map(prof, "none")
+        render.draw_layers(with_roads, {"roads": prepared("roads")})
+        roads = {
+            "roads layer when switched on: lines": render.summary(with_roads).get("roads", 0),
+            "roads layer when switched on: bytes": render.payload_bytes(with_roads)
+            - render.payload_bytes(render.finish(render.base_map(prof, "none"))),
+            "roads layer when switched on: prepare+build_s": time.perf_counter() - t0,
+        }
     return {
         "features": sum(render.summary(m).values()),
         "grids drawn one by one": render.summary(m).get("grids", 0),
@@ -101,6 +107,7 @@ def explorer_payload(store: Path) -> dict[str, float]:
         "grids_raw_geojson_bytes": raw_json,
         "prepare_s (cached after first)": prep,
         "build_map_s": build,
+        **roads,
     }
 
 

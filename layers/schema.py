@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,6 +123,8 @@ class Category:
     color: str
     radius: float = 6.0
     """Point symbol radius, pixels."""
+    style: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    """Further path options of lines (``weight``, ``dashArray``...)."""
 
     def label(self, lang: str = "zh") -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -154,6 +156,9 @@ class LayerView:
     """(code field, name field) searched on the explorer, or None."""
     shown: bool = True
     """Shown when the explorer opens."""
+    classify: Callable[[pd.DataFrame], pd.Series] | None = field(default=None, compare=False)
+    """The category of each row when it is derived from several fields (roads: class, bridge,
+    tunnel) instead of read from `category_field`."""
 
 
 @dataclass(frozen=True)

@@ -91,17 +91,24 @@ def prepare_geometry(
     tolerance_m: float = 0.0,
     metric_crs: str = "EPSG:4546",
 ) -> gpd.GeoDataFrame:
-    """Frame in EPSG:4326, polygons simplified (coverage-aware), coordinates rounded."""
+    """Frame in EPSG:4326, polygons simplified (coverage-aware), lines simplified
+    (Douglas-Peucker in the metric CRS, same tolerance), coordinates rounded."""
     require_crs(frame, "frame")
     out = frame.to_crs(DISPLAY_CRS) if not frame.crs.equals(DISPLAY_CRS) else frame.copy()
     if tolerance_m > 0 and not out.empty:
         is_poly = out.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+        is_line = out.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
+        geoms = out.geometry.values.copy()
         if is_poly.any():
             simplified = simplify_coverage(
                 out[is_poly], tolerance_m=tolerance_m, metric_crs=metric_crs
             )
-            geoms = out.geometry.values.copy()
             geoms[is_poly] = simplified.geometry.values
+        if is_line.any():
+            metric = out.geometry[is_line].to_crs(metric_crs)
+            lines = shapely.simplify(np.asarray(metric.values), tolerance_m)
+            geoms[is_line] = gpd.GeoSeries(lines, crs=metric_crs).to_crs(DISPLAY_CRS).values
+        if is_poly.any() or is_line.any():
             out.geometry = gpd.GeoSeries(geoms, index=out.index, crs=DISPLAY_CRS)
     out.geometry = gpd.GeoSeries(
         round_coordinates(out.geometry.values, decimals), index=out.index, crs=DISPLAY_CRS

@@ -387,13 +387,32 @@ def encode_geometries(geoms: np.ndarray, decimals: int) -> dict | None:
 
     Points go to ``pt`` (``i``: feature positions, ``c``: deltas); polygons and multipolygons to
     ``pg`` (``c``: deltas, ``r``/``p``/``m``: ring, polygon and feature offsets as in
-    ``shapely.to_ragged_array``). About a third of the size of GeoJSON text. Returns None when a
-    geometry type other than points and polygons is present (the caller then sends GeoJSON).
+    ``shapely.to_ragged_array``); lines and multilines to ``ln`` (``c``, ``p``/``m``: line and
+    feature offsets). About a third of the size of GeoJSON text. Returns None when points,
+    polygons and lines are mixed otherwise (the caller then sends GeoJSON).
     """
     scale = 10**decimals
     types = shapely.get_type_id(geoms)
     is_pt = types == 0
     is_pg = np.isin(types, (3, 6))
+    is_ln = np.isin(types, (1, 5))
+    if is_ln.any():
+        if not is_ln.all():
+            return None
+        kind, coords, offsets = shapely.to_ragged_array(geoms)
+        if kind == shapely.GeometryType.LINESTRING:
+            offsets = (*offsets, np.arange(len(geoms) + 1))
+        parts, feats = offsets
+        ints = np.rint(coords * scale).astype(np.int64)
+        return {
+            "scale": scale,
+            "ln": {
+                "i": np.arange(len(geoms)).tolist(),
+                "c": np.diff(ints, axis=0, prepend=np.zeros((1, 2), np.int64)).ravel().tolist(),
+                "p": parts.tolist(),
+                "m": feats.tolist(),
+            },
+        }
     if not (is_pt | is_pg).all():
         return None
     out: dict = {"scale": scale}
@@ -437,6 +456,12 @@ def decode_geometries(geo: Mapping) -> dict[int, np.ndarray]:
             first_ring = polys[feats[k]]
             last_ring = polys[feats[k + 1]]
             out[i] = xy[rings[first_ring] : rings[last_ring]]
+    if "ln" in geo:
+        ln = geo["ln"]
+        xy = np.cumsum(np.asarray(ln["c"]).reshape(-1, 2), axis=0) / scale
+        parts, feats = ln["p"], ln["m"]
+        for k, i in enumerate(ln["i"]):
+            out[i] = xy[parts[feats[k]] : parts[feats[k + 1]]]
     return out
 
 
@@ -839,6 +864,8 @@ def add_layer(
     )
     fields = {f: labels[f] for f in popup}
     tooltip = [f for f in view.tooltip if f in popup]
+    if set(schema.geometry_types) <= {"LineString", "MultiLineString"}:
+        return _add_line_layer(m, layer, frame, shown, fields, tooltip, lang=lang, show=show)
     polygons = set(schema.geometry_types) <= {"Polygon", "MultiPolygon"}
     if polygons and layer != "grids":
         style = {**view.style, "fillOpacity": 0.0, "fill": False}
@@ -910,7 +937,7 @@ def add_layer(
             k: {"color": c.color, "radius": c.radius, "label": c.label(lang)}
             for k, c in schema.categories(kinds).items()
         }
-        category = frame[view.category_field]
+        category = view.classify(frame) if view.classify else frame[view.category_field]
     present = set(category.dropna().astype(str))
     legend_symbols = {k: v for k, v in symbols.items() if k in present} or symbols
     return add_points(
@@ -1033,6 +1060,55 @@ def add_lazy_grids(
         _Script(f"gridmap.lazyGrids(__MAP__, {safe_json(config)});"), name="gridmap_lazy_grids"
     )
     return m
+
+
+def line_legend(symbols: Mapping[str, Mapping[str, object]]) -> list[tuple[str, str, str]]:
+    """Legend rows of line symbols: colour, width and dashes as drawn."""
+    rows = []
+    for key, sym in symbols.items():
+        dashed = "dashed" if sym.get("dashArray") else "solid"
+        width = max(float(sym.get("weight", 2)), 1.0)
+        css = f"border-top-color:{sym['color']};border-top-width:{width:g}px;border-top-style:{dashed}"
+        rows.append(("ln", css, str(sym.get("label", key))))
+    return rows
+
+
+def _add_line_layer(
+    m: GridMap,
+    layer: str,
+    frame: gpd.GeoDataFrame,
+    shown: gpd.GeoDataFrame,
+    fields: Mapping[str, str],
+    tooltip: Sequence[str],
+    *,
+    lang: str,
+    show: bool,
+) -> folium.FeatureGroup:
+    """A line layer (roads) drawn by its record's categories (class, bridge, tunnel): each with
+    its colour, width and dashes; the categories listed last are drawn on top."""
+    schema = LAYERS[layer]
+    view = schema.view
+    category = view.classify(frame) if view.classify else frame[view.category_field]
+    cats = schema.categories()
+    symbols = {k: {"color": c.color, **c.style, "label": c.label(lang)} for k, c in cats.items()}
+    rank = {k: n for n, k in enumerate(symbols)}
+    order = np.argsort(category.map(rank).fillna(-1).to_numpy(), kind="stable")
+    present = set(category.dropna().astype(str))
+    return add_polygons(
+        m,
+        shown.iloc[order],
+        LayerSpec(
+            name=layer_name(layer, lang),
+            key=layer,
+            fields=fields,
+            tooltip=tooltip,
+            style={**view.style, "fill": False, "fillOpacity": 0.0},
+            symbols=symbols,
+            legend=line_legend({k: v for k, v in symbols.items() if k in present} or symbols),
+            show=show,
+        ),
+        category=category.iloc[order],
+    )
 
 
 def add_grid_summary(

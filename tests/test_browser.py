@@ -391,3 +391,30 @@ def _grid_share(frame) -> list:
         " c = map.latLngToContainerPoint(b.getNorthEast());"
         " return [map.getBounds().contains(b), (c.x - a.x) / s.x, (a.y - c.y) / s.y]; }"
     )
+
+
+def test_roads_layer_draws_its_lines_with_their_styles(tmp_path):
+    """Roads go as compact lines; the browser draws each, a tunnel dashed, a bridge wider."""
+    from geo.settings import load_profile
+    from maps import assets, render
+    from maps import display as dp
+    from tests.test_render import _roads
+
+    m = render.base_map(load_profile(), "none")
+    render.add_layer(m, "roads", dp.prepare_geometry(_roads(), decimals=6, tolerance_m=2.0))
+    render.fit_to(m, _roads().to_crs(4326), pad_m=100)
+    page_file = tmp_path / "roads.html"
+    page_file.write_text(assets.inline_assets_html(render.finish(m)), encoding="utf-8")
+    with offline_page() as page:
+        page.goto(page_file.as_uri())
+        page.wait_for_function("() => window.gridmap && gridmap.registry.roads", timeout=20_000)
+        styles = page.evaluate(
+            "() => gridmap.registry.roads.getLayers().map("
+            "l => [l.options.weight, l.options.dashArray || null, l.getLatLngs()[0].length])"
+        )
+        assert len(styles) == 5
+        assert all(s[2] >= 2 for s in styles)  # every line has its vertices
+        weights = sorted(s[0] for s in styles)
+        assert weights == [1, 1.5, 3, 3, 4]
+        assert sum(1 for s in styles if s[1] == "6 4") == 1  # the tunnel
+        assert page.errors == [] and page.blocked == []

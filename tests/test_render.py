@@ -380,7 +380,21 @@ def test_compact_geometries_round_trip(tiny):
     decoded = render.decode_geometries(geo)
     for pos in range(3):
         assert np.allclose(decoded[pos], shapely.get_coordinates(rounded[pos]), atol=1e-9)
-    assert render.encode_geometries(np.array([shapely.LineString([(0, 0), (1, 1)])]), 5) is None
+    lines = np.array(
+        [
+            shapely.LineString([(110.1, 32.1), (110.2, 32.2), (110.3, 32.1)]),
+            shapely.MultiLineString(
+                [[(110.0, 32.0), (110.01, 32.0)], [(110.5, 32.5), (110.6, 32.6)]]
+            ),
+        ]
+    )
+    geo = render.encode_geometries(lines, 5)
+    assert geo["ln"]["p"] == [0, 3, 5, 7] and geo["ln"]["m"] == [0, 1, 3]
+    decoded = render.decode_geometries(geo)
+    for pos in range(2):
+        assert np.allclose(decoded[pos], shapely.get_coordinates(lines[pos]), atol=1e-9)
+    # lines mixed with points or areas go as GeoJSON
+    assert render.encode_geometries(np.r_[lines, [Point(110.0, 32.0)]], 5) is None
 
 
 def test_generic_helpers_draw_other_layers(tiny):
@@ -470,3 +484,77 @@ def test_site_labels_say_rank_and_residents_with_units():
     out = site_labels(sites)
     assert out["rank_text"].iloc[0] == "建议选址 #4"
     assert out["newly_text"].iloc[0] == "新增覆盖 6,171 人"
+
+
+# --------------------------------------------------------------------------- roads
+def _roads() -> gpd.GeoDataFrame:
+    """A main road, a lane, a footpath, a bridge and a tunnel, with a bent (many-vertex) lane."""
+    from shapely.geometry import LineString
+
+    x0, y0 = 480_000.0, 3_612_000.0
+    bent = [(x0 + i, y0 + 100 + (0.2 if i % 2 else 0.0)) for i in range(0, 1000, 10)]
+    return gpd.GeoDataFrame(
+        {
+            "road_id": ["R1", "R2", "R3", "R4", "R5"],
+            "name": ["人民路", "<b>巷</b>", "山道", "汉江桥", "隧道"],
+            "road_class": ["primary", "residential", "footway", "primary", "secondary"],
+            "walkable": [True, True, True, True, False],
+            "bridge": [False, False, False, True, False],
+            "tunnel": [False, False, False, False, True],
+        },
+        geometry=[
+            LineString([(x0, y0), (x0 + 1000, y0)]),
+            LineString(bent),
+            LineString([(x0, y0 + 200), (x0 + 1000, y0 + 200)]),
+            LineString([(x0 + 500, y0 - 100), (x0 + 500, y0 + 100)]),
+            LineString([(x0 + 800, y0 - 100), (x0 + 800, y0 + 300)]),
+        ],
+        crs="EPSG:4546",
+    )
+
+
+def test_roads_layer_drawn_by_class_with_bridges_and_tunnels_apart():
+    from layers import LAYERS
+
+    assert LAYERS["roads"].view.shown is False  # a toggle, off when the explorer opens
+    shown = dp.prepare_geometry(_roads(), decimals=6, tolerance_m=2.0)
+    m = render.base_map(PROFILE, "none")
+    render.add_layer(m, "roads", shown)
+    render.finish(m)
+    payload = _payloads(m)["roads"]
+    symbols = [payload["symbols"][str(c)] for c in payload["cls"]]
+    # drawn major, minor, path, then bridges and tunnels on top
+    rows = render.payload_rows(payload)
+    assert [r[0] for r in rows] == ["R1", "R2", "R3", "R4", "R5"]
+    assert [s["weight"] for s in symbols] == [3, 1.5, 1, 4, 3]
+    assert symbols[3]["color"] != symbols[0]["color"]  # a bridge stands out from its road
+    assert "dashArray" in symbols[4] and "dashArray" not in symbols[3]
+    assert "&lt;b&gt;" in json.dumps(payload) and "<b>巷" not in json.dumps(payload)
+    legend = m.legend.html()
+    for label in ("道路", "主要道路", "一般道路", "步行小路", "桥梁", "隧道"):
+        assert label in legend
+    assert "border-top-style:dashed" in legend
+    m = render.base_map(PROFILE, "none", lang="en")
+    render.add_layer(m, "roads", shown, lang="en")
+    render.finish(m)
+    assert "Roads" in m.legend.html() and "Tunnel" in m.legend.html()
+
+
+def test_roads_simplified_for_display():
+    roads = _roads()
+    shown = dp.prepare_geometry(roads, decimals=6, tolerance_m=2.0)
+    before = shapely.get_num_coordinates(roads.geometry.values)
+    after = shapely.get_num_coordinates(shown.geometry.values)
+    assert before[1] == 100 and after[1] == 2  # the 0.2 m wiggles of the lane are gone
+    assert after[[0, 2, 3, 4]].tolist() == [2, 2, 2, 2]
+    assert shown.crs.to_epsg() == 4326
+
+
+def test_roads_toggle_does_not_touch_the_default_explorer_payload(tiny):
+    """The explorer draws the layers shown at first; roads are not among them."""
+    from layers import LAYERS, map_layers
+
+    default = [layer for layer in map_layers() if LAYERS[layer].view.shown]
+    assert "roads" not in default
+    m = _map({k: v for k, v in tiny.items() if k in default})
+    assert "roads" not in render.summary(m)

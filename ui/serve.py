@@ -48,10 +48,14 @@ def _warm_store() -> None:
     for name in quiet:
         logging.getLogger(name).setLevel(logging.ERROR)
     from auth.model import CITY_KEY
+    from layers import LAYERS
     from ui import data_access as da
 
-    # the whole-city view of planners and admins; other scopes are cut from it on first use
+    # the whole-city view of planners and admins; other scopes are cut from it on first use;
+    # line layers (roads, off at first) are prepared when a user first switches them on
     for layer in da.MAP_LAYERS:
+        if set(LAYERS[layer].geometry_types) <= {"LineString", "MultiLineString"}:
+            continue
         da.display_layer(layer, key=CITY_KEY)
         da.admin_tags(layer, key=CITY_KEY)
 

@@ -22,6 +22,7 @@ GRID_PICK = "my_grid_pick"
 GRID_URL_APPLIED = "my_grid_url_applied"  # the ?grid= value already applied to the pick
 MY_GRID_MAP = "my_grid_map"
 MY_GRID_SUMMARY = "my_grid_map_summary"
+MY_GRID_ROADS = "my_grid_roads"  # the roads layer drawn on the My grid map
 
 
 #: Prefix of the copies that keep a page's widget values when the user visits another page

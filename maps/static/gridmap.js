@@ -53,6 +53,21 @@ window.gridmap = (function () {
         feats.push(feature(g.pg.i[f], {type: "MultiPolygon", coordinates: polys}));
       }
     }
+    if (g.ln) {
+      var lc = g.ln.c, ln = lc.length / 2, lx = new Float64Array(ln), ly = new Float64Array(ln);
+      x = 0; y = 0;
+      for (k = 0; k < ln; k++) { x += lc[2 * k]; y += lc[2 * k + 1]; lx[k] = x / s; ly[k] = y / s; }
+      var lp = g.ln.p, lm = g.ln.m;
+      for (var h = 0; h < g.ln.i.length; h++) {
+        var lines = [];
+        for (var e = lm[h]; e < lm[h + 1]; e++) {
+          var line = [];
+          for (var w = lp[e]; w < lp[e + 1]; w++) line.push([lx[w], ly[w]]);
+          lines.push(line);
+        }
+        feats.push(feature(g.ln.i[h], {type: "MultiLineString", coordinates: lines}));
+      }
+    }
     return {type: "FeatureCollection", features: feats};
   }
   function renderer(map, d) {

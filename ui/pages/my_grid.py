@@ -93,6 +93,7 @@ def main() -> None:
     ):
         return
     basemap = basemap_select(st.sidebar)
+    roads = roads_toggle(st.sidebar)
     grids = da.load_layer("grids")
     if grids.empty:
         st.warning(tr("数据中没有网格图层。", "The store has no grids layer."))
@@ -123,7 +124,7 @@ def main() -> None:
         grid_panel(row, inside, nearest)
         edit_form(row)
     with map_col:
-        grid_map(grid, inside, basemap=basemap)
+        grid_map(grid, inside, basemap=basemap, roads=roads)
     field_section(grid, basemap=basemap)
 
 
@@ -445,8 +446,23 @@ def add_nearest(m, links: gpd.GeoDataFrame) -> None:
     )
 
 
+def roads_toggle(container) -> bool:
+    """The roads layer switch (off at first, as the layer's record says); False without roads."""
+    if "roads" not in da.store_layers():
+        return False
+    if state.MY_GRID_ROADS not in st.session_state:
+        st.session_state[state.MY_GRID_ROADS] = LAYERS["roads"].view.shown
+    return container.checkbox(render.layer_name("roads", lang()), key=state.MY_GRID_ROADS)
+
+
 @st.fragment
-def grid_map(grid: gpd.GeoDataFrame, inside: dict[str, gpd.GeoDataFrame], *, basemap: str) -> None:
+def grid_map(
+    grid: gpd.GeoDataFrame,
+    inside: dict[str, gpd.GeoDataFrame],
+    *,
+    basemap: str,
+    roads: bool = False,
+) -> None:
     prof = da.profile()
     m = render.base_map(prof, basemap, lang=lang(), view_counter=False, tianditu=tianditu_key())
     around = (
@@ -454,7 +470,7 @@ def grid_map(grid: gpd.GeoDataFrame, inside: dict[str, gpd.GeoDataFrame], *, bas
     )
     frames = {}
     present = set(da.store_layers())
-    for layer in ("grids", *FACILITY_LAYERS, "entrances"):
+    for layer in ("grids", *FACILITY_LAYERS, "entrances", *(("roads",) if roads else ())):
         if layer in present:
             frames[layer] = dp.within(da.display_layer(layer), around)
     render.draw_layers(m, frames, lang=lang())
