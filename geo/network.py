@@ -688,6 +688,18 @@ def access_points(
     )
 
 
+def entrances_of(
+    facilities: gpd.GeoDataFrame, entrances: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame | None:
+    """The rows of `entrances` through which the walk reaches `facilities` (those of its
+    polygon facilities, :func:`access_points`); None when there are none."""
+    if entrances is None or len(entrances) == 0:
+        return None
+    _, _, entrance = access_points(facilities, entrances)
+    used = entrance[entrance >= 0]
+    return entrances.iloc[np.sort(used)] if len(used) else None
+
+
 def network_nearest(
     graph: WalkGraph,
     points: gpd.GeoDataFrame,
@@ -914,6 +926,7 @@ def service_area(
 __all__ = [
     "NetworkError",
     "access_points",
+    "entrances_of",
     "Snap",
     "Walk",
     "WalkGraph",

@@ -211,3 +211,14 @@ def test_demo_has_synthetic_gates_of_park_shelters():
     # every gate lies on its park's edge
     gap = owners.geometry.to_crs(CRS).boundary.distance(entrances.geometry.to_crs(CRS), align=False)
     assert np.all(gap.to_numpy() < 1.0)
+
+
+def test_entrances_of_the_facilities_drawn():
+    """The gates drawn beside a kind's facilities on the gap map: only those of its parks."""
+    from geo.network import entrances_of
+
+    layers = park_town()
+    assert list(entrances_of(layers["shelters"], layers["entrances"])["entrance_id"]) == ["G1"]
+    other = layers["shelters"].assign(shelter_id=["P9"])
+    assert entrances_of(other, layers["entrances"]) is None
+    assert entrances_of(layers["shelters"], None) is None

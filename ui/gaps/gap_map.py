@@ -13,6 +13,7 @@ from geo.capacity import SHELTER_GROUPS
 from geo.coverage import select_facilities
 from geo.crs import WGS84
 from geo.grid_qa import CHECKS
+from geo.network import entrances_of
 from maps import display as dp
 from maps import render
 from ui import data_access as da
@@ -129,6 +130,9 @@ def gap_map(
                 stat="facilities",
             ),
         )
+        gates = entrances_of(facilities, analysis.layers.get("entrances"))
+        if gates is not None:
+            render.add_layer(m, "entrances", gates, lang=lang())
     if full:
         _problem_layers(m, analysis, kind)
     props = proposal_frame()
