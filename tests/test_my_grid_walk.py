@@ -101,3 +101,33 @@ def test_my_grid_walk_names_the_park_entrance(store_with_roads):
     metres = float(walked[1].replace(",", "")) * (1000 if walked[2] == "km" else 1)
     # G05's centre (750, 750) to the east gate (2200, 750) on a 100 m lattice: at least 1,450 m
     assert metres >= 1440
+
+
+def test_roads_switch_on_the_explorer_and_my_grid(store_with_roads):
+    """Roads are off when the pages open (nothing sent) and drawn by class when switched on."""
+    import pandas as pd
+
+    from ui import state
+
+    store = GeoPackageStore(store_with_roads)
+    lattice = street_lattice(store)
+    far = lattice.iloc[[0]].to_crs(METRIC).translate(20_000, 0).to_crs(4326)
+    roads = pd.concat([lattice, lattice.iloc[[0]].set_geometry(far.values).assign(road_id="FAR")])
+    store.write({"roads": gpd.GeoDataFrame(roads, crs=4326).reset_index(drop=True)})
+    at = signed_in_app(str(ROOT_APP), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    box = at.checkbox(key=state.layer_key("roads"))
+    assert box.value is False and box.label == "道路"
+    assert "roads" not in at.session_state[state.EXPLORER_SUMMARY]
+    box.check().run()
+    lines = len(roads)
+    assert at.session_state[state.EXPLORER_SUMMARY]["roads"] == lines
+    at.query_params["grid"] = "G05"
+    at.switch_page("ui/pages/my_grid.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert "roads" not in at.session_state[state.MY_GRID_SUMMARY]
+    at.checkbox(key=state.MY_GRID_ROADS).check().run()
+    near = at.session_state[state.MY_GRID_SUMMARY]["roads"]
+    assert near == lines - 1  # the roads around the grid only: not the one 20 km away
