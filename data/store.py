@@ -25,6 +25,7 @@ import fcntl
 import hashlib
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -108,8 +109,13 @@ class Store(Protocol):
         *,
         mode: Mode = "replace",
         audit: Sequence[AuditEntry] = (),
+        also: Callable[[Store], None] | None = None,
     ) -> None:
-        """Write layers in one transaction, with their audit rows (all or nothing)."""
+        """Write layers in one transaction, with their audit rows (all or nothing).
+
+        `also` makes more writes part of the same transaction: it is called, before the
+        commit, with the store to write them through (see the implementations).
+        """
 
     def lock(
         self,
@@ -148,9 +154,18 @@ class Store(Protocol):
 class GeoPackageStore:
     """A GeoPackage file holding every layer (and attribute tables such as snapshots)."""
 
-    def __init__(self, path: str | os.PathLike, *, lock_timeout_s: float = LOCK_TIMEOUT_S):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        lock_timeout_s: float = LOCK_TIMEOUT_S,
+        staged: bool = False,
+    ):
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
+        # the temporary copy an atomic write is building (what `write`'s `also` gets): its
+        # writer lock is the real store's, which that writer already holds
+        self.staged = staged
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
@@ -313,6 +328,9 @@ class GeoPackageStore:
         StoreBusy
             The lock stayed held for `timeout_s` seconds.
         """
+        if self.staged:  # the writer building this copy holds the real store's lock
+            yield
+            return
         held: dict = _held.__dict__.setdefault("locks", {})
         key = str(self.path.resolve())
         if key in held:
@@ -358,6 +376,7 @@ class GeoPackageStore:
         *,
         mode: Mode = "replace",
         audit: Sequence[AuditEntry] = (),
+        also: Callable[[Store], None] | None = None,
     ) -> None:
         """Write several layers (and their audit rows) in one atomic step.
 
@@ -370,12 +389,15 @@ class GeoPackageStore:
             ``"replace"`` swaps each named table; ``"append"`` adds rows to it.
         audit
             Audit rows recorded in the same step (:class:`auth.storage.AuditEntry`).
+        also
+            More writes for the same step, called with the temporary copy being built (a
+            ``staged`` store, whose lock is this one's) before it replaces the store.
         """
         if mode not in ("replace", "append"):
             raise ValueError(f"mode must be 'replace' or 'append', not {mode!r}")
         with self.lock():
             self.remove_stale_temps()
-            self._write_locked(layers, mode=mode, audit=audit)
+            self._write_locked(layers, mode=mode, audit=audit, also=also)
 
     def _write_locked(
         self,
@@ -383,6 +405,7 @@ class GeoPackageStore:
         *,
         mode: Mode,
         audit: Sequence[AuditEntry],
+        also: Callable[[Store], None] | None = None,
     ) -> None:
         fd, tmp_name = tempfile.mkstemp(
             prefix=f".{self.path.name}.{os.getpid()}.", suffix=".tmp.gpkg", dir=self.path.parent
@@ -403,6 +426,8 @@ class GeoPackageStore:
                 from auth.gpkg import GeoPackageAccounts
 
                 GeoPackageAccounts(tmp, locked=False).append_audit(audit)
+            if also is not None:
+                also(GeoPackageStore(tmp, staged=True))
             _stamp_version(tmp)
             _stamp_layers(tmp, list(layers))
             os.chmod(tmp, mode_bits)
@@ -608,6 +633,20 @@ def _to_bool(value: object) -> object:
             return False
         return pd.NA
     return bool(value)
+
+
+SECRET_META = re.compile(r"password|passwd|secret|token|credential|api_?key|demo_accounts", re.I)
+"""Metadata keys whose values are secrets (the demo passwords, any password or token)."""
+MASK = "••••••"
+
+
+def masked_meta(meta: Mapping[str, str]) -> dict[str, str]:
+    """`meta` with every secret value (:data:`SECRET_META` keys) replaced by :data:`MASK`.
+
+    What any page shows of a store's metadata: the login page alone shows the demo passwords,
+    and only for a store flagged as the demo (:func:`auth.demo.demo_passwords`).
+    """
+    return {k: (MASK if SECRET_META.search(k) and v else v) for k, v in meta.items()}
 
 
 def open_store(value: str | os.PathLike | None = None, *, identity=None) -> Store:

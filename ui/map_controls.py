@@ -9,7 +9,7 @@ from maps import render
 from maps.assets import install_assets
 from ui import data_access as da
 from ui import state
-from ui.i18n import lang, tr
+from ui.i18n import lang, selectbox, tr
 
 
 @st.cache_resource(show_spinner=False)
@@ -47,7 +47,8 @@ def basemap_select(container=None) -> str:
     keys = list(render.BASEMAPS)
     if st.session_state.get(state.BASEMAP) not in keys:
         st.session_state[state.BASEMAP] = "none"
-    choice = container.selectbox(
+    choice = selectbox(
+        container,
         tr("底图", "Basemap"),
         keys,
         key=state.BASEMAP,

@@ -17,7 +17,7 @@ from ui import data_access as da
 from ui.field import actor, keys
 from ui.field import data as fd
 from ui.field.mapping import add_state_points
-from ui.i18n import lang, tr
+from ui.i18n import lang, selectbox, tr
 from ui.map_controls import tianditu_key
 from ui.text import safe
 
@@ -103,7 +103,7 @@ def field_progress(period: str, *, basemap: str = "none") -> None:
     options = sorted(set(periods_with_reports(fd.reports())) | {period})
     if st.session_state.get(keys.PROGRESS_PERIOD) not in options:
         st.session_state[keys.PROGRESS_PERIOD] = period
-    period = st.selectbox(tr("季度", "Quarter"), options, key=keys.PROGRESS_PERIOD)
+    period = selectbox(st, tr("季度", "Quarter"), options, key=keys.PROGRESS_PERIOD)
     summary = field_summary(period)
     if summary.empty:
         st.info(tr(f"{safe(period)} 没有上报的事件。", f"No field reports in {safe(period)}."))

@@ -28,7 +28,7 @@ from maps import render
 from ui import data_access as da
 from ui.field import actor, keys
 from ui.field import data as fd
-from ui.i18n import lang, tr
+from ui.i18n import lang, selectbox, tr
 from ui.map_controls import tianditu_key
 from ui.text import safe
 
@@ -136,7 +136,8 @@ def report_form(grid: gpd.GeoDataFrame, user: User, *, basemap: str) -> None:
     location = _pick_location(grid, basemap=basemap)
     cats = list(rules.category_keys)
     with st.form(f"field_form_{sid}", clear_on_submit=False, border=True):
-        category = st.selectbox(
+        category = selectbox(
+            st,
             tr("类别", "Category"),
             cats,
             index=None,

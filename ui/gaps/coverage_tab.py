@@ -14,7 +14,7 @@ from ui.gaps.keys import ROLLUP_KIND, ROLLUP_LEVEL, ROLLUP_TOP
 from ui.gaps.labels import kind_label, kinds, level_radio, pair
 from ui.gaps.locate import area_names, show_on_map
 from ui.gaps.tables import table
-from ui.i18n import tr
+from ui.i18n import selectbox, tr
 from ui.text import safe
 
 
@@ -107,8 +107,8 @@ def show_coverage(analysis: GapAnalysis) -> None:
     st.caption(population_note(analysis))
     st.subheader(tr("按区域汇总：未覆盖人口最多的区域", "By area: most uncovered residents first"))
     c1, c2, c3 = st.columns([2, 2, 1])
-    kind = c1.selectbox(
-        tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=ROLLUP_KIND
+    kind = selectbox(
+        c1, tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=ROLLUP_KIND
     )
     level = level_radio(c2, tr("汇总层级", "Level"), ROLLUP_LEVEL)
     top = int(c3.number_input(tr("显示前 N 名", "Show top N"), 5, 500, 20, step=5, key=ROLLUP_TOP))

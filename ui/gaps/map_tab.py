@@ -10,14 +10,14 @@ from maps import render
 from ui.gaps.gap_map import gap_map
 from ui.gaps.keys import MAP, MAP_KIND, MAP_SUMMARY
 from ui.gaps.labels import kind_label, kinds
-from ui.i18n import tr
+from ui.i18n import selectbox, tr
 
 
 @st.fragment
 def show_map(analysis: GapAnalysis, basemap: str) -> None:
     """The gap map of the chosen facility kind (a fragment: choosing a kind redraws the map only)."""
-    kind = st.selectbox(
-        tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=MAP_KIND
+    kind = selectbox(
+        st, tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=MAP_KIND
     )
     m = gap_map(analysis, kind, basemap)
     st.session_state[MAP_SUMMARY] = render.summary(m)

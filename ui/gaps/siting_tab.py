@@ -32,7 +32,7 @@ from ui.gaps.keys import (
 from ui.gaps.labels import DATUMS, kind_label, kinds, pair
 from ui.gaps.proposals import add_proposal
 from ui.gaps.tables import persons, table
-from ui.i18n import lang, tr
+from ui.i18n import lang, selectbox, tr
 from ui.text import safe
 
 METHOD_LABELS = {
@@ -44,11 +44,12 @@ METHOD_LABELS = {
 
 def _siting_inputs(analysis: GapAnalysis) -> tuple | None:
     c1, c2, c3 = st.columns([2, 1, 2])
-    kind = c1.selectbox(
-        tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=S_KIND
+    kind = selectbox(
+        c1, tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=S_KIND
     )
     k = int(c2.number_input(tr("新址数 k", "Number of sites k"), 1, 100, 5, key=S_K))
-    method = c3.selectbox(
+    method = selectbox(
+        c3,
         tr("求解方法", "Method"),
         list(METHOD_LABELS),
         format_func=lambda v: pair(METHOD_LABELS[v]),
@@ -71,8 +72,12 @@ def _siting_inputs(analysis: GapAnalysis) -> tuple | None:
         file = u1.file_uploader(
             tr("候选点文件", "Candidate file"), type=["csv", "geojson", "json"], key=S_UPLOAD
         )
-        datum = u2.selectbox(
-            tr("坐标系", "Datum"), list(DATUMS), format_func=lambda d: pair(DATUMS[d]), key=S_DATUM
+        datum = selectbox(
+            u2,
+            tr("坐标系", "Datum"),
+            list(DATUMS),
+            format_func=lambda d: pair(DATUMS[d]),
+            key=S_DATUM,
         )
         if file is None:
             st.info(tr("请上传候选点文件。", "Upload a candidate file."))

@@ -35,14 +35,14 @@ from ui.gaps.keys import (
 from ui.gaps.labels import DATUMS, GROUP_LABELS, kind_label, kinds, level_radio, pair
 from ui.gaps.proposals import add_proposal, proposal_frame
 from ui.gaps.tables import table
-from ui.i18n import lang, tr
+from ui.i18n import lang, multiselect, selectbox, tr
 from ui.text import safe
 
 
 def _proposal_inputs() -> tuple[str, str | None, str, float, int]:
     c1, c2 = st.columns(2)
-    kind = c1.selectbox(
-        tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=P_KIND
+    kind = selectbox(
+        c1, tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=P_KIND
     )
     name = c2.text_input(tr("名称（可选）", "Name (optional)"), key=P_NAME)
     spec = da.profile().kind(kind)
@@ -51,7 +51,8 @@ def _proposal_inputs() -> tuple[str, str | None, str, float, int]:
     values = list(spec.values)
     c3, c4, c5 = st.columns(3)
     shelter_class = (
-        c3.selectbox(
+        selectbox(
+            c3,
             tr("避难场所类别", "Shelter class"),
             values,
             format_func=lambda v: pair(CLASS_LABELS[v]),
@@ -116,8 +117,8 @@ def _add_from_inputs(analysis: GapAnalysis, basemap: str) -> None:
     c1, c2, c3 = st.columns(3)
     lon = _degrees(c1, tr("经度", "Longitude"), 180.0, city.center_lon, P_LON)
     lat = _degrees(c2, tr("纬度", "Latitude"), 90.0, city.center_lat, P_LAT)
-    datum = c3.selectbox(
-        tr("坐标系", "Datum"), list(DATUMS), format_func=lambda d: pair(DATUMS[d]), key=P_DATUM
+    datum = selectbox(
+        c3, tr("坐标系", "Datum"), list(DATUMS), format_func=lambda d: pair(DATUMS[d]), key=P_DATUM
     )
     b1, b2 = st.columns(2)
     if b1.button(tr("按坐标添加", "Add at these coordinates"), key=P_ADD):
@@ -180,7 +181,8 @@ def show_whatif(analysis: GapAnalysis, basemap: str) -> None:
     st.caption(tr(f"已添加 {len(props):,} 处拟建设施。", f"{len(props):,} proposed facilities."))
     labels = [f"P{i + 1} · {name}" for i, name in enumerate(props["name"])]
     r1, r2 = st.columns([3, 1])
-    r1.multiselect(
+    multiselect(
+        r1,
         tr("移除拟建设施", "Remove proposals"),
         range(len(labels)),
         format_func=labels.__getitem__,
@@ -222,8 +224,12 @@ def show_whatif(analysis: GapAnalysis, basemap: str) -> None:
         csv="whatif_change.csv",
     )
     c1, c2 = st.columns(2)
-    wkind = c1.selectbox(
-        tr("按区域查看", "By area for"), result.kinds, format_func=kind_label, key=f"{P_LEVEL}_kind"
+    wkind = selectbox(
+        c1,
+        tr("按区域查看", "By area for"),
+        result.kinds,
+        format_func=kind_label,
+        key=f"{P_LEVEL}_kind",
     )
     level = level_radio(c2, tr("层级", "Level"), P_LEVEL)
     by = result.by_area(wkind, level)

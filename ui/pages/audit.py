@@ -14,7 +14,7 @@ from auth.audit import audit_table, audit_xlsx
 from auth.storage import AUDIT_ACTIONS
 from ui.auth import require
 from ui.data_access import current_store
-from ui.i18n import lang, tr
+from ui.i18n import lang, selectbox, tr
 from ui.map_controls import demo_note
 from ui.text import safe
 
@@ -48,9 +48,10 @@ def main() -> None:
     start = c1.date_input(tr("从", "From"), value=today - dt.timedelta(days=30), key=KEY_FROM)
     end = c2.date_input(tr("到", "To"), value=today, key=KEY_TO)
     users = sorted(everything["user_name"].dropna().unique().tolist())
-    user = c3.selectbox(tr("用户", "User"), users, index=None, key=KEY_USER, format_func=safe)
+    user = selectbox(c3, tr("用户", "User"), users, index=None, key=KEY_USER, format_func=safe)
     actions = sorted(set(AUDIT_ACTIONS) | set(everything["action"].dropna()))
-    action = c4.selectbox(
+    action = selectbox(
+        c4,
         tr("操作", "Action"),
         actions,
         index=None,
@@ -58,7 +59,7 @@ def main() -> None:
         format_func=lambda a: ACTION_LABELS.get(a, (a, a))[0 if lang() == "zh" else 1],
     )
     layers = sorted(x for x in everything["layer"].dropna().unique() if x)
-    layer = c5.selectbox(tr("图层", "Layer"), layers, index=None, key=KEY_LAYER, format_func=safe)
+    layer = selectbox(c5, tr("图层", "Layer"), layers, index=None, key=KEY_LAYER, format_func=safe)
     since = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     rows = accounts.read_audit(since=since, until=until, user_name=user, action=action, layer=layer)

@@ -18,14 +18,14 @@ from data.importing import (
     issues_table,
     layer_counts,
 )
-from data.store import StoreError
+from data.store import StoreError, masked_meta
 from data.tempfiles import workdir
 from geo.crs import CRSError
 from geo.settings import DEFAULT_STORE
 from layers import LAYERS, SchemaError
 from ui.auth import require, signed_in_user
 from ui.data_access import current_store
-from ui.i18n import lang, tr
+from ui.i18n import lang, selectbox, tr
 from ui.text import safe
 
 # session-state keys of this page, in one place
@@ -94,9 +94,10 @@ def show_store(store) -> bool:
     if others:
         st.caption(tr("其他表：", "Other tables: ") + ", ".join(others))
     if meta:
+        shown = masked_meta(meta)  # never the demo passwords or any other secret
         with st.expander(tr("元数据", "Metadata")):
             st.dataframe(
-                pd.DataFrame({"key": list(meta), "value": list(meta.values())}), hide_index=True
+                pd.DataFrame({"key": list(shown), "value": list(shown.values())}), hide_index=True
             )
     return synthetic
 
@@ -111,8 +112,8 @@ def import_form(synthetic: bool) -> None:
     )
     upload = st.file_uploader(tr("选择文件", "Choose a file"), type=UPLOAD_TYPES, key=KEY_FILE)
     left, right = st.columns(2)
-    layer = left.selectbox(
-        tr("目标图层", "Target layer"), list(LAYERS), format_func=layer_label, key=KEY_LAYER
+    layer = selectbox(
+        left, tr("目标图层", "Target layer"), list(LAYERS), format_func=layer_label, key=KEY_LAYER
     )
     mode = right.radio(
         tr("方式", "Mode"),
@@ -123,14 +124,15 @@ def import_form(synthetic: bool) -> None:
         horizontal=True,
         key=KEY_MODE,
     )
-    encoding = left.selectbox(
+    encoding = selectbox(
+        left,
         tr("文字编码", "Text encoding"),
         ENCODINGS,
         format_func=lambda e: tr("自动识别", "Detect") if e == "auto" else e,
         key=KEY_ENCODING,
     )
-    coords = right.selectbox(
-        tr("坐标系", "Coordinates"), COORD_SYSTEMS, format_func=coords_label, key=KEY_COORDS
+    coords = selectbox(
+        right, tr("坐标系", "Coordinates"), COORD_SYSTEMS, format_func=coords_label, key=KEY_COORDS
     )
     with st.expander(tr("更多选项", "More options")):
         lon = st.text_input(tr("经度列（可选）", "Longitude column (optional)"), key=KEY_LON)

@@ -20,7 +20,7 @@ from ui import data_access as da
 from ui.field import actor, keys
 from ui.field import data as fd
 from ui.field.mapping import add_state_points
-from ui.i18n import lang, tr
+from ui.i18n import lang, multiselect, selectbox, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
 from ui.text import safe
 
@@ -41,7 +41,8 @@ DEFAULT_STATES = ("new", "accepted", "dispatched", "handled", "checked")
 def filters(reports: pd.DataFrame, rules) -> pd.DataFrame:
     """Sidebar filters: state, category, area, time."""
     side = st.sidebar
-    chosen_states = side.multiselect(
+    chosen_states = multiselect(
+        side,
         tr("状态", "State"),
         states.STATES,
         default=list(DEFAULT_STATES),
@@ -49,7 +50,8 @@ def filters(reports: pd.DataFrame, rules) -> pd.DataFrame:
         key=keys.QUEUE_STATES,
         placeholder=tr("选择状态", "Pick states"),
     )
-    cats = side.multiselect(
+    cats = multiselect(
+        side,
         tr("类别", "Category"),
         rules.category_keys,
         format_func=lambda k: rules.category(k).label(lang()),
@@ -63,14 +65,16 @@ def filters(reports: pd.DataFrame, rules) -> pd.DataFrame:
             if isinstance(s, str)
         }
     )
-    area = side.selectbox(
+    area = selectbox(
+        side,
         tr("街道 · 社区", "Street · community"),
         areas,
         index=None,
         placeholder=tr("全部", "All"),
         key=keys.QUEUE_AREA,
     )
-    days = side.selectbox(
+    days = selectbox(
+        side,
         tr("时间", "Time"),
         list(TIME_WINDOWS),
         index=len(TIME_WINDOWS) - 1,
@@ -188,7 +192,8 @@ def detail(row: pd.Series, reports: pd.DataFrame, user, rules) -> None:
         )
         note = st.text_input(tr("说明", "Note"), key=f"{keys.STEP_NOTE}_{rid}")
         assignee = st.text_input(tr("处置单位（派遣时）", "Handled by (when dispatching)"))
-        duplicate_of = st.selectbox(
+        duplicate_of = selectbox(
+            st,
             tr("重复于（标为重复时）", "Duplicate of (when marking duplicate)"),
             dupes["candidate_id"].tolist(),
             index=None,
@@ -257,7 +262,8 @@ def main() -> None:
     }
     if st.session_state.get(keys.QUEUE_PICK) not in labels:
         st.session_state[keys.QUEUE_PICK] = None
-    rid = st.selectbox(
+    rid = selectbox(
+        st,
         tr("办理事件", "Act on a report"),
         list(labels),
         index=None,

@@ -12,7 +12,7 @@ from maps import render
 from ui import data_access as da
 from ui import state
 from ui.grid_api import PATH as GRIDS_PATH
-from ui.i18n import lang, tr
+from ui.i18n import lang, selectbox, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
 from ui.map_view import shared_map
 from ui.text import safe
@@ -38,7 +38,7 @@ def _select(label: str, options: list[str], key: str) -> str | None:
     choices = [every, *options]
     if st.session_state.get(key) not in choices:
         st.session_state[key] = every
-    value = st.selectbox(label, choices, key=key)
+    value = selectbox(st, label, choices, key=key)
     return None if value == every else value
 
 
@@ -76,7 +76,8 @@ def main() -> None:
         if layer not in present:
             label += tr("（无数据）", " (no data)")
         shown[layer] = sb.checkbox(label, key=key)
-    color_by = sb.selectbox(
+    color_by = selectbox(
+        sb,
         tr("网格着色", "Colour grids by"),
         list(render.COLOR_BY),
         key=state.COLOR_BY,
@@ -173,7 +174,8 @@ def main() -> None:
                 f"{render.layer_name(r.layer, lang())} · {r.code} · {r.name}"
                 for r in hits.itertuples()
             ]
-            pick = st.selectbox(
+            pick = selectbox(
+                st,
                 tr("搜索结果", "Results"),
                 range(len(hits)),
                 index=0,

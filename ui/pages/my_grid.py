@@ -23,7 +23,7 @@ from ui import data_access as da
 from ui import state
 from ui.auth import signed_in_user
 from ui.field.my_grid import field_section
-from ui.i18n import lang, tr
+from ui.i18n import lang, selectbox, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
 from ui.text import safe
 
@@ -68,7 +68,8 @@ def pick_grid(grids: gpd.GeoDataFrame) -> str | None:
     if st.session_state.get(state.GRID_PICK) not in labels:
         # a user with one grid (most grid workers) starts on it
         st.session_state[state.GRID_PICK] = codes[0] if len(codes) == 1 else None
-    code = st.selectbox(
+    code = selectbox(
+        st,
         tr(
             "选择网格（可输入编码、名称或网格员姓名搜索）",
             "Pick a grid (type a code, name or worker's name)",

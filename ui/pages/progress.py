@@ -46,7 +46,7 @@ from geo.indicators import (
 from reports.build import PeriodAnalysis, analyse_period, write_report
 from ui.auth import signed_in_user
 from ui.data_access import current_store, data_version, profile, scoped_layers, store_meta
-from ui.i18n import lang, tr
+from ui.i18n import lang, selectbox, tr
 from ui.text import safe
 
 # Session-state keys of this page, in one place.
@@ -250,8 +250,12 @@ def _changes(pa: PeriodAnalysis, level: str, code: str) -> pd.Series | None:
 def _indicator_and_level(indicator_key: str, level_key: str) -> tuple[str, str]:
     """A spatial indicator and a level (district or street) picked side by side."""
     c1, c2 = st.columns(2)
-    key = c1.selectbox(
-        tr("指标", "Indicator"), list(spatial_keys(profile())), format_func=_name, key=indicator_key
+    key = selectbox(
+        c1,
+        tr("指标", "Indicator"),
+        list(spatial_keys(profile())),
+        format_func=_name,
+        key=indicator_key,
     )
     level = c2.radio(
         tr("层级", "Level"),
@@ -386,8 +390,8 @@ def overview(pa: PeriodAnalysis) -> None:
     else:
         areas = table[table["level"] == level].drop_duplicates("area_code")
         names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
-        code = st.selectbox(
-            tr("区域", "Area"), list(names), format_func=names.get, key=KEYS["area"]
+        code = selectbox(
+            st, tr("区域", "Area"), list(names), format_func=names.get, key=KEYS["area"]
         )
     rows = _area_rows(table, level, code)
     changes = _changes(pa, level, code)
@@ -451,10 +455,10 @@ def comparison(pa: PeriodAnalysis, periods: list[str], ctx: tuple[str, str, str]
         return
     c1, c2 = st.columns(2)
     after_default = periods.index(pa.period) if pa.period in periods else len(periods) - 1
-    before = c1.selectbox(
-        tr("基期", "From"), periods, index=max(after_default - 1, 0), key=KEYS["cmp_before"]
+    before = selectbox(
+        c1, tr("基期", "From"), periods, index=max(after_default - 1, 0), key=KEYS["cmp_before"]
     )
-    after = c2.selectbox(tr("对比期", "To"), periods, index=after_default, key=KEYS["cmp_after"])
+    after = selectbox(c2, tr("对比期", "To"), periods, index=after_default, key=KEYS["cmp_after"])
     if before == after:
         st.warning(tr("请选择两个不同的时期。", "Choose two different periods."))
         return
@@ -724,8 +728,8 @@ def main() -> None:
     if not present:
         st.title(tr("工作进展", "Progress"))
         c1, c2 = st.columns([3, 1])
-        period = c1.selectbox(
-            tr("时期", "Period"), periods, index=periods.index(period), key=KEYS["period_pick"]
+        period = selectbox(
+            c1, tr("时期", "Period"), periods, index=periods.index(period), key=KEYS["period_pick"]
         )
         if c2.button(
             tr("演示模式", "Presentation mode"),
