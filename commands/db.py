@@ -16,6 +16,8 @@ import json
 import os
 import sys
 
+import pandas as pd
+
 from auth.demo import DEMO_META_KEYS
 
 HELP = "PostGIS store: init|migrate the schema (with the owner's URL), copy a store to another"
@@ -110,36 +112,46 @@ def copy_tables(source) -> dict:
             tables[name] = table
     meta = {k: v for k, v in source.meta().items() if k not in SKIPPED_META}
     if meta:
-        import pandas as pd
-
         tables["gridmap_meta"] = pd.DataFrame({"key": list(meta), "value": list(meta.values())})
     return tables
 
 
 def copy_store(source_value: str, target_value: str) -> dict:
-    """Copy `source_value`'s data into `target_value` (replacing its tables) in one write."""
+    """Copy `source_value`'s data and field tables into `target_value` in one transaction.
+
+    The layers, snapshots, metadata and field reports replace the target's all together or,
+    when any part fails, not at all.
+    """
     from data.store import StoreError, open_store
 
     source, target = open_store(source_value), open_store(target_value)
     if not source.exists():
         raise StoreError(f"store {source.label} does not exist")
     tables = copy_tables(source)
-    target.write(tables, mode="replace")
+    field = read_field_tables(source)
+    target.write(tables, mode="replace", also=lambda staged: write_field_tables(staged, field))
     counts = {name: len(frame) for name, frame in tables.items()}
-    counts.update(copy_field_tables(source, target))
+    counts.update({name: len(frame) for name, frame in field.items()})
     return {"from": source.label, "to": target.label, "tables": counts}
 
 
-def copy_field_tables(source, target) -> dict[str, int]:
-    """Replace `target`'s field reports, steps, photos and visits with `source`'s; rows per table."""
+def read_field_tables(source) -> dict[str, pd.DataFrame]:
+    """`source`'s field reports, steps, photos and visits, by table name."""
     from field.store import field_store
 
-    src, dst = field_store(source), field_store(target)
-    reports, steps, visits, photos = src.reports(), src.steps(), src.visits(), src.all_photos()
-    dst.write_bulk(reports, steps, visits, photos)
+    fs = field_store(source)
     return {
-        "field_reports": len(reports),
-        "field_steps": len(steps),
-        "field_photos": len(photos),
-        "field_visits": len(visits),
+        "field_reports": fs.reports(),
+        "field_steps": fs.steps(),
+        "field_photos": fs.all_photos(),
+        "field_visits": fs.visits(),
     }
+
+
+def write_field_tables(target, field: dict[str, pd.DataFrame]) -> None:
+    """Replace `target`'s field tables with `field` (:func:`read_field_tables`)."""
+    from field.store import field_store
+
+    field_store(target).write_bulk(
+        field["field_reports"], field["field_steps"], field["field_visits"], field["field_photos"]
+    )

@@ -38,6 +38,7 @@ from layers import LAYERS
 
 if TYPE_CHECKING:
     from auth.storage import AuditEntry
+    from data.store import Store
 
 STORAGE_CRS = "EPSG:4326"
 META = "gridmap_meta"
@@ -396,8 +397,13 @@ class PostGISStore:
         *,
         mode: str = "replace",
         audit: Sequence[AuditEntry] = (),
+        also: Callable[[Store], None] | None = None,
     ) -> None:
-        """Write several tables and their audit rows in one transaction: all or, on error, none."""
+        """Write several tables and their audit rows in one transaction: all or, on error, none.
+
+        `also` is called with this store inside the transaction: the transactions it opens
+        are savepoints of this one, so its writes commit or roll back with the tables.
+        """
         if mode not in ("replace", "append"):
             raise ValueError(f"mode must be 'replace' or 'append', not {mode!r}")
         import psycopg
@@ -419,6 +425,8 @@ class PostGISStore:
                     from data.pg_accounts import insert_audit
 
                     insert_audit(cur, audit)
+                if also is not None:
+                    also(self)
         except psycopg.Error as exc:
             raise StoreError(f"{self.label}: write failed, nothing changed: {exc}") from None
 

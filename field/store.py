@@ -217,15 +217,19 @@ def _audit_in_store(
 class GeoPackageFieldStore:
     """Field-report tables in the GeoPackage at `path`."""
 
-    def __init__(self, path: str | Path, *, audit: AuditHook = _audit_in_store):
+    def __init__(
+        self, path: str | Path, *, audit: AuditHook = _audit_in_store, locked: bool = True
+    ):
         self.path = Path(path)
         self._audit = audit
+        # False for the staged copy of an atomic store write, whose writer holds the lock
+        self.locked = locked
 
     @contextlib.contextmanager
     def _connect(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         if not self.path.is_file():
             raise FieldStoreError(f"store {self.path} does not exist")
-        with _lock(self.path) if write else contextlib.nullcontext():
+        with _lock(self.path) if (write and self.locked) else contextlib.nullcontext():
             con = sqlite3.connect(self.path, timeout=30)
             try:
                 if write:
@@ -572,7 +576,9 @@ def field_store(store: Any) -> GeoPackageFieldStore:
 
     A :class:`data.postgis.PostGISStore` gives a :class:`data.pg_field.PostGISFieldStore`
     acting as the store's identity (row-level security applies); any other store value
-    (a store or a path) the GeoPackage tables.
+    (a store or a path) the GeoPackage tables; the staged copy of an atomic write (the store
+    :meth:`data.store.GeoPackageStore.write` hands to its `also`) is written without taking
+    the lock its writer holds.
     """
     from data.postgis import PostGISStore
 
@@ -584,4 +590,6 @@ def field_store(store: Any) -> GeoPackageFieldStore:
         from data.store import open_store
 
         return field_store(open_store(store))
-    return GeoPackageFieldStore(getattr(store, "path", store))
+    return GeoPackageFieldStore(
+        getattr(store, "path", store), locked=not getattr(store, "staged", False)
+    )

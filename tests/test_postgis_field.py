@@ -262,3 +262,21 @@ def test_db_copy_carries_photos_linked_to_their_steps(secured, tmp_path, capsys)
         steps = fs.steps(rid)
         assert steps["photo_id"].notna().tolist() == [True]
         assert steps["to_state"].tolist() == ["new"]
+
+
+def test_db_copy_is_one_transaction_on_postgis(secured, demo_store_path, monkeypatch):
+    """A failure in the field part of ``db copy`` rolls the layers back too."""
+    planner = _as(secured, "planner")
+    before = planner.checksum()
+    reports_before = len(field_store(planner).reports())
+    original = PostGISFieldStore.write_bulk
+
+    def fail_after_writing(self, *args, **kwargs):
+        original(self, *args, **kwargs)  # the field tables are replaced, then it fails
+        raise FieldStoreError("disk full while copying field photos")
+
+    monkeypatch.setattr(PostGISFieldStore, "write_bulk", fail_after_writing)
+    assert cli.main(["db", "copy", "--from", str(demo_store_path), "--to", secured]) == 2
+    assert planner.checksum() == before
+    assert len(field_store(planner).reports()) == reports_before == 4
+    assert len(planner.read("grids")) == 4

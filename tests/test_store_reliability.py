@@ -261,3 +261,33 @@ def test_sigterm_during_import_removes_the_temporary_copy(store, tmp_path):
     assert proc.returncode == 130
     assert not list(tmp_path.glob(".city.gpkg.*.tmp.gpkg"))
     assert store.checksum() == before
+
+
+def test_db_copy_is_one_transaction_on_geopackage(demo_store_path, tmp_path, monkeypatch):
+    """A failure in the field part of ``db copy`` leaves the target exactly as it was."""
+    import cli
+    from field.store import FieldStoreError, GeoPackageFieldStore
+
+    target = GeoPackageStore(tmp_path / "target.gpkg")
+    target.write({"grids": grids_frame(4)})
+    assert cli.main(["db", "copy", "--from", str(target.path), "--to", str(target.path)]) == 0
+    before = target.checksum()
+    reports_before = len(GeoPackageFieldStore(target.path).reports())
+    original = GeoPackageFieldStore.write_bulk
+
+    def fail_after_writing(self, *args, **kwargs):
+        original(self, *args, **kwargs)  # the field tables are replaced, then it fails
+        raise FieldStoreError("disk full while copying field photos")
+
+    monkeypatch.setattr(GeoPackageFieldStore, "write_bulk", fail_after_writing)
+    code = cli.main(["db", "copy", "--from", str(demo_store_path), "--to", str(target.path)])
+    assert code == 2
+    assert target.checksum() == before
+    assert len(GeoPackageFieldStore(target.path).reports()) == reports_before
+    assert len(target.read("grids")) == 4
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp.gpkg")) == []
+    monkeypatch.setattr(GeoPackageFieldStore, "write_bulk", original)
+    assert cli.main(["db", "copy", "--from", str(demo_store_path), "--to", str(target.path)]) == 0
+    assert len(GeoPackageFieldStore(target.path).reports()) > 0
+    assert len(target.read("grids")) > 4
+    assert not list(tmp_path.glob(".*.tmp.gpkg.lock"))  # the staged copy took no lock file
