@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from auth.model import User
 from auth.storage import AuditEntry
@@ -156,10 +157,24 @@ def import_file(
     report_progress = progress or (lambda share, text: None)
     schema = _target_schema(layer, source)
     if mode not in ("replace", "append"):
-        raise ImportFailed(source, [f"mode must be 'replace' or 'append', not {mode!r}"])
+        raise ImportFailed(
+            source,
+            [
+                msg(
+                    f"导入方式应为 replace（替换）或 append（追加），而不是 {mode!r}",
+                    f"mode must be 'replace' or 'append', not {mode!r}",
+                )
+            ],
+        )
     if coords not in COORD_SYSTEMS:
         raise ImportFailed(
-            source, [f"coords must be one of {', '.join(COORD_SYSTEMS)}, not {coords!r}"]
+            source,
+            [
+                msg(
+                    f"坐标类型应为 {', '.join(COORD_SYSTEMS)} 之一，而不是 {coords!r}",
+                    f"coords must be one of {', '.join(COORD_SYSTEMS)}, not {coords!r}",
+                )
+            ],
         )
     _check_file(path, source, profile)
 
@@ -366,7 +381,19 @@ def _to_storage_crs(
     """Bring `frame` to EPSG:4326 lon/lat, catching projected-without-CRS and swapped axes."""
     frame = frame.set_geometry(shapely.force_2d(frame.geometry.values), crs=frame.crs)
     if source_crs:
-        frame = frame.set_crs(source_crs, allow_override=True)
+        try:
+            stated = CRS.from_user_input(source_crs)
+        except CRSError:
+            raise ImportFailed(
+                source,
+                [
+                    msg(
+                        f"无法识别坐标系 {source_crs!r}（应为例如 EPSG:4546 的代码）",
+                        f"unknown coordinate system {source_crs!r} (give a code like EPSG:4546)",
+                    )
+                ],
+            ) from None
+        frame = frame.set_crs(stated, allow_override=True)
         report.conversions.append(f"CRS set to {source_crs} as told")
     crs = frame.crs
     if crs is not None and crs.is_projected:
@@ -374,8 +401,12 @@ def _to_storage_crs(
             raise ImportFailed(
                 source,
                 [
-                    f"--coords {coords} applies to longitude/latitude data, but the file is in the "
-                    f"projected CRS {crs.to_string()}"
+                    msg(
+                        f"坐标类型 {coords} 只适用于经纬度数据，但文件使用投影坐标系 "
+                        f"{crs.to_string()}",
+                        f"--coords {coords} applies to longitude/latitude data, but the file is "
+                        f"in the projected CRS {crs.to_string()}",
+                    )
                 ],
             )
         frame = frame.to_crs(STORAGE_CRS)
@@ -436,32 +467,44 @@ def check_lonlat(
     if not ok.any():
         return
     x, y = x[ok], y[ok]
-    metric = profile.city.metric_crs
     if np.any(np.abs(x) > 180) or np.any(np.abs(y) > 90):
         if np.all(np.abs(x) <= 90) and np.all(np.abs(y) <= 180):
             raise ImportFailed(source, [_swapped_message(x, y, table, profile)])
-        suggested = metric
-        if np.median(x) > 1e7:  # eastings with a zone number in front, e.g. 37500000
-            zone = int(np.median(x) // 1e6)
-            suggested = _zone_crs(zone) or metric
-            hint = f"Eastings carry the zone number {zone} in front: that is {suggested}"
-        else:
-            hint = f"For {profile.city.name_en} this is most likely {metric}"
-        hint += f" ({_crs_label(suggested)})"
-        raise ImportFailed(
-            source,
-            [
-                f"coordinates look projected (x {x.min():.0f} to {x.max():.0f}, y {y.min():.0f} to "
-                f"{y.max():.0f}, in metres) but the file states no projected CRS. {hint}. Add the "
-                f".prj file or set the CRS in your GIS and export again, or re-run the import with "
-                f"--crs {suggested}."
-            ],
-        )
+        raise ImportFailed(source, [_projected_message(x, y, profile)])
     west, south, east, north = profile.city.bbox
     inside = (x >= west) & (x <= east) & (y >= south) & (y <= north)
     swapped = (y >= west) & (y <= east) & (x >= south) & (x <= north)
     if swapped.mean() > 0.5 and inside.mean() < 0.5:
         raise ImportFailed(source, [_swapped_message(x, y, table, profile)])
+
+
+def _metres(value: float) -> str:
+    """A coordinate in metres for a message (huge or infinite values stay short)."""
+    return f"{value:,.0f}" if abs(value) < 1e12 else f"{value:.3g}"
+
+
+def _projected_message(x: np.ndarray, y: np.ndarray, profile: Profile) -> Msg:
+    """Coordinates in metres in a file that states no projected CRS: which CRS it likely is."""
+    metric = profile.city.metric_crs
+    suggested = metric
+    if np.median(x) > 1e7:  # eastings with a zone number in front, e.g. 37500000
+        zone = int(np.median(x) // 1e6)
+        suggested = _zone_crs(zone) or metric
+        hint_zh = f"东坐标前带有带号 {zone}：即 {suggested}"
+        hint_en = f"Eastings carry the zone number {zone} in front: that is {suggested}"
+    else:
+        hint_zh = f"{profile.city.name_zh}最可能是 {metric}"
+        hint_en = f"For {profile.city.name_en} this is most likely {metric}"
+    label = _crs_label(suggested)
+    span = f"x {_metres(x.min())} to {_metres(x.max())}, y {_metres(y.min())} to {_metres(y.max())}"
+    return msg(
+        f"坐标看起来是投影坐标（{span.replace(' to ', ' 至 ')}，单位米），但文件没有说明投影"
+        f"坐标系。{hint_zh}（{label}）。请补上 .prj 文件，或在 GIS 软件中设置坐标系后重新导出，"
+        f"或导入时指定坐标系 {suggested}（--crs {suggested}）。",
+        f"coordinates look projected ({span}, in metres) but the file states no projected CRS. "
+        f"{hint_en} ({label}). Add the .prj file or set the CRS in your GIS and export again, "
+        f"or re-run the import with --crs {suggested}.",
+    )
 
 
 def _zone_crs(zone: int) -> str | None:
@@ -481,17 +524,24 @@ def _crs_label(code: str) -> str:
         return code
 
 
-def _swapped_message(x: np.ndarray, y: np.ndarray, table: bool, profile: Profile) -> str:
-    fix = (
-        "swap the longitude/latitude column names, or name them with --lon COL --lat COL"
+def _swapped_message(x: np.ndarray, y: np.ndarray, table: bool, profile: Profile) -> Msg:
+    fix_zh, fix_en = (
+        (
+            "请交换经度、纬度两列的列名，或用经度列/纬度列（--lon COL --lat COL）指明",
+            "swap the longitude/latitude column names, or name them with --lon COL --lat COL",
+        )
         if table
-        else "swap the axes in your GIS and export again"
+        else ("请在 GIS 软件中交换坐标轴后重新导出", "swap the axes in your GIS and export again")
     )
-    return (
+    city = profile.city
+    return msg(
+        f"经纬度看起来颠倒了：x（经度）约为 {np.median(x):.2f}，y（纬度）约为 {np.median(y):.2f}，"
+        f"而中国境内经度为 73-135、纬度为 18-54（{city.name_zh}：约东经 {city.center_lon:.1f}、"
+        f"北纬 {city.center_lat:.1f}）；{fix_zh}",
         f"latitude and longitude look swapped: x (longitude) values are about {np.median(x):.2f} "
         f"and y (latitude) values about {np.median(y):.2f}, but in China longitude is 73-135 and "
-        f"latitude 18-54 ({profile.city.name_en}: about {profile.city.center_lon:.1f}E, "
-        f"{profile.city.center_lat:.1f}N); {fix}"
+        f"latitude 18-54 ({city.name_en}: about {city.center_lon:.1f}E, "
+        f"{city.center_lat:.1f}N); {fix_en}",
     )
 
 

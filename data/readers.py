@@ -90,7 +90,11 @@ def decode_text(raw: bytes, *, encoding: str | None, source: str) -> tuple[str, 
             raise ImportFailed(
                 source,
                 [
-                    f"cannot be decoded as {encoding} (byte {exc.start}); try --encoding gb18030 or utf-8"
+                    msg(
+                        f"无法按 {encoding} 解码（第 {exc.start} 字节）；请改用 gb18030 或 utf-8 编码",
+                        f"cannot be decoded as {encoding} (byte {exc.start}); "
+                        "try --encoding gb18030 or utf-8",
+                    )
                 ],
             ) from None
     guessed = guess_encoding(raw)
@@ -264,8 +268,12 @@ def read_gpkg(path: Path, *, layer: str, source: str) -> RawRead:
         raise ImportFailed(
             source,
             [
-                f"GeoPackage has several tables ({', '.join(spatial)}) and none is named {layer!r}; "
-                "rename the table or export it alone"
+                msg(
+                    f"GeoPackage 中有多个数据表（{', '.join(spatial)}），没有一个名为 {layer!r}；"
+                    "请重命名该表或单独导出",
+                    f"GeoPackage has several tables ({', '.join(spatial)}) and none is named "
+                    f"{layer!r}; rename the table or export it alone",
+                )
             ],
         )
     frame = _read_vector(path, source, "GeoPackage", layer=chosen)
@@ -291,15 +299,26 @@ def read_osm_roads(path: Path, *, layer: str, source: str) -> RawRead:
     and ``from_osm`` (so the walking graph joins lines only at shared nodes).
     """
     if layer != "roads":
-        raise ImportFailed(source, [f"OSM extracts can only be imported as roads, not {layer!r}"])
+        raise ImportFailed(
+            source,
+            [
+                msg(
+                    f"OSM 数据只能导入为道路（roads），不能导入为 {layer!r}",
+                    f"OSM extracts can only be imported as roads, not {layer!r}",
+                )
+            ],
+        )
     from layers.roads import OSM_NOT_WALKABLE
 
     frame = _read_vector(path, source, "OSM", layer="lines")
+    no_roads = msg(
+        "OSM 数据中没有带 highway 标签的路线（way）", "OSM extract has no ways with a highway tag"
+    )
     if "highway" not in frame.columns:
-        raise ImportFailed(source, ["OSM extract has no ways with a highway tag"])
+        raise ImportFailed(source, [no_roads])
     frame = frame[frame["highway"].notna()].reset_index(drop=True)
     if frame.empty:
-        raise ImportFailed(source, ["OSM extract has no ways with a highway tag"])
+        raise ImportFailed(source, [no_roads])
     tags = (
         frame["other_tags"] if "other_tags" in frame.columns else pd.Series("", index=frame.index)
     )
@@ -384,7 +403,13 @@ def safe_extract(archive: Path, dest: Path, *, source: str, limits: ImportLimits
         if bad:
             raise ImportFailed(
                 source,
-                [f"refused: zip entry {bad[0]!r} points outside the archive folder (zip-slip)"],
+                [
+                    msg(
+                        f"拒绝导入：zip 条目 {bad[0]!r} 指向压缩包文件夹之外（zip-slip）",
+                        f"refused: zip entry {bad[0]!r} points outside the archive folder "
+                        "(zip-slip)",
+                    )
+                ],
             )
         total = sum(m.file_size for m in members)
         packed = sum(m.compress_size for m in members)
@@ -392,16 +417,24 @@ def safe_extract(archive: Path, dest: Path, *, source: str, limits: ImportLimits
             raise ImportFailed(
                 source,
                 [
-                    f"refused: unpacks to {total / 1e6:.1f} MB, more than the limit of "
-                    f"{limits.max_unzipped_mb:g} MB (import.max_unzipped_mb)"
+                    msg(
+                        f"拒绝导入：解压后 {total / 1e6:,.1f} MB，超过上限 "
+                        f"{limits.max_unzipped_mb:g} MB（设置 import.max_unzipped_mb）",
+                        f"refused: unpacks to {total / 1e6:,.1f} MB, more than the limit of "
+                        f"{limits.max_unzipped_mb:g} MB (import.max_unzipped_mb)",
+                    )
                 ],
             )
         if total > 0 and total / max(packed, 1) > limits.max_zip_ratio:
             raise ImportFailed(
                 source,
                 [
-                    f"refused: compression ratio {total / max(packed, 1):.0f}:1 exceeds "
-                    f"{limits.max_zip_ratio:g}:1 (looks like a zip bomb; import.max_zip_ratio)"
+                    msg(
+                        f"拒绝导入：压缩比 {total / max(packed, 1):,.0f}:1 超过 "
+                        f"{limits.max_zip_ratio:g}:1（疑似 zip 炸弹；设置 import.max_zip_ratio）",
+                        f"refused: compression ratio {total / max(packed, 1):,.0f}:1 exceeds "
+                        f"{limits.max_zip_ratio:g}:1 (looks like a zip bomb; import.max_zip_ratio)",
+                    )
                 ],
             )
         try:
@@ -432,12 +465,18 @@ def _extract_members(
             for block in iter(lambda src=src: src.read(1 << 20), b""):
                 written += len(block)
                 if written > max_bytes:
-                    raise ImportFailed(
-                        source, [f"refused: unpacks to more than {limits.max_unzipped_mb:g} MB"]
-                    )
+                    raise ImportFailed(source, [_unzip_limit(limits)])
                 dst.write(block)
         out.append(target)
     return out
+
+
+def _unzip_limit(limits: ImportLimits) -> Msg:
+    """The refusal of an archive whose real bytes pass the unzip limit."""
+    return msg(
+        f"拒绝导入：解压后超过 {limits.max_unzipped_mb:g} MB（设置 import.max_unzipped_mb）",
+        f"refused: unpacks to more than {limits.max_unzipped_mb:g} MB (import.max_unzipped_mb)",
+    )
 
 
 def _safe_member(name: str) -> bool:
@@ -463,8 +502,12 @@ def read_zip(path: Path, *, source: str, options: ReadOptions, workdir: Path) ->
             raise ImportFailed(
                 source,
                 [
-                    f"zip holds several shapefiles ({', '.join(f.name for f in shps)}); "
-                    f"name the one to import {options.layer}.shp or zip it alone"
+                    msg(
+                        f"zip 中有多个 Shapefile（{', '.join(f.name for f in shps)}）；"
+                        f"请把要导入的命名为 {options.layer}.shp，或单独压缩",
+                        f"zip holds several shapefiles ({', '.join(f.name for f in shps)}); "
+                        f"name the one to import {options.layer}.shp or zip it alone",
+                    )
                 ],
             )
         shps = named
@@ -476,8 +519,12 @@ def read_zip(path: Path, *, source: str, options: ReadOptions, workdir: Path) ->
         raise ImportFailed(
             source,
             [
-                "zip holds no shapefile (.shp with .dbf and .shx) and no single GeoJSON, GeoPackage, "
-                "CSV or XLSX file"
+                msg(
+                    "zip 中既没有 Shapefile（.shp 及 .dbf、.shx），也没有单个 GeoJSON、GeoPackage、"
+                    "CSV 或 XLSX 文件",
+                    "zip holds no shapefile (.shp with .dbf and .shx) and no single GeoJSON, "
+                    "GeoPackage, CSV or XLSX file",
+                )
             ],
         )
     return read_any(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 import zipfile
 
 import geopandas as gpd
@@ -13,10 +14,12 @@ import pytest
 
 from data.importing import ImportFailed, import_file
 from layers import LAYERS, SchemaError
+from layers.messages import Msg
 from tests._importing_fixtures import build_small_store, grids_frame, points_table
 
 GOOD_CSV = points_table().to_csv(index=False)
 GOOD_GEOJSON = grids_frame(3).to_json()
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
@@ -25,6 +28,21 @@ def _zip(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             zf.writestr(name, data)
     return buf.getvalue()
+
+
+def _zip_deflated(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+OSM_NO_ROADS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">'
+    b'<node id="1" lat="32.62" lon="110.78"/><node id="2" lat="32.63" lon="110.79"/>'
+    b'<way id="10"><nd ref="1"/><nd ref="2"/><tag k="waterway" v="stream"/></way></osm>'
+)
 
 
 def _csv_with(column: str, value: str) -> str:
@@ -128,9 +146,31 @@ CASES: list[tuple[str, bytes, str]] = [
     ("random.gpkg", bytes(random.Random(1).randrange(256) for _ in range(4096)), "grids"),
     ("text.xlsx", b"name,level\nA,street\n", "neighborhood_centers"),
     ("zip_not_xlsx.xlsx", _zip({"a.txt": b"x"}), "neighborhood_centers"),
+    ("zip_slip.zip", _zip({"../../evil.geojson": GOOD_GEOJSON.encode()}), "grids"),
+    ("zip_abs.zip", _zip({"/etc/evil.geojson": GOOD_GEOJSON.encode()}), "grids"),
+    ("zip_bomb.zip", _zip_deflated({"a.geojson": b" " * 4_000_000}), "grids"),
+    (
+        "two_shps.zip",
+        _zip({f"{n}.{e}": b"x" for n in "ab" for e in ("shp", "shx", "dbf")}),
+        "grids",
+    ),
+    ("no_roads.osm", OSM_NO_ROADS, "roads"),
+    ("roads_as_grids.osm", OSM_NO_ROADS, "grids"),
+    ("garbage.osm", b"<osm><way", "roads"),
     *[(f"mangled{i}.geojson", _mangled(GOOD_GEOJSON, i), "grids") for i in range(6)],
     *[(f"mangled{i}.csv", _mangled(GOOD_CSV, i), "neighborhood_centers") for i in range(6)],
 ]
+
+
+def assert_bilingual(exc: ImportFailed | SchemaError, name: str) -> None:
+    """`exc` names the file `name` and says every problem in Chinese and in English."""
+    for lang in ("zh", "en"):
+        text = exc.text(lang)
+        assert name in text, (lang, text)  # names the file
+        assert "Traceback" not in text
+    english_only = [p.text("en") for p in exc.problems if not isinstance(p.message, Msg)]
+    assert english_only == [], f"{name}: no Chinese text for {english_only}"
+    assert CJK.search(exc.text("zh")), exc.text("zh")
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +186,7 @@ def test_malformed_file_refused(fuzz_store, tmp_path, name, data, layer):
     try:
         import_file(path, layer=layer, store=fuzz_store, mode="append")
     except (ImportFailed, SchemaError) as exc:
-        assert name in str(exc)  # names the file
-        assert "Traceback" not in str(exc)
+        assert_bilingual(exc, name)
     else:
         # a mangled file may still be valid by chance: then it must have been imported whole
         assert name.startswith("mangled"), f"{name} was accepted"

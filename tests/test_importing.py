@@ -326,7 +326,7 @@ def test_projected_csv_with_x_y_columns(store, tmp_path):
     table["x"], table["y"] = [498000.0, 498500.0, 499000.0], [3610000.0, 3610400.0, 3610800.0]
     path = tmp_path / "xy.csv"
     table.to_csv(path, index=False)
-    refused(path, store, r"look projected \(x 498000 to 499000", layer="neighborhood_centers")
+    refused(path, store, r"look projected \(x 498,000 to 499,000", layer="neighborhood_centers")
     assert (
         import_file(path, layer="neighborhood_centers", store=store, source_crs="EPSG:4546").rows
         == 3

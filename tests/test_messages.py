@@ -122,3 +122,167 @@ def test_geojson_codes_that_look_like_times_stay_text(tmp_path):
     path.write_text(frame.to_json(), encoding="utf-8")
     import_file(path, layer="grids", store=store, mode="append")
     assert {"T0930", "2026-01-02"} <= set(store.read("grids")["grid_code"])
+
+
+def _zip_bytes(members: dict[str, bytes], *, deflated: bool = False) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    kind = zipfile.ZIP_DEFLATED if deflated else zipfile.ZIP_STORED
+    with zipfile.ZipFile(buf, "w", compression=kind) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+_OSM = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">'
+    b'<node id="1" lat="32.62" lon="110.78"/><node id="2" lat="32.63" lon="110.79"/>'
+    b'<way id="10"><nd ref="1"/><nd ref="2"/><tag k="waterway" v="stream"/></way></osm>'
+)
+_GEOJSON = grids_frame(2).to_json().encode()
+_PROJECTED = b"x,y,name\n498000,3610000,A\n499000,3610800,B\n"
+
+# (file name, bytes, import options, English fragment, Chinese fragment): the rarer refusals
+# of the import path, each in both languages
+READER_MESSAGES = [
+    (
+        "slip.zip",
+        _zip_bytes({"../evil.geojson": _GEOJSON}),
+        {},
+        "points outside the archive folder (zip-slip)",
+        "指向压缩包文件夹之外（zip-slip）",
+    ),
+    (
+        "big.zip",
+        _zip_bytes({"a.geojson": b" " * 2_000_000}),
+        {"max_unzipped_mb": 1},
+        "refused: unpacks to 2.0 MB, more than the limit of 1 MB",
+        "解压后 2.0 MB，超过上限 1 MB",
+    ),
+    (
+        "bomb.zip",
+        _zip_bytes({"a.geojson": b" " * 4_000_000}, deflated=True),
+        {},
+        "looks like a zip bomb",
+        "疑似 zip 炸弹",
+    ),
+    (
+        "two.zip",
+        _zip_bytes({f"{n}.{e}": b"x" for n in "ab" for e in ("shp", "shx", "dbf")}),
+        {},
+        "zip holds several shapefiles (a.shp, b.shp)",
+        "zip 中有多个 Shapefile（a.shp, b.shp）",
+    ),
+    (
+        "none.zip",
+        _zip_bytes({"notes.docx": b"x"}),
+        {},
+        "zip holds no shapefile",
+        "zip 中既没有 Shapefile",
+    ),
+    (
+        "streams.osm",
+        _OSM,
+        {"layer": "roads"},
+        "OSM extract has no ways with a highway tag",
+        "OSM 数据中没有带 highway 标签的路线",
+    ),
+    (
+        "as_grids.osm",
+        _OSM,
+        {},
+        "OSM extracts can only be imported as roads, not 'grids'",
+        "OSM 数据只能导入为道路（roads），不能导入为 'grids'",
+    ),
+    (
+        "latin.csv",
+        "中心编号,名称\n".encode(),
+        {"layer": "neighborhood_centers", "encoding": "ascii"},
+        "cannot be decoded as ascii (byte 0)",
+        "无法按 ascii 解码（第 0 字节）",
+    ),
+    (
+        "xy.csv",
+        _PROJECTED,
+        {"layer": "neighborhood_centers", "lon_col": "x", "lat_col": "y"},
+        "coordinates look projected (x 498,000 to 499,000",
+        "坐标看起来是投影坐标（x 498,000 至 499,000",
+    ),
+    (
+        "swapped.csv",
+        b"\xe7\xbb\x8f\xe5\xba\xa6,\xe7\xba\xac\xe5\xba\xa6\n32.62,110.78\n32.63,110.79\n",
+        {"layer": "neighborhood_centers"},
+        "latitude and longitude look swapped",
+        "经纬度看起来颠倒了",
+    ),
+    (
+        "crs.geojson",
+        _GEOJSON,
+        {"source_crs": "EPSG:not-a-code"},
+        "unknown coordinate system 'EPSG:not-a-code'",
+        "无法识别坐标系 'EPSG:not-a-code'",
+    ),
+    (
+        "coords.geojson",
+        grids_frame(2).to_crs("EPSG:4546").to_json().encode(),
+        {"coords": "gcj02"},
+        "--coords gcj02 applies to longitude/latitude data",
+        "坐标类型 gcj02 只适用于经纬度数据",
+    ),
+    (
+        "mode.geojson",
+        _GEOJSON,
+        {"mode": "merge"},
+        "mode must be 'replace' or 'append', not 'merge'",
+        "导入方式应为 replace（替换）或 append（追加），而不是 'merge'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "options", "en", "zh"), READER_MESSAGES, ids=[m[0] for m in READER_MESSAGES]
+)
+def test_rare_import_refusals_in_both_languages(tmp_path, name, data, options, en, zh):
+    from dataclasses import replace
+
+    from geo.settings import load_profile
+
+    store = build_small_store(tmp_path / "s.gpkg")
+    path = tmp_path / name
+    path.write_bytes(data)
+    options = dict(options)
+    profile = load_profile()
+    if "max_unzipped_mb" in options:
+        limits = replace(profile.import_, max_unzipped_mb=options.pop("max_unzipped_mb"))
+        profile = replace(profile, import_=limits)
+    options.setdefault("layer", "grids")
+    before = store.checksum()
+    with pytest.raises(ImportFailed) as info:
+        import_file(path, store=store, profile=profile, **options)
+    err = info.value
+    assert err.text("en").startswith(f"{name}") and en in err.text("en"), err.text("en")
+    assert err.text("zh").startswith(f"{name}") and zh in err.text("zh"), err.text("zh")
+    assert all(isinstance(p.message, Msg) for p in err.problems)
+    assert store.checksum() == before
+
+
+def test_unzip_limit_counts_real_bytes_in_both_languages(tmp_path):
+    """Sizes in a zip's headers can lie: the real bytes written are counted too."""
+    import zipfile
+
+    from data.readers import _extract_members
+    from geo.settings import ImportLimits
+
+    archive = tmp_path / "lying.zip"
+    archive.write_bytes(_zip_bytes({"a.geojson": b" " * 1_500_000}))
+    limits = ImportLimits(max_file_mb=10, max_unzipped_mb=1, max_zip_ratio=1000)
+    with zipfile.ZipFile(archive) as zf, pytest.raises(ImportFailed) as info:
+        _extract_members(zf, zf.infolist(), tmp_path / "out", source="lying.zip", limits=limits)
+    assert info.value.text("en") == (
+        "lying.zip: refused: unpacks to more than 1 MB (import.max_unzipped_mb)"
+    )
+    assert info.value.text("zh") == (
+        "lying.zip: 拒绝导入：解压后超过 1 MB（设置 import.max_unzipped_mb）"
+    )
