@@ -1,6 +1,8 @@
 """Real browser at 390 x 844: a worker reports with a photo and a map tap and sees the report;
 staff accept, dispatch and close it; the Progress KPI changes; another grid's worker does not
-see it. Every non-local request is blocked.
+see it. Every non-local request is blocked. The flow runs on a GeoPackage store and on a
+throwaway PostGIS cluster (the same tiny store copied there with ``db copy``), so the field
+pages are driven on both backends.
 """
 
 from __future__ import annotations
@@ -27,20 +29,39 @@ pytestmark = [
 PHONE = (390, 844)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@pytest.fixture(scope="module", params=["gpkg", "postgis"])
+def server(request, tmp_path_factory):
+    """The app on the tiny store: (base URL, store path or PostGIS URL)."""
     path = write_tiny_store(tmp_path_factory.mktemp("field_browser") / "tiny.gpkg")
-    with streamlit_server(store=path) as base:
-        yield base, path
+    store = str(path)
+    if request.param == "postgis":
+        import cli
+
+        cluster = request.getfixturevalue("pg_cluster")
+        template = request.getfixturevalue("pg_template")
+        store = cluster.url("gridmap_app", cluster.new_database(template=template))
+        assert cli.main(["db", "copy", "--from", str(path), "--to", store]) == 0
+    with streamlit_server(store=store) as base:
+        yield base, store
 
 
-def _as(page, base: str, store_path, role: str, scope: str) -> None:
+def _field(store: str):
+    """The field tables of `store`, read as a planner (on PostGIS: through its policies)."""
+    from data.postgis import DbIdentity
+    from data.store import is_postgres_url, open_store
+    from field.store import field_store
+
+    identity = DbIdentity("planner") if is_postgres_url(store) else None
+    return field_store(open_store(store, identity=identity))
+
+
+def _as(page, base: str, store: str, role: str, scope: str) -> None:
     """Sign the browser out (drop its cookie) and in again as a `role` user of `scope`."""
-    from data.store import GeoPackageStore
+    from data.store import open_store
     from tests._auth import make_user
 
     page.context.clear_cookies()
-    sign_in(page, base, *make_user(GeoPackageStore(store_path), role, scope))
+    sign_in(page, base, *make_user(open_store(store), role, scope))
 
 
 def _photo(tmp_path) -> str:
@@ -120,8 +141,6 @@ def _field_kpi(page, base: str, label: str) -> str:
 
 
 def test_report_dispatch_close_on_a_phone(server, tmp_path):
-    from field.store import GeoPackageFieldStore
-
     base, store_path = server
     description = "路口垃圾没清运 **粗体** [链接](http://evil.example) <b>x</b>"
     with offline_page(viewport=PHONE, mobile=True, intercept=False) as page:
@@ -140,10 +159,10 @@ def test_report_dispatch_close_on_a_phone(server, tmp_path):
         page.get_by_text("photo.jpg").first.wait_for(timeout=20_000)
         page.get_by_role("button", name="提交上报").click()
         page.get_by_text("已上报").first.wait_for(timeout=45_000)
-        reports = GeoPackageFieldStore(store_path).reports()
+        reports = _field(store_path).reports()
         assert len(reports) == 1 and reports.iloc[0]["grid_code"] == "G05"
         rid = reports.iloc[0]["report_id"]
-        assert len(GeoPackageFieldStore(store_path).photos(rid)) == 1
+        assert len(_field(store_path).photos(rid)) == 1
         # the worker's list shows it, with its state, and the description as text
         page.get_by_text(rid).first.wait_for(timeout=20_000)
         width = page.evaluate("() => document.documentElement.scrollWidth")
@@ -183,7 +202,7 @@ def test_report_dispatch_close_on_a_phone(server, tmp_path):
             page.get_by_label("说明").fill(f"{action}说明")
             page.get_by_role("button", name="确认").click()
             deadline = time.monotonic() + 45
-            while GeoPackageFieldStore(store_path).steps(rid)["note"].iloc[-1] != f"{action}说明":
+            while _field(store_path).steps(rid)["note"].iloc[-1] != f"{action}说明":
                 if time.monotonic() > deadline:
                     screenshot(page, "field_dispatch_failed")
                     raise AssertionError(f"step {action} not stored: {page.inner_text('body')}")
@@ -192,7 +211,7 @@ def test_report_dispatch_close_on_a_phone(server, tmp_path):
                 page.get_by_text(f"{rid} · 市容环境/垃圾 · {reached}").first.wait_for(
                     timeout=30_000
                 )
-        assert GeoPackageFieldStore(store_path).report(rid)["state"] == "closed"
+        assert _field(store_path).report(rid)["state"] == "closed"
         screenshot(page, "field_dispatch_phone")
 
         # --- the KPI follows

@@ -165,3 +165,17 @@ def test_english_kpi_labels_are_not_cut(tmp_path):
         labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
         assert any("Residents near a street-level center" in t for t in labels)
         screenshot(page, "progress_english_labels")
+
+
+def test_select_placeholders_follow_the_language(server, planner):
+    """The text Streamlit's front end writes into empty select widgets (AppTest cannot see it)."""
+    english = ("Choose an option", "Choose options", "No options to select", "Add an option")
+    with offline_page(intercept=False) as page:
+        sign_in(page, server, *planner)
+        page.goto(f"{server}/audit")  # its user, action and layer filters start empty
+        page.get_by_text("请选择").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(500)
+        body = page.inner_text("body")
+        assert not [e for e in english if e in body], body[:2000]
+        assert body.count("请选择") >= 3
+        screenshot(page, "audit_placeholders_zh")
