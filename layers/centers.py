@@ -1,6 +1,6 @@
 """Party-mass neighborhood centers (党群邻里中心 / 社区服务中心)."""
 
-from layers.schema import Category, Field, LayerSchema, LayerView
+from layers.schema import FLOOR_AREA, OPENED_PERIOD, Category, Field, LayerSchema, LayerView
 
 LEVELS = ("street", "community")
 
@@ -21,18 +21,9 @@ SCHEMA = LayerSchema(
         Field("name", "str", "名称", "Name", aliases=("中心名称",)),
         Field("level", "str", "级别", "Level", aliases=("层级", "等级"), choices=LEVELS),
         Field("services", "str", "服务内容", "Services", required=False, nullable=True),
-        Field(
-            "area_m2",
-            "float",
-            "建筑面积(m²)",
-            "Floor area (m²)",
-            aliases=("面积", "建筑面积"),
-            min=0,
-            required=False,
-            nullable=True,
-        ),
+        FLOOR_AREA,
         Field("opening_hours", "str", "开放时间", "Opening hours", required=False, nullable=True),
-        Field("opened_period", "str", "建成时期", "Opened (period)", required=False, nullable=True),
+        OPENED_PERIOD,
     ),
     view=LayerView(
         order=90,

@@ -4,7 +4,7 @@ A row's ``kind`` is the key of a ``[facility_kinds.*]`` table of the profile; th
 rows whose kind the profile does not declare (:func:`data.importing.check_kinds`).
 """
 
-from layers.schema import Field, LayerSchema, LayerView
+from layers.schema import FLOOR_AREA, OPENED_PERIOD, Field, LayerSchema, LayerView
 
 SCHEMA = LayerSchema(
     name="facilities",
@@ -33,17 +33,8 @@ SCHEMA = LayerSchema(
             required=False,
             nullable=True,
         ),
-        Field(
-            "area_m2",
-            "float",
-            "建筑面积(m²)",
-            "Floor area (m²)",
-            aliases=("面积", "建筑面积"),
-            min=0,
-            required=False,
-            nullable=True,
-        ),
-        Field("opened_period", "str", "建成时期", "Opened (period)", required=False, nullable=True),
+        FLOOR_AREA,
+        OPENED_PERIOD,
     ),
     view=LayerView(
         order=75,

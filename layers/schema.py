@@ -524,3 +524,21 @@ def mask_phone(value: object) -> str:
     if len(text) < 7:
         return "*" * len(text)
     return f"{text[:3]}{'*' * (len(text) - 7)}{text[-4:]}"
+
+
+# Fields several facility layers share, said once (centres, facilities, shelters).
+FLOOR_AREA = Field(
+    "area_m2",
+    "float",
+    "建筑面积(m²)",
+    "Floor area (m²)",
+    aliases=("面积", "建筑面积"),
+    min=0,
+    required=False,
+    nullable=True,
+)
+"""A facility's floor area in m² (optional)."""
+OPENED_PERIOD = Field(
+    "opened_period", "str", "建成时期", "Opened (period)", required=False, nullable=True
+)
+"""The period a facility opened in, e.g. ``2026-Q1`` (optional; the Progress page's new sites)."""

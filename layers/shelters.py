@@ -1,6 +1,6 @@
 """Emergency evacuation shelters (应急避难场所), GB 51143-2015 classes."""
 
-from layers.schema import Category, Field, LayerSchema, LayerView
+from layers.schema import OPENED_PERIOD, Category, Field, LayerSchema, LayerView
 
 CLASSES = ("emergency", "fixed_short", "fixed_medium", "fixed_long", "central")
 FIXED_CLASSES = ("fixed_short", "fixed_medium", "fixed_long")
@@ -49,7 +49,7 @@ SCHEMA = LayerSchema(
             required=False,
             nullable=True,
         ),
-        Field("opened_period", "str", "建成时期", "Opened (period)", required=False, nullable=True),
+        OPENED_PERIOD,
     ),
     view=LayerView(
         order=80,
