@@ -17,8 +17,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from auth.model import Scope, User
-from auth.storage import AUDIT_COLUMNS, AuditEntry, Session
+from auth.model import User
+from auth.storage import (
+    AUDIT_COLUMNS,
+    AuditEntry,
+    Session,
+    audit_filter,
+    audit_insert,
+    audit_rows,
+    failures_filter,
+    user_from_row,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -118,7 +127,7 @@ class GeoPackageAccounts:
                 " FROM users WHERE name = ?",
                 (name,),
             ).fetchone()
-        return None if row is None else (_user(row), row[6])
+        return None if row is None else (user_from_row(row), row[6])
 
     def list_users(self) -> list[User]:
         with self._connect(write=False) as con:
@@ -127,7 +136,7 @@ class GeoPackageAccounts:
             rows = con.execute(
                 "SELECT name, display_name, role, scope, disabled, demo FROM users ORDER BY name"
             ).fetchall()
-        return [_user(r) for r in rows]
+        return [user_from_row(r) for r in rows]
 
     def put_user(self, user: User, *, password_hash: str | None = None) -> None:
         from auth.storage import utcnow
@@ -212,17 +221,11 @@ class GeoPackageAccounts:
     def count_failures(
         self, *, since: datetime, user_name: str | None = None, client: str | None = None
     ) -> int:
-        sql = "SELECT count(*) FROM auth_attempts WHERE ok = 0 AND at >= ?"
-        params: list[object] = [_iso(since)]
-        if user_name is not None:
-            sql += " AND user_name = ?"
-            params.append(user_name)
-        if client is not None:
-            sql += " AND client = ?"
-            params.append(client)
+        more, params = failures_filter(since=_iso(since), user_name=user_name, client=client)
         with self._connect(write=False) as con:
             if not self._has_tables(con):
                 return 0
+            sql = "SELECT count(*) FROM auth_attempts WHERE ok = 0" + more
             return int(con.execute(sql, params).fetchone()[0])
 
     # ----------------------------------------------------------------- audit
@@ -230,24 +233,7 @@ class GeoPackageAccounts:
         if not entries:
             return
         with self._connect(write=True) as con:
-            con.executemany(
-                "INSERT INTO audit_log (at, user_name, role, action, layer, rows_added,"
-                " rows_changed, rows_removed, detail) VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        _iso(e.at),
-                        e.user_name,
-                        e.role,
-                        e.action,
-                        e.layer,
-                        int(e.rows_added),
-                        int(e.rows_changed),
-                        int(e.rows_removed),
-                        e.detail_json(),
-                    )
-                    for e in entries
-                ],
-            )
+            con.executemany(audit_insert("audit_log"), audit_rows(entries, time=_iso))
 
     def read_audit(
         self,
@@ -258,18 +244,9 @@ class GeoPackageAccounts:
         action: str | None = None,
         layer: str | None = None,
     ) -> pd.DataFrame:
-        clauses, params = [], []
-        for column, op, value in (
-            ("at", ">=", _iso(since) if since else None),
-            ("at", "<", _iso(until) if until else None),
-            ("user_name", "=", user_name),
-            ("action", "=", action),
-            ("layer", "=", layer),
-        ):
-            if value is not None:
-                clauses.append(f"{column} {op} ?")
-                params.append(value)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = audit_filter(
+            time=_iso, since=since, until=until, user_name=user_name, action=action, layer=layer
+        )
         with self._connect(write=False) as con:
             if not self._has_tables(con):
                 rows = []
@@ -282,17 +259,6 @@ class GeoPackageAccounts:
         frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
         frame["detail"] = frame["detail"].map(json.loads) if len(frame) else frame["detail"]
         return frame
-
-
-def _user(row: Sequence) -> User:
-    return User(
-        name=row[0],
-        display_name=row[1],
-        role=row[2],
-        scope=Scope.parse(row[3]),
-        disabled=bool(row[4]),
-        demo=bool(row[5]),
-    )
 
 
 @contextmanager

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from auth.model import User
+from auth.model import Scope, User
 
 AUDIT_COLUMNS = (
     "id",
@@ -142,3 +142,89 @@ class Accounts(Protocol):
         layer: str | None = None,
     ) -> pd.DataFrame:
         """Audit rows, newest first, with :data:`AUDIT_COLUMNS`; ``at`` as UTC datetimes."""
+
+
+# --------------------------------------------------------------------------- shared SQL pieces
+# Both backends (auth.gpkg for SQLite, data.pg_accounts for PostgreSQL) build these the same
+# way; they differ only in the parameter mark and in how a time is passed.
+USER_COLUMNS = ("name", "display_name", "role", "scope", "disabled", "demo")
+
+
+def user_from_row(row: Sequence) -> User:
+    """A :class:`User` from a row of :data:`USER_COLUMNS`."""
+    return User(
+        name=row[0],
+        display_name=row[1],
+        role=row[2],
+        scope=Scope.parse(row[3]),
+        disabled=bool(row[4]),
+        demo=bool(row[5]),
+    )
+
+
+def audit_rows(entries: Sequence[AuditEntry], *, time: Any = lambda at: at) -> list[tuple]:
+    """Parameters of the audit INSERT, one tuple per entry (``time`` converts ``at``)."""
+    return [
+        (
+            time(e.at),
+            e.user_name,
+            e.role,
+            e.action,
+            e.layer,
+            int(e.rows_added),
+            int(e.rows_changed),
+            int(e.rows_removed),
+            e.detail_json(),
+        )
+        for e in entries
+    ]
+
+
+def audit_insert(table: str, *, mark: str = "?", json_cast: str = "") -> str:
+    """The INSERT of :func:`audit_rows` into `table`."""
+    marks = ", ".join([mark] * 8 + [mark + json_cast])
+    return (
+        f"INSERT INTO {table} (at, user_name, role, action, layer, rows_added, rows_changed, "
+        f"rows_removed, detail) VALUES ({marks})"
+    )
+
+
+def audit_filter(
+    *,
+    mark: str = "?",
+    time: Any = lambda at: at,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    user_name: str | None = None,
+    action: str | None = None,
+    layer: str | None = None,
+) -> tuple[str, list[object]]:
+    """The WHERE clause (or ``""``) and parameters of :meth:`Accounts.read_audit`'s filters."""
+    clauses, params = [], []
+    for column, op, value in (
+        ("at", ">=", time(since) if since else None),
+        ("at", "<", time(until) if until else None),
+        ("user_name", "=", user_name),
+        ("action", "=", action),
+        ("layer", "=", layer),
+    ):
+        if value is not None:
+            clauses.append(f"{column} {op} {mark}")
+            params.append(value)
+    return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+
+def failures_filter(
+    *,
+    mark: str = "?",
+    since: object,
+    user_name: str | None = None,
+    client: str | None = None,
+) -> tuple[str, list[object]]:
+    """The conditions after ``NOT ok`` of :meth:`Accounts.count_failures`, and parameters."""
+    sql, params = f" AND at >= {mark}", [since]
+    for column, value in (("user_name", user_name), ("client", client)):
+        if value is not None:
+            sql += f" AND {column} = {mark}"
+            params.append(value)
+    return sql, params

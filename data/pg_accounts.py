@@ -14,30 +14,25 @@ from datetime import datetime
 
 import pandas as pd
 
-from auth.model import Scope, User
-from auth.storage import AUDIT_COLUMNS, AuditEntry, Session, utcnow
+from auth.model import User
+from auth.storage import (
+    AUDIT_COLUMNS,
+    AuditEntry,
+    Session,
+    audit_filter,
+    audit_insert,
+    audit_rows,
+    failures_filter,
+    user_from_row,
+    utcnow,
+)
 from data.pg_schema import ACCOUNTS_ROLE, SCHEMA
 
 
 def insert_audit(cur, entries: Sequence[AuditEntry]) -> None:
     """Add audit rows on `cur` (inside the caller's transaction)."""
     cur.executemany(
-        f"INSERT INTO {SCHEMA}.audit_log (at, user_name, role, action, layer, rows_added,"
-        " rows_changed, rows_removed, detail) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s::jsonb)",
-        [
-            (
-                e.at,
-                e.user_name,
-                e.role,
-                e.action,
-                e.layer,
-                int(e.rows_added),
-                int(e.rows_changed),
-                int(e.rows_removed),
-                e.detail_json(),
-            )
-            for e in entries
-        ],
+        audit_insert(f"{SCHEMA}.audit_log", mark="%s", json_cast="::jsonb"), audit_rows(entries)
     )
 
 
@@ -59,7 +54,7 @@ class PostGISAccounts:
                 (name,),
             )
             row = cur.fetchone()
-        return None if row is None else (_user(row), row[6])
+        return None if row is None else (user_from_row(row), row[6])
 
     def list_users(self) -> list[User]:
         with self._tx() as cur:
@@ -67,7 +62,7 @@ class PostGISAccounts:
                 "SELECT name, display_name, role, scope, disabled, demo"
                 f" FROM {SCHEMA}.users ORDER BY name"
             )
-            return [_user(r) for r in cur.fetchall()]
+            return [user_from_row(r) for r in cur.fetchall()]
 
     def put_user(self, user: User, *, password_hash: str | None = None) -> None:
         now = utcnow()
@@ -143,16 +138,9 @@ class PostGISAccounts:
     def count_failures(
         self, *, since: datetime, user_name: str | None = None, client: str | None = None
     ) -> int:
-        query = f"SELECT count(*) FROM {SCHEMA}.auth_attempts WHERE NOT ok AND at >= %s"
-        params: list[object] = [since]
-        if user_name is not None:
-            query += " AND user_name = %s"
-            params.append(user_name)
-        if client is not None:
-            query += " AND client = %s"
-            params.append(client)
+        more, params = failures_filter(mark="%s", since=since, user_name=user_name, client=client)
         with self._tx() as cur:
-            cur.execute(query, params)
+            cur.execute(f"SELECT count(*) FROM {SCHEMA}.auth_attempts WHERE NOT ok" + more, params)
             return int(cur.fetchone()[0])
 
     # ----------------------------------------------------------------- audit
@@ -170,18 +158,9 @@ class PostGISAccounts:
         action: str | None = None,
         layer: str | None = None,
     ) -> pd.DataFrame:
-        clauses, params = [], []
-        for column, op, value in (
-            ("at", ">=", since),
-            ("at", "<", until),
-            ("user_name", "=", user_name),
-            ("action", "=", action),
-            ("layer", "=", layer),
-        ):
-            if value is not None:
-                clauses.append(f"{column} {op} %s")
-                params.append(value)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = audit_filter(
+            mark="%s", since=since, until=until, user_name=user_name, action=action, layer=layer
+        )
         with self._tx() as cur:
             cur.execute(
                 f"SELECT {', '.join(AUDIT_COLUMNS)} FROM {SCHEMA}.audit_log{where}"
@@ -197,14 +176,3 @@ class PostGISAccounts:
 
 def _detail(value: object) -> dict:
     return json.loads(value) if isinstance(value, str) else dict(value or {})
-
-
-def _user(row: Sequence) -> User:
-    return User(
-        name=row[0],
-        display_name=row[1],
-        role=row[2],
-        scope=Scope.parse(row[3]),
-        disabled=bool(row[4]),
-        demo=bool(row[5]),
-    )
