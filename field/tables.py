@@ -14,7 +14,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import pandas as pd
 
@@ -419,11 +419,11 @@ class FieldWrites:
         )
 
 
-class _Who:
+class _Who(NamedTuple):
     """The actor of a copied step (its stored name and role)."""
 
-    def __init__(self, name: str, role: str) -> None:
-        self.name, self.role = name, role
+    name: str
+    role: str
 
 
 def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> list[tuple]:
