@@ -61,6 +61,8 @@ def test_launcher_defaults_and_overrides():
         "none",
         "--server.enableXsrfProtection",
         "true",
+        "--runner.postScriptGC",
+        "false",
     ]
     args = with_defaults(["--server.address", "0.0.0.0", "--server.port=8502"])
     assert args.count("--server.address") == 1 and "0.0.0.0" in args

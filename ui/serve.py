@@ -30,6 +30,26 @@ def warm_up() -> None:
 
     install_assets()
     _warm_store()
+    _skip_repl_check()
+    freeze_heap()
+
+
+def _skip_repl_check() -> None:
+    """Skip Streamlit's one-time "is this a REPL?" check (``inspect.stack()`` with source
+    lookups of every frame: 1-2 s of the first visit's script run after a restart). Under
+    ``streamlit run`` it can only answer no."""
+    import streamlit.delta_generator as dg
+
+    dg._use_warning_has_been_displayed = True
+
+
+def freeze_heap() -> None:
+    """Move everything alive now (imported libraries, the warmed layers) out of the garbage
+    collector's reach: later collections only walk objects made after the warm-up."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def _warm_store() -> None:
@@ -68,6 +88,12 @@ DEFAULTS = {
     "--server.address": "127.0.0.1",
     "--client.showErrorDetails": "none",
     "--server.enableXsrfProtection": "true",
+    # Streamlit runs a full garbage collection after every script run by default: with the
+    # city's layers and rendered maps in memory that held the interpreter lock for most of the
+    # server's time while eight people opened the explorer at once (bench/bench_concurrency.py),
+    # stalling every other session's websocket and file requests. Python's own generational
+    # collector still runs; the warm-up's objects are frozen out of it (:func:`freeze_heap`).
+    "--runner.postScriptGC": "false",
 }
 
 
