@@ -1,8 +1,8 @@
-"""Offline map assets: Leaflet, MarkerCluster, jQuery and our gridmap.js/css served by the app.
+"""Offline map assets: Leaflet, MarkerCluster and our gridmap.js/css served by the app.
 
 folium and streamlit-folium load their JavaScript and CSS from public CDNs by default; when a
 CDN is blocked the map is blank. :func:`install_assets` copies the files shipped by the PyPI
-packages XStatic-Leaflet, XStatic-Leaflet-MarkerCluster and XStatic-jQuery, and the app's own
+packages XStatic-Leaflet and XStatic-Leaflet-MarkerCluster, and the app's own
 map script and stylesheet (``maps/static/gridmap.js`` and ``gridmap.css``), into
 ``static/vendor/`` (served by Streamlit at ``/app/static/vendor/``), and
 :func:`use_local_assets` points a folium map and its plugins at those copies.
@@ -46,7 +46,6 @@ class AssetError(ValueError):
 
 def _sources() -> dict[str, tuple[Path, tuple[str, ...]]]:
     """Vendor folder name -> (package data directory, files to copy)."""
-    import xstatic.pkg.jquery as jquery
     import xstatic.pkg.leaflet as leaflet
     import xstatic.pkg.leaflet_markercluster as cluster
 
@@ -67,17 +66,12 @@ def _sources() -> dict[str, tuple[Path, tuple[str, ...]]]:
             Path(cluster.BASE_DIR),
             ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"),
         ),
-        "jquery": (Path(jquery.BASE_DIR), ("jquery.min.js",)),
         "gridmap": (OWN_DIR, ("gridmap.js", "gridmap.css")),
     }
 
 
 #: (folium name, vendor-relative path) of every script and stylesheet a map may load.
-JS = (
-    ("leaflet", "leaflet/leaflet.js"),
-    ("jquery", "jquery/jquery.min.js"),
-    ("gridmap", "gridmap/gridmap.js"),
-)
+JS = (("leaflet", "leaflet/leaflet.js"), ("gridmap", "gridmap/gridmap.js"))
 CSS = (("leaflet_css", "leaflet/leaflet.css"), ("gridmap_css", "gridmap/gridmap.css"))
 CLUSTER_JS = (("markerclusterjs", "markercluster/leaflet.markercluster.js"),)
 CLUSTER_CSS = (
@@ -122,8 +116,9 @@ def _local(pairs: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
 def use_local_assets(m: folium.Map) -> folium.Map:
     """Make `m` (and any MarkerCluster inside it) load only the app's own copies.
 
-    Bootstrap, Font Awesome and awesome-markers are dropped: our maps draw with circle markers,
-    SVG/DivIcon symbols and plain HTML controls.
+    Bootstrap, Font Awesome, awesome-markers and jQuery are dropped: our maps draw with circle
+    markers, SVG/DivIcon symbols and plain HTML controls, and neither folium's templates nor
+    streamlit-folium use jQuery (one script fewer to fetch and parse on every visit).
     """
     m.default_js = _local(JS)
     m.default_css = _local(CSS)

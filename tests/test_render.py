@@ -50,7 +50,7 @@ def test_install_assets_copies_vendor_files_once(tmp_path):
     assert leaflet.is_file() and leaflet.stat().st_size > 100_000
     assert (target / "leaflet" / "images" / "layers.png").is_file()
     assert (target / "markercluster" / "leaflet.markercluster.js").is_file()
-    assert (target / "jquery" / "jquery.min.js").is_file()
+    assert not (target / "jquery").exists()  # no map loads jQuery
     before = leaflet.stat().st_mtime_ns
     assets.install_assets(tmp_path / "vendor")
     assert leaflet.stat().st_mtime_ns == before  # idempotent: nothing recopied
