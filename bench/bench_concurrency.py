@@ -7,15 +7,25 @@ For each N a fresh app server is started (cold caches, as after a restart or an 
 offline headless Chromium pages (one browser, a context each) open ``/`` together; each page's
 time runs from its ``goto`` until the map has drawn its grids (one by one or summed per
 community). A second round of N on the same (now warm) server follows. Prints median, p95, max
-and errors; nothing here passes or fails.
+and errors, and where the machine's CPU went during the round (seconds of CPU of the app
+server, of Chromium, and of this bench with its Playwright driver, read from /proc): the
+browsers run on the same machine as the server, so a visit's time here is mostly theirs.
+Nothing here passes or fails.
+
+Offline: Chromium goes through a dead proxy for every host but 127.0.0.1, so nothing can leave;
+requests to other hosts are counted (``outside``), not intercepted one by one (Playwright's
+request routing sends every request through this process, which cost the browsers more time
+than the page itself asked for).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,13 +36,15 @@ sys.path.insert(0, str(ROOT / "tests"))
 DRAWN = "() => window.gridmap && (gridmap.count('grids') + gridmap.count('grid_summary')) > 0"
 
 
-async def _visit(browser, base: str, timeout_s: float, signed_in: dict) -> float:
+async def _visit(
+    browser, base: str, timeout_s: float, signed_in: dict, outside: list[str]
+) -> float:
     """Seconds from opening the explorer to a drawn map in a new, signed-in browser context."""
     from _browser import _is_local
 
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     await context.add_cookies([signed_in])
-    await context.route(lambda url: not _is_local(url), lambda route: route.abort())
+    context.on("request", lambda r: None if _is_local(r.url) else outside.append(r.url))
     page = await context.new_page()
     try:
         t0 = time.perf_counter()
@@ -48,7 +60,7 @@ async def _visit(browser, base: str, timeout_s: float, signed_in: dict) -> float
 
 
 async def _round(
-    base: str, n: int, timeout_s: float, cookies: list[dict]
+    base: str, n: int, timeout_s: float, cookies: list[dict], outside: list[str]
 ) -> tuple[list[float], list[str]]:
     from _browser import CHROMIUM, CHROMIUM_ARGS
     from playwright.async_api import async_playwright
@@ -62,7 +74,7 @@ async def _round(
         )
         try:
             results = await asyncio.gather(
-                *(_visit(browser, base, timeout_s, cookies[i]) for i in range(n)),
+                *(_visit(browser, base, timeout_s, cookies[i], outside) for i in range(n)),
                 return_exceptions=True,
             )
         finally:
@@ -72,6 +84,66 @@ async def _round(
         f"{type(r).__name__}: {str(r).splitlines()[0]}" for r in results if not isinstance(r, float)
     ]
     return times, errors
+
+
+class CpuMeter(threading.Thread):
+    """CPU seconds used by each group of processes while it runs (sampled from /proc).
+
+    Processes that start and end during the round are caught by sampling every 0.1 s; the
+    groups are the app server (the process serving `port`), Chromium, this bench with its
+    Playwright driver, and everything else on the machine.
+    """
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, port: str) -> None:
+        super().__init__(daemon=True)
+        self.port = port
+        self.done = threading.Event()
+        self.start_cpu = self._snapshot()
+        self.last: dict[int, float] = {}
+        self.cmds: dict[int, str] = {}
+
+    def _snapshot(self) -> dict[int, tuple[float, str]]:
+        out = {}
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    stat = fh.read()
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    cmd = fh.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2 :].split()
+            out[int(pid)] = ((int(fields[11]) + int(fields[12])) / self.TICK, cmd)
+        return out
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            for pid, (cpu, cmd) in self._snapshot().items():
+                self.last[pid] = cpu
+                if cmd and pid not in self.cmds:
+                    self.cmds[pid] = cmd
+            time.sleep(0.1)
+
+    def _group(self, pid: int) -> str:
+        cmd = self.cmds.get(pid) or self.start_cpu.get(pid, (0.0, ""))[1]
+        if f"--server.port {self.port}" in cmd:
+            return "server"
+        if "chrom" in cmd:
+            return "chromium"
+        if pid == os.getpid() or "playwright" in cmd:
+            return "bench"
+        return "other"
+
+    def stop(self) -> dict[str, float]:
+        """CPU seconds per group since the meter was made."""
+        self.done.set()
+        self.join()
+        groups = {"server": 0.0, "chromium": 0.0, "bench": 0.0, "other": 0.0}
+        for pid, cpu in self.last.items():
+            groups[self._group(pid)] += max(0.0, cpu - self.start_cpu.get(pid, (0.0, ""))[0])
+        return groups
 
 
 def _p95(values: list[float]) -> float:
@@ -96,17 +168,28 @@ def main() -> int:
         print(f"{store} does not exist (python cli.py demo --out {store})")
         return 1
     print(f"== concurrency bench: {store.name}; explorer '/' until the map is drawn")
-    print(f"   {'sessions':>8s} {'server':>6s} {'median_s':>9s} {'p95_s':>7s} {'max_s':>7s} errors")
+    print(
+        f"   {'sessions':>8s} {'server':>6s} {'median_s':>9s} {'p95_s':>7s} {'max_s':>7s} "
+        "errors outside | CPU s during the round: app server, chromium, bench, rest of machine"
+    )
     for n in args.sessions:
         with streamlit_server(store=store, timeout=120) as base:
             # one session per simulated user, opened before the clock starts (a returning user)
             cookies = [cookie(base, demo_token(str(store))) for _ in range(n)]
             for label in ("cold", "warm"):
-                times, errors = asyncio.run(_round(base, n, args.timeout, cookies))
+                outside: list[str] = []
+                meter = CpuMeter(base.rsplit(":", 1)[1])
+                meter.start()
+                times, errors = asyncio.run(_round(base, n, args.timeout, cookies, outside))
+                cpu = meter.stop()
                 med = statistics.median(times) if times else float("nan")
                 p95 = _p95(times) if times else float("nan")
                 top = max(times) if times else float("nan")
-                print(f"   {n:8d} {label:>6s} {med:9.2f} {p95:7.2f} {top:7.2f} {len(errors)}")
+                print(
+                    f"   {n:8d} {label:>6s} {med:9.2f} {p95:7.2f} {top:7.2f} {len(errors):6d} "
+                    f"{len(outside):7d} | {cpu['server']:6.1f} {cpu['chromium']:6.1f} "
+                    f"{cpu['bench']:6.1f} {cpu['other']:6.1f}"
+                )
                 for e in errors[:3]:
                     print(f"      {e}")
     return 0

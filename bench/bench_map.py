@@ -183,11 +183,12 @@ def _check(at) -> None:
 
 
 def apptest_times(store: Path, repeats: int = 3) -> dict[str, float]:
-    """Server re-run times of the explorer (AppTest) after a filter change and a layer toggle."""
+    """Server re-run times of the explorer (AppTest, signed in as the demo planner) after a
+    filter change and a layer toggle."""
     os.environ["GRIDMAP_STORE"] = str(store)
-    from streamlit.testing.v1 import AppTest
+    from _auth import signed_in_app
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at = signed_in_app(str(ROOT / "app.py"), default_timeout=300)
     t0 = time.perf_counter()
     at.run()
     first = time.perf_counter() - t0
