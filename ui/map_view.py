@@ -13,6 +13,7 @@ its component the way ``st_folium`` does, with ``returned_objects=[]`` (a displa
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Hashable
 
@@ -28,7 +29,12 @@ _RENDER_LOCK = threading.Lock()
 @st.cache_resource(show_spinner=False, max_entries=48)
 def _rendered(cache_key: Hashable, _build: Callable[[], folium.Map]) -> dict:
     """The strings streamlit-folium's component needs for the map `_build` makes (cached)."""
-    m = _build()
+    return _render(_build)
+
+
+def _render(build: Callable[[], folium.Map]) -> dict:
+    """Build the map and render the component's strings (once per cache key)."""
+    m = build()
     summary = render.summary(m)
     with _RENDER_LOCK:  # folium's element ids are process-wide; render one map at a time
         m.get_root().render()
@@ -97,6 +103,13 @@ def _hash(done: dict, key: str) -> str:
     if key not in hashes:
         hashes[key] = sf.generate_js_hash(done["script"], key, False)
     return hashes[key]
+
+
+def digest(*parts: object) -> str:
+    """A short, stable token of values that are not hashable themselves (a profile, a frame's
+    rows), for a :func:`shared_map` key: their ``repr`` hashed."""
+    text = "\x1f".join(repr(p) for p in parts)
+    return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=12).hexdigest()
 
 
 def rendered_bytes(cache_key: Hashable, build: Callable[[], folium.Map]) -> int:

@@ -17,10 +17,12 @@ from geo.network import entrances_of
 from maps import display as dp
 from maps import render
 from ui import data_access as da
-from ui.gaps.keys import S_RESULT
+from ui.gaps.keys import PROPOSALS, S_RESULT
 from ui.gaps.labels import GROUP_LABELS, in_language, kind_label, pair
 from ui.gaps.proposals import proposal_frame
 from ui.i18n import lang, tr
+from ui.map_controls import tianditu_key
+from ui.map_view import digest, shared_map
 
 #: Uncovered population points drawn one by one up to this many (beyond: the cells show them).
 
@@ -155,6 +157,49 @@ def gap_map(
     # the browser refits to the same area with room for the legend once the map has a size
     render.fit_to(m, cells if len(cells) else analysis.population, pad_m=0)
     return render.finish(m)
+
+
+def show_gap_map(
+    analysis: GapAnalysis,
+    kind: str,
+    basemap: str,
+    *,
+    key: str,
+    height: int,
+    full: bool = True,
+    sites: bool = False,
+) -> dict[str, int]:
+    """Show :func:`gap_map`, built once per data version, user scope, analysis parameters, kind
+    and view (and this session's proposals and suggested sites, when drawn) and shared by every
+    session asking for the same. Returns the map's feature counts by layer key."""
+    store = da.current_store()
+    asked = st.session_state.get(S_RESULT) or {}
+    chosen = asked.get("sites") if (full or sites) else None
+    view_key = (
+        "gap_map",
+        str(store.path),
+        da.data_version(store),  # the store's version and the user's scope
+        digest(analysis.profile),
+        kind,
+        basemap,
+        tianditu_key(),
+        lang(),
+        full,
+        sites,
+        digest(st.session_state.get(PROPOSALS, [])),
+        None
+        if chosen is None
+        else digest(
+            chosen.drop(columns=chosen.geometry.name).to_numpy().tolist(),
+            chosen.geometry.to_wkb().tolist(),
+        ),
+    )
+    return shared_map(
+        lambda: gap_map(analysis, kind, basemap, full=full, sites=sites),
+        cache_key=view_key,
+        key=key,
+        height=height,
+    )
 
 
 def proposal_group(kind: str) -> folium.FeatureGroup:

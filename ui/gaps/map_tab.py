@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.analysis import GapAnalysis
-from maps import render
-from ui.gaps.gap_map import gap_map
+from ui.gaps.gap_map import show_gap_map
 from ui.gaps.keys import MAP, MAP_KIND, MAP_SUMMARY
 from ui.gaps.labels import kind_label, kinds
 from ui.i18n import selectbox, tr
@@ -19,8 +17,6 @@ def show_map(analysis: GapAnalysis, basemap: str) -> None:
     kind = selectbox(
         st, tr("设施类型", "Facility kind"), kinds(), format_func=kind_label, key=MAP_KIND
     )
-    m = gap_map(analysis, kind, basemap)
-    st.session_state[MAP_SUMMARY] = render.summary(m)
     limit = analysis.profile.display.max_gap_points_drawn
     if len(analysis.uncovered_points(kind)) > limit:
         st.caption(
@@ -29,4 +25,4 @@ def show_map(analysis: GapAnalysis, basemap: str) -> None:
                 f"More than {limit:,} uncovered points: shown as hot-spot cells.",
             )
         )
-    st_folium(m, key=MAP, height=620, use_container_width=True, returned_objects=[])
+    st.session_state[MAP_SUMMARY] = show_gap_map(analysis, kind, basemap, key=MAP, height=620)

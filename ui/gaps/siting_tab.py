@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.analysis import GapAnalysis
 from geo.coverage import radius_for
@@ -15,7 +14,7 @@ from geo.whatif import WhatIfError
 from layers.shelters import FIXED_CLASSES
 from ui import data_access as da
 from ui.gaps.compute import suggestion
-from ui.gaps.gap_map import gap_map
+from ui.gaps.gap_map import show_gap_map
 from ui.gaps.keys import (
     S_AREA,
     S_DATUM,
@@ -197,8 +196,7 @@ def show_siting(analysis: GapAnalysis, path: str, version: str, basemap: str) ->
             " Sites are chosen with distances to cell centres; add them to the What-if to recount newly covered residents point by point.",
         )
     )
-    site_map = gap_map(analysis, kind, basemap, full=False, sites=True)
-    st_folium(site_map, key=S_MAP, height=460, use_container_width=True, returned_objects=[])
+    show_gap_map(analysis, kind, basemap, key=S_MAP, height=460, full=False, sites=True)
     area = _site_area(analysis, kind)
     if st.button(
         tr("将建议选址加入假设分析", "Add the suggested sites to the what-if"),

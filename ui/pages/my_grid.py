@@ -10,7 +10,6 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 import streamlit as st
-from streamlit_folium import st_folium
 
 from auth.model import PermissionDenied, can
 from data.edits import EditError, edit_grid, editable_fields
@@ -25,6 +24,7 @@ from ui.auth import signed_in_user
 from ui.field.my_grid import field_section
 from ui.i18n import lang, selectbox, tr
 from ui.map_controls import basemap_select, open_map_store, tianditu_key
+from ui.map_view import digest, shared_map
 from ui.text import safe
 
 FACILITY_LAYERS = facility_layers()
@@ -464,26 +464,44 @@ def grid_map(
     basemap: str,
     roads: bool = False,
 ) -> None:
+    """The grid with what lies around it and the lines to its nearest services: built once per
+    data version, user scope, grid and view, and shared by every session asking for the same."""
     prof = da.profile()
-    m = render.base_map(prof, basemap, lang=lang(), view_counter=False, tianditu=tianditu_key())
-    around = (
-        grid.to_crs(prof.metric_crs).buffer(prof.display.around_grid_m).to_crs(grid.crs).iloc[0]
+
+    def build():
+        m = render.base_map(prof, basemap, lang=lang(), view_counter=False, tianditu=tianditu_key())
+        around = (
+            grid.to_crs(prof.metric_crs).buffer(prof.display.around_grid_m).to_crs(grid.crs).iloc[0]
+        )
+        frames = {}
+        present = set(da.store_layers())
+        for layer in ("grids", *FACILITY_LAYERS, "entrances", *(("roads",) if roads else ())):
+            if layer in present:
+                frames[layer] = dp.within(da.display_layer(layer), around)
+        render.draw_layers(m, frames, lang=lang())
+        render.add_highlight(m, grid, name=tr("我的网格", "My grid"), key="my_grid")
+        links = nearest_links(grid.geometry.iloc[0], prof)
+        if len(links):
+            add_nearest(m, links)
+        shown = pd.concat([grid.geometry, links.geometry]) if len(links) else grid.geometry
+        render.fit_to(m, gpd.GeoDataFrame(geometry=shown, crs=grid.crs), pad_m=120)
+        return render.finish(m)
+
+    store = da.current_store()
+    view_key = (
+        "my_grid",
+        str(store.path),
+        da.data_version(store),  # the store's version and the user's scope
+        tuple(grid.index),
+        roads,
+        basemap,
+        tianditu_key(),
+        lang(),
+        digest(prof),
     )
-    frames = {}
-    present = set(da.store_layers())
-    for layer in ("grids", *FACILITY_LAYERS, "entrances", *(("roads",) if roads else ())):
-        if layer in present:
-            frames[layer] = dp.within(da.display_layer(layer), around)
-    render.draw_layers(m, frames, lang=lang())
-    render.add_highlight(m, grid, name=tr("我的网格", "My grid"), key="my_grid")
-    links = nearest_links(grid.geometry.iloc[0], prof)
-    if len(links):
-        add_nearest(m, links)
-    shown = pd.concat([grid.geometry, links.geometry]) if len(links) else grid.geometry
-    render.fit_to(m, gpd.GeoDataFrame(geometry=shown, crs=grid.crs), pad_m=120)
-    render.finish(m)
-    st.session_state[state.MY_GRID_SUMMARY] = render.summary(m)
-    st_folium(m, key=state.MY_GRID_MAP, height=480, use_container_width=True, returned_objects=[])
+    st.session_state[state.MY_GRID_SUMMARY] = shared_map(
+        build, cache_key=view_key, key=state.MY_GRID_MAP, height=480
+    )
 
 
 main()
