@@ -59,8 +59,12 @@ Method = Literal["auto", "exact", "greedy"]
 GREEDY_GUARANTEE = 1.0 - 1.0 / math.e
 
 
-SUPPORT_SHARE = 0.5
-"""Share of the remaining time budget given to the MIP restricted to the LP's support."""
+SUPPORT_SHARE = 0.8
+"""Most of the remaining time budget the MIP restricted to the LP's support may take.
+
+It is a cap: that MIP is small and usually solved long before. It binds on hard instances,
+where the full MIP could not finish in the rest either, and there a better solution is worth
+more than a slightly lower bound."""
 
 MIP_LP_SOLVER = "ipx"
 """HiGHS' LP solver in branch and bound (its ``mip_lp_solver`` option)."""
