@@ -123,6 +123,10 @@ def test_roads_switch_on_the_explorer_and_my_grid(store_with_roads):
     box.check().run()
     lines = len(roads)
     assert at.session_state[state.EXPLORER_SUMMARY]["roads"] == lines
+    at.selectbox(key=state.COMMUNITY).set_value("社区一").run()  # G01 and G02: x 0-1000, y 0-500
+    # lattice lines every 100 m crossing x 0-1000 (11) or y 0-500 (6), ends included
+    assert at.session_state[state.EXPLORER_SUMMARY]["roads"] == 11 + 6
+    at.selectbox(key=state.COMMUNITY).set_value("全部").run()
     at.query_params["grid"] = "G05"
     at.switch_page("ui/pages/my_grid.py")
     at.run()

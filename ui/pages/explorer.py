@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 import streamlit as st
 
 from layers import LAYERS, facility_layers, searchable_layers
@@ -18,6 +19,7 @@ from ui.map_view import shared_map
 from ui.text import safe
 
 FACILITY_LAYERS = facility_layers()
+LINES = {"LineString", "MultiLineString"}
 GRIDS_URL = "../../" + GRIDS_PATH.lstrip("/")
 """The grids route as seen from streamlit-folium's frame (``<base>/component/<name>/``)."""
 SEARCHABLE = tuple(searchable_layers())
@@ -140,6 +142,16 @@ def main() -> None:
             frame = frame[
                 dp.filter_mask(tags[layer], **filters).reindex(frame.index, fill_value=False)
             ]
+        elif LINES.issuperset(LAYERS[layer].geometry_types) and any(filters.values()):
+            # lines (roads) are not tagged with areas: those crossing the chosen grids' extent
+            chosen = grids[
+                dp.filter_mask(tags["grids"], **filters).reindex(grids.index, fill_value=False)
+            ]
+            frame = (
+                dp.within(frame, shapely.box(*chosen.total_bounds))
+                if len(chosen)
+                else frame.iloc[:0]
+            )
         else:
             frame = _filter_admin(layer, frame, filters)
         frames[layer] = frame
