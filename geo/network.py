@@ -53,7 +53,6 @@ from geo.index import (
     digest,
     geometry_digest,
     point_set,
-    polygon_index,
 )
 
 NODE_DECIMALS = 2
@@ -118,6 +117,24 @@ def _noded(plain: np.ndarray, crossings: np.ndarray) -> np.ndarray:
         )
         merged = shapely.snap(merged, ends, 10.0**-NODE_DECIMALS)
     return _lines(np.asarray([merged]))
+
+
+def _node_index(node: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(indptr, order)``: the positions with each node value, as CSR rows over `size` nodes."""
+    order = np.argsort(node, kind="stable")
+    indptr = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(node, minlength=size), out=indptr[1:])
+    return indptr, order
+
+
+def _gather(index: tuple[np.ndarray, np.ndarray], src: np.ndarray, node: np.ndarray):
+    """For each ``(src, node)`` pair, every position `index` lists under that node:
+    ``(src repeated, positions)``."""
+    indptr, order = index
+    count = indptr[node + 1] - indptr[node]
+    first = np.repeat(indptr[node], count)
+    step = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    return np.repeat(src, count), order[first + step]
 
 
 @dataclass
@@ -479,57 +496,44 @@ class WalkGraph:
         return np.vstack(rows), aug
 
     def pairs_within(
-        self,
-        sources: Snap,
-        targets: Snap,
-        *,
-        radius: float,
-        source_xy: np.ndarray,
-        target_xy: np.ndarray,
-        source_reach: np.ndarray | None = None,
+        self, sources: Snap, targets: Snap, *, radius: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(target, source, distance)`` for every pair within `radius` metres of walk.
 
-        A walk is never shorter than the straight line, so candidate pairs come from a KD-tree
-        range query: targets within ``radius + source_reach`` of `source_xy` (a point's
-        coordinates, reach 0; a polygon's representative point and its farthest vertex).
+        Dijkstra from a chunk of sources (limited to the radius) reaches some nodes; the
+        targets on the segments next to those nodes (each target lies between two nodes of its
+        split segment) are the only candidates, gathered at once from a node -> targets index,
+        so the work follows the pairs actually within reach.
         """
         aug = self._augmented(sources)
         empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
         if len(aug["leaf"]) == 0 or len(targets) == 0:
             return empty
         rows, left, to_left, right, to_right = self._bounds(aug, targets)
-        local = np.full(len(targets), -1, dtype=np.int64)
-        local[rows] = np.arange(len(rows))
+        if len(rows) == 0:
+            return empty
+        size = aug["matrix"].shape[0]
+        by_left, by_right = _node_index(left, size), _node_index(right, size)
         src_pos = aug["source_pos"]
-        tree_t = cKDTree(target_xy)
-        reach = np.zeros(len(source_xy)) if source_reach is None else np.asarray(source_reach)
         out_t, out_s, out_d = [], [], []
         for start in range(0, len(src_pos), SOURCE_CHUNK):
-            chunk = src_pos[start : start + SOURCE_CHUNK]
             d_node = dijkstra(
                 aug["matrix"],
                 directed=True,
                 indices=aug["leaf"][start : start + SOURCE_CHUNK],
                 limit=radius,
             )
-            near = tree_t.query_ball_point(source_xy[chunk], radius + reach[chunk] + 1e-6)
-            for j, cand in enumerate(near):
-                cand = np.asarray(cand, dtype=np.int64)
-                cand = cand[local[cand] >= 0]
-                if len(cand) == 0:
-                    continue
-                r = local[cand]
-                road = np.minimum(
-                    d_node[j, left[r]] + to_left[r], d_node[j, right[r]] + to_right[r]
-                )
-                total = road + targets.distance[cand]
-                ok = total <= radius + 1e-6
-                out_t.append(cand[ok])
-                out_s.append(np.full(int(ok.sum()), chunk[j], dtype=np.int64))
-                out_d.append(total[ok])
-        if not out_t:
-            return empty
+            src, node = np.nonzero(np.isfinite(d_node))
+            j1, r1 = _gather(by_left, src, node)
+            j2, r2 = _gather(by_right, src, node)
+            keep = ~np.isfinite(d_node[j2, left[r2]])  # once: those reached only on the right
+            j, r = np.r_[j1, j2[keep]], np.r_[r1, r2[keep]]
+            road = np.minimum(d_node[j, left[r]] + to_left[r], d_node[j, right[r]] + to_right[r])
+            total = road + targets.distance[rows[r]]
+            ok = total <= radius + 1e-6
+            out_t.append(rows[r[ok]])
+            out_s.append(src_pos[start + j[ok]])
+            out_d.append(total[ok])
         return np.concatenate(out_t), np.concatenate(out_s), np.concatenate(out_d)
 
     # ------------------------------------------------------------------ service areas
@@ -826,24 +830,12 @@ class Walk:
         n, m = len(points), len(facilities)
         if n == 0 or m == 0:
             return sp.csr_matrix((n, m), dtype=np.int8)
-        xy, _, _ = point_set(points)
         geoms = np.asarray(facilities.geometry.values)
         access, owner, _ = access_points(facilities, self.entrances)
-        anchor = np.zeros((len(access), 2))
-        reach = np.zeros(len(access))
-        is_point = shapely.get_type_id(access) == 0
-        point_pos, other_pos = np.flatnonzero(is_point), np.flatnonzero(~is_point)
-        anchor[point_pos] = shapely.get_coordinates(access[point_pos])
-        if len(other_pos):
-            index = polygon_index(access[other_pos])
-            anchor[other_pos], reach[other_pos] = index.xy, index.reach
         ti, si, _ = self.graph.pairs_within(
             self.graph.snap(access, max_snap_m=self.max_snap_m),
             snap_points(self.graph, points, max_snap_m=self.max_snap_m),
             radius=radius_m + BOUNDARY_TOLERANCE_M,
-            source_xy=anchor,
-            target_xy=xy,
-            source_reach=reach,
         )
         pi, fi = _inside_polygons(np.asarray(points.geometry.values), geoms)
         rows, cols = np.r_[ti, pi], np.r_[owner[si], fi]

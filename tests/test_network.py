@@ -196,7 +196,7 @@ def test_network_distances_equal_networkx_on_random_graphs(seed):
     np.testing.assert_allclose(single, dist[own[:20]], rtol=1e-9)
     # pairs within a radius agree with per-pair distances
     radius = 600.0
-    ti, si, d = graph.pairs_within(s, t, radius=radius, source_xy=fac, target_xy=people)
+    ti, si, d = graph.pairs_within(s, t, radius=radius)
     assert (d <= radius + 1e-6).all()
     got = {(int(a), int(b)) for a, b in zip(ti, si, strict=True)}
     for j in range(len(fac)):
