@@ -183,4 +183,15 @@ def test_select_placeholders_follow_the_language(server, planner):
         assert not [e for e in english if e in shown], placeholders
         ours = [p for p in placeholders if p in ("请选择", "无可选项")]
         assert len(ours) >= 3, placeholders
+        # a search that matches nothing: Streamlit's "No results" is replaced in Chinese
+        page.locator("[data-testid='stMain'] input[placeholder='请选择']:enabled").first.click()
+        page.keyboard.type("zzzz")
+        empty = page.locator(
+            "[data-testid='stSelectboxVirtualDropdown'] [role='option'][style*='contents'] > span"
+        )
+        empty.first.wait_for(timeout=20_000)
+        looks = empty.first.evaluate(
+            "e => [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content]"
+        )
+        assert looks == ["0px", '"无匹配项"'], looks
         screenshot(page, "audit_placeholders_zh")

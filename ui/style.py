@@ -1,7 +1,8 @@
 """Page-wide CSS that depends on the UI language: Streamlit's own widget texts, metric labels.
 
-Streamlit's file uploader writes "Upload" and "200MB per file • CSV, ..." in English whatever the
-page's language; in the Chinese UI the CSS below hides them and shows Chinese text instead.
+Streamlit's file uploader writes "Upload" and "200MB per file • CSV, ..." and a select box's
+empty search "No results" in English whatever the page's language; in the Chinese UI the CSS
+below hides them and shows Chinese text instead.
 Metric labels wrap instead of being cut with "…" (long English KPI names).
 """
 
@@ -32,13 +33,24 @@ UPLOADER_ZH = """
 }
 """
 
+#: A select box's search that matches nothing says so in Chinese (Streamlit writes "No results";
+#: its empty-state row is the only option row shown as ``display: contents``).
+SELECT_EMPTY_ZH = """
+[data-testid="stSelectboxVirtualDropdown"] [role="option"][style*="contents"] > span {
+  font-size: 0 !important;
+}
+[data-testid="stSelectboxVirtualDropdown"] [role="option"][style*="contents"] > span::after {
+  content: "无匹配项"; font-size: 0.875rem;
+}
+"""
+
 
 def uploader_css(lang: str, *, limit_mb: int | None = None) -> str:
     """The CSS for language `lang` (the uploader part only in Chinese)."""
     css = METRIC_CSS
     if lang == "zh":
         limit = limit_mb if limit_mb is not None else int(st.get_option("server.maxUploadSize"))
-        css += UPLOADER_ZH.replace("{limit}", f"{limit:,}")
+        css += UPLOADER_ZH.replace("{limit}", f"{limit:,}") + SELECT_EMPTY_ZH
     return css
 
 
