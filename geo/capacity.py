@@ -55,6 +55,7 @@ from geo.coverage import (
 )
 from geo.crs import require_projected, same_crs
 from geo.index import Memo, kdtree, point_set, polygon_index
+from geo.settings import Profile
 
 SHELTER_GROUPS: dict[str, str] = {
     "emergency": "shelters_emergency",
@@ -671,16 +672,92 @@ class CapacityResult:
         return out
 
 
+def _shelters_of(layers: Mapping[str, gpd.GeoDataFrame], pop: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The shelters layer (metric CRS checked); an empty one in the population's CRS if absent."""
+    shelters = layers.get("shelters")
+    if shelters is None:
+        shelters = gpd.GeoDataFrame(
+            {"shelter_class": []}, geometry=gpd.GeoSeries([], crs=pop.crs), crs=pop.crs
+        )
+    require_projected(shelters, "shelters")
+    return shelters
+
+
+def group_capacity(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    profile: Profile,
+    group: str,
+    *,
+    population: gpd.GeoDataFrame,
+    cell_m: float,
+) -> ShelterGroupCapacity:
+    """Nearest assignment and constrained allocation of one shelter group (a key of
+    :data:`SHELTER_GROUPS`) with its kind's radius, the detour factor (or the walk along roads
+    for a network kind) and the per-capita areas of `profile`. Layers in the metric CRS."""
+    require_projected(population, "population")
+    layers = {**layers, "shelters": _shelters_of(layers, population)}
+    kind = SHELTER_GROUPS[group]
+    sel = select_facilities(layers, profile.kind(kind))
+    cap = shelter_capacity(sel, profile)
+    radius = radius_for(kind, profile)
+    detour = float(profile.radii.detour_factor)
+    walk = walk_of(layers, profile) if profile.distance(kind) == "network" else None
+    return ShelterGroupCapacity(
+        group=group,
+        kind=kind,
+        radius_m=radius,
+        nearest=nearest_assignment(
+            population, sel, radius_m=radius, capacity=cap, detour_factor=detour, walk=walk
+        ),
+        constrained=constrained_allocation(
+            population,
+            sel,
+            radius_m=radius,
+            capacity=cap,
+            cell_m=cell_m,
+            detour_factor=detour,
+            walk=walk,
+        ),
+    )
+
+
+def shelter_supply(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    profile: Profile,
+    *,
+    population: gpd.GeoDataFrame,
+    levels: tuple[str, ...] = ("street", "district"),
+) -> tuple[pd.Series, dict[str, pd.DataFrame]]:
+    """Capacity of every shelter, and the supply of the staying shelters (:data:`SUPPLY_GROUPS`)
+    per area of each of `levels` against the per-resident targets (:func:`shelter_supply_by_area`)."""
+    require_projected(population, "population")
+    shelters = _shelters_of(layers, population)
+    cap_all = shelter_capacity(shelters, profile)
+    classes = tuple(c for g in SUPPLY_GROUPS for c in profile.kind(SHELTER_GROUPS[g]).values)
+    stay = (
+        shelters[shelters["shelter_class"].isin(classes).to_numpy()] if len(shelters) else shelters
+    )
+    supply = {
+        level: shelter_supply_by_area(
+            population, stay, cap_all.loc[stay.index], by=f"{level}_code", profile=profile
+        )
+        for level in levels
+        if f"{level}_code" in population.columns and f"{level}_code" in stay.columns
+    }
+    return cap_all, supply
+
+
 def capacity_all(
     layers: Mapping[str, gpd.GeoDataFrame],
-    profile,
+    profile: Profile,
     *,
     population: gpd.GeoDataFrame | None = None,
     cell_m: float | None = None,
     levels: tuple[str, ...] = ("street", "district"),
 ) -> CapacityResult:
-    """Nearest assignment and constrained allocation for every shelter group, and shelter supply
-    (fixed and central shelters) per street and district. Layers in the metric CRS.
+    """Nearest assignment and constrained allocation for every shelter group
+    (:func:`group_capacity`), and shelter supply (fixed and central shelters) per street and
+    district (:func:`shelter_supply`). Layers in the metric CRS.
 
     `cell_m` (grouping cells of the constrained allocation) defaults to the profile's
     ``analysis.gap_cell_m``.
@@ -688,47 +765,9 @@ def capacity_all(
     if cell_m is None:
         cell_m = float(profile.analysis.gap_cell_m)
     pop = population if population is not None else layers["population"]
-    require_projected(pop, "population")
-    shelters = layers.get("shelters")
-    if shelters is None:
-        shelters = gpd.GeoDataFrame(
-            {"shelter_class": []}, geometry=gpd.GeoSeries([], crs=pop.crs), crs=pop.crs
-        )
-    require_projected(shelters, "shelters")
-    cap_all = shelter_capacity(shelters, profile)
-    detour = float(profile.radii.detour_factor)
-    groups = {}
-    for group, kind in SHELTER_GROUPS.items():
-        sel = select_facilities(layers, profile.kind(kind))
-        cap = cap_all.loc[sel.index]
-        radius = radius_for(kind, profile)
-        walk = walk_of(layers, profile) if profile.distance(kind) == "network" else None
-        groups[group] = ShelterGroupCapacity(
-            group=group,
-            kind=kind,
-            radius_m=radius,
-            nearest=nearest_assignment(
-                pop, sel, radius_m=radius, capacity=cap, detour_factor=detour, walk=walk
-            ),
-            constrained=constrained_allocation(
-                pop,
-                sel,
-                radius_m=radius,
-                capacity=cap,
-                cell_m=cell_m,
-                detour_factor=detour,
-                walk=walk,
-            ),
-        )
-    classes = tuple(c for g in SUPPLY_GROUPS for c in profile.kind(SHELTER_GROUPS[g]).values)
-    stay = (
-        shelters[shelters["shelter_class"].isin(classes).to_numpy()] if len(shelters) else shelters
-    )
-    supply = {
-        level: shelter_supply_by_area(
-            pop, stay, cap_all.loc[stay.index], by=f"{level}_code", profile=profile
-        )
-        for level in levels
-        if f"{level}_code" in pop.columns and f"{level}_code" in stay.columns
+    groups = {
+        group: group_capacity(layers, profile, group, population=pop, cell_m=cell_m)
+        for group in SHELTER_GROUPS
     }
+    cap_all, supply = shelter_supply(layers, profile, population=pop, levels=levels)
     return CapacityResult(groups=groups, capacity=cap_all, supply=supply)

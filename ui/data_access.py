@@ -149,16 +149,22 @@ def load_layer(layer: str) -> gpd.GeoDataFrame:
     return _read_layer(str(store.path), *layer_versions(layer), layer)
 
 
+def scoped_versions(path: str, version: str) -> dict[str, str]:
+    """The version token of every layer of :data:`layers.LAYERS` in the scope named by
+    `version` (from :func:`data_version`, ``"<store version>#<cache key>"``)."""
+    whole, _, key = version.partition("#")
+    table = _layer_versions(path, whole)
+    return dict(zip(LAYERS, _tokens(table, whole, LAYERS, key or CITY_KEY), strict=True))
+
+
 def scoped_layers(path: str, version: str) -> dict[str, gpd.GeoDataFrame]:
     """Every layer of :data:`layers.LAYERS`, cut to the scope named by `version`.
 
     `version` comes from :func:`data_version` (``"<store version>#<cache key>"``).
     """
-    whole, _, key = version.partition("#")
-    table = _layer_versions(path, whole)
-    tokens = _tokens(table, whole, LAYERS, key or CITY_KEY)
     return {
-        name: _read_layer(path, token, name) for name, token in zip(LAYERS, tokens, strict=True)
+        name: _read_layer(path, token, name)
+        for name, token in scoped_versions(path, version).items()
     }
 
 

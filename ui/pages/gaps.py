@@ -1,7 +1,8 @@
 """Service gaps: coverage, shelter capacity, rural sanitation, grid checks, what-if and siting.
 
-A thin page over ``geo/``: it gathers parameters (defaults from the city profile), runs the
-analysis with per-part caches (``ui/gaps/compute.py``) and shows one tab per part
+A thin page over ``geo/``: it gathers parameters (defaults from the city profile), asks the one
+analysis object (``geo.analysis.Analysis``, kept in Streamlit's cache by ``ui/gaps/compute.py``)
+for its parts and shows one tab per part
 (``ui/gaps/*_tab.py``). Session-state keys are in ``ui/gaps/keys.py``.
 """
 

@@ -45,7 +45,7 @@ from geo.indicators import (
 )
 from reports.build import PeriodAnalysis, analyse_period, write_report
 from ui.auth import signed_in_user
-from ui.data_access import current_store, data_version, profile, scoped_layers, store_meta
+from ui.data_access import current_store, data_version, profile, store_meta
 from ui.i18n import lang, selectbox, tr
 from ui.text import safe
 
@@ -111,9 +111,10 @@ PRESENT_CHART_MAX_PX = 380
 # --------------------------------------------------------------------------- cached data
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _gap_analysis(path: str, version: str, profile_source: str):
-    from geo.analysis import run_all
+    """The Service-gaps page's analysis with the profile's parameters (the same parts)."""
+    from ui.gaps.compute import analysis
 
-    return run_all(scoped_layers(path, version), profile())
+    return analysis(path, version, profile()).result()
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
