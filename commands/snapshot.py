@@ -25,6 +25,7 @@ from data.snapshots import (
 )
 from data.store import open_store
 from geo.indicators import get_indicator
+from geo.settings import load_profile
 
 HELP = "save the indicator snapshot of a period in the store (with non-spatial plan values)"
 PLAN_OPTIONS = {
@@ -62,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     store = open_store(args.data)
+    profile = load_profile()
     if not store.exists():
         print(f"store {store.label} does not exist", file=sys.stderr)
         return 2
@@ -93,20 +95,22 @@ def run(args: argparse.Namespace) -> int:
         bar.update(max(0, round(share * 100) - bar.n))
 
     try:
-        table = take_snapshot(store, args.period, plan_values=plan, progress=progress, user=user)
+        table = take_snapshot(
+            store, args.period, profile=profile, plan_values=plan, progress=progress, user=user
+        )
         bar.close()
         city = table[table["level"] == "city"]
         print(f"saved {args.period}: {len(table)} values, {city['indicator'].nunique()} indicators")
         for row in city.itertuples():
-            ind = get_indicator(row.indicator)
+            ind = get_indicator(row.indicator, profile)
             print(
                 f"  {ind.name_zh} / {ind.name_en}: {ind.format(row.value)} (target {ind.format(row.target)}, {row.status})"
             )
         if args.compare:
-            cmp = compare_periods(load_snapshot(store, args.compare), table)
+            cmp = compare_periods(load_snapshot(store, args.compare), table, profile)
             print(f"change from {args.compare}:")
             for row in cmp[cmp["level"] == "city"].itertuples():
-                ind = get_indicator(row.indicator)
+                ind = get_indicator(row.indicator, profile)
                 change = row.change * 100 if ind.kind == "share" else row.change
                 unit = " pp" if ind.kind == "share" else f" {ind.unit}"
                 print(f"  {ind.name_zh}: {change:+.{ind.decimals}f}{unit} ({row.trend})")

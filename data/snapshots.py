@@ -18,7 +18,7 @@ Example::
 
     store = open_store("city.gpkg")
     save_snapshot(store, "2026-Q3", table, params={"radii": {...}})
-    compare_periods(load_snapshot(store, "2026-Q2"), load_snapshot(store, "2026-Q3"))
+    compare_periods(load_snapshot(store, "2026-Q2"), load_snapshot(store, "2026-Q3"), profile)
 """
 
 from __future__ import annotations
@@ -477,7 +477,7 @@ def _set_plan_values(
 
 
 # --------------------------------------------------------------------------- comparison
-def compare_periods(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+def compare_periods(before: pd.DataFrame, after: pd.DataFrame, profile) -> pd.DataFrame:
     """Change of every indicator in every area between two snapshots.
 
     Returns one row per (level, area_code, indicator) present in either period with
@@ -504,7 +504,7 @@ def compare_periods(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     va = merged["value_after"].astype(float)
     merged["change"] = va - vb
     sign = merged["indicator"].map(
-        lambda k: 1.0 if get_indicator(k).direction == "higher" else -1.0
+        lambda k: 1.0 if get_indicator(k, profile).direction == "higher" else -1.0
     )
     signed = merged["change"] * sign
     trend = np.select(

@@ -21,7 +21,7 @@ Example::
 
     cap = shelter_capacity(shelters, profile)
     near = nearest_assignment(population, shelters, radius_m=500, capacity=cap)
-    best = constrained_allocation(population, shelters, radius_m=500, capacity=cap)
+    best = constrained_allocation(population, shelters, radius_m=500, capacity=cap, cell_m=250)
     best.placed, best.unplaced
 """
 
@@ -336,28 +336,19 @@ class _CellLayout:
 _LAYOUTS: Memo[_CellLayout] = Memo("cell_layout", size=4)
 
 
-def _cell_size(cell_m: float | None) -> float:
-    """`cell_m`, or the default profile's ``analysis.gap_cell_m`` when None."""
-    if cell_m is not None:
-        return float(cell_m)
-    from geo.settings import load_profile
-
-    return float(load_profile().analysis.gap_cell_m)
-
-
 def cell_reach(
     points: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
     *,
     radius_m: float,
-    cell_m: float | None = None,
+    cell_m: float,
 ) -> CellReach:
     """Points -> facilities within `radius_m` (boundary included), computed per `cell_m` cell:
     a cell wholly inside a facility's radius needs no per-point distance; only cells the
     radius crosses are checked point by point (exactly; polygons measured to their edge).
-    `cell_m` None: the profile's ``analysis.gap_cell_m``."""
+    `cell_m` is the profile's ``analysis.gap_cell_m`` where the analysis runs."""
     same_crs(points, facilities, names=("points", "facilities"))
-    cell_m = _cell_size(cell_m)
+    cell_m = float(cell_m)
     n, m = len(points), len(facilities)
     xy, pts, digest = point_set(points)
     layout = _LAYOUTS.get(f"{digest}/{cell_m}", lambda: _CellLayout(xy, cell_m))
@@ -423,7 +414,7 @@ def constrained_allocation(
     *,
     radius_m: float,
     capacity: pd.Series | np.ndarray,
-    cell_m: float | None = None,
+    cell_m: float,
     detour_factor: float = 1.0,
     walk=None,
 ) -> ConstrainedAllocation:
@@ -433,11 +424,11 @@ def constrained_allocation(
     `radius_m` (no detour factor).
 
     Returns a :class:`ConstrainedAllocation`; ``unplaced_cells`` shows where residents who
-    cannot be placed live (cells of `cell_m` metres in the metric CRS; None: the profile's
-    ``analysis.gap_cell_m``).
+    cannot be placed live (cells of `cell_m` metres in the metric CRS, the profile's
+    ``analysis.gap_cell_m`` where the analysis runs).
     """
     _pop_frame(population, shelters)
-    cell_m = _cell_size(cell_m)
+    cell_m = float(cell_m)
     crs = population.crs
     cap = _capacity_array(capacity, shelters)
     res = residents_of(population)
@@ -542,7 +533,7 @@ def shelter_supply_by_area(
     capacity: pd.Series | np.ndarray,
     *,
     by: str,
-    profile=None,
+    profile: Profile,
 ) -> pd.DataFrame:
     """Shelter places and effective area per resident for each area of column `by` (present
     in both frames, e.g. ``street_code`` attached by :func:`geo.areas.assign_areas`), against
@@ -552,10 +543,6 @@ def shelter_supply_by_area(
     for name, frame in (("population", population), ("shelters", shelters)):
         if by not in frame.columns:
             raise ValueError(f"{name}: no column {by!r}; locate it with geo.areas.assign_areas")
-    if profile is None:
-        from geo.settings import load_profile
-
-        profile = load_profile()
     cap = _capacity_array(capacity, shelters)
     area = (
         pd.to_numeric(shelters["effective_area_m2"], errors="coerce").fillna(0).to_numpy()

@@ -120,21 +120,12 @@ def _pieces(columns: dict[str, Any], geometry: np.ndarray | list, crs) -> gpd.Ge
     )
 
 
-def _min_area(min_area_m2: float | None) -> float:
-    """`min_area_m2`, or the default profile's ``grids.min_area_m2`` when None."""
-    if min_area_m2 is not None:
-        return float(min_area_m2)
-    from geo.settings import load_profile
-
-    return float(load_profile().grids.min_area_m2)
-
-
-def grid_overlaps(grids: gpd.GeoDataFrame, *, min_area_m2: float | None = None) -> gpd.GeoDataFrame:
-    """Pairs of grids whose overlap exceeds `min_area_m2` (None: the profile's
-    ``grids.min_area_m2``): ``grid_code_a``, ``grid_code_b``, ``area_m2`` and the overlap
-    polygon (metric CRS)."""
+def grid_overlaps(grids: gpd.GeoDataFrame, *, min_area_m2: float) -> gpd.GeoDataFrame:
+    """Pairs of grids whose overlap exceeds `min_area_m2` (the profile's
+    ``grids.min_area_m2`` in :func:`grid_checks`): ``grid_code_a``, ``grid_code_b``,
+    ``area_m2`` and the overlap polygon (metric CRS)."""
     crs = require_projected(grids, "grids")
-    min_area_m2 = _min_area(min_area_m2)
+    min_area_m2 = float(min_area_m2)
     geoms = np.asarray(grids.geometry.values)
     tree = shapely.STRtree(geoms)
     a1, b1 = tree.query(geoms, predicate="overlaps")
@@ -158,15 +149,15 @@ def uncovered_land(
     grids: gpd.GeoDataFrame,
     communities: gpd.GeoDataFrame,
     *,
-    min_area_m2: float | None = None,
+    min_area_m2: float,
 ) -> gpd.GeoDataFrame:
-    """Pieces of community land covered by no grid, larger than `min_area_m2` (None: the
-    profile's ``grids.min_area_m2``).
+    """Pieces of community land covered by no grid, larger than `min_area_m2` (the
+    profile's ``grids.min_area_m2`` in :func:`grid_checks`).
 
     Returns ``community_code``, ``community_name``, ``area_m2`` and the piece's polygon.
     """
     crs = same_crs(grids, communities, names=("grids", "communities"))
-    min_area_m2 = _min_area(min_area_m2)
+    min_area_m2 = float(min_area_m2)
     comm = np.asarray(communities.geometry.values)
     gg = np.asarray(grids.geometry.values)
     ci, gi = shapely.STRtree(gg).query(comm, predicate="intersects")

@@ -19,7 +19,8 @@ Progress page shows and what every report export is built from.
 Examples
 --------
 >>> from geo.settings import load_profile
->>> status(0.83, 0.85, get_indicator("center_street_coverage"), load_profile())
+>>> profile = load_profile()
+>>> status(0.83, 0.85, get_indicator("center_street_coverage", profile), profile)
 'close'
 """
 
@@ -35,7 +36,7 @@ import pandas as pd
 from geo import fmt
 from geo.areas import assign_areas
 from geo.crs import require_crs, to_metric
-from geo.settings import Profile, load_profile
+from geo.settings import Profile
 
 LEVELS = ("city", "district", "street")
 LEVEL_LABELS = {
@@ -226,10 +227,10 @@ def spatial_keys(profile: Profile) -> tuple[str, ...]:
     return tuple(i.key for i in indicators(profile) if i.spatial)
 
 
-def get_indicator(key: str, profile: Profile | None = None) -> Indicator:
-    """The definition of indicator `key` (a kind's KPI: from `profile`, default the active
-    city profile); ``KeyError`` lists the known keys."""
-    known = {i.key: i for i in indicators(profile or load_profile())}
+def get_indicator(key: str, profile: Profile) -> Indicator:
+    """The definition of indicator `key` (a facility kind's KPI comes from `profile`);
+    ``KeyError`` lists the known keys."""
+    known = {i.key: i for i in indicators(profile)}
     try:
         return known[key]
     except KeyError:
@@ -605,15 +606,15 @@ def period_target(rows: pd.DataFrame, indicator: str, profile) -> float | None:
     stored = pd.to_numeric(rows.get("target", pd.Series(dtype=float)), errors="coerce").dropna()
     if len(stored):
         return float(stored.iloc[0])
-    return get_indicator(indicator).target(profile)
+    return get_indicator(indicator, profile).target(profile)
 
 
 def ranked(
-    table: pd.DataFrame, indicator: str, level: str, *, worst_first: bool = True
+    table: pd.DataFrame, indicator: str, level: str, profile: Profile, *, worst_first: bool = True
 ) -> pd.DataFrame:
     """Areas of one level ranked by an indicator (worst first), areas without data last."""
     rows = table[(table["indicator"] == indicator) & (table["level"] == level)].copy()
-    higher = get_indicator(indicator).direction == "higher"
+    higher = get_indicator(indicator, profile).direction == "higher"
     ascending = higher if worst_first else not higher
     rows = rows.sort_values("value", ascending=ascending, na_position="last", kind="stable")
     rows.insert(0, "rank", np.arange(1, len(rows) + 1))

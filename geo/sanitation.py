@@ -29,6 +29,7 @@ import shapely
 from geo.areas import POLYGONAL, point_geometries
 from geo.coverage import BOUNDARY_TOLERANCE_M, nearest_distance
 from geo.crs import require_projected, same_crs
+from geo.settings import Profile
 
 _EPS = 1e-9
 
@@ -156,7 +157,7 @@ def _shortfalls(index: pd.Index, lacks: tuple, texts: tuple, sep: str) -> pd.Ser
 
 
 def sanitation_rollup(
-    village_result: gpd.GeoDataFrame, *, by: str = "township", profile=None
+    village_result: gpd.GeoDataFrame, *, profile: Profile, by: str = "township"
 ) -> pd.DataFrame:
     """Shares of villages meeting each target per ``township`` (within its county) or ``county``.
 
@@ -169,10 +170,6 @@ def sanitation_rollup(
         require_projected(village_result, "village_result")
     if by not in ("township", "county"):
         raise ValueError("by must be 'township' or 'county'")
-    if profile is None:
-        from geo.settings import load_profile
-
-        profile = load_profile()
     keys = ["county", "township"] if by == "township" else ["county"]
     frame = pd.DataFrame({k: village_result[k].astype(object).to_numpy() for k in keys})
     frame["villages"] = 1

@@ -145,7 +145,7 @@ def analyse_period(
         table = indicators_from_analysis(
             analysis, prepared, profile, plan_values=get_plan_values(store, period)
         )
-    comparison = compare_periods(snapshots[previous], table) if previous else None
+    comparison = compare_periods(snapshots[previous], table, profile) if previous else None
     report(0.62, "网格事件 / field reports")
     field_summary = _field_summary(store, period, profile, prepared)
     return PeriodAnalysis(
@@ -192,10 +192,12 @@ def _field_summary(
 
 
 # --------------------------------------------------------------------------- tables
-def summary_table(table: pd.DataFrame, *, comparison: pd.DataFrame | None = None) -> ReportTable:
+def summary_table(
+    table: pd.DataFrame, profile: Profile, *, comparison: pd.DataFrame | None = None
+) -> ReportTable:
     """City indicators against targets (with the change since the previous period if given)."""
     city = table[table["level"] == "city"].reset_index(drop=True)
-    inds = [get_indicator(k) for k in city["indicator"]]
+    inds = [get_indicator(k, profile) for k in city["indicator"]]
     frame = pd.DataFrame(
         {
             "主题": [THEMES[i.theme][0] for i in inds],
@@ -224,10 +226,12 @@ def _change_fmt(ind) -> str:
     return "pp" if ind.kind == "share" else f"signed{ind.decimals}"
 
 
-def comparison_table(comparison: pd.DataFrame, previous: str, period: str) -> ReportTable:
+def comparison_table(
+    comparison: pd.DataFrame, previous: str, period: str, profile: Profile
+) -> ReportTable:
     """Change of every city indicator between two periods."""
     city = comparison[comparison["level"] == "city"].reset_index(drop=True)
-    inds = [get_indicator(k) for k in city["indicator"]]
+    inds = [get_indicator(k, profile) for k in city["indicator"]]
     frame = pd.DataFrame(
         {
             "指标": [i.name_zh for i in inds],
@@ -247,7 +251,7 @@ def comparison_table(comparison: pd.DataFrame, previous: str, period: str) -> Re
 
 
 def area_table(
-    table: pd.DataFrame, level: str, keys: list[str], title: str, key: str
+    table: pd.DataFrame, level: str, keys: list[str], title: str, key: str, profile: Profile
 ) -> ReportTable:
     """Indicators `keys` for every area of `level` (one column per indicator, worst first)."""
     rows = table[(table["level"] == level) & table["indicator"].isin(keys)]
@@ -263,7 +267,7 @@ def area_table(
     formats: dict[str, str] = {}
     for k in keys:
         if k in wide:
-            ind = get_indicator(k)
+            ind = get_indicator(k, profile)
             frame[ind.name_zh] = wide[k].astype(float).to_numpy()
             formats[ind.name_zh] = _fmt(ind)
     return ReportTable(key, title, frame.reset_index(drop=True), formats=formats)
@@ -408,7 +412,7 @@ def _status_layer(pa: PeriodAnalysis, key: str, level: str = "street"):
         s: (STATUS_COLORS[s], f"{STATUS_LABELS[s][0]}")
         for s in ("met", "close", "not_met", "no_data")
     }
-    name = get_indicator(key).name_zh
+    name = get_indicator(key, pa.profile).name_zh
     return MapLayer(
         st, name, column="status", categories=cats, alpha=0.45, edgecolor="#78909c", linewidth=0.4
     )
@@ -423,7 +427,7 @@ def map_caption(theme: str, pa: PeriodAnalysis, key: str) -> str:
             f"橙色超出该范围，红色未配网格员。"
         )
     status = "绿色达标、黄色接近、红色未达标、灰色无数据"
-    return f"底色为各街道/乡镇“{get_indicator(key).name_zh}”的达标情况（{status}）。"
+    return f"底色为各街道/乡镇“{get_indicator(key, pa.profile).name_zh}”的达标情况（{status}）。"
 
 
 def _outline(pa: PeriodAnalysis):
@@ -653,7 +657,7 @@ def theme_figures(pa: PeriodAnalysis, theme: str) -> list[ReportFigure]:
     ]
     rows = rows[rows["value"].notna()]
     if len(rows):
-        ind = get_indicator(key)
+        ind = get_indicator(key, pa.profile)
         chart = bar_chart(
             rows["area_name"].tolist(),
             rows["value"].tolist(),
@@ -676,12 +680,12 @@ def _in_extent(areas: gpd.GeoDataFrame, extent: gpd.GeoDataFrame) -> gpd.GeoData
     return areas[(pts.x >= minx) & (pts.x <= maxx) & (pts.y >= miny) & (pts.y <= maxy)]
 
 
-def summary_figure(table: pd.DataFrame) -> ReportFigure:
+def summary_figure(table: pd.DataFrame, profile: Profile) -> ReportFigure:
     """Bar chart of each city indicator as a share of its target, coloured by status."""
     from reports.staticmap import bar_chart, figure_png
 
     city = table[(table["level"] == "city") & table["value"].notna()]
-    inds = [get_indicator(k) for k in city["indicator"]]
+    inds = [get_indicator(k, profile) for k in city["indicator"]]
     with np.errstate(invalid="ignore", divide="ignore"):
         achieved = (city["value"] / city["target"]).to_numpy(dtype=float)
     fig = bar_chart(
@@ -709,23 +713,34 @@ def report_content(
             "indicator"
         )
         key_figures = [
-            (get_indicator(k).name_zh, get_indicator(k).format(city.loc[k, "value"]))
+            (
+                get_indicator(k, pa.profile).name_zh,
+                get_indicator(k, pa.profile).format(city.loc[k, "value"]),
+            )
             for k in keys
             if k in city.index
         ]
         status = [
-            (get_indicator(k).name_zh, STATUS_LABELS[city.loc[k, "status"]][0])
+            (get_indicator(k, pa.profile).name_zh, STATUS_LABELS[city.loc[k, "status"]][0])
             for k in keys
             if k in city.index
         ]
         tables = [
-            area_table(table, "district", keys, f"{THEMES[theme][0]}：各区县", f"{theme}_district"),
+            area_table(
+                table,
+                "district",
+                keys,
+                f"{THEMES[theme][0]}：各区县",
+                f"{theme}_district",
+                pa.profile,
+            ),
             area_table(
                 table,
                 "street",
                 keys,
                 f"{THEMES[theme][0]}：各街道/乡镇（由低到高）",
                 f"{theme}_street",
+                pa.profile,
             ),
         ]
         sections.append(
@@ -787,7 +802,7 @@ def report_content(
         period_note=period_note(pa),
         date=date.today().isoformat(),
         synthetic=pa.synthetic,
-        summary=summary_table(table, comparison=pa.comparison),
+        summary=summary_table(table, pa.profile, comparison=pa.comparison),
         sections=sections,
         lists=[
             worst_grids_table(pa),
@@ -795,12 +810,12 @@ def report_content(
             overloaded_table(pa),
             villages_table(pa),
         ],
-        comparison=comparison_table(pa.comparison, pa.previous_period, pa.period)
+        comparison=comparison_table(pa.comparison, pa.previous_period, pa.period, pa.profile)
         if pa.comparison is not None
         else None,
         previous_period=pa.previous_period,
         parameters=parameters,
-        summary_figures=[summary_figure(table)] if figures else [],
+        summary_figures=[summary_figure(table, pa.profile)] if figures else [],
     )
 
 

@@ -121,7 +121,7 @@ def gap_map(
             col = f"{key}_status"
             if col not in shown.columns:
                 continue
-            ind = get_indicator(key)
+            ind = get_indicator(key, profile)
             frame = shown.assign(value_text=shown[key].map(ind.format))
             rd.add_polygons(
                 m,

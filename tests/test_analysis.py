@@ -295,12 +295,12 @@ def test_every_analysis_refuses_a_geographic_crs():
             pop, sh, radius_m=500, capacity=[1]
         ),
         "constrained_allocation": lambda: capacity.constrained_allocation(
-            pop, sh, radius_m=500, capacity=[1]
+            pop, sh, radius_m=500, capacity=[1], cell_m=250
         ),
         "reach_pairs": lambda: capacity.reach_pairs(pop, sh, radius_m=500),
-        "cell_reach": lambda: capacity.cell_reach(pop, sh, radius_m=500),
+        "cell_reach": lambda: capacity.cell_reach(pop, sh, radius_m=500, cell_m=250),
         "shelter_supply_by_area": lambda: capacity.shelter_supply_by_area(
-            pop, sh.assign(grid_code="A"), [1], by="grid_code"
+            pop, sh.assign(grid_code="A"), [1], by="grid_code", profile=p
         ),
         "capacity_all": lambda: capacity.capacity_all(city, p),
         "village_sanitation": lambda: sanitation.village_sanitation(villages, facilities, p),
@@ -313,10 +313,11 @@ def test_every_analysis_refuses_a_geographic_crs():
                 below_target=False,
             ),
             by="county",
+            profile=p,
         ),
         "grid_checks": lambda: grid_qa.grid_checks(grids, comm, pop, p),
-        "grid_overlaps": lambda: grid_qa.grid_overlaps(grids),
-        "uncovered_land": lambda: grid_qa.uncovered_land(grids, comm),
+        "grid_overlaps": lambda: grid_qa.grid_overlaps(grids, min_area_m2=1.0),
+        "uncovered_land": lambda: grid_qa.uncovered_land(grids, comm, min_area_m2=1.0),
         "grid_counts": lambda: grid_qa.grid_counts(grids, pop),
     }
     for name, call in calls.items():

@@ -92,7 +92,9 @@ def test_nearest_assignment_overloads_one_shelter():
 
 def test_constrained_allocation_places_everyone_in_reach():
     s = shelters()
-    best = constrained_allocation(people(), s, radius_m=500, capacity=cap_of(s))
+    best = constrained_allocation(
+        people(), s, radius_m=500, capacity=cap_of(s), cell_m=load_profile().analysis.gap_cell_m
+    )
     assert best.placed == 160 and best.out_of_reach == 30 and best.unplaced == 30
     assert best.loads["load"].sum() == 160
     assert (best.loads["load"] <= best.loads["capacity"]).all()
@@ -102,7 +104,9 @@ def test_constrained_allocation_places_everyone_in_reach():
 
 def test_constrained_allocation_known_maximum():
     s = shelters((50, 60))
-    best = constrained_allocation(people(), s, radius_m=500, capacity=cap_of(s))
+    best = constrained_allocation(
+        people(), s, radius_m=500, capacity=cap_of(s), cell_m=load_profile().analysis.gap_cell_m
+    )
     assert best.placed == 110
     assert best.loads["load"].tolist() == [50, 60]
 
@@ -121,34 +125,33 @@ def test_constrained_allocation_reports_where_unplaced_live():
     assert cells["residents_unplaced"].sum() == 60
 
 
-def test_cell_size_defaults_to_the_profile(tmp_path, monkeypatch):
+def test_cell_size_is_the_callers():
+    """No profile is read from disk here: the caller (the analysis) passes its gap_cell_m."""
     s = shelters((50, 100))
 
-    def cell_area(**kwargs) -> float:
-        best = constrained_allocation(people(), s, radius_m=200, capacity=cap_of(s), **kwargs)
+    def cell_area(cell_m: float) -> float:
+        best = constrained_allocation(people(), s, radius_m=200, capacity=cap_of(s), cell_m=cell_m)
         return float(best.unplaced_cells.area.iloc[0])
 
-    assert load_profile().analysis.gap_cell_m == 250
-    assert cell_area() == pytest.approx(250 * 250)
-    assert cell_area(cell_m=100) == pytest.approx(100 * 100)
-    # another profile's gap_cell_m becomes the default
-    from geo.settings import DEFAULT_PROFILE
-
-    text = DEFAULT_PROFILE.read_text(encoding="utf-8").replace(
-        "gap_cell_m = 250", "gap_cell_m = 40"
-    )
-    other = tmp_path / "other.toml"
-    other.write_text(text, encoding="utf-8")
-    monkeypatch.setenv("GRIDMAP_PROFILE", str(other))
-    assert cell_area() == pytest.approx(40 * 40)
-    reach = cell_reach(people(), s, radius_m=200)
+    assert cell_area(250) == pytest.approx(250 * 250)
+    assert cell_area(100) == pytest.approx(100 * 100)
+    with pytest.raises(TypeError, match="cell_m"):
+        constrained_allocation(people(), s, radius_m=200, capacity=cap_of(s))
+    reach = cell_reach(people(), s, radius_m=200, cell_m=40)
     assert len(reach.cell_x) == 3  # three points, three 40 m cells
 
 
 def test_detour_shrinks_reach():
     s = shelters()
     # 500 m with detour 5 -> 100 m straight line: only P1 (50 m from A) reaches a shelter
-    best = constrained_allocation(people(), s, radius_m=500, capacity=cap_of(s), detour_factor=5)
+    best = constrained_allocation(
+        people(),
+        s,
+        radius_m=500,
+        capacity=cap_of(s),
+        detour_factor=5,
+        cell_m=load_profile().analysis.gap_cell_m,
+    )
     assert best.placed == 80
     near = nearest_assignment(people(), s, radius_m=500, capacity=cap_of(s), detour_factor=5)
     assert near.residents_unassigned == 110
@@ -161,7 +164,9 @@ def test_reach_pairs_boundary_counts_and_polygons():
     park = s.copy()
     park.geometry = s.buffer(10)
     assert reach_pairs(people(), park, radius_m=170).toarray().tolist() == [[1, 0], [1, 1], [0, 0]]
-    best = constrained_allocation(people(), park, radius_m=500, capacity=[100, 100])
+    best = constrained_allocation(
+        people(), park, radius_m=500, capacity=[100, 100], cell_m=load_profile().analysis.gap_cell_m
+    )
     assert best.placed == 160
 
 
@@ -176,7 +181,9 @@ def test_supply_by_area_exactly_at_target():
         geometry=shapely.points([X0, X0 + 5000, X0 + 9000], [Y0, Y0, Y0]),
         crs=CRS,
     )
-    table = shelter_supply_by_area(pop, sh, np.array([150, 50, 10]), by="street_code")
+    table = shelter_supply_by_area(
+        pop, sh, np.array([150, 50, 10]), by="street_code", profile=load_profile()
+    )
     # S1: 150 / 1000 = 0.15 places and 300 / 1000 = 0.3 m² per resident: exactly the targets
     assert table.loc["S1", "places_per_resident"] == pytest.approx(0.15)
     assert bool(table.loc["S1", "meets_places"]) and bool(table.loc["S1", "meets_area"])
@@ -213,9 +220,11 @@ def test_capacity_refuses_geographic_crs():
     with pytest.raises(CRSError):
         nearest_assignment(pop, s, radius_m=500, capacity=cap)
     with pytest.raises(CRSError):
-        constrained_allocation(pop, s, radius_m=500, capacity=cap)
+        constrained_allocation(
+            pop, s, radius_m=500, capacity=cap, cell_m=load_profile().analysis.gap_cell_m
+        )
     with pytest.raises(CRSError):
-        shelter_supply_by_area(pop, s, cap, by="street_code")
+        shelter_supply_by_area(pop, s, cap, by="street_code", profile=load_profile())
     with pytest.raises(CRSError):
         reach_pairs(pop, s, radius_m=500)
     with pytest.raises(CRSError):

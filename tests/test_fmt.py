@@ -8,6 +8,7 @@ import pytest
 
 from geo import fmt
 from geo.indicators import get_indicator
+from geo.settings import load_profile
 
 
 @pytest.mark.parametrize(
@@ -44,9 +45,9 @@ def test_zero_change_has_no_sign():
 
 
 def test_indicator_format_uses_fmt():
-    places = get_indicator("shelter_places_per_resident")
+    places = get_indicator("shelter_places_per_resident", load_profile())
     assert places.format(0.12, "en") == "0.120 places/person"
     assert places.format(0.12) == "0.120 位/人"
-    share = get_indicator("center_street_coverage")
+    share = get_indicator("center_street_coverage", load_profile())
     assert share.format_change(0.0) == "0.0 个百分点"
     assert share.unchanged(0.0004) and not share.unchanged(0.01)

@@ -90,7 +90,7 @@ def codes_of(result, check):
 
 
 def test_overlap_area_by_hand():
-    ov = grid_overlaps(grids())
+    ov = grid_overlaps(grids(), min_area_m2=load_profile().grids.min_area_m2)
     assert len(ov) == 1
     assert {ov.loc[0, "grid_code_a"], ov.loc[0, "grid_code_b"]} == {C1 + "001", "4203020010010X2"}
     assert ov.loc[0, "area_m2"] == pytest.approx(5000)
@@ -100,11 +100,13 @@ def test_overlap_area_by_hand():
     inner.geometry = [box(50, 50, 60, 60)]
     inner["grid_code"] = ["inner"]
     both = pd.concat([grids().iloc[[0]], inner])
-    assert grid_overlaps(both)["area_m2"].tolist() == pytest.approx([100])
+    assert grid_overlaps(both, min_area_m2=load_profile().grids.min_area_m2)[
+        "area_m2"
+    ].tolist() == pytest.approx([100])
 
 
 def test_uncovered_community_land_by_hand():
-    gaps = uncovered_land(grids(), communities())
+    gaps = uncovered_land(grids(), communities(), min_area_m2=load_profile().grids.min_area_m2)
     assert gaps["community_code"].tolist() == [C1]
     assert gaps.loc[0, "area_m2"] == pytest.approx(5000)
     assert gaps.geometry.iloc[0].normalize().equals(box(350, 0, 400, 100).normalize())
@@ -188,9 +190,9 @@ def test_grid_checks_refuse_geographic_crs():
             grids().to_crs("EPSG:4326"), communities().to_crs("EPSG:4326"), None, load_profile()
         )
     with pytest.raises(CRSError):
-        grid_overlaps(grids().to_crs("EPSG:4326"))
+        grid_overlaps(grids().to_crs("EPSG:4326"), min_area_m2=1.0)
     with pytest.raises(CRSError):
-        uncovered_land(grids(), communities().to_crs("EPSG:4326"))
+        uncovered_land(grids(), communities().to_crs("EPSG:4326"), min_area_m2=1.0)
     with pytest.raises(CRSError):
         grid_checks(grids(), communities(), population().to_crs("EPSG:4326"), load_profile())
 

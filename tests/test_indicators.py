@@ -57,9 +57,9 @@ def test_definitions_have_targets_from_profile():
     assert table.set_index("indicator").loc["sanitary_toilet_penetration", "target"] == 0.90
     assert table.set_index("indicator").loc["green_space_ratio", "target"] == 0.36
     assert set(PLAN_KEYS) == {"green_space_ratio", "good_air_days_share", "resident_satisfaction"}
-    assert get_indicator("shelter_area_per_resident_m2").unit == "m²/人"
+    assert get_indicator("shelter_area_per_resident_m2", PROFILE).unit == "m²/人"
     with pytest.raises(KeyError, match="unknown indicator"):
-        get_indicator("nope")
+        get_indicator("nope", PROFILE)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def test_definitions_have_targets_from_profile():
     ],
 )
 def test_status_boundaries(key, value, expected):
-    ind = get_indicator(key)
+    ind = get_indicator(key, PROFILE)
     assert status(value, ind.target(PROFILE), ind, PROFILE) == expected
 
 
@@ -122,6 +122,6 @@ def test_plan_values_appear_at_city_level_only():
 
 def test_ranked_worst_first():
     table = compute_indicators(_inputs([True, True, False, False]), PROFILE)
-    r = ranked(table, "center_street_coverage", "street")
+    r = ranked(table, "center_street_coverage", "street", PROFILE)
     assert list(r["area_code"]) == ["S2", "S1a", "S1b"]
     assert list(r["rank"]) == [1, 2, 3]

@@ -98,9 +98,13 @@ def test_capacity_along_roads(profile):
     assert near.residents_unassigned == 100
     straight = nearest_assignment(pop, shelters, radius_m=1100, capacity=[50])
     assert straight.loads["load"].tolist() == [123]
-    flow = constrained_allocation(pop, shelters, radius_m=1200, capacity=[50], walk=walk)
+    flow = constrained_allocation(
+        pop, shelters, radius_m=1200, capacity=[50], walk=walk, cell_m=250
+    )
     assert (flow.placed, flow.out_of_reach) == (50, 0)
-    flow = constrained_allocation(pop, shelters, radius_m=1100, capacity=[50], walk=walk)
+    flow = constrained_allocation(
+        pop, shelters, radius_m=1100, capacity=[50], walk=walk, cell_m=250
+    )
     assert (flow.placed, flow.out_of_reach) == (23, 100)
 
 

@@ -136,7 +136,7 @@ def test_period_target_uses_the_stored_target():
     rows = pd.DataFrame({"target": [0.3, 0.3], "value": [0.5, 0.1]})
     assert period_target(rows, "center_street_coverage", profile) == 0.3
     none = pd.DataFrame({"target": [None], "value": [0.5]})
-    expected = get_indicator("center_street_coverage").target(profile)
+    expected = get_indicator("center_street_coverage", profile).target(profile)
     assert period_target(none, "center_street_coverage", profile) == expected
 
 
@@ -155,7 +155,7 @@ def test_past_period_chart_draws_its_stored_target(store, monkeypatch):
     key = "center_street_coverage"
     q2.loc[q2["indicator"] == key, "target"] = 0.3
     save_snapshot(store, "2026-Q2", q2)
-    assert get_indicator(key).target(load_profile()) != 0.3
+    assert get_indicator(key, load_profile()).target(load_profile()) != 0.3
     monkeypatch.setenv("GRIDMAP_STORE", str(store.path))
     at = signed_in_app(str(Path(cli.__file__).parent / "app.py"), default_timeout=120)
     at.session_state["progress_period"] = "2026-Q2"

@@ -56,7 +56,7 @@ def _city_texts(pa) -> dict[str, str]:
     """Indicator name -> value text, as the Progress page shows them."""
     city = pa.indicators[pa.indicators["level"] == "city"]
     return {
-        get_indicator(k).name_zh: get_indicator(k).format(v)
+        get_indicator(k, PROFILE).name_zh: get_indicator(k, PROFILE).format(v)
         for k, v in zip(city["indicator"], city["value"], strict=True)
     }
 

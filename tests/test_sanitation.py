@@ -103,7 +103,7 @@ def test_target_and_radius_from_profile():
 
 def test_rollup_by_township_and_county():
     v = village_sanitation(villages(), facilities(), load_profile())
-    town = sanitation_rollup(v, by="township")
+    town = sanitation_rollup(v, by="township", profile=load_profile())
     t1 = town.loc[("C1", "T1")]
     assert t1["villages"] == 2 and t1["households"] == 200
     assert t1["toilet_penetration"] == pytest.approx(179 / 200)
@@ -112,7 +112,7 @@ def test_rollup_by_township_and_county():
     t3 = town.loc[("C2", "T3")]
     assert t3["share_with_sewage"] == 0.5 and t3["meets_sewage_target"]  # 50% >= 40%
     assert t3["toilet_penetration"] == pytest.approx(0.9) and t3["meets_toilet_target"]
-    county = sanitation_rollup(v, by="county")
+    county = sanitation_rollup(v, by="county", profile=load_profile())
     assert county.loc["C1", "villages"] == 3
     assert county.loc["C1", "share_with_garbage"] == pytest.approx(2 / 3)
     assert county["villages"].sum() == town["villages"].sum() == 5
@@ -135,4 +135,4 @@ def test_sanitation_refuses_geographic_crs():
         )
     v = village_sanitation(villages(), facilities(), load_profile())
     with pytest.raises(CRSError):
-        sanitation_rollup(v.to_crs("EPSG:4326"), by="county")
+        sanitation_rollup(v.to_crs("EPSG:4326"), by="county", profile=load_profile())

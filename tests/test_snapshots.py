@@ -66,7 +66,7 @@ def test_compare_known_change(store):
     q2, q3 = _tables()
     save_snapshot(store, "2026-Q2", q2)
     save_snapshot(store, "2026-Q3", q3)
-    cmp = compare_periods(load_snapshot(store, "2026-Q2"), load_snapshot(store, "2026-Q3"))
+    cmp = compare_periods(load_snapshot(store, "2026-Q2"), load_snapshot(store, "2026-Q3"), PROFILE)
     row = cmp.set_index(["indicator", "area_code"])
     city = row.loc[("center_street_coverage", "city")]
     assert city["value_before"] == pytest.approx(0.2)
@@ -89,7 +89,7 @@ def test_compare_known_change(store):
 
 def test_compare_worsened_and_new():
     q2, q3 = _tables()
-    cmp = compare_periods(q3, q2)  # backwards in time: coverage fell
+    cmp = compare_periods(q3, q2, PROFILE)  # backwards in time: coverage fell
     assert (
         cmp.set_index(["indicator", "area_code"]).loc[("center_street_coverage", "city"), "trend"]
         == "worsened"
@@ -97,7 +97,7 @@ def test_compare_worsened_and_new():
     q3_plan = compute_indicators(
         _inputs([True] * 4), PROFILE, plan_values={"green_space_ratio": 0.37}
     )
-    cmp = compare_periods(q2, q3_plan).set_index(["indicator", "area_code"])
+    cmp = compare_periods(q2, q3_plan, PROFILE).set_index(["indicator", "area_code"])
     assert cmp.loc[("green_space_ratio", "city"), "trend"] == "new"
 
 
@@ -139,7 +139,9 @@ def test_take_snapshots_of_two_periods_from_layers(tmp_path):
     assert list_periods(store) == ["2026-Q2", "2026-Q3"]
     assert get_plan_values(store, "2026-Q3") == {"green_space_ratio": 0.37}
     assert "profile" in snapshot_params(store, "2026-Q3")["params"]
-    cmp = compare_periods(load_snapshot(store, "2026-Q2"), q3).set_index(["indicator", "area_code"])
+    cmp = compare_periods(load_snapshot(store, "2026-Q2"), q3, PROFILE).set_index(
+        ["indicator", "area_code"]
+    )
     # C2 at (3500, 1000) covers P4 (0 m) and P3 (exactly 1000 m, the boundary counts):
     # 200 -> 500 of 500 residents; in S2 0 -> 300 of 300
     assert cmp.loc[("center_street_coverage", "city"), "value_before"] == pytest.approx(0.4)

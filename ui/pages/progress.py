@@ -136,7 +136,7 @@ def _comparison(
 ) -> pd.DataFrame:
     a = _period_analysis(path, version, profile_source, before).indicators
     b = _period_analysis(path, version, profile_source, after).indicators
-    return compare_periods(a, b)
+    return compare_periods(a, b, profile())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -170,7 +170,7 @@ def _area_map_png(
         )
         rows = sel.set_index("area_code")["trend"]
         cats = {t: (TREND_COLORS[t], TREND_LABELS[t][i]) for t in TREND_COLORS}
-        title = f"{get_indicator(key).name(lang)}{'：' if i == 0 else ': '}{other} → {period}"
+        title = f"{get_indicator(key, profile()).name(lang)}{'：' if i == 0 else ': '}{other} → {period}"
         missing = "removed"
     else:
         ind_rows = pa.indicators
@@ -178,7 +178,9 @@ def _area_map_png(
         with_data = set(sel.loc[sel["value"].notna(), "area_code"])
         rows = sel.set_index("area_code")["status"]
         cats = {s: (STATUS_COLORS[s], STATUS_LABELS[s][i]) for s in STATUS_COLORS}
-        title = f"{get_indicator(key).name(lang)}" + (f"（{period}）" if i == 0 else f" ({period})")
+        title = f"{get_indicator(key, profile()).name(lang)}" + (
+            f"（{period}）" if i == 0 else f" ({period})"
+        )
         missing = "no_data"
     frame = streets.assign(cls=streets["code"].map(rows).fillna(missing))
     layers = [
@@ -212,7 +214,7 @@ def _area_map_png(
 
 # --------------------------------------------------------------------------- helpers
 def _name(key: str) -> str:
-    return get_indicator(key).name(lang())
+    return get_indicator(key, profile()).name(lang())
 
 
 def _status_text(status: str) -> str:
@@ -230,7 +232,7 @@ def _badge(status: str) -> str:
 def _delta(key: str, change: float | None) -> str | None:
     if change is None or not np.isfinite(change):
         return None
-    return get_indicator(key).format_change(change, lang())
+    return get_indicator(key, profile()).format_change(change, lang())
 
 
 def _level_label(level: str) -> str:
@@ -276,7 +278,7 @@ def _metrics(
     for start in range(0, len(keys), columns):
         cols = st.columns(columns)
         for col, key in zip(cols, keys[start : start + columns], strict=False):
-            ind = get_indicator(key)
+            ind = get_indicator(key, profile())
             row = rows.loc[key]
             change = float(changes[key]) if changes is not None and key in changes.index else None
             with col:
@@ -305,14 +307,14 @@ def _indicator_frame(rows: pd.DataFrame, changes: pd.Series | None) -> pd.DataFr
     return pd.DataFrame(
         {
             tr("主题", "Theme"): [
-                THEMES[get_indicator(k).theme][0 if lang() == "zh" else 1] for k in keys
+                THEMES[get_indicator(k, profile()).theme][0 if lang() == "zh" else 1] for k in keys
             ],
             tr("指标", "Indicator"): [_name(k) for k in keys],
             tr("当前值", "Value"): [
-                get_indicator(k).format(rows.loc[k, "value"], lang()) for k in keys
+                get_indicator(k, profile()).format(rows.loc[k, "value"], lang()) for k in keys
             ],
             tr("目标", "Target"): [
-                get_indicator(k).format(rows.loc[k, "target"], lang()) for k in keys
+                get_indicator(k, profile()).format(rows.loc[k, "target"], lang()) for k in keys
             ],
             tr("状态", "Status"): [_status_text(rows.loc[k, "status"]) for k in keys],
             tr("较上期", "Change"): [
@@ -330,7 +332,7 @@ def _bar_chart(
 
     Colours and rule both follow the period's stored target (:func:`period_target`).
     """
-    ind = get_indicator(key)
+    ind = get_indicator(key, profile())
     scale = 100.0 if ind.kind == "share" else 1.0
     data = pd.DataFrame(
         {
@@ -411,12 +413,12 @@ def overview(pa: PeriodAnalysis) -> None:
 
 def ranking(pa: PeriodAnalysis) -> None:
     key, level = _indicator_and_level(KEYS["rank_indicator"], KEYS["rank_level"])
-    rows = ranked(pa.indicators, key, level)
+    rows = ranked(pa.indicators, key, level, profile())
     rows = rows[rows["value"].notna()]
     if rows.empty:
         st.info(tr("该层级没有此指标的数据。", "No data for this indicator at this level."))
         return
-    ind = get_indicator(key)
+    ind = get_indicator(key, profile())
     left, right = st.columns([1, 1])
     with left:
         st.dataframe(
@@ -472,11 +474,11 @@ def comparison(pa: PeriodAnalysis, periods: list[str], ctx: tuple[str, str, str]
             {
                 tr("指标", "Indicator"): city["indicator"].map(_name),
                 before: [
-                    get_indicator(k).format(v, lang())
+                    get_indicator(k, profile()).format(v, lang())
                     for k, v in zip(city["indicator"], city["value_before"], strict=True)
                 ],
                 after: [
-                    get_indicator(k).format(v, lang())
+                    get_indicator(k, profile()).format(v, lang())
                     for k, v in zip(city["indicator"], city["value_after"], strict=True)
                 ],
                 tr("变化", "Change"): [
@@ -497,7 +499,7 @@ def comparison(pa: PeriodAnalysis, periods: list[str], ctx: tuple[str, str, str]
     m1.metric(tr("改善的区域", "Areas improved"), int(counts.get("improved", 0)))
     m2.metric(tr("变差的区域", "Areas worsened"), int(counts.get("worsened", 0)))
     m3.metric(tr("持平的区域", "Areas unchanged"), int(counts.get("unchanged", 0)))
-    ind = get_indicator(key)
+    ind = get_indicator(key, profile())
     left, right = st.columns([1, 1])
     with left:
         st.dataframe(
@@ -554,7 +556,7 @@ def plan_entry(pa: PeriodAnalysis, store: Store) -> None:
         values: dict[str, float | None] = {}
         cols = st.columns(len(PLAN_KEYS))
         for col, key in zip(cols, PLAN_KEYS, strict=True):
-            ind = get_indicator(key)
+            ind = get_indicator(key, profile())
             shown = current.get(key)
             entered = col.number_input(
                 f"{_name(key)} (%)",
