@@ -1,7 +1,9 @@
 """Figures of issue 9 (one record per layer and facility kind).
 
-Prints which files name the elderly-care kind (what adding it touched), and the line counts of
-the biggest Python files at a base commit and now.
+Prints which files name the elderly-care kind (what adding it touched), the line counts of the
+biggest Python files at a base commit and now, the files of the one analysis object (the
+Service-gaps page's own orchestration, ``ui/gaps/compute.py``, went into ``geo/analysis.py``),
+and the longest parameter list of a function in ``maps/`` (the renderer takes style records).
 
     .venv/bin/python bench/bench_registry.py [--base COMMIT]
 """
@@ -9,6 +11,7 @@ the biggest Python files at a base commit and now.
 from __future__ import annotations
 
 import argparse
+import ast
 import subprocess
 from pathlib import Path
 
@@ -69,6 +72,24 @@ def main() -> None:
             f"  {shown:32s} {before if before is not None else '-':>7} "
             f"{after if after is not None else '-':>7}"
         )
+
+    print(f"\nthe one analysis object, {args.base} -> now")
+    for path in ("geo/analysis.py", "ui/gaps/compute.py", "geo/capacity.py", "maps/render.py"):
+        print(
+            f"  {path:32s} {lines_at(args.base, path) or '-':>7} {lines_at(None, path) or '-':>7}"
+        )
+
+    widest: list[tuple[int, str]] = []
+    for path in sorted((ROOT / "maps").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                a = node.args
+                count = len(a.posonlyargs) + len(a.args) + len(a.kwonlyargs)
+                widest.append((count, f"{path.relative_to(ROOT)}:{node.name}"))
+    widest.sort(reverse=True)
+    print("\nlongest parameter lists in maps/ (parameters, function):")
+    for count, name in widest[:3]:
+        print(f"  {count:3d}  {name}")
 
 
 if __name__ == "__main__":

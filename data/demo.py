@@ -45,6 +45,7 @@ from data import shiyan_names as names
 from data.demo_roads import demo_roads
 from data.store import GeoPackageStore
 from geo.areas import POLYGONAL
+from geo.crs import LONLAT_CRS
 from geo.settings import Profile, load_profile
 from layers import LAYERS
 from layers.shelters import CLASS_LABELS
@@ -52,7 +53,6 @@ from layers.shelters import CLASS_LABELS
 GENERATOR_VERSION = "1.0"
 PERIOD = "2026-Q3"
 PREVIOUS_PERIOD = "2026-Q2"
-STORAGE_CRS = "EPSG:4326"
 
 # Magnitudes at scale 1 (generator parameters, not planning standards).
 BASE_RESIDENTS = 1_000_000
@@ -266,7 +266,7 @@ def _rng(seed: int, part: str) -> np.random.Generator:
 
 
 def _to_metric(geoms, crs: str) -> np.ndarray:
-    return gpd.GeoSeries(geoms, crs=STORAGE_CRS).to_crs(crs).values.to_numpy()
+    return gpd.GeoSeries(geoms, crs=LONLAT_CRS).to_crs(crs).values.to_numpy()
 
 
 def _lonlat_to_metric(lonlat: np.ndarray, crs: str) -> np.ndarray:
@@ -1089,7 +1089,7 @@ class _Generator:
     # ----------------------------------------------------------------------- output
     def _frame(self, data: dict, geoms) -> gpd.GeoDataFrame:
         frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=self.crs), crs=self.crs)
-        return frame.to_crs(STORAGE_CRS)
+        return frame.to_crs(self.profile.city.storage_crs)
 
     def frames(self) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, gpd.GeoDataFrame]]:
         rng = _rng(self.seed, "records")

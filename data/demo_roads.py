@@ -17,6 +17,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo.crs import LONLAT_CRS
+
 SPACING_M = 190.0
 """Distance between neighbouring streets of the lattice, metres."""
 JITTER = 0.18
@@ -61,7 +63,7 @@ STEMS = (
 
 def _to_metric(lonlat, crs: str) -> np.ndarray:
     return np.asarray(
-        gpd.GeoSeries(shapely.points(np.asarray(lonlat)), crs="EPSG:4326")
+        gpd.GeoSeries(shapely.points(np.asarray(lonlat)), crs=LONLAT_CRS)
         .to_crs(crs)
         .get_coordinates()
         .to_numpy()

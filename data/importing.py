@@ -32,7 +32,7 @@ from pyproj.exceptions import CRSError
 from auth.model import User
 from auth.storage import AuditEntry
 from data.readers import FORMATS, ImportFailed, RawRead, ReadOptions, read_any, unsupported
-from data.store import STORAGE_CRS, Store
+from data.store import Store, storage_crs
 from data.tempfiles import remove_stale_workdirs, workdir
 from geo.areas import MULTIPART, POLYGONAL
 from geo.crs import convert_frame, outside_china
@@ -243,7 +243,7 @@ def import_file(
         out = validated
         if existing is not None and not existing.empty:
             out = pd.concat([existing, validated], ignore_index=True)
-            out = gpd.GeoDataFrame(out, geometry="geometry", crs=STORAGE_CRS)
+            out = gpd.GeoDataFrame(out, geometry="geometry", crs=storage_crs())
         meta = store.meta() if store.exists() else {}
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         meta[f"import.{layer}"] = f"{source}; {mode}; {len(validated)} rows; {stamp}"
@@ -409,7 +409,7 @@ def _to_storage_crs(
                     )
                 ],
             )
-        frame = frame.to_crs(STORAGE_CRS)
+        frame = frame.to_crs(storage_crs())
         report.conversions.append(f"reprojected from {_crs_name(crs)} to EPSG:4326")
         crs = None
     else:
@@ -419,9 +419,9 @@ def _to_storage_crs(
                 "no CRS stated: longitude/latitude taken as WGS84/CGCS2000 (for Amap/Tencent or "
                 "Baidu coordinates use --coords gcj02 or bd09)"
             )
-        elif crs is not None and not crs.equals(CRS.from_user_input(STORAGE_CRS)):
+        elif crs is not None and not crs.equals(CRS.from_user_input(storage_crs())):
             report.conversions.append(f"{_crs_name(crs)} taken as EPSG:4326 (within a metre)")
-        frame = frame.set_crs(STORAGE_CRS, allow_override=True)
+        frame = frame.set_crs(storage_crs(), allow_override=True)
     foreign: list[str] = []
     if coords != "wgs84":
         x, y = _centers(frame)

@@ -27,6 +27,7 @@ from field.tables import (
     FieldWrites,
     iso,
 )
+from geo.crs import LONLAT_CRS
 
 
 def _frame(cur, columns: Sequence[str]) -> pd.DataFrame:
@@ -98,7 +99,7 @@ class PostGISFieldStore(FieldWrites):
         frame["synthetic"] = frame["synthetic"].astype(bool)
         for col in ("lon", "lat"):
             frame[col] = frame[col].astype(float)
-        geometry = gpd.points_from_xy(frame["lon"], frame["lat"], crs="EPSG:4326")
+        geometry = gpd.points_from_xy(frame["lon"], frame["lat"], crs=LONLAT_CRS)
         return gpd.GeoDataFrame(frame, geometry=geometry)
 
     def steps(self, report_id: str | None = None) -> pd.DataFrame:

@@ -13,6 +13,7 @@ kept in ``gridmap.schema_version``. Columns a newer layer schema adds are added 
 
 from __future__ import annotations
 
+from data.store import storage_srid
 from layers import LAYERS
 
 SCHEMA = "gridmap"
@@ -43,7 +44,9 @@ def layer_table_sql(name: str) -> str:
     cols = [f"{f.name} {SQL_TYPES[f.dtype]}" for f in LAYERS[name].fields]
     if name == "population":
         cols.append("grid_code text")  # tagged from the grids, read by the policy
-    body = ",\n  ".join(["fid bigserial PRIMARY KEY", *cols, "geom geometry(Geometry, 4326)"])
+    body = ",\n  ".join(
+        ["fid bigserial PRIMARY KEY", *cols, f"geom geometry(Geometry, {storage_srid()})"]
+    )
     return (
         f"CREATE TABLE {SCHEMA}.{name} (\n  {body}\n);\n"
         f"CREATE INDEX {name}_geom_idx ON {SCHEMA}.{name} USING gist (geom);\n"

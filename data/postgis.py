@@ -33,14 +33,13 @@ import pyarrow.csv as pacsv
 import shapely
 
 from data.pg_schema import GROUP_ROLES, SCHEMA
-from data.store import StoreError, _restore_types, _to_bool
+from data.store import StoreError, _restore_types, _to_bool, storage_crs, storage_srid
 from layers import LAYERS
 
 if TYPE_CHECKING:
     from auth.storage import AuditEntry
     from data.store import Store
 
-STORAGE_CRS = "EPSG:4326"
 META = "gridmap_meta"
 SCOPE_LEVELS = ("city", "district", "street", "community", "grids")
 ACCOUNT_TABLES = ("users", "auth_sessions", "auth_attempts", "audit_log")
@@ -518,7 +517,7 @@ def _copy_layer(cur, layer: str, columns: list[str] | None) -> gpd.GeoDataFrame:
     if not buf.getvalue():
         return gpd.GeoDataFrame(
             {f.name: pd.Series([], dtype=_nullable(types[f.name]) or object) for f in fields},
-            geometry=gpd.GeoSeries([], crs=STORAGE_CRS),
+            geometry=gpd.GeoSeries([], crs=storage_crs()),
         )
     table = pacsv.read_csv(
         io.BytesIO(buf.getvalue()),
@@ -534,7 +533,7 @@ def _copy_layer(cur, layer: str, columns: list[str] | None) -> gpd.GeoDataFrame:
     )
     geometry = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
     attrs = table.drop_columns(["geometry"]).to_pandas(types_mapper=_nullable)
-    return gpd.GeoDataFrame(attrs, geometry=geometry, crs=STORAGE_CRS)
+    return gpd.GeoDataFrame(attrs, geometry=geometry, crs=storage_crs())
 
 
 def _nullable(arrow_type: pa.DataType):
@@ -558,8 +557,8 @@ def _prepare(name: str, frame: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
         raise StoreError(f"layer {name!r} must be a GeoDataFrame")
     if frame.crs is None:
         raise StoreError(f"layer {name!r} has no CRS; set one before writing")
-    if not frame.crs.equals(STORAGE_CRS):
-        frame = frame.to_crs(STORAGE_CRS)
+    if not frame.crs.equals(storage_crs()):
+        frame = frame.to_crs(storage_crs())
     known = {f.name for f in LAYERS[name].fields}
     extra = [c for c in frame.columns if c not in known and c != frame.geometry.name]
     if extra:
@@ -578,7 +577,7 @@ def _copy_in(cur, layer: str, frame: gpd.GeoDataFrame) -> None:
     for f in fields:
         arrays.append(_to_arrow(frame[f.name], f.dtype))
         names.append(f.name)
-    geoms = shapely.set_srid(frame.geometry.values, 4326)
+    geoms = shapely.set_srid(frame.geometry.values, storage_srid())
     wkb = shapely.to_wkb(geoms, hex=True, include_srid=True)
     arrays.append(pa.array(wkb, type=pa.string()))
     names.append("geom")

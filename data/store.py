@@ -46,7 +46,22 @@ from layers import LAYERS
 if TYPE_CHECKING:
     from auth.storage import Accounts, AuditEntry
 
-STORAGE_CRS = "EPSG:4326"
+
+def storage_crs() -> str:
+    """The CRS layers are stored in: the city profile's ``city.storage_crs`` (the one place it is
+    set). Not :data:`geo.crs.LONLAT_CRS`, the CRS of the web map and of GPS positions."""
+    from geo.settings import load_profile
+
+    return load_profile().city.storage_crs
+
+
+def storage_srid() -> int:
+    """EPSG code of :func:`storage_crs` (the SRID of the PostGIS geometry columns)."""
+    from pyproj import CRS
+
+    return int(CRS.from_user_input(storage_crs()).to_epsg())
+
+
 Mode = Literal["replace", "append"]
 #: Seconds a writer waits for another writer of the same store before giving up.
 LOCK_TIMEOUT_S = 120.0
@@ -201,13 +216,13 @@ class GeoPackageStore:
             )
         if not self.has(layer):
             if layer in LAYERS:
-                return LAYERS[layer].empty(STORAGE_CRS)
+                return LAYERS[layer].empty(storage_crs())
             raise StoreError(
                 f"{self.path.name}: no layer {layer!r} (has: {', '.join(self.layers())})"
             )
         frame = pyogrio.read_dataframe(self.path, layer=layer, columns=columns, use_arrow=True)
         if frame.crs is None:
-            frame = frame.set_crs(STORAGE_CRS)
+            frame = frame.set_crs(storage_crs())
         if "fid" in frame.columns:
             frame = frame.drop(columns="fid")
         return _restore_types(frame, layer)
@@ -560,7 +575,8 @@ def _write_one(
     if isinstance(frame, gpd.GeoDataFrame):
         if frame.crs is None:
             raise StoreError(f"layer {name!r} has no CRS; set one before writing")
-        frame = frame.to_crs(STORAGE_CRS) if not frame.crs.equals(STORAGE_CRS) else frame
+        crs = storage_crs()
+        frame = frame.to_crs(crs) if not frame.crs.equals(crs) else frame
         frame = _prepare_types(frame)
         geom_types = set(frame.geom_type.dropna().unique())
         if geom_types and len(geom_types) > 1:

@@ -20,7 +20,7 @@ from scipy.spatial import cKDTree
 from field.periods import period_of, shift_period
 from field.settings import FieldRules
 from field.states import DROPPED_STATES
-from geo.crs import to_metric
+from geo.crs import LONLAT_CRS, to_metric
 
 CLUSTER_COLUMNS = [
     "cluster_id",
@@ -61,7 +61,7 @@ def recurring_problems(
     periods = {shift_period(period, -k) for k in range(rules.cluster_periods)}
     live = reports[~reports["state"].isin(DROPPED_STATES).to_numpy()]
     live = live[period_of(live["created_at"]).isin(periods).to_numpy()]
-    empty = gpd.GeoDataFrame({c: [] for c in CLUSTER_COLUMNS[:-1]}, geometry=[], crs="EPSG:4326")
+    empty = gpd.GeoDataFrame({c: [] for c in CLUSTER_COLUMNS[:-1]}, geometry=[], crs=LONLAT_CRS)
     if live.empty:
         return empty
     metric = to_metric(live, metric_crs, name="reports")
@@ -108,7 +108,7 @@ def recurring_problems(
     frame["community"] = _modes(rows, "community")
     frame = frame.sort_values(["n_reports", "category"], ascending=[False, True], kind="stable")
     geometry = gpd.points_from_xy(frame["x"], frame["y"], crs=metric_crs)
-    result = gpd.GeoDataFrame(frame.drop(columns=["x", "y"]), geometry=geometry).to_crs("EPSG:4326")
+    result = gpd.GeoDataFrame(frame.drop(columns=["x", "y"]), geometry=geometry).to_crs(LONLAT_CRS)
     result.insert(0, "cluster_id", [f"C{i + 1:03d}" for i in range(len(result))])
     return result.reset_index(drop=True)[CLUSTER_COLUMNS]
 

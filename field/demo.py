@@ -23,7 +23,7 @@ from scipy.spatial import cKDTree
 from field.periods import period_bounds
 from field.settings import FieldRules
 from field.store import REPORT_COLUMNS
-from geo.crs import to_metric
+from geo.crs import LONLAT_CRS, to_metric
 
 REPORTS_PER_1000_RESIDENTS = 2.0
 """Reports per 1,000 residents per quarter (about 2,000 a quarter for the demo city)."""
@@ -188,7 +188,7 @@ def _reports_for(
     x, y = np.concatenate(xs), np.concatenate(ys)
     points = gpd.GeoDataFrame(
         {"category": cat_col}, geometry=gpd.points_from_xy(x, y, crs=metric_crs)
-    ).to_crs("EPSG:4326")
+    ).to_crs(LONLAT_CRS)
     frame = _tag(points, layers)
     frame = frame[frame["street"].notna()].reset_index(drop=True)
     n = len(frame)

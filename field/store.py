@@ -38,6 +38,7 @@ from field.tables import (
     NewReport,
     iso,
 )
+from geo.crs import LONLAT_CRS
 
 __all__ = [
     "MAX_BLOB_BYTES",
@@ -202,7 +203,7 @@ class GeoPackageFieldStore(FieldWrites):
         for col in TIME_COLUMNS:
             frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601")
         frame["synthetic"] = frame["synthetic"].astype(bool)
-        geometry = gpd.points_from_xy(frame["lon"], frame["lat"], crs="EPSG:4326")
+        geometry = gpd.points_from_xy(frame["lon"], frame["lat"], crs=LONLAT_CRS)
         return gpd.GeoDataFrame(frame, geometry=geometry)
 
     def steps(self, report_id: str | None = None) -> pd.DataFrame:

@@ -26,7 +26,7 @@ import shapely
 
 from field.settings import URGENCIES, FieldRules
 from field.store import NewReport
-from geo.crs import to_metric
+from geo.crs import LONLAT_CRS, to_metric
 from geo.settings import Profile
 
 AREA_COLUMNS = ("grid_code", "community", "street", "district")
@@ -60,7 +60,7 @@ def locate(
     """Grid, community, street and district of the point (None for each when not found)."""
     point = shapely.Point(lon, lat)
     out: dict[str, Any] = dict.fromkeys(AREA_COLUMNS)
-    grids = grids.to_crs("EPSG:4326") if grids.crs and not grids.crs.equals("EPSG:4326") else grids
+    grids = grids.to_crs(LONLAT_CRS) if grids.crs and not grids.crs.equals(LONLAT_CRS) else grids
     hits = grids.sindex.query(point, predicate="intersects")
     if len(hits):
         row = grids.iloc[int(np.sort(hits)[0])]
@@ -68,7 +68,7 @@ def locate(
             out[col] = None if pd.isna(row.get(col)) else str(row.get(col))
         return out
     if rural and villages is not None and not villages.empty:
-        pt = to_metric(gpd.GeoSeries([point], crs="EPSG:4326"), metric_crs)
+        pt = to_metric(gpd.GeoSeries([point], crs=LONLAT_CRS), metric_crs)
         vm = to_metric(villages, metric_crs, name="villages")
         dist = vm.distance(pt.iloc[0])
         if dist.min() <= rules.village_match_m:

@@ -1,7 +1,8 @@
 """Coordinate reference systems: checks at the boundary, metric projection, China's offsets.
 
 Every distance, area and buffer in ``geo/`` is computed in the city's metric CRS
-(EPSG:4546 for Shiyan). Frames are stored and displayed in EPSG:4326.
+(EPSG:4546 for Shiyan). Frames are stored in the profile's ``city.storage_crs`` and drawn on
+the web map in lon/lat (:data:`LONLAT_CRS`).
 
 GCJ-02 (Amap/Gaode, Tencent) and BD-09 (Baidu) are obfuscated datums that PROJ does not
 know; the published conversion formulas are implemented here, vectorised with numpy. The
@@ -17,7 +18,11 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-WGS84 = "EPSG:4326"
+LONLAT_CRS = "EPSG:4326"
+"""Longitude/latitude on WGS 84: what the web map draws (Leaflet takes lon/lat), what GPS and
+phones report and what lon/lat columns and GeoJSON files mean. Not the storage CRS, which the
+city profile names (``profile.city.storage_crs``, read by :func:`data.store.storage_crs`); for
+Shiyan the two happen to be the same code."""
 
 
 class CRSError(ValueError):

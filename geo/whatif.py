@@ -42,7 +42,7 @@ from geo.coverage import (
     residents_of,
     select_facilities,
 )
-from geo.crs import WGS84, CRSError, convert_frame, require_crs, require_projected, to_metric
+from geo.crs import LONLAT_CRS, CRSError, convert_frame, require_crs, require_projected, to_metric
 from layers import LAYERS, centers, sanitation, shelters
 from layers.kinds import FacilityKind
 from layers.messages import Msg, in_lang, msg
@@ -115,7 +115,7 @@ def proposals_from_table(
             )
         )
     rest = table.drop(columns=[lon, lat])
-    frame = gpd.GeoDataFrame(rest, geometry=gpd.points_from_xy(x, y), crs=WGS84)
+    frame = gpd.GeoDataFrame(rest, geometry=gpd.points_from_xy(x, y), crs=LONLAT_CRS)
     return convert_frame(frame, offsets, "wgs84") if offsets != "wgs84" else frame
 
 
@@ -142,8 +142,8 @@ def read_point_file(data: bytes, filename: str, *, offsets: str = "wgs84") -> gp
                 )
             ) from None
         if frame.crs is None:
-            frame = frame.set_crs(WGS84)
-        frame = frame.to_crs(WGS84)
+            frame = frame.set_crs(LONLAT_CRS)
+        frame = frame.to_crs(LONLAT_CRS)
         empty = frame.geometry.isna() | frame.geometry.is_empty
         if empty.any():
             rows = ", ".join(str(i + 1) for i in np.flatnonzero(empty.to_numpy())[:10])
@@ -153,7 +153,7 @@ def read_point_file(data: bytes, filename: str, *, offsets: str = "wgs84") -> gp
                     f"{filename}: features {rows} have no geometry",
                 )
             )
-        points = gpd.GeoSeries(point_geometries(frame), index=frame.index, crs=WGS84)
+        points = gpd.GeoSeries(point_geometries(frame), index=frame.index, crs=LONLAT_CRS)
         frame = frame.set_geometry(points)
         return convert_frame(frame, offsets, "wgs84") if offsets != "wgs84" else frame
     raise WhatIfError(

@@ -210,7 +210,7 @@ class LayerSchema:
     def field_labels(self, lang: str = "zh") -> dict[str, str]:
         return {f.name: f.label(lang) for f in self.fields}
 
-    def empty(self, crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
+    def empty(self, crs: str) -> gpd.GeoDataFrame:
         """An empty frame with this layer's columns."""
         cols = {f.name: pd.Series(dtype=_pandas_dtype(f.dtype)) for f in self.fields}
         return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs=crs), crs=crs)

@@ -18,12 +18,12 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from geo.crs import convert_frame, require_crs
+from geo.crs import LONLAT_CRS, convert_frame, require_crs
 from geo.settings import load_profile
 from layers import LAYERS, searchable_layers
 from layers.schema import mask_phone
 
-DISPLAY_CRS = "EPSG:4326"
+DISPLAY_CRS = LONLAT_CRS  # the web map draws lon/lat (not the storage CRS: geo.crs)
 
 
 def category_labels(

@@ -205,3 +205,37 @@ def test_outside_china_box():
         True,
         False,
     ]
+
+
+def test_lonlat_and_storage_crs_are_named_once(tmp_path, monkeypatch):
+    """The EPSG:4326 code is written in one place (geo.crs.LONLAT_CRS, the web map's and GPS's
+    lon/lat); the storage CRS comes from the city profile."""
+    from pathlib import Path
+
+    from data.store import GeoPackageStore, storage_crs
+    from geo.settings import DEFAULT_PROFILE, load_profile
+
+    root = Path(__file__).resolve().parent.parent
+    literal = '"EPSG:' + '4326"'
+    found = [
+        str(p.relative_to(root))
+        for folder in ("geo", "data", "layers", "maps", "field", "ui", "reports", "commands")
+        for p in (root / folder).rglob("*.py")
+        if literal in p.read_text(encoding="utf-8")
+    ]
+    assert found == ["geo/crs.py"]
+    assert storage_crs() == load_profile().city.storage_crs
+    # another city storing in CGCS2000 lon/lat: the store writes and reads in it
+    text = DEFAULT_PROFILE.read_text(encoding="utf-8").replace(
+        'storage_crs = "EPSG:4326"', 'storage_crs = "EPSG:4490"'
+    )
+    other = tmp_path / "other.toml"
+    other.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("GRIDMAP_PROFILE", str(other))
+    store = GeoPackageStore(tmp_path / "s.gpkg")
+    pts = gpd.GeoDataFrame(
+        {"residents": [5]}, geometry=[Point(110.79, 32.63)], crs="EPSG:4326"
+    ).to_crs(4546)
+    store.write({"population": pts})
+    assert store.read("population").crs.to_epsg() == 4490
+    assert store.read("shelters").crs.to_epsg() == 4490  # a missing layer, empty

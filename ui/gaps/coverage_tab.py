@@ -8,7 +8,7 @@ import streamlit as st
 
 from geo import fmt
 from geo.analysis import GapAnalysis
-from geo.crs import WGS84
+from geo.crs import LONLAT_CRS
 from geo.indicators import STATUS_LABELS, statuses
 from ui.gaps.keys import ROLLUP_KIND, ROLLUP_LEVEL, ROLLUP_TOP
 from ui.gaps.labels import kind_label, kinds, level_radio, pair
@@ -134,7 +134,7 @@ def show_coverage(analysis: GapAnalysis) -> None:
     if cells.empty:
         st.success(tr("该类设施已覆盖全部常住人口。", "Every resident is covered for this kind."))
         return
-    centres = cells.geometry.centroid.to_crs(WGS84)
+    centres = cells.geometry.centroid.to_crs(LONLAT_CRS)
     where = area_names(analysis, cells)
     hot = pd.DataFrame(
         {

@@ -11,7 +11,7 @@ import streamlit as st
 from geo.analysis import GapAnalysis
 from geo.capacity import SHELTER_GROUPS
 from geo.coverage import select_facilities
-from geo.crs import WGS84
+from geo.crs import LONLAT_CRS
 from geo.grid_qa import CHECKS
 from geo.network import entrances_of
 from maps import display as dp
@@ -54,7 +54,7 @@ def _view(
     """
     if frame.empty:
         return None, None
-    minx, miny, maxx, maxy = frame.to_crs(WGS84).total_bounds
+    minx, miny, maxx, maxy = frame.to_crs(LONLAT_CRS).total_bounds
     span = max(maxx - minx, (maxy - miny) * 1.2, 1e-4)
     zoom = int(np.clip(np.floor(np.log2(360.0 * width_px / 256.0 / span)), 3, 17))
     return ((miny + maxy) / 2, (minx + maxx) / 2), zoom

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo.crs import WGS84
+from geo.crs import LONLAT_CRS
 from ui.gaps.keys import PROPOSALS
 from ui.i18n import tr
 
@@ -17,7 +17,7 @@ def proposal_frame() -> gpd.GeoDataFrame:
     columns = ["lon", "lat", "kind", "name", "shelter_class", "effective_area_m2", "capacity"]
     frame = pd.DataFrame(rows, columns=columns)
     return gpd.GeoDataFrame(
-        frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=WGS84
+        frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=LONLAT_CRS
     )
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from geo.analysis import GapAnalysis
 from geo.coverage import radius_for
-from geo.crs import WGS84
+from geo.crs import LONLAT_CRS
 from geo.siting import SiteSuggestion, SitingError
 from geo.whatif import WhatIfError
 from layers.shelters import FIXED_CLASSES
@@ -144,7 +144,7 @@ def show_siting(analysis: GapAnalysis, path: str, version: str, basemap: str) ->
     except (SitingError, WhatIfError) as exc:
         st.error(safe(exc.text(lang()) if isinstance(exc, WhatIfError) else exc))
         return
-    sites = result.sites.to_crs(WGS84)
+    sites = result.sites.to_crs(LONLAT_CRS)
     asked["sites"] = sites[["rank", "newly_covered", "geometry"]]
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(

@@ -13,6 +13,7 @@ import streamlit as st
 
 from auth.model import PermissionDenied, can
 from data.edits import EditError, edit_grid, editable_fields
+from geo.crs import LONLAT_CRS
 from layers import LAYERS, facility_layers, shelters
 from layers.kinds import GENERIC_LAYER, kinds_on_layer
 from layers.schema import mask_phone
@@ -302,7 +303,7 @@ def _walker(origin, prof):
     walk = Walk(
         walking_graph(roads.to_crs(prof.metric_crs)), float(prof.network.max_snap_m), entrances
     )
-    start = gpd.GeoDataFrame(geometry=[origin], crs="EPSG:4326").to_crs(prof.metric_crs)
+    start = gpd.GeoDataFrame(geometry=[origin], crs=LONLAT_CRS).to_crs(prof.metric_crs)
 
     def describe(features: gpd.GeoDataFrame, label) -> str:
         one = features.loc[[label]].to_crs(prof.metric_crs)
