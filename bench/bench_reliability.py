@@ -4,10 +4,14 @@
 
 1. Two ``cli.py import --append`` processes started at the same moment into one store, for
    `--trials` trials: how many trials kept both sets of rows, and the wall time of a trial.
-2. The Service gaps analysis of the page (``ui.gaps.compute.run_analysis``, the same cached parts
-   the page uses, shared by every session) on a copy of the store: cold, again (cached), after
+2. The Service gaps analysis of the page (``ui.gaps.compute.run_analysis``: the one
+   ``geo.analysis.Analysis`` with the parts the page keeps, shared by every session) on a copy
+   of the store: cold, again (cached), with one radius changed (one kind recomputed), after
    importing the shelters layer (only what reads shelters is computed again), and after a
    change of every layer version (the cost of clearing everything, as imports used to).
+   Each line also says how many coverage parts were computed.
+
+``--skip-appends`` runs only the second part.
 """
 
 from __future__ import annotations
@@ -75,14 +79,26 @@ def gaps_after_import(source: Path, folder: Path) -> None:
     store.write_meta({"bench": "1"})  # every layer gets its own version token
     da.current_store = lambda: GeoPackageStore(path)  # the page's store, without Streamlit
 
-    def run(label: str) -> None:
+    computed = 0
+
+    def run(label: str, profile=None) -> None:
+        nonlocal computed
         start = time.perf_counter()
-        compute.run_analysis(str(path), store.version(), da.profile(), lambda share, text: None)
-        print(f"  {label:<44} {time.perf_counter() - start:7.2f} s")
+        result = compute.run_analysis(
+            str(path), store.version(), profile or da.profile(), lambda share, text: None
+        )
+        took = time.perf_counter() - start
+        now = result.source.parts.computed("coverage")
+        print(f"  {label:<48} {took:7.2f} s  coverage parts computed: {now - computed}")
+        computed = now
 
     print(f"Service gaps analysis on {source.name} ({source.stat().st_size / 1e6:.0f} MB):")
     run("cold")
     run("again (cached)")
+    run(
+        "one radius changed (shelter_emergency 600 m)",
+        da.profile().with_overrides(radii={"shelter_emergency": 600}),
+    )
     shelters = folder / "shelters.geojson"
     store.read("shelters").to_file(shelters, driver="GeoJSON")
     import_file(shelters, layer="shelters", store=store)
@@ -95,6 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", default=str(DEFAULT_STORE))
     parser.add_argument("--trials", type=int, default=8)
+    parser.add_argument("--skip-appends", action="store_true")
     args = parser.parse_args()
     source = Path(args.store)
     if not source.exists():
@@ -102,7 +119,8 @@ def main() -> None:
 
         demo.write_demo(source)
     with tempfile.TemporaryDirectory(prefix="bench-rel-") as tmp:
-        concurrent_appends(Path(tmp), args.trials)
+        if not args.skip_appends:
+            concurrent_appends(Path(tmp), args.trials)
         gaps_after_import(source, Path(tmp))
 
 

@@ -303,7 +303,7 @@ ROADS: tuple[str, ...] = ("roads", "entrances")
 """What a walk along roads reads (:meth:`geo.network.Walk.from_layers`)."""
 
 PART_SIZES: dict[str, int] = {
-    "prepare": 2,
+    "prepare": 1,
     "distance": 32,
     "coverage": 64,
     "gap cells": 64,

@@ -819,9 +819,9 @@ def report_content(
     )
 
 
-def indicator_sheet(table: pd.DataFrame) -> ReportTable:
+def indicator_sheet(table: pd.DataFrame, profile: Profile) -> ReportTable:
     """The full long indicator table (every area and indicator) with Chinese headers."""
-    inds = table["indicator"].map(get_indicator)
+    inds = table["indicator"].map(lambda key: get_indicator(key, profile))
     frame = pd.DataFrame(
         {
             "层级": table["level"].map(lambda s: LEVEL_LABELS[s][0]),
@@ -896,7 +896,7 @@ def write_report(
         else:
             from reports.xlsx import write_xlsx
 
-            write_xlsx([*content.all_tables(), indicator_sheet(pa.indicators)], out)
+            write_xlsx([*content.all_tables(), indicator_sheet(pa.indicators, pa.profile)], out)
     report(1.0, "完成 / done")
     return out
 

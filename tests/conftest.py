@@ -62,3 +62,25 @@ def pg_template(pg_cluster) -> str:
 def pg_url(pg_cluster, pg_template) -> str:
     """URL of a fresh database (schema ready) as the app's login role."""
     return pg_cluster.url("gridmap_app", pg_cluster.new_database(template=pg_template))
+
+
+@pytest.fixture
+def analysis_calls(monkeypatch) -> dict[str, list]:
+    """What the analysis really computes: the facility count of every nearest-distance search
+    (``distance``) and the kind of every coverage roll-up (``coverage``)."""
+    from geo import coverage as gc
+
+    seen: dict[str, list] = {"distance": [], "coverage": []}
+    real_distance, real_coverage = gc.nearest_distance, gc.coverage_from_distance
+
+    def distance(points, facilities):
+        seen["distance"].append(len(facilities))
+        return real_distance(points, facilities)
+
+    def coverage(population, dist, **kw):
+        seen["coverage"].append(kw["kind"])
+        return real_coverage(population, dist, **kw)
+
+    monkeypatch.setattr(gc, "nearest_distance", distance)
+    monkeypatch.setattr(gc, "coverage_from_distance", coverage)
+    return seen

@@ -5,63 +5,41 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from geo import coverage as gc
 from geo.analysis import Analysis, Parts, run_all
 from tests.test_analysis import profile, small_city
 
 
-@pytest.fixture
-def calls(monkeypatch) -> dict[str, list[int]]:
-    """Counts of the nearest-distance searches and coverage roll-ups actually run."""
-    seen: dict[str, list[int]] = {"distance": [], "coverage": []}
-    real_distance, real_coverage = gc.nearest_distance, gc.coverage_from_distance
-
-    def distance(points, facilities):
-        seen["distance"].append(len(facilities))
-        return real_distance(points, facilities)
-
-    def coverage(population, dist, **kw):
-        seen["coverage"].append(kw["kind"])
-        return real_coverage(population, dist, **kw)
-
-    monkeypatch.setattr(gc, "nearest_distance", distance)
-    monkeypatch.setattr(gc, "coverage_from_distance", coverage)
-    return seen
-
-
-def test_a_part_is_computed_once(calls):
+def test_a_part_is_computed_once(analysis_calls):
     analysis = Analysis(small_city(), profile())
     kind = "neighborhood_centers_community"
     first = analysis.coverage(kind)
     assert analysis.coverage(kind) is first
-    assert calls["coverage"] == [kind] and len(calls["distance"]) == 1
+    assert analysis_calls["coverage"] == [kind] and len(analysis_calls["distance"]) == 1
     assert analysis.parts.computed("coverage") == 1
     assert analysis.parts.computed("prepare") == 1
     # the whole result takes the kind from memory and computes every other kind once
     analysis.result()
     analysis.result()
     kinds = list(profile().facility_kinds)
-    assert sorted(calls["coverage"]) == sorted(kinds)
+    assert sorted(analysis_calls["coverage"]) == sorted(kinds)
     assert analysis.parts.computed("coverage") == len(kinds)
     assert analysis.parts.computed("capacity") == 3  # one per shelter group
     assert analysis.parts.computed("grid checks") == 1
     assert analysis.parts.computed("prepare") == 1
 
 
-def test_a_new_radius_recomputes_only_that_kind(calls):
+def test_a_new_radius_recomputes_only_that_kind(analysis_calls):
     base = Analysis(small_city(), profile())
     before = base.result()
-    calls["coverage"].clear()
-    calls["distance"].clear()
+    analysis_calls["coverage"].clear()
+    analysis_calls["distance"].clear()
     computed = {part: base.parts.computed(part) for part in base.parts.memos}
     wider = base.with_profile(
         profile().with_overrides(radii={"neighborhood_center_community": 150})
     )
     after = wider.result()
-    assert calls["coverage"] == ["neighborhood_centers_community"]
-    assert calls["distance"] == []  # from the remembered distances
+    assert analysis_calls["coverage"] == ["neighborhood_centers_community"]
+    assert analysis_calls["distance"] == []  # from the remembered distances
     grew = {p for p, n in computed.items() if wider.parts.computed(p) > n}
     assert grew == {"coverage", "gap cells"}
     # by hand: at 150 m the community centre at P(0,0) and the street centre at P(3,3) (it
@@ -100,3 +78,25 @@ def test_run_all_is_the_analysis_result():
     for summary in (by_run_all, by_object):
         summary.pop("timings_s")
     assert json.dumps(by_run_all, sort_keys=True) == json.dumps(by_object, sort_keys=True)
+
+
+def test_indicators_are_a_remembered_part():
+    from geo.indicators import indicators_from_analysis
+
+    analysis = Analysis(small_city(), profile())
+    table = analysis.indicators()
+    assert analysis.indicators() is table
+    assert analysis.parts.computed("indicators") == 1
+    expected = run_all(small_city(), profile())
+    again = indicators_from_analysis(expected, expected.layers, profile())
+    city = table[table["level"] == "city"].set_index("indicator")["value"]
+    assert (
+        city.to_dict() == again[again["level"] == "city"].set_index("indicator")["value"].to_dict()
+    )
+    # a target is a parameter of the indicators (their status), not of the coverage
+    stricter = analysis.with_profile(
+        profile().with_overrides(targets={"center_street_coverage": 0.99})
+    )
+    stricter.indicators()
+    assert analysis.parts.computed("indicators") == 2
+    assert analysis.parts.computed("coverage") == len(profile().facility_kinds)

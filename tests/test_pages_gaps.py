@@ -301,25 +301,8 @@ def test_english(store):
     assert at.dataframe[0].value["label"].iloc[0] == "Street-level neighborhood centers"
 
 
-def test_only_the_changed_kind_is_recomputed(store, monkeypatch):
-    import geo.coverage
-
-    calls: dict[str, list[str]] = {"distance": [], "coverage": []}
-    real_distance, real_coverage = (
-        geo.coverage.nearest_distance,
-        geo.coverage.coverage_from_distance,
-    )
-
-    def distance(points, facilities):
-        calls["distance"].append(len(facilities))
-        return real_distance(points, facilities)
-
-    def coverage(population, dist, **kw):
-        calls["coverage"].append(kw["kind"])
-        return real_coverage(population, dist, **kw)
-
-    monkeypatch.setattr(geo.coverage, "nearest_distance", distance)
-    monkeypatch.setattr(geo.coverage, "coverage_from_distance", coverage)
+def test_only_the_changed_kind_is_recomputed(store, analysis_calls):
+    calls = analysis_calls
     at = _app()
     assert sorted(calls["coverage"]) == sorted(load_profile().facility_kinds)
     assert len(calls["distance"]) == len(load_profile().facility_kinds)

@@ -28,7 +28,7 @@ from ui.i18n import tr
 from ui.text import safe
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _parts(path: str, scope: str) -> Parts:
     """The parts computed for the store at `path` in the user scope `scope` (cache key)."""
     return Parts()
