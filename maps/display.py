@@ -235,7 +235,7 @@ def grid_zoom_for(
     if not len(density):
         return floor
     dense = float(np.quantile(density, 0.9))
-    lat = float(areas.to_crs("EPSG:4326").geometry.union_all().centroid.y)
+    lat = float(areas.to_crs(LONLAT_CRS).geometry.union_all().centroid.y)
     scale = (1 + 2 * pad) ** 2 * view_px[0] * view_px[1] * np.cos(np.radians(lat)) ** 2
     zoom = floor
     while zoom < 19:
