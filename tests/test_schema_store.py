@@ -181,7 +181,7 @@ def test_long_error_lists_are_cut_but_problems_kept():
 
 
 def test_empty_frame_has_schema_columns():
-    empty = get_layer("villages").empty()
+    empty = get_layer("villages").empty("EPSG:4326")
     assert list(empty.columns) == [*get_layer("villages").field_names, "geometry"]
     assert empty.crs.to_epsg() == 4326 and len(empty) == 0
 
