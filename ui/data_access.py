@@ -427,6 +427,20 @@ def _grid_batch(
     return text.encode("utf-8")
 
 
+def grid_areas(*, key: str | None = None):
+    """Label of the community (a row of :func:`grid_summary`) holding each grid in scope, as
+    text; NaN outside every community (cached, read-only). `key` as in :func:`grid_batch`."""
+    store = current_store() if key is None else open_store()
+    prof = profile()
+    return _grid_areas(
+        str(store.path),
+        *layer_versions("grids", "communities", key=key),
+        prof.display.coordinate_decimals,
+        prof.display.simplify_tolerance_m,
+        prof.metric_crs,
+    )
+
+
 def grid_batch(
     areas: tuple[str, ...], *, color_by: str, lang: str, offsets: str, key: str | None = None
 ) -> bytes:

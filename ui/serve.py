@@ -5,6 +5,10 @@ user sees after a restart. This launcher imports them (and copies the offline ma
 before the server starts; Streamlit runs the app in the same process, so the first visit
 finds them loaded.
 
+The app is served as an ``st.App`` (Streamlit's Starlette server, as ``streamlit run`` does
+for a script holding one) with the app's own HTTP routes beside it: the explorer's zoomed-in
+grids (:mod:`ui.grid_api`). Options are those of ``streamlit run``.
+
     python -m ui.serve [streamlit options, e.g. --server.port 8502]
 """
 
@@ -78,6 +82,10 @@ def _warm_store() -> None:
             continue
         da.display_layer(layer, key=CITY_KEY)
         da.admin_tags(layer, key=CITY_KEY)
+    present = set(da.store_layers())
+    grids = da.display_layer("grids", key=CITY_KEY) if "grids" in present else ()
+    if "communities" in present and len(grids) > da.profile().display.max_grids_drawn:
+        da.grid_areas(key=CITY_KEY)  # the community of each grid, for the zoomed-in grids
 
 
 # Safe defaults wherever the server is started from (.streamlit/config.toml is only read from
