@@ -309,3 +309,15 @@ def test_grids_by_area_sums_per_community():
     ]
     assert out.loc["社区二", "households"] == 770 and out.loc["社区二", "workers"] == 1
     assert out.loc["社区三", "households_per_worker"] == 415  # 830 households, two workers
+
+
+def test_explorer_map_is_never_shared_across_scopes(tiny_store):
+    # the map is built once per view and shared by sessions: a street's staff opening the same
+    # view after a planner must get their own street's map, not the planner's whole city
+    planner = _app()
+    assert "三号网格" in _map_args(planner)["script"]
+    at = signed_in_app(str(ROOT_APP), role="staff", scope="street:街道甲", default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    script = _map_args(at)["script"]
+    assert "一号网格" in script and "三号网格" not in script
