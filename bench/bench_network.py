@@ -45,7 +45,7 @@ def child(path: str) -> dict:
     from geo.coverage import select_facilities
     from geo.network import graph_from_roads, service_area
     from geo.settings import load_profile
-    from geo.siting import suggest_sites
+    from geo.siting import SolverLimits, suggest_sites
 
     profile = load_profile()
     layers = GeoPackageStore(path).read_layers()
@@ -102,7 +102,13 @@ def child(path: str) -> dict:
     demand, cands, k, radius = hard_case()
     t = time.perf_counter()
     hard = suggest_sites(
-        demand, cands, k=k, radius_m=radius, weight="residents_uncovered", method="exact"
+        demand,
+        cands,
+        k=k,
+        radius_m=radius,
+        weight="residents_uncovered",
+        method="exact",
+        limits=SolverLimits.of(profile),
     )
     out["hard_mclp"] = {
         "seconds": time.perf_counter() - t,
@@ -119,6 +125,7 @@ def child(path: str) -> dict:
         k=10,
         radius_m=profile.radius_m("shelters_emergency"),
         weight="residents_uncovered",
+        limits=SolverLimits.of(profile),
         walk=cov.walk_of(result.layers, profile),
     )
     out["network_siting"] = {

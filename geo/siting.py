@@ -28,7 +28,7 @@ as covered (the same rule as :mod:`geo.coverage`).
 
 Example::
 
-    result = suggest_sites(cells, None, k=5, radius_m=500)
+    result = suggest_sites(cells, None, k=5, radius_m=500, limits=SolverLimits.of(profile))
     result.method, result.covered, result.upper_bound
     # ("exact", 12345.0, 12345.0)
 """
@@ -51,7 +51,7 @@ from scipy.spatial import cKDTree
 
 from geo.coverage import BOUNDARY_TOLERANCE_M
 from geo.crs import require_projected, same_crs
-from geo.settings import load_profile
+from geo.settings import Profile
 
 Method = Literal["auto", "exact", "greedy"]
 
@@ -70,13 +70,28 @@ MIP_LP_SOLVER = "ipx"
 """HiGHS' LP solver in branch and bound (its ``mip_lp_solver`` option)."""
 
 
-def _setting(value: float | None, name: str) -> float:
-    """`value`, or when None the ``[analysis]`` setting `name` of the city profile.
+@dataclass(frozen=True)
+class SolverLimits:
+    """Limits of one site-suggestion solve; the city profile's ``[analysis]`` settings.
 
-    The solver limits (time budget, exact/LP pair limits) live in the profile with the other
-    settings; a caller may still pass its own.
+    The caller passes them (:meth:`of` reads them from a :class:`~geo.settings.Profile`);
+    nothing in this module reads the profile on disk.
     """
-    return getattr(load_profile().analysis, name) if value is None else value
+
+    time_limit_s: float
+    """Time budget of the exact solve and of greedy's LP bound, in seconds."""
+    max_exact_pairs: int
+    """With ``method="auto"``: exact up to this many demand-candidate pairs, greedy beyond."""
+    max_lp_pairs: int
+    """Greedy's LP-relaxation bound is computed up to this many pairs."""
+
+    @classmethod
+    def of(cls, profile: Profile) -> SolverLimits:
+        """The limits of `profile`'s ``[analysis]`` section."""
+        a = profile.analysis
+        return cls(
+            float(a.siting_time_limit_s), int(a.siting_max_exact_pairs), int(a.siting_max_lp_pairs)
+        )
 
 
 class SitingError(ValueError):
@@ -325,7 +340,7 @@ def reduced_cost_fixing(lp: LPRelaxation, target: float) -> tuple[np.ndarray, np
     return lp.value - lp.drop_if_in < slack, lp.value - lp.drop_if_out < slack
 
 
-def solve_exact(model: CoverageModel, k: int, *, time_limit_s: float | None = None) -> _Solution:
+def solve_exact(model: CoverageModel, k: int, *, time_limit_s: float) -> _Solution:
     """Solve the MCLP to proven optimality (HiGHS), helped by LP bounds, within a time budget.
 
     1. Reduce the model (:func:`reduce_model`).
@@ -339,11 +354,10 @@ def solve_exact(model: CoverageModel, k: int, *, time_limit_s: float | None = No
     5. HiGHS branch and bound on what is left, with the objective cutoff at that value: if
        it finds no solution there, the incumbent is optimal.
 
-    `time_limit_s` bounds the whole solve (None: the profile's ``siting_time_limit_s``). When
+    `time_limit_s` bounds the whole solve (:attr:`SolverLimits.time_limit_s`). When
     it runs out, the best solution found is returned with status ``"time limit"`` and the best
     proven bound (online, LP or MILP).
     """
-    time_limit_s = _setting(time_limit_s, "siting_time_limit_s")
     start = time.perf_counter()
     deadline = start + max(float(time_limit_s), 0.0)
     full = model
@@ -599,13 +613,12 @@ def solve_greedy(
     k: int,
     *,
     lp_bound: bool = True,
-    time_limit_s: float | None = None,
+    time_limit_s: float,
 ) -> _Solution:
     """Greedy MCLP with the online bound and, optionally, the LP-relaxation bound.
 
-    `time_limit_s` bounds the LP (None: the profile's ``siting_time_limit_s``).
+    `time_limit_s` bounds the LP (:attr:`SolverLimits.time_limit_s`).
     """
-    time_limit_s = _setting(time_limit_s, "siting_time_limit_s")
     start = time.perf_counter()
     k_eff = min(k, model.reach.shape[1])
     picks, online = _greedy(model, k_eff)
@@ -729,9 +742,7 @@ def suggest_sites(
     weight: str = "residents",
     method: Method = "auto",
     detour_factor: float = 1.0,
-    time_limit_s: float | None = None,
-    max_exact_pairs: int | None = None,
-    max_lp_pairs: int | None = None,
+    limits: SolverLimits,
     walk=None,
 ) -> SiteSuggestion:
     """Choose `k` sites covering the most demand weight within `radius_m`.
@@ -754,14 +765,12 @@ def suggest_sites(
     method
         ``"exact"`` (HiGHS MILP), ``"greedy"``, or ``"auto"``: exact when the model has at
         most `max_exact_pairs` demand-candidate pairs, greedy beyond.
-    time_limit_s
-        Time budget of the exact solve (and of greedy's LP bound). When it runs out, the best
-        solution found (at least as good as greedy) is returned with status ``"time limit"``
-        and a proven upper bound.
-    max_exact_pairs, max_lp_pairs
-        Pair limits of the exact solve (with ``"auto"``) and of greedy's LP bound.
-        `time_limit_s`, `max_exact_pairs` and `max_lp_pairs` default (None) to the
-        ``[analysis]`` settings of the city profile.
+    limits
+        The solver's limits (:class:`SolverLimits`, from the city profile): the time budget of
+        the exact solve and of greedy's LP bound (when it runs out, the best solution found, at
+        least as good as greedy, is returned with status ``"time limit"`` and a proven upper
+        bound), and the pair limits of the exact solve (with ``"auto"``) and of greedy's LP
+        bound.
 
     Returns
     -------
@@ -771,9 +780,9 @@ def suggest_sites(
     """
     if k < 1:
         raise SitingError(f"k must be at least 1, not {k}")
-    time_limit_s = float(_setting(time_limit_s, "siting_time_limit_s"))
-    max_exact_pairs = int(_setting(max_exact_pairs, "siting_max_exact_pairs"))
-    max_lp_pairs = int(_setting(max_lp_pairs, "siting_max_lp_pairs"))
+    time_limit_s = limits.time_limit_s
+    max_exact_pairs = limits.max_exact_pairs
+    max_lp_pairs = limits.max_lp_pairs
     if radius_m <= 0 or detour_factor <= 0:
         raise SitingError("radius_m and detour_factor must be positive")
     if method not in ("auto", "exact", "greedy"):

@@ -23,7 +23,7 @@ from data.store import GeoPackageStore
 from geo.analysis import prepare, run_all
 from geo.coverage import gap_cells
 from geo.settings import load_profile
-from geo.siting import suggest_sites
+from geo.siting import SolverLimits, suggest_sites
 from geo.whatif import apply_proposals
 from layers import LAYERS
 from tests._auth import signed_in_app
@@ -270,7 +270,14 @@ def test_suggest_sites(store):
     profile = load_profile()
     expected_cov = run_all(_layers(store), profile)
     cells = gap_cells(expected_cov.population, expected_cov.coverage["shelters_emergency"].covered)
-    expected = suggest_sites(cells, None, k=2, radius_m=500, weight="residents_uncovered")
+    expected = suggest_sites(
+        cells,
+        None,
+        k=2,
+        radius_m=500,
+        weight="residents_uncovered",
+        limits=SolverLimits.of(profile),
+    )
     sites = _table(at, "cumulative_pct")
     assert list(sites["newly_covered"]) == [round(v) for v in expected.sites["newly_covered"]]
     metrics = {m.label: m.value for m in at.metric}

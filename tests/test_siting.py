@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
 import pytest
 
 from geo.crs import CRSError
+from geo.settings import load_profile
 from geo.siting import (
     GREEDY_GUARANTEE,
     SitingError,
+    SolverLimits,
     build_model,
     candidate_sites,
     reduce_model,
@@ -20,6 +23,7 @@ from geo.siting import (
 )
 
 CRS = "EPSG:4546"
+LIMITS = SolverLimits.of(load_profile())
 X0, Y0 = 500_000.0, 3_600_000.0
 
 
@@ -46,7 +50,7 @@ def line():
 @pytest.mark.parametrize("method", ["exact", "greedy", "auto"])
 def test_line_k1(line, method):
     demand, cands = line
-    s = suggest_sites(demand, cands, k=1, radius_m=100, method=method)
+    s = suggest_sites(demand, cands, k=1, radius_m=100, method=method, limits=LIMITS)
     assert list(s.sites.index) == ["Q"]
     assert s.covered == 75
     assert list(s.sites["newly_covered"]) == [75]
@@ -56,7 +60,7 @@ def test_line_k1(line, method):
 @pytest.mark.parametrize("method", ["exact", "greedy"])
 def test_line_k2_marginals_in_order(line, method):
     demand, cands = line
-    s = suggest_sites(demand, cands, k=2, radius_m=100, method=method)
+    s = suggest_sites(demand, cands, k=2, radius_m=100, method=method, limits=LIMITS)
     assert list(s.sites.index) == ["Q", "R"]
     assert list(s.sites["rank"]) == [1, 2]
     assert list(s.sites["newly_covered"]) == [75, 15]
@@ -69,7 +73,7 @@ def test_line_k2_marginals_in_order(line, method):
 
 def test_line_exact_is_proven_optimal(line):
     demand, cands = line
-    s = suggest_sites(demand, cands, k=2, radius_m=100, method="exact")
+    s = suggest_sites(demand, cands, k=2, radius_m=100, method="exact", limits=LIMITS)
     assert s.method == "exact"
     assert s.status == "optimal"
     assert s.upper_bound == pytest.approx(90)
@@ -78,7 +82,7 @@ def test_line_exact_is_proven_optimal(line):
 
 def test_boundary_just_outside_is_not_covered(line):
     demand, cands = line
-    s = suggest_sites(demand, cands, k=1, radius_m=99.999, method="exact")
+    s = suggest_sites(demand, cands, k=1, radius_m=99.999, method="exact", limits=LIMITS)
     # Q now covers C only (30); P covers A, B at 50 m (30); R covers D, E at 50 m (40).
     assert list(s.sites.index) == ["R"] and s.covered == 40
 
@@ -86,13 +90,15 @@ def test_boundary_just_outside_is_not_covered(line):
 def test_detour_factor_shrinks_reach(line):
     demand, cands = line
     # 100 m / 2.0 = 50 m of straight line: P -> A, B (30); Q -> C (30); R -> D, E (40).
-    s = suggest_sites(demand, cands, k=1, radius_m=100, detour_factor=2.0, method="exact")
+    s = suggest_sites(
+        demand, cands, k=1, radius_m=100, detour_factor=2.0, method="exact", limits=LIMITS
+    )
     assert list(s.sites.index) == ["R"] and s.covered == 40
 
 
 def test_k_larger_than_useful_sites(line):
     demand, cands = line
-    s = suggest_sites(demand, cands, k=5, radius_m=100, method="exact")
+    s = suggest_sites(demand, cands, k=5, radius_m=100, method="exact", limits=LIMITS)
     assert s.covered == 100
     # in greedy order: Q (75), R (+15: E), P (+10: A)
     assert list(s.sites["newly_covered"]) == [75, 15, 10]
@@ -112,8 +118,8 @@ def trap():
 
 def test_greedy_trap(trap):
     demand, cands = trap
-    greedy = suggest_sites(demand, cands, k=2, radius_m=60, method="greedy")
-    exact = suggest_sites(demand, cands, k=2, radius_m=60, method="exact")
+    greedy = suggest_sites(demand, cands, k=2, radius_m=60, method="greedy", limits=LIMITS)
+    exact = suggest_sites(demand, cands, k=2, radius_m=60, method="exact", limits=LIMITS)
     assert greedy.method == "greedy" and greedy.covered == 16
     assert greedy.sites.index[0] == "M"
     assert exact.covered == 18 and sorted(exact.sites.index) == ["L", "R"]
@@ -128,7 +134,9 @@ def test_greedy_trap(trap):
 
 def test_greedy_without_lp_uses_online_bound(trap):
     demand, cands = trap
-    s = suggest_sites(demand, cands, k=2, radius_m=60, method="greedy", max_lp_pairs=0)
+    s = suggest_sites(
+        demand, cands, k=2, radius_m=60, method="greedy", limits=replace(LIMITS, max_lp_pairs=0)
+    )
     assert s.lp_bound is None
     # min(online 20, 16 / 0.75 = 21.33)
     assert s.upper_bound == pytest.approx(20)
@@ -136,7 +144,9 @@ def test_greedy_without_lp_uses_online_bound(trap):
 
 def test_auto_switches_to_greedy_beyond_pair_limit(trap):
     demand, cands = trap
-    s = suggest_sites(demand, cands, k=2, radius_m=60, method="auto", max_exact_pairs=3)
+    s = suggest_sites(
+        demand, cands, k=2, radius_m=60, method="auto", limits=replace(LIMITS, max_exact_pairs=3)
+    )
     assert s.method == "greedy"
     assert s.n_pairs == 7  # a-L, b-L, b-M, e-M, c-M, c-R, d-R
     assert any("greedy" in note for note in s.notes)
@@ -160,8 +170,8 @@ def test_exact_matches_brute_force_and_greedy_bound_holds(seed):
     xy = lambda f: np.column_stack([f.geometry.x, f.geometry.y])  # noqa: E731
     model = build_model(xy(demand), xy(cands), demand["residents"].to_numpy(float), radius_m=radius)
     best = _brute_force(model, k)
-    exact = suggest_sites(demand, cands, k=k, radius_m=radius, method="exact")
-    greedy = suggest_sites(demand, cands, k=k, radius_m=radius, method="greedy")
+    exact = suggest_sites(demand, cands, k=k, radius_m=radius, method="exact", limits=LIMITS)
+    greedy = suggest_sites(demand, cands, k=k, radius_m=radius, method="greedy", limits=LIMITS)
     assert exact.covered == pytest.approx(best)
     assert exact.proven_optimal
     assert greedy.covered <= best + 1e-9
@@ -193,7 +203,7 @@ def test_generated_candidates_are_demand_locations():
     demand = points([0, 100, 200, 200], residents=[1, 1, 1, 5])
     cands = candidate_sites(demand)
     assert len(cands) == 3  # the two points at x=200 share one site
-    s = suggest_sites(demand, None, k=1, radius_m=100)
+    s = suggest_sites(demand, None, k=1, radius_m=100, limits=LIMITS)
     assert s.covered == 8
     assert s.sites.geometry.x.iloc[0] == pytest.approx(X0 + 100)
 
@@ -209,16 +219,18 @@ def test_polygon_demand_uses_centroids():
         ),
         crs=CRS,
     )
-    s = suggest_sites(cells, None, k=1, radius_m=10, weight="residents_uncovered")
+    s = suggest_sites(cells, None, k=1, radius_m=10, weight="residents_uncovered", limits=LIMITS)
     assert s.covered == 7
     assert s.sites.geometry.iloc[0].x == pytest.approx(X0 + 125)
 
 
 def test_empty_inputs():
     demand = points([0, 100], residents=[0, 0])
-    s = suggest_sites(demand, None, k=2, radius_m=100)
+    s = suggest_sites(demand, None, k=2, radius_m=100, limits=LIMITS)
     assert s.covered == 0 and len(s.sites) == 0 and s.gap == 0
-    far = suggest_sites(points([0], residents=[5]), points([10_000]), k=1, radius_m=100)
+    far = suggest_sites(
+        points([0], residents=[5]), points([10_000]), k=1, radius_m=100, limits=LIMITS
+    )
     assert far.covered == 0 and far.reachable_demand == 0 and len(far.sites) == 0
 
 
@@ -226,24 +238,24 @@ def test_refuses_geographic_crs(line):
     demand, cands = line
     geo_demand = demand.to_crs("EPSG:4326")
     with pytest.raises(CRSError, match="geographic"):
-        suggest_sites(geo_demand, None, k=1, radius_m=100)
+        suggest_sites(geo_demand, None, k=1, radius_m=100, limits=LIMITS)
     with pytest.raises(CRSError, match="geographic"):
-        suggest_sites(demand, cands.to_crs("EPSG:4326"), k=1, radius_m=100)
+        suggest_sites(demand, cands.to_crs("EPSG:4326"), k=1, radius_m=100, limits=LIMITS)
     with pytest.raises(CRSError, match="candidates"):
-        suggest_sites(demand, cands.to_crs("EPSG:32649"), k=1, radius_m=100)
+        suggest_sites(demand, cands.to_crs("EPSG:32649"), k=1, radius_m=100, limits=LIMITS)
 
 
 def test_bad_inputs(line):
     demand, cands = line
     with pytest.raises(SitingError, match="'people'"):
-        suggest_sites(demand, cands, k=1, radius_m=100, weight="people")
+        suggest_sites(demand, cands, k=1, radius_m=100, weight="people", limits=LIMITS)
     bad = demand.assign(residents=[1, -2, 3, 4, 5])
     with pytest.raises(SitingError, match="rows B"):
-        suggest_sites(bad, cands, k=1, radius_m=100)
+        suggest_sites(bad, cands, k=1, radius_m=100, limits=LIMITS)
     with pytest.raises(SitingError, match="k must"):
-        suggest_sites(demand, cands, k=0, radius_m=100)
+        suggest_sites(demand, cands, k=0, radius_m=100, limits=LIMITS)
     with pytest.raises(SitingError, match="method"):
-        suggest_sites(demand, cands, k=1, radius_m=100, method="fast")
+        suggest_sites(demand, cands, k=1, radius_m=100, method="fast", limits=LIMITS)
 
 
 def test_guarantee_constant():
@@ -260,7 +272,14 @@ def test_time_limit_never_gives_a_false_claim():
     model = build_model(xy(demand), xy(cands), demand["residents"].to_numpy(float), radius_m=500)
     best = _brute_force(model, 3)
     for method in ("auto", "exact"):
-        s = suggest_sites(demand, cands, k=3, radius_m=500, method=method, time_limit_s=0.0)
+        s = suggest_sites(
+            demand,
+            cands,
+            k=3,
+            radius_m=500,
+            method=method,
+            limits=replace(LIMITS, time_limit_s=0.0),
+        )
         assert s.status in ("optimal", "time limit")
         if s.status == "time limit":
             assert any("time limit" in note for note in s.notes)
@@ -311,7 +330,9 @@ def test_exact_equals_plain_milp_where_the_lp_bound_is_not_tight(seed, radius):
     demand = points(xy[:, 0], xy[:, 1], residents=rng.integers(1, 80, 500))
     cands = demand.iloc[rng.choice(500, 100, replace=False)][["geometry"]]
     model = build_model(xy, xy[cands.index], demand["residents"].to_numpy(float), radius_m=radius)
-    s = suggest_sites(demand, cands, k=6, radius_m=radius, method="exact", time_limit_s=60)
+    s = suggest_sites(
+        demand, cands, k=6, radius_m=radius, method="exact", limits=replace(LIMITS, time_limit_s=60)
+    )
     assert s.lp_bound > s.covered + 0.5  # the LP alone does not prove it
     assert s.proven_optimal
     assert s.covered == pytest.approx(_plain_milp(model, 6))

@@ -20,7 +20,7 @@ from geo import coverage as gc
 from geo.analysis import Analysis, GapAnalysis, Parts
 from geo.crs import to_metric
 from geo.settings import Profile
-from geo.siting import SiteSuggestion, suggest_sites
+from geo.siting import SiteSuggestion, SolverLimits, suggest_sites
 from geo.whatif import read_point_file
 from ui import data_access as da
 from ui.gaps.labels import GROUP_LABELS, kind_label, pair
@@ -110,7 +110,6 @@ def suggestion(
         candidates = to_metric(
             read_point_file(upload, upload_name, offsets=datum), layers["population"].crs
         )
-    limits = profile.analysis
     return suggest_sites(
         asked.gap_cells(kind),
         candidates,
@@ -119,8 +118,6 @@ def suggestion(
         detour_factor=detour,
         weight="residents_uncovered",
         method=method,
-        time_limit_s=limits.siting_time_limit_s,
-        max_exact_pairs=limits.siting_max_exact_pairs,
-        max_lp_pairs=limits.siting_max_lp_pairs,
+        limits=SolverLimits.of(profile),
         walk=gc.walk_of(layers, profile) if mode == "network" else None,
     )
