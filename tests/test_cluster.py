@@ -119,9 +119,10 @@ def test_stopping_a_replica_mid_session_moves_the_browser_to_the_other(cluster):
             cluster("stop-replica", str(replica))
             assert "down" in cluster("status")
             # the open page reconnects through nginx to the other replica, which runs the next
-            # page the user opens (the stopped replica can answer nothing any more)
-            page.locator("[data-testid='stSidebarNav'] a").filter(has_text="服务缺口").click()
-            page.locator("h1").filter(has_text="服务缺口").wait_for(timeout=120_000)
+            # page the user opens (the stopped replica can answer nothing any more). A click made
+            # while the page is still reconnecting can be lost with the dead connection: the user
+            # clicks again, as a person would
+            open_page_after_failover(page, "服务缺口")
             page.wait_for_function(
                 "() => !document.body.innerText.includes('Connecting')", timeout=30_000
             )
@@ -135,3 +136,19 @@ def test_stopping_a_replica_mid_session_moves_the_browser_to_the_other(cluster):
             screenshot(page, "cluster_after_failover")
         finally:
             browser.close()
+
+
+def open_page_after_failover(page, title: str, *, attempts: int = 4) -> None:
+    """Click the sidebar link to `title` until the page shows its heading (30 s per try)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    heading = page.locator("h1").filter(has_text=title)
+    for attempt in range(attempts):
+        page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).click()
+        try:
+            heading.wait_for(timeout=30_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                screenshot(page, "cluster_failover_stuck")
+                raise
