@@ -65,3 +65,23 @@ def test_the_check_sees_a_call(tmp_path):
         encoding="utf-8",
     )
     assert _calls(sample, "load_profile") == [8]
+
+
+def _page_scripts() -> list[Path]:
+    return [ROOT / "app.py", *sorted((ROOT / "ui" / "pages").glob("*.py"))]
+
+
+@pytest.mark.parametrize("path", _page_scripts(), ids=lambda p: p.name)
+def test_page_scripts_hold_no_bare_expression_strings(path):
+    """Streamlit's magic writes a bare string of a page script onto the page (only the module's
+    docstring is exempt), so an attribute docstring there shows up as text for the user."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    body = tree.body[1:] if ast.get_docstring(tree) is not None else tree.body
+    bare = [
+        node.lineno
+        for node in body
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    ]
+    assert bare == []

@@ -20,8 +20,9 @@ from ui.text import safe
 
 FACILITY_LAYERS = facility_layers()
 LINES = {"LineString", "MultiLineString"}
+# the grids route as seen from streamlit-folium's frame (``<base>/component/<name>/``); a bare
+# string here would be written onto the page by Streamlit's magic
 GRIDS_URL = "../../" + GRIDS_PATH.lstrip("/")
-"""The grids route as seen from streamlit-folium's frame (``<base>/component/<name>/``)."""
 SEARCHABLE = tuple(searchable_layers())
 
 
