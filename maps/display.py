@@ -247,15 +247,21 @@ def grid_zoom_for(
 
 
 def grids_by_area(
-    grids: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, metric_crs: str
+    grids: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    metric_crs: str,
+    area: pd.Series | None = None,
 ) -> gpd.GeoDataFrame:
     """Grids summed per area (e.g. community): the areas with ``grids``, ``households``,
     ``residents``, ``workers`` (distinct worker names) and ``households_per_worker``.
 
     A grid belongs to the area holding its representative point; areas without grids are left
-    out. Lets a map show a city of many thousands of grids as a few hundred areas.
+    out. Lets a map show a city of many thousands of grids as a few hundred areas. `area`:
+    :func:`area_of` of the same frames when the caller has it already.
     """
-    area = area_of(grids, areas, metric_crs=metric_crs)
+    if area is None:
+        area = area_of(grids, areas, metric_crs=metric_crs)
     worker = grids["worker_name"].astype(object).where(~_is_missing(grids["worker_name"]), None)
     frame = pd.DataFrame(
         {

@@ -16,6 +16,7 @@ across scopes. Cached frames are shared between reruns and sessions: treat them 
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
 from auth.model import (
@@ -363,7 +364,10 @@ def _grid_summary(
         path, communities_version, "communities", decimals, tolerance_m, metric_crs
     )
     grids = _read_layer(path, grids_version, "grids")
-    return grids_by_area(grids, areas, metric_crs=metric_crs)
+    where = _grid_community(
+        path, grids_version, communities_version, decimals, tolerance_m, metric_crs
+    )
+    return grids_by_area(grids, areas, metric_crs=metric_crs, area=where)
 
 
 def grid_summary() -> gpd.GeoDataFrame:
@@ -380,6 +384,26 @@ def grid_summary() -> gpd.GeoDataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
+def _grid_community(
+    path: str,
+    grids_version: str,
+    communities_version: str,
+    decimals: int,
+    tolerance_m: float,
+    metric_crs: str,
+) -> pd.Series:
+    """Row label of the display community holding each grid: worked out once for the
+    per-community sums and the grids route."""
+    from maps.display import area_of
+
+    areas = _display_layer(
+        path, communities_version, "communities", decimals, tolerance_m, metric_crs
+    )
+    grids = _read_layer(path, grids_version, "grids")
+    return area_of(grids, areas, metric_crs=metric_crs)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _grid_areas(
     path: str,
     grids_version: str,
@@ -388,14 +412,14 @@ def _grid_areas(
     tolerance_m: float,
     metric_crs: str,
 ):
-    from maps.display import area_of
-
     areas = _display_layer(
         path, communities_version, "communities", decimals, tolerance_m, metric_crs
     )
-    grids = _read_layer(path, grids_version, "grids")
     labels = dict(zip(areas.index, areas.index.astype(str), strict=True))
-    return area_of(grids, areas, metric_crs=metric_crs).map(labels)
+    where = _grid_community(
+        path, grids_version, communities_version, decimals, tolerance_m, metric_crs
+    )
+    return where.map(labels)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
