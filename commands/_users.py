@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from auth.model import User
+from auth.model import User, require
 
 
 class UnknownUser(LookupError):
@@ -25,11 +25,17 @@ def add_as_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def acting_user(store, name: str | None) -> User | None:
-    """The enabled user called `name` in `store`, or None without ``--as``."""
+def acting_user(store, name: str | None, action: str | None = None) -> User | None:
+    """The enabled user called `name` in `store`, or None without ``--as``.
+
+    With `action`, the user must be allowed it (:func:`auth.model.require` raises
+    ``PermissionDenied`` otherwise).
+    """
     if name is None:
         return None
     found = store.accounts().get_user(name) if store.exists() else None
     if found is None or found[0].disabled:
         raise UnknownUser(f"--as {name}: no such enabled user in {store}")
+    if action is not None:
+        require(found[0], action)
     return found[0]

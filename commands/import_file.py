@@ -7,7 +7,7 @@ import sys
 
 from tqdm import tqdm
 
-from auth.model import PermissionDenied, require
+from auth.model import PermissionDenied
 from commands._users import UnknownUser, acting_user, add_as_argument
 from data.importing import COORD_SYSTEMS, ImportFailed, import_file
 from data.store import StoreError, open_store
@@ -75,9 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     store = open_store(args.into)
     try:
-        user = acting_user(store, args.as_user)
-        if user is not None:
-            require(user, "import")
+        user = acting_user(store, args.as_user, "import")
     except (UnknownUser, PermissionDenied) as exc:
         print(f"import refused: {exc}", file=sys.stderr)
         return 3

@@ -14,7 +14,7 @@ import sys
 
 from tqdm import tqdm
 
-from auth.model import PermissionDenied, require
+from auth.model import PermissionDenied
 from commands._users import UnknownUser, acting_user, add_as_argument
 from data.snapshots import (
     SnapshotError,
@@ -75,9 +75,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: --period is required (or use --list)", file=sys.stderr)
         return 2
     try:
-        user = acting_user(store, args.as_user)
-        if user is not None:
-            require(user, "snapshot")
+        user = acting_user(store, args.as_user, "snapshot")
     except (UnknownUser, PermissionDenied) as exc:
         print(f"snapshot refused: {exc}", file=sys.stderr)
         return 3
