@@ -2,6 +2,7 @@
 
     python bench/bench_concurrency.py                         # demo store; 1, 8 and 16 sessions
     python bench/bench_concurrency.py --sessions 1 8 --store bench/out/scale10.gpkg
+    python bench/bench_concurrency.py --sessions 1 8 --floor   # also Streamlit's own floor
 
 For each N a fresh app server is started (cold caches, as after a restart or an import), then N
 offline headless Chromium pages (one browser, a context each) open ``/`` together; each page's
@@ -11,6 +12,13 @@ and errors, and where the machine's CPU went during the round (seconds of CPU of
 server, of Chromium, and of this bench with its Playwright driver, read from /proc): the
 browsers run on the same machine as the server, so a visit's time here is mostly theirs.
 Nothing here passes or fails.
+
+``--floor`` adds Streamlit's own floor on this machine: the same rounds (fresh server, N
+contexts of one browser at once, same flags, cold then warm) against a bare Streamlit page
+whose script is only ``st.write("hello")`` (written to a temporary folder, served with the
+app's ``.streamlit/config.toml``), timed from ``goto`` until "hello" shows. No app can open
+faster here than that page; the explorer's figures are best read as that floor plus the app's
+own share.
 
 Offline: Chromium goes through a dead proxy for every host but 127.0.0.1, so nothing can leave;
 requests to other hosts are counted (``outside``), not intercepted one by one (Playwright's
@@ -25,6 +33,7 @@ import asyncio
 import os
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -34,33 +43,44 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 DRAWN = "() => window.gridmap && (gridmap.count('grids') + gridmap.count('grid_summary')) > 0"
+FLOOR_TEXT = "hello"
+FLOOR_APP = f"import streamlit as st\n\nst.write({FLOOR_TEXT!r})\n"
+
+
+async def _map_drawn(page, timeout_s: float) -> None:
+    """Wait until the explorer's map frame has drawn its grids."""
+    handle = await page.wait_for_selector("iframe[title*='st_folium']", timeout=timeout_s * 1000)
+    frame = await handle.content_frame()
+    await frame.wait_for_function(DRAWN, timeout=timeout_s * 1000)
+
+
+async def _floor_shown(page, timeout_s: float) -> None:
+    """Wait until the bare page's only text shows."""
+    await page.get_by_text(FLOOR_TEXT, exact=True).wait_for(timeout=timeout_s * 1000)
 
 
 async def _visit(
-    browser, base: str, timeout_s: float, signed_in: dict, outside: list[str]
+    browser, base: str, timeout_s: float, signed_in: dict | None, outside: list[str], ready
 ) -> float:
-    """Seconds from opening the explorer to a drawn map in a new, signed-in browser context."""
+    """Seconds from opening ``/`` in a new (signed-in) browser context until `ready` returns."""
     from _browser import _is_local
 
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    await context.add_cookies([signed_in])
+    if signed_in is not None:
+        await context.add_cookies([signed_in])
     context.on("request", lambda r: None if _is_local(r.url) else outside.append(r.url))
     page = await context.new_page()
     try:
         t0 = time.perf_counter()
         await page.goto(f"{base}/", timeout=timeout_s * 1000)
-        handle = await page.wait_for_selector(
-            "iframe[title*='st_folium']", timeout=timeout_s * 1000
-        )
-        frame = await handle.content_frame()
-        await frame.wait_for_function(DRAWN, timeout=timeout_s * 1000)
+        await ready(page, timeout_s)
         return time.perf_counter() - t0
     finally:
         await context.close()
 
 
 async def _round(
-    base: str, n: int, timeout_s: float, cookies: list[dict], outside: list[str]
+    base: str, n: int, timeout_s: float, cookies: list[dict | None], outside: list[str], ready
 ) -> tuple[list[float], list[str]]:
     from _browser import CHROMIUM, CHROMIUM_ARGS
     from playwright.async_api import async_playwright
@@ -74,7 +94,7 @@ async def _round(
         )
         try:
             results = await asyncio.gather(
-                *(_visit(browser, base, timeout_s, cookies[i], outside) for i in range(n)),
+                *(_visit(browser, base, timeout_s, cookies[i], outside, ready) for i in range(n)),
                 return_exceptions=True,
             )
         finally:
@@ -151,11 +171,36 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
 
 
+def _rounds(base: str, label: str, n: int, timeout_s: float, cookies: list, ready) -> None:
+    """A cold and a warm round of `n` visits on the server at `base`; one line each."""
+    for temp in ("cold", "warm"):
+        outside: list[str] = []
+        meter = CpuMeter(base.rsplit(":", 1)[1])
+        meter.start()
+        times, errors = asyncio.run(_round(base, n, timeout_s, cookies, outside, ready))
+        cpu = meter.stop()
+        med = statistics.median(times) if times else float("nan")
+        p95 = _p95(times) if times else float("nan")
+        top = max(times) if times else float("nan")
+        print(
+            f"   {label:>5s} {n:8d} {temp:>6s} {med:9.2f} {p95:7.2f} {top:7.2f} {len(errors):6d} "
+            f"{len(outside):7d} | {cpu['server']:6.1f} {cpu['chromium']:6.1f} "
+            f"{cpu['bench']:6.1f} {cpu['other']:6.1f}"
+        )
+        for e in errors[:3]:
+            print(f"      {e}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=ROOT / "data" / "demo" / "shiyan_demo.gpkg")
     parser.add_argument("--sessions", type=int, nargs="*", default=[1, 8, 16])
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per visit")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time a bare Streamlit page (st.write only) the same way: Streamlit's floor",
+    )
     args = parser.parse_args()
     from _browser import browser_available, streamlit_server
     from _session import cookie, demo_token
@@ -168,30 +213,26 @@ def main() -> int:
         print(f"{store} does not exist (python cli.py demo --out {store})")
         return 1
     print(f"== concurrency bench: {store.name}; explorer '/' until the map is drawn")
+    if args.floor:
+        print(
+            f"   floor: a bare Streamlit page ({FLOOR_APP.splitlines()[-1]}) until its text shows"
+        )
     print(
-        f"   {'sessions':>8s} {'server':>6s} {'median_s':>9s} {'p95_s':>7s} {'max_s':>7s} "
-        "errors outside | CPU s during the round: app server, chromium, bench, rest of machine"
+        f"   {'page':>5s} {'sessions':>8s} {'server':>6s} {'median_s':>9s} {'p95_s':>7s} "
+        f"{'max_s':>7s} errors outside | CPU s during the round: app server, chromium, bench, "
+        "rest of machine"
     )
-    for n in args.sessions:
-        with streamlit_server(store=store, timeout=120) as base:
-            # one session per simulated user, opened before the clock starts (a returning user)
-            cookies = [cookie(base, demo_token(str(store))) for _ in range(n)]
-            for label in ("cold", "warm"):
-                outside: list[str] = []
-                meter = CpuMeter(base.rsplit(":", 1)[1])
-                meter.start()
-                times, errors = asyncio.run(_round(base, n, args.timeout, cookies, outside))
-                cpu = meter.stop()
-                med = statistics.median(times) if times else float("nan")
-                p95 = _p95(times) if times else float("nan")
-                top = max(times) if times else float("nan")
-                print(
-                    f"   {n:8d} {label:>6s} {med:9.2f} {p95:7.2f} {top:7.2f} {len(errors):6d} "
-                    f"{len(outside):7d} | {cpu['server']:6.1f} {cpu['chromium']:6.1f} "
-                    f"{cpu['bench']:6.1f} {cpu['other']:6.1f}"
-                )
-                for e in errors[:3]:
-                    print(f"      {e}")
+    with tempfile.TemporaryDirectory(prefix="gridmap-floor-") as tmp:
+        bare = Path(tmp) / "floor_app.py"
+        bare.write_text(FLOOR_APP, encoding="utf-8")
+        for n in args.sessions:
+            with streamlit_server(store=store, timeout=120) as base:
+                # one session per simulated user, opened before the clock starts (returning users)
+                cookies = [cookie(base, demo_token(str(store))) for _ in range(n)]
+                _rounds(base, "map", n, args.timeout, cookies, _map_drawn)
+            if args.floor:
+                with streamlit_server(app=bare, timeout=120) as base:
+                    _rounds(base, "floor", n, args.timeout, [None] * n, _floor_shown)
     return 0
 
 
