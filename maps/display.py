@@ -603,6 +603,27 @@ def filter_mask(
     return mask
 
 
+def entrances_of_kept(
+    entrances: gpd.GeoDataFrame, facilities: Mapping[str, pd.DataFrame]
+) -> gpd.GeoDataFrame:
+    """The rows of `entrances` whose facility is among `facilities`.
+
+    `facilities` maps a facility layer to its rows kept (by the filters and the user's scope);
+    an entrance is kept when its ``facility_layer`` is one of them and its ``facility_key`` is
+    a key of a kept row (``layers.LAYERS[layer].key``, e.g. ``shelter_id``). Entrances of a
+    layer missing from `facilities` are dropped.
+    """
+    keep = np.zeros(len(entrances), dtype=bool)
+    owners = entrances["facility_key"].astype(str)
+    for layer, rows in facilities.items():
+        key = LAYERS[layer].key
+        if key is None or key not in rows.columns:
+            continue
+        keys = rows[key].dropna().astype(str)
+        keep |= ((entrances["facility_layer"] == layer) & owners.isin(keys)).to_numpy()
+    return entrances[keep]
+
+
 def search(frames: Mapping[str, pd.DataFrame], text: str, *, limit: int = 20) -> pd.DataFrame:
     """Features whose name or code contains `text` (case-insensitive).
 

@@ -222,3 +222,26 @@ def test_entrances_of_the_facilities_drawn():
     other = layers["shelters"].assign(shelter_id=["P9"])
     assert entrances_of(other, layers["entrances"]) is None
     assert entrances_of(layers["shelters"], None) is None
+
+
+def test_entrances_of_the_facilities_kept_by_a_filter():
+    """The explorer's gates: those whose facility (layer and key) passed the filters."""
+    from maps.display import entrances_of_kept
+
+    gates = gpd.GeoDataFrame(
+        {
+            "entrance_id": ["G1", "G2", "G3", "G4"],
+            "facility_layer": ["shelters", "shelters", "facilities", "shelters"],
+            "facility_key": ["P1", "P2", "P1", "P1"],
+        },
+        geometry=[Point(0, i) for i in range(4)],
+        crs=CRS,
+    )
+    shelters = gpd.GeoDataFrame({"shelter_id": ["P1"]}, geometry=[Point(0, 0)], crs=CRS)
+    kept = entrances_of_kept(gates, {"shelters": shelters})
+    assert list(kept["entrance_id"]) == ["G1", "G4"]  # not P2's, nor the facilities layer's P1
+    assert entrances_of_kept(gates, {"shelters": shelters.iloc[:0]}).empty
+    assert entrances_of_kept(gates, {}).empty
+    other = gpd.GeoDataFrame({"facility_id": ["P1"]}, geometry=[Point(0, 0)], crs=CRS)
+    both = entrances_of_kept(gates, {"shelters": shelters, "facilities": other})
+    assert list(both["entrance_id"]) == ["G1", "G3", "G4"]

@@ -321,3 +321,52 @@ def test_explorer_map_is_never_shared_across_scopes(tiny_store):
     assert not at.exception, at.exception
     script = _map_args(at)["script"]
     assert "一号网格" in script and "三号网格" not in script
+
+
+def _with_entrances(path: Path) -> Path:
+    """The tiny store plus an entrance of SH1 (in G02, 街道甲) and two of SH2 (east of every
+    grid, so in no street)."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from data.store import GeoPackageStore
+    from tests._map_fixtures import X0, Y0
+
+    entrances = gpd.GeoDataFrame(
+        {
+            "entrance_id": ["E1", "E2", "E3"],
+            "facility_layer": ["shelters"] * 3,
+            "facility_key": ["SH1", "SH2", "SH2"],
+            "name": ["一号东门", "体育场北门", "体育场南门"],
+        },
+        geometry=[
+            Point(X0 + 760, Y0 + 250),
+            Point(X0 + 2100, Y0 + 760),
+            Point(X0 + 2100, Y0 + 740),
+        ],
+        crs="EPSG:4546",
+    ).to_crs("EPSG:4326")
+    GeoPackageStore(path).write({"entrances": entrances}, mode="replace")
+    return path
+
+
+def test_explorer_entrances_follow_their_facilities_filter(tiny_store):
+    _with_entrances(tiny_store)
+    at = _app()
+    at.checkbox(key=state.layer_key("entrances")).check().run()
+    summary = at.session_state[state.EXPLORER_SUMMARY]
+    assert (summary["shelters"], summary["entrances"]) == (3, 3)
+    # 街道甲 holds SH1 only: only its gate is drawn, not the stadium's two
+    at.selectbox(key=state.STREET).set_value("街道甲").run()
+    summary = at.session_state[state.EXPLORER_SUMMARY]
+    assert (summary["shelters"], summary["entrances"]) == (1, 1)
+    script = _map_args(at)["script"]
+    assert "一号东门" in script and "体育场北门" not in script
+    # 街道乙 holds no shelter: no gate, and the page says so
+    at.selectbox(key=state.STREET).set_value("街道乙").run()
+    assert at.session_state[state.EXPLORER_SUMMARY].get("entrances", 0) == 0
+    assert any("设施出入口" in i.value for i in at.info)
+    # hiding the shelters keeps the gates of the chosen area's shelters
+    at.selectbox(key=state.STREET).set_value("街道甲").run()
+    at.checkbox(key=state.layer_key("shelters")).uncheck().run()
+    assert at.session_state[state.EXPLORER_SUMMARY]["entrances"] == 1

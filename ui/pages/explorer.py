@@ -8,6 +8,7 @@ import shapely
 import streamlit as st
 
 from layers import LAYERS, facility_layers, searchable_layers
+from layers import entrances as entrance_layer
 from maps import display as dp
 from maps import render
 from ui import data_access as da
@@ -90,7 +91,6 @@ def main() -> None:
 
     # ---------------------------------------------------------------- filters and search
     grids = da.load_layer("grids")
-    # admin names of each feature (cached); population only when it is shown (65k points+)
     # admin names of each feature (cached); population (65k+ points) only when filtered
     tags = {layer: da.admin_tags(layer) for layer in ("grids", *FACILITY_LAYERS)}
     options = dp.admin_options(*tags.values())
@@ -143,6 +143,14 @@ def main() -> None:
             frame = frame[
                 dp.filter_mask(tags[layer], **filters).reindex(frame.index, fill_value=False)
             ]
+        elif layer == entrance_layer.SCHEMA.name:
+            # drawn with the facilities they belong to: the same filters and scope
+            owners = {
+                owner: _kept(owner, tags[owner], filters)
+                for owner in entrance_layer.FACILITY_LAYERS
+                if owner in present and owner in tags
+            }
+            frame = dp.entrances_of_kept(frame, owners)
         elif LINES.issuperset(LAYERS[layer].geometry_types) and any(filters.values()):
             # lines (roads) are not tagged with areas: those crossing the chosen grids' extent
             chosen = grids[
@@ -285,6 +293,12 @@ def main() -> None:
         focus=chosen_grids if any(filters.values()) else None,
         view_key=view_key,
     )
+
+
+def _kept(layer: str, tags: pd.DataFrame, filters: dict[str, str | None]) -> gpd.GeoDataFrame:
+    """The features of `layer` in the user's scope that match the area filters."""
+    frame = da.load_layer(layer)
+    return frame[dp.filter_mask(tags, **filters).reindex(frame.index, fill_value=False)]
 
 
 def _filter_admin(
