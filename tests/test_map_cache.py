@@ -7,10 +7,9 @@ gets a map of their own (built from their scope-cut layers), never the other one
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from tests._apptest import map_args
 from tests._auth import signed_in_app
 from tests._map_fixtures import ROOT_APP, write_tiny_store
 from ui import map_view, state
@@ -52,16 +51,7 @@ def _open(page: str, role: str = "planner", scope: str = "city", **query):
 
 def _map_script(at) -> str:
     """The script of the first map on the page (what the browser is sent)."""
-    found = []
-
-    def walk(node):
-        for child in getattr(node, "children", {}).values():
-            if getattr(child, "type", "") == "component_instance":
-                found.append(child)
-            walk(child)
-
-    walk(at._tree)
-    scripts = [json.loads(c.proto.json_args).get("script") for c in found]
+    scripts = [args.get("script") for args in map_args(at)]
     scripts = [s for s in scripts if s]
     assert scripts, "no map on the page"
     return scripts[0]

@@ -23,6 +23,7 @@ from test_pages_gaps import small_store as plain_store
 from data.store import GeoPackageStore
 from geo.analysis import run_all
 from geo.settings import load_profile
+from tests._apptest import map_args
 
 
 def roads() -> gpd.GeoDataFrame:
@@ -69,3 +70,41 @@ def test_walking_without_roads_says_which_layer(tmp_path, monkeypatch):
     assert not at.exception, at.exception
     assert any("roads" in e.value for e in at.error)
     _assert_coverage_matches(_coverage_rows(at), run_all(_layers(path), load_profile()))
+
+
+def test_gap_map_draws_the_gates_of_its_kinds_parks(store):
+    """The emergency shelter E1 becomes a park with one gate: the gap map of emergency
+    shelters draws the gate (walking or not), the map of another kind does not."""
+    from shapely.geometry import Point, box
+
+    from ui.gaps.keys import MAP_KIND, MAP_SUMMARY
+
+    s = GeoPackageStore(store)
+    shelters = s.read("shelters").to_crs(METRIC)
+    park = box(X0 + 450, Y0 + 1450, X0 + 550, Y0 + 1550)
+    shelters.loc[shelters["shelter_id"] == "E1", "geometry"] = park
+    gates = gpd.GeoDataFrame(
+        {
+            "entrance_id": ["G1"],
+            "facility_layer": ["shelters"],
+            "facility_key": ["E1"],
+            "name": ["小广场北门"],
+        },
+        geometry=[Point(X0 + 500, Y0 + 1550)],
+        crs=METRIC,
+    )
+    s.write({"shelters": shelters, "entrances": gates}, mode="replace")
+    at = _app()
+    for distance in ("straight", "network"):
+        at.radio(key="gaps_distance").set_value(distance).run()
+        at.selectbox(key=MAP_KIND).set_value("shelters_emergency").run()
+        assert not at.exception, at.exception
+        assert at.session_state[MAP_SUMMARY].get("entrances") == 1, distance
+        assert "小广场北门" in _map_scripts(at)
+        at.selectbox(key=MAP_KIND).set_value("neighborhood_centers_street").run()
+        assert "entrances" not in at.session_state[MAP_SUMMARY], distance
+
+
+def _map_scripts(at) -> str:
+    """The scripts of every map on the page, joined."""
+    return "\n".join(args["script"] for args in map_args(at))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests._apptest import map_args
 from tests._auth import signed_in_app
 from tests._map_fixtures import ROOT_APP, write_tiny_store
 from ui import state
@@ -39,16 +39,8 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 
 def _map_args(at: AppTest) -> dict:
-    """Arguments sent to the streamlit-folium component (its script holds the map)."""
-    comps = [e for e in _walk(at._tree) if getattr(e, "type", "") == "component_instance"]
-    assert comps, "no map component on the page"
-    return json.loads(comps[-1].proto.json_args)
-
-
-def _walk(node):
-    for child in getattr(node, "children", {}).values():
-        yield child
-        yield from _walk(child)
+    """Arguments sent to the last streamlit-folium component (its script holds the map)."""
+    return map_args(at)[-1]
 
 
 # --------------------------------------------------------------------------- explorer

@@ -193,6 +193,7 @@ def test_old_profile_without_kind_tables_keeps_working(tmp_path):
 
 def test_new_kind_shows_on_the_explorer(tiny_store, monkeypatch):
     """The facilities layer is in the explorer's layer list; the kind is its symbol and legend."""
+    from tests._apptest import map_args
     from tests._auth import signed_in_app
     from tests._map_fixtures import ROOT_APP
     from ui import state
@@ -204,15 +205,8 @@ def test_new_kind_shows_on_the_explorer(tiny_store, monkeypatch):
     toggles = {c.label: c.value for c in at.sidebar.checkbox}
     assert toggles.get("公共服务设施") is True
     assert at.session_state[state.EXPLORER_SUMMARY]["facilities"] == 2
-    comps = [e for e in _walk(at._tree) if getattr(e, "type", "") == "component_instance"]
-    script = json.loads(comps[-1].proto.json_args)["script"]
+    script = map_args(at)[-1]["script"]
     assert "幼儿园" in script and "#f9a825" in script  # legend label and symbol colour
-
-
-def _walk(node):
-    for child in getattr(node, "children", {}).values():
-        yield child
-        yield from _walk(child)
 
 
 def test_new_kind_is_a_kpi_against_its_target_and_in_the_xlsx(tiny_store, tmp_path, capsys):
