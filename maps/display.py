@@ -190,20 +190,56 @@ def households_per_worker(grids: pd.DataFrame) -> pd.Series:
 
 
 def area_of(grids: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, metric_crs: str) -> pd.Series:
-    """Index label of the area (row of `areas`) holding each grid's representative point.
+    """Index label of the area (row of `areas`) each grid belongs to: the rule
+    :func:`grids_by_area` sums by and the zoomed-in map fetches grids by.
 
-    A Series on `grids`' index, NaN for grids outside every area; the rule
-    :func:`grids_by_area` sums by.
+    The area holding the grid's representative point; for a grid whose point lies in no area,
+    the area it overlaps most, else the nearest one, so that no grid is left out of the
+    per-area sums or the map. A Series on `grids`' index, NaN only when `areas` is empty.
     """
     require_crs(grids, "grids")
     require_crs(areas, "areas")
-    pts = gpd.GeoDataFrame(
-        geometry=grids.geometry.to_crs(metric_crs).representative_point(), crs=metric_crs
-    )
-    zones = areas.to_crs(metric_crs)
-    joined = gpd.sjoin(pts, zones[[zones.geometry.name]], how="left", predicate="within")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    return joined["index_right"].reindex(grids.index).rename("area")
+    shapes = grids.geometry.to_crs(metric_crs).reset_index(drop=True)
+    zones = areas.to_crs(metric_crs).reset_index(drop=True)
+    zones = gpd.GeoDataFrame(geometry=zones.geometry.values, crs=metric_crs)
+    found = np.full(len(shapes), -1, dtype="int64")
+    if len(zones):
+        pts = gpd.GeoDataFrame(geometry=shapes.representative_point().values, crs=metric_crs)
+        inside = gpd.sjoin(pts, zones, how="inner", predicate="within")
+        inside = inside[~inside.index.duplicated(keep="first")]
+        found[inside.index.to_numpy()] = inside["index_right"].to_numpy()
+        lost = np.flatnonzero(found < 0)
+        if len(lost):
+            found[lost] = _most_overlap_or_nearest(shapes.iloc[lost], zones)
+    labels = pd.Series(np.nan, index=grids.index, dtype=object)
+    hit = found >= 0
+    labels.iloc[np.flatnonzero(hit)] = areas.index.to_numpy()[found[hit]]
+    return labels.infer_objects().rename("area")
+
+
+def _most_overlap_or_nearest(shapes: gpd.GeoSeries, zones: gpd.GeoDataFrame) -> np.ndarray:
+    """Position in `zones` of the zone each of `shapes` overlaps most, else the nearest one."""
+    crs = zones.crs
+    frame = gpd.GeoDataFrame(geometry=shapes.values, crs=crs)  # positions 0..n-1
+    pairs = gpd.sjoin(frame, zones, how="inner", predicate="intersects")
+    out = np.full(len(frame), -1, dtype="int64")
+    if len(pairs):
+        shared = shapely.area(
+            shapely.intersection(
+                frame.geometry.values[pairs.index.to_numpy()],
+                zones.geometry.values[pairs["index_right"].to_numpy()],
+            )
+        )
+        pairs = pairs.assign(shared=shared)
+        pairs = pairs[pairs["shared"] > 0].sort_values("shared", ascending=False, kind="stable")
+        best = pairs[~pairs.index.duplicated(keep="first")]
+        out[best.index.to_numpy()] = best["index_right"].to_numpy()
+    far = np.flatnonzero(out < 0)
+    if len(far):
+        near = gpd.sjoin_nearest(frame.iloc[far], zones, how="inner")
+        near = near[~near.index.duplicated(keep="first")]
+        out[near.index.to_numpy()] = near["index_right"].to_numpy()
+    return out
 
 
 VIEW_PX = (1440, 620)
@@ -256,9 +292,10 @@ def grids_by_area(
     """Grids summed per area (e.g. community): the areas with ``grids``, ``households``,
     ``residents``, ``workers`` (distinct worker names) and ``households_per_worker``.
 
-    A grid belongs to the area holding its representative point; areas without grids are left
-    out. Lets a map show a city of many thousands of grids as a few hundred areas. `area`:
-    :func:`area_of` of the same frames when the caller has it already.
+    A grid belongs to the area :func:`area_of` gives (the one holding its representative point,
+    else the one it overlaps most, else the nearest); areas without grids are left out. Lets a
+    map show a city of many thousands of grids as a few hundred areas. `area`: :func:`area_of`
+    of the same frames when the caller has it already.
     """
     if area is None:
         area = area_of(grids, areas, metric_crs=metric_crs)

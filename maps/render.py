@@ -1014,6 +1014,7 @@ def add_lazy_grids(
     lazy: LazyGrids,
     lang: str = "zh",
     color_by: str = "households",
+    area: pd.Series | None = None,
 ) -> GridMap:
     """Zoomed in to `lazy.min_zoom` or closer, draw the grids of the visible area in place of
     the per-community sums (:func:`add_grid_summary`, call it first), fetched from the server.
@@ -1021,7 +1022,10 @@ def add_lazy_grids(
     The map carries only each community's bounding box (`summary`'s rows: their index is what
     the server is asked for) and the grid legend (classes of `grids`, the user's grids); the
     browser asks for the communities in view it does not hold yet and hides them again when
-    zoomed out. Not for offline pages (there is no server to ask).
+    zoomed out. `area`: the community (a label of `summary`'s index) of each row of `grids`
+    (:func:`maps.display.area_of`); a community's box then also holds its grids, so that a grid
+    reaching out of its community, or lying outside every community, is fetched where it is.
+    Not for offline pages (there is no server to ask).
     """
     if summary.empty:
         return m
@@ -1031,7 +1035,10 @@ def add_lazy_grids(
         LegendSection("grids", _grid_legend_title(lang, color_by), _class_legend(symbols, border))
     )
     shown = dp.shift_for_basemap(summary.to_crs(dp.DISPLAY_CRS), m.offsets)
-    bounds = np.round(shapely.bounds(shown.geometry.values), m.decimals)
+    bounds = shapely.bounds(shown.geometry.values)
+    if area is not None:
+        bounds = _with_grid_boxes(bounds, shown.index, grids, area, offsets=m.offsets)
+    bounds = np.round(bounds, m.decimals)
     index = [
         [str(i), float(b[1]), float(b[0]), float(b[3]), float(b[2])]
         for i, b in zip(shown.index, bounds, strict=True)
@@ -1060,6 +1067,37 @@ def add_lazy_grids(
         _Script(f"gridmap.lazyGrids(__MAP__, {safe_json(config)});"), name="gridmap_lazy_grids"
     )
     return m
+
+
+def _with_grid_boxes(
+    bounds: np.ndarray,
+    ids: pd.Index,
+    grids: gpd.GeoDataFrame,
+    area: pd.Series,
+    *,
+    offsets: str | None,
+) -> np.ndarray:
+    """`bounds` (rows of `ids`) widened to hold the grids `area` assigns to each row."""
+    labels = area.reindex(grids.index)
+    held = labels.notna().to_numpy()
+    if not held.any():
+        return bounds
+    placed = dp.shift_for_basemap(grids[held].to_crs(dp.DISPLAY_CRS), offsets)
+    boxes = pd.DataFrame(
+        shapely.bounds(placed.geometry.values),
+        index=labels[held].astype(str).to_numpy(),
+        columns=["minx", "miny", "maxx", "maxy"],
+    )
+    per = boxes.groupby(level=0).agg({"minx": "min", "miny": "min", "maxx": "max", "maxy": "max"})
+    per = per.reindex([str(i) for i in ids]).to_numpy()
+    return np.column_stack(
+        [
+            np.fmin(bounds[:, 0], per[:, 0]),
+            np.fmin(bounds[:, 1], per[:, 1]),
+            np.fmax(bounds[:, 2], per[:, 2]),
+            np.fmax(bounds[:, 3], per[:, 3]),
+        ]
+    )
 
 
 def line_legend(symbols: Mapping[str, Mapping[str, object]]) -> list[tuple[str, str, str]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 
+import geopandas as gpd
 import pandas as pd
 
 from maps import display as dp
@@ -103,3 +104,91 @@ def test_lazy_grids_index_legend_and_config():
     assert keys == ["grid_summary", "grids"]  # the grid legend, shown once zoomed in
     # no grid's own data is in the page: only the communities' sums and boxes
     assert "G01" not in html and "张三" not in html
+
+
+def _with_outsiders(tiny: dict) -> gpd.GeoDataFrame:
+    """The tiny grids plus G07, 2.5 km south of every community (nearest: community one), and
+    G08, reaching 400 m east out of community two (its centre outside every community)."""
+    from tests._map_fixtures import _box
+
+    grids = tiny["grids"]
+    extra = gpd.GeoDataFrame(
+        {
+            "grid_code": ["G07", "G08"],
+            "grid_name": ["七号网格", "八号网格"],
+            "households": [300, 200],
+            "residents": [800, 600],
+            "worker_name": ["钱七", None],
+        },
+        geometry=[_box(200, -3000, 700, -2500), _box(1300, 0, 1900, 400)],
+        crs=METRIC,
+    ).to_crs(grids.crs)
+    return pd.concat([grids, extra], ignore_index=True)
+
+
+def test_grids_outside_every_community_belong_to_the_nearest_or_most_overlapped():
+    tiny = frames()
+    grids = _with_outsiders(tiny)
+    where = dp.area_of(grids, tiny["communities"], metric_crs=METRIC)
+    names = tiny["communities"]["name"].reindex(where).tolist()
+    got = dict(zip(grids["grid_code"], names, strict=True))
+    assert got["G07"] == "社区一" and got["G08"] == "社区二" and got["G01"] == "社区一"
+    assert where.notna().all()
+    # the per-community sums count them too: no grid is left out of the map
+    sums = dp.grids_by_area(grids, tiny["communities"], metric_crs=METRIC).set_index("name")
+    assert sums["grids"].sum() == 8
+    assert sums.loc["社区一", "households"] == 730 + 300
+    assert sums.loc["社区二", "households"] == 770 + 200
+
+
+def test_lazy_grids_box_of_a_community_holds_its_outside_grids():
+    from geo.settings import load_profile
+
+    tiny = frames()
+    grids = _with_outsiders(tiny)
+    summary = dp.grids_by_area(grids, tiny["communities"], metric_crs=METRIC)
+    where = dp.area_of(grids, tiny["communities"], metric_crs=METRIC)
+    lazy = render.LazyGrids(url="x", version="v1", min_zoom=15)
+
+    def boxes(**extra) -> dict[str, list[float]]:
+        m = render.base_map(load_profile(), "none")
+        render.add_grid_summary(m, summary)
+        render.add_lazy_grids(m, summary, grids, lazy=lazy, **extra)
+        script = m._children["gridmap_lazy_grids"].code("map")
+        config = json.loads(script[script.index("{") : script.rindex(")")])
+        names = dict(zip(summary.index.astype(str), summary["name"], strict=True))
+        return {names[row[0]]: row[1:] for row in config["index"]}
+
+    plain, held = boxes(), boxes(area=where)
+    g07 = grids.loc[grids["grid_code"] == "G07"].total_bounds  # west, south, east, north
+    g08 = grids.loc[grids["grid_code"] == "G08"].total_bounds
+    # without the grids' areas the boxes are the communities' own: G07 and G08 never fetched
+    assert plain["社区一"][0] > g07[3] and plain["社区二"][3] < g08[2]
+    south, west, north, east = held["社区一"]
+    assert south <= g07[1] + 1e-5 and west <= g07[0] + 1e-5 and north == plain["社区一"][2]
+    assert held["社区二"][3] >= g08[2] - 1e-5
+    assert held["社区三"] == plain["社区三"]
+
+
+def test_grids_route_batch_sends_a_grid_outside_every_community(tmp_path, monkeypatch):
+    from auth.model import CITY_KEY
+    from data.store import GeoPackageStore
+    from maps.render import payload_rows
+
+    tiny = frames()
+    store = GeoPackageStore(tmp_path / "outside.gpkg")
+    store.write({**tiny, "grids": _with_outsiders(tiny)})
+    monkeypatch.setenv("GRIDMAP_STORE", str(store.path))
+    from ui import data_access as da
+
+    communities = store.read("communities")
+    labels = dict(zip(communities["name"], communities.index.astype(str), strict=True))
+    where = da.grid_areas(key=CITY_KEY)
+    assert where.notna().all() and len(where) == 8
+    body = json.loads(
+        da.grid_batch(
+            (labels["社区一"],), color_by="households", lang="zh", offsets="wgs84", key=CITY_KEY
+        )
+    )
+    position = body["labels"].index("网格编码")
+    assert {row[position] for row in payload_rows(body)} == {"G01", "G02", "G07"}

@@ -392,8 +392,9 @@ def _grid_community(
     tolerance_m: float,
     metric_crs: str,
 ) -> pd.Series:
-    """Row label of the display community holding each grid: worked out once for the
-    per-community sums and the grids route."""
+    """Row label of the display community each grid belongs to (:func:`maps.display.area_of`):
+    worked out once for the per-community sums, the map's community boxes and the grids
+    route."""
     from maps.display import area_of
 
     areas = _display_layer(
@@ -452,8 +453,9 @@ def _grid_batch(
 
 
 def grid_areas(*, key: str | None = None):
-    """Label of the community (a row of :func:`grid_summary`) holding each grid in scope, as
-    text; NaN outside every community (cached, read-only). `key` as in :func:`grid_batch`."""
+    """Label of the community (a row of :func:`grid_summary`) each grid in scope belongs to
+    (:func:`maps.display.area_of`: also a grid outside every community has one), as text
+    (cached, read-only). `key` as in :func:`grid_batch`."""
     store = current_store() if key is None else open_store()
     prof = profile()
     return _grid_areas(

@@ -341,7 +341,13 @@ def explorer_map(
             )
             lazy = render.LazyGrids(url=GRIDS_URL, version=view_key[1], min_zoom=zoom)
             render.add_lazy_grids(
-                m, summary, da.display_layer("grids"), lazy=lazy, lang=lang(), color_by=color_by
+                m,
+                summary,
+                da.display_layer("grids"),
+                lazy=lazy,
+                lang=lang(),
+                color_by=color_by,
+                area=da.grid_areas(),
             )
         if found is not None and len(found):
             render.add_highlight(m, found, name=tr("搜索结果", "Search result"))
