@@ -116,5 +116,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"{head}\n{text}", file=sys.stderr)
         return 2
     bar.close()
-    print(report.summary())
+    print(report.summary(cli_lang()))
     return 0

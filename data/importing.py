@@ -44,9 +44,9 @@ from layers.messages import Msg, in_lang, msg
 Progress = Callable[[float, str], None]
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 COORD_LABELS = {
-    "wgs84": "WGS84/CGCS2000",
-    "gcj02": "GCJ-02 (Amap/Tencent)",
-    "bd09": "BD-09 (Baidu)",
+    "wgs84": msg("WGS84/CGCS2000", "WGS84/CGCS2000"),
+    "gcj02": msg("GCJ-02（高德/腾讯）", "GCJ-02 (Amap/Tencent)"),
+    "bd09": msg("BD-09（百度）", "BD-09 (Baidu)"),
 }
 
 __all__ = [
@@ -72,18 +72,33 @@ class ImportReport:
     rows: int = 0
     rows_in_layer: int = 0
     repaired: int = 0
-    conversions: list[str] = field(default_factory=list)
+    conversions: list[Msg] = field(default_factory=list)
     encoding: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Msg] = field(default_factory=list)
+    """Conversions and warnings are bilingual (:class:`layers.messages.Msg`): show them with
+    ``in_lang(text, lang)``."""
 
-    def summary(self) -> str:
-        """A few lines of plain English for the command line."""
+    def summary(self, lang: str = "en") -> str:
+        """A few lines of plain text for the command line, in `lang` (``"zh"`` or ``"en"``)."""
+        conversions = "; ".join(in_lang(c, lang) for c in self.conversions)
+        if lang == "zh":
+            verb = "追加到" if self.mode == "append" else "导入（替换）"
+            lines = [
+                f"{self.source}：{self.rows:,} 行{verb} {self.store} 的图层 '{self.layer}'"
+                f"（图层现有 {self.rows_in_layer:,} 行）",
+                f"  修复几何：{self.repaired:,} 个",
+                f"  转换：{conversions or '无'}",
+            ]
+            if self.encoding:
+                lines.append(f"  文字编码：{self.encoding}")
+            lines += [f"  注意：{in_lang(w, lang)}" for w in self.warnings]
+            return "\n".join(lines)
         verb = "appended to" if self.mode == "append" else "imported into (replacing)"
         lines = [
-            f"{self.source}: {self.rows} row(s) {verb} layer '{self.layer}' of {self.store} "
-            f"(layer now has {self.rows_in_layer} rows)",
-            f"  geometries repaired: {self.repaired}",
-            f"  conversions: {'; '.join(self.conversions) if self.conversions else 'none'}",
+            f"{self.source}: {self.rows:,} row(s) {verb} layer '{self.layer}' of {self.store} "
+            f"(layer now has {self.rows_in_layer:,} rows)",
+            f"  geometries repaired: {self.repaired:,}",
+            f"  conversions: {conversions or 'none'}",
         ]
         if self.encoding:
             lines.append(f"  text encoding: {self.encoding}")
@@ -394,7 +409,9 @@ def _to_storage_crs(
                 ],
             ) from None
         frame = frame.set_crs(stated, allow_override=True)
-        report.conversions.append(f"CRS set to {source_crs} as told")
+        report.conversions.append(
+            msg(f"坐标系按指定设为 {source_crs}", f"CRS set to {source_crs} as told")
+        )
     crs = frame.crs
     if crs is not None and crs.is_projected:
         if coords != "wgs84":
@@ -410,19 +427,34 @@ def _to_storage_crs(
                 ],
             )
         frame = frame.to_crs(storage_crs())
-        report.conversions.append(f"reprojected from {_crs_name(crs)} to EPSG:4326")
+        report.conversions.append(
+            msg(
+                f"已从 {_crs_name(crs)} 转换为 EPSG:4326",
+                f"reprojected from {_crs_name(crs)} to EPSG:4326",
+            )
+        )
         crs = None
     else:
         check_lonlat(frame, source=source, profile=profile, table=raw.from_table)
         if crs is None and coords == "wgs84":
             report.warnings.append(
-                "no CRS stated: longitude/latitude taken as WGS84/CGCS2000 (for Amap/Tencent or "
-                "Baidu coordinates use --coords gcj02 or bd09)"
+                msg(
+                    "文件未说明坐标系：经纬度按 WGS84/CGCS2000 处理（高德/腾讯或百度坐标请选择 "
+                    "GCJ-02 或 BD-09，命令行用 --coords gcj02 或 bd09）",
+                    "no CRS stated: longitude/latitude taken as WGS84/CGCS2000 (for Amap/Tencent "
+                    "or Baidu coordinates choose GCJ-02 or BD-09, on the command line "
+                    "--coords gcj02 or bd09)",
+                )
             )
         elif crs is not None and not crs.equals(CRS.from_user_input(storage_crs())):
-            report.conversions.append(f"{_crs_name(crs)} taken as EPSG:4326 (within a metre)")
+            report.conversions.append(
+                msg(
+                    f"{_crs_name(crs)} 按 EPSG:4326 处理（相差不到 1 米）",
+                    f"{_crs_name(crs)} taken as EPSG:4326 (within a metre)",
+                )
+            )
         frame = frame.set_crs(storage_crs(), allow_override=True)
-    foreign: list[str] = []
+    foreign: list[Msg] = []
     if coords != "wgs84":
         x, y = _centers(frame)
         abroad = np.flatnonzero(outside_china(x, y)) + 1
@@ -431,7 +463,13 @@ def _to_storage_crs(
             report.warnings.append(foreign[0])
         frame = convert_frame(frame, coords, "wgs84")
         converted = len(frame) - len(abroad)
-        report.conversions.append(f"{COORD_LABELS[coords]} -> WGS84: {converted} row(s)")
+        label = COORD_LABELS[coords]
+        report.conversions.append(
+            msg(
+                f"{label.zh} → WGS84：{converted:,} 行",
+                f"{label} -> WGS84: {converted:,} row(s)",
+            )
+        )
     outside = outside_city(frame, profile)
     if len(outside):
         raise ImportFailed(source, [_outside_message(outside, profile), *foreign])
@@ -441,7 +479,7 @@ def _to_storage_crs(
 def _outside_china_message(rows: np.ndarray, coords: str) -> Msg:
     shown = ", ".join(str(r) for r in rows[:20]) + (" ..." if len(rows) > 20 else "")
     return msg(
-        f"{len(rows)} 行位于中国境外（第 {shown} 行）：{COORD_LABELS[coords]} 偏移只存在于中国"
+        f"{len(rows)} 行位于中国境外（第 {shown} 行）：{COORD_LABELS[coords].zh} 偏移只存在于中国"
         f"境内，这些点未作转换。请检查这些坐标。",
         f"{len(rows)} row(s) lie outside China (rows {shown}): {COORD_LABELS[coords]} offsets "
         f"exist only inside China, so they were left unconverted. Check those coordinates.",

@@ -67,11 +67,11 @@ class ImportFailed(ValueError):
 
 @dataclass
 class RawRead:
-    """What a reader found: the frame as in the file, and notes for the report."""
+    """What a reader found: the frame as in the file, and notes for the report (bilingual)."""
 
     frame: gpd.GeoDataFrame
     encoding: str | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)
     from_table: bool = False  # CSV/XLSX points built from lon/lat columns
     dbf_names: bool = False  # field names cut to 10 characters (Shapefile DBF)
 
@@ -277,7 +277,7 @@ def read_gpkg(path: Path, *, layer: str, source: str) -> RawRead:
             ],
         )
     frame = _read_vector(path, source, "GeoPackage", layer=chosen)
-    notes = [f"table {chosen!r}"] if chosen != layer else []
+    notes = [msg(f"读取的数据表：{chosen}", f"table {chosen!r}")] if chosen != layer else []
     return RawRead(frame, notes=notes)
 
 
@@ -342,7 +342,15 @@ def read_osm_roads(path: Path, *, layer: str, source: str) -> RawRead:
         geometry=frame.geometry.values,
         crs=frame.crs,
     )
-    return RawRead(out, notes=[f"{len(out)} OSM ways with a highway tag"])
+    return RawRead(
+        out,
+        notes=[
+            msg(
+                f"{len(out):,} 条带 highway 标签的 OSM 道路",
+                f"{len(out):,} OSM ways with a highway tag",
+            )
+        ],
+    )
 
 
 # ---------------------------------------------------------------------------- Shapefile / zip
@@ -359,15 +367,22 @@ def read_shapefile(path: Path, *, source: str, encoding: str | None) -> RawRead:
                 )
             ],
         )
-    notes = []
+    notes: list[Msg] = []
     if encoding is None:
         if _sibling(path, ".cpg"):
             encoding = _cpg_encoding(_sibling(path, ".cpg"))
         else:
             encoding = dbf_encoding(_sibling(path, ".dbf"))
-            notes.append(f"no .cpg file: DBF text read as {encoding}")
+            notes.append(
+                msg(
+                    f"缺少 .cpg 文件：DBF 文字按 {encoding} 编码读取",
+                    f"no .cpg file: DBF text read as {encoding}",
+                )
+            )
     if not _sibling(path, ".prj"):
-        notes.append("no .prj file: coordinate system not stated")
+        notes.append(
+            msg("缺少 .prj 文件：文件未说明坐标系", "no .prj file: coordinate system not stated")
+        )
     frame = _read_vector(path, source, "Shapefile", encoding=encoding)
     return RawRead(frame, encoding=encoding, notes=notes, dbf_names=True)
 
@@ -584,7 +599,7 @@ def read_xlsx(
     name = layer if layer in sheets else next(iter(sheets))
     table = sheets[name].fillna("")
     frame = points_from_table(table, source=f"{source}[{name}]", lon_col=lon_col, lat_col=lat_col)
-    notes = [f"sheet {name!r}"] if len(sheets) > 1 else []
+    notes = [msg(f"读取的工作表：{name}", f"sheet {name!r}")] if len(sheets) > 1 else []
     return RawRead(frame, notes=notes, from_table=True)
 
 

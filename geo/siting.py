@@ -52,6 +52,7 @@ from scipy.spatial import cKDTree
 from geo.coverage import BOUNDARY_TOLERANCE_M
 from geo.crs import require_projected, same_crs
 from geo.settings import Profile
+from layers.messages import Msg, msg
 
 Method = Literal["auto", "exact", "greedy"]
 
@@ -140,7 +141,7 @@ class SiteSuggestion:
     online_bound: float | None = None
     lp_bound: float | None = None
     mip_bound: float | None = None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Msg, ...] = field(default=())
 
     @property
     def gap(self) -> float:
@@ -818,13 +819,22 @@ def suggest_sites(
     if method == "auto":
         use = "exact" if model.n_pairs <= max_exact_pairs else "greedy"
         if use == "greedy":
-            notes.append(f"{model.n_pairs:,} pairs > {max_exact_pairs:,}: greedy used")
+            notes.append(
+                msg(
+                    f"需求点-候选点组合 {model.n_pairs:,} 个，超过 {max_exact_pairs:,}：使用贪心算法",
+                    f"{model.n_pairs:,} pairs > {max_exact_pairs:,}: greedy used",
+                )
+            )
 
     if use == "exact":
         sol = solve_exact(model, k, time_limit_s=time_limit_s)
         if sol.status != "optimal":
             notes.append(
-                f"time limit ({time_limit_s:g} s) reached: best solution found, with a proven bound"
+                msg(
+                    f"已到求解时限（{time_limit_s:g} s）：给出已找到的最好解，并附已证明的上界",
+                    f"time limit ({time_limit_s:g} s) reached: best solution found, "
+                    "with a proven bound",
+                )
             )
     else:
         sol = solve_greedy(
@@ -834,7 +844,13 @@ def suggest_sites(
     ordered, gains = marginal_order(model, sol.chosen)
     useful = gains > 0
     if (~useful).any():
-        notes.append(f"{int((~useful).sum())} chosen site(s) add no demand and are left out")
+        left = int((~useful).sum())
+        notes.append(
+            msg(
+                f"{left:,} 个选中的新址不增加覆盖需求，已略去",
+                f"{left:,} chosen site(s) add no demand and are left out",
+            )
+        )
     ordered, gains = ordered[useful], gains[useful]
     sites = candidates.iloc[ordered].copy()
     sites["rank"] = np.arange(1, len(sites) + 1)

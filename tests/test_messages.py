@@ -286,3 +286,116 @@ def test_unzip_limit_counts_real_bytes_in_both_languages(tmp_path):
     assert info.value.text("zh") == (
         "lying.zip: 拒绝导入：解压后超过 1 MB（设置 import.max_unzipped_mb）"
     )
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _bare_shapefile_zip(tmp_path) -> bytes:
+    """A GBK shapefile of two grids without its .cpg and .prj files, zipped."""
+    import io
+    import warnings
+    import zipfile
+
+    import pyogrio
+
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    with warnings.catch_warnings():  # worker_name cut to 10 characters
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pyogrio.write_dataframe(grids_frame(2, start=40), folder / "grids.shp", encoding="GBK")
+    for ext in (".cpg", ".prj"):
+        (folder / f"grids{ext}").unlink(missing_ok=True)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f.name)
+    return buf.getvalue()
+
+
+def test_import_report_notes_and_conversions_in_both_languages(tmp_path):
+    """Every note an import attaches to its report (warnings, conversions) is bilingual."""
+    from _importing_fixtures import points_table
+
+    from geo.crs import wgs84_to_gcj02
+
+    store = build_small_store(tmp_path / "s.gpkg")
+    shp = tmp_path / "grids.zip"
+    shp.write_bytes(_bare_shapefile_zip(tmp_path))
+    reports = [import_file(shp, layer="grids", store=store, source_crs="EPSG:4326")]
+    zh = [in_lang(w, "zh") for w in reports[0].warnings]
+    assert any(w.startswith("缺少 .cpg 文件：DBF 文字按 ") for w in zh), zh
+    assert "缺少 .prj 文件：文件未说明坐标系" in zh
+    assert any(str(w).startswith("no .cpg file") for w in reports[0].warnings)
+    # a CSV in GCJ-02 without a CRS: a conversion; a plain CSV: the no-CRS warning
+    table = points_table(3)
+    lon, lat = wgs84_to_gcj02(table["经度"].to_numpy(), table["纬度"].to_numpy())
+    csv = tmp_path / "centers.csv"
+    table.assign(经度=lon, 纬度=lat).to_csv(csv, index=False)
+    reports.append(import_file(csv, layer="neighborhood_centers", store=store, coords="gcj02"))
+    assert [in_lang(c, "zh") for c in reports[-1].conversions] == [
+        "GCJ-02（高德/腾讯） → WGS84：3 行"
+    ]
+    table.to_csv(csv, index=False)
+    reports.append(import_file(csv, layer="neighborhood_centers", store=store))
+    assert in_lang(reports[-1].warnings[0], "zh").startswith("文件未说明坐标系")
+    # a GeoPackage in the city's metric CRS: reprojected
+    gpkg = tmp_path / "metric.gpkg"
+    grids_frame(2, start=50).to_crs("EPSG:4546").to_file(gpkg, layer="grids", driver="GPKG")
+    reports.append(import_file(gpkg, layer="grids", store=store))
+    assert in_lang(reports[-1].conversions[0], "zh").startswith("已从 EPSG:4546")
+    for report in reports:
+        for text in [*report.conversions, *report.warnings]:
+            assert isinstance(text, Msg), text
+            assert _has_chinese(in_lang(text, "zh")) and in_lang(text, "zh") != str(text)
+    summary = reports[0].summary("zh")
+    assert "修复几何：0 个" in summary and "注意：缺少 .cpg 文件" in summary
+    assert "no .cpg" not in summary and "warning: no .cpg file" in reports[0].summary()
+
+
+def test_cli_import_report_follows_lang(tmp_path, monkeypatch, capsys):
+    from cli import main
+
+    store = build_small_store(tmp_path / "s.gpkg")
+    shp = tmp_path / "grids.zip"
+    shp.write_bytes(_bare_shapefile_zip(tmp_path))
+    args = ["import", str(shp), "--layer", "grids", "--into", str(store.path), "--replace"]
+    args += ["--crs", "EPSG:4326"]
+    monkeypatch.setenv("GRIDMAP_LANG", "zh")
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "缺少 .prj 文件" in out and "转换：坐标系按指定设为 EPSG:4326" in out
+    assert "no .prj" not in out
+    monkeypatch.setenv("GRIDMAP_LANG", "en")
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "no .prj file" in out and "缺少" not in out
+
+
+def test_data_page_shows_import_notes_in_the_chosen_language(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from tests._auth import signed_in_app
+    from ui.text import unescape
+
+    store = build_small_store(tmp_path / "s.gpkg")
+    monkeypatch.setenv("GRIDMAP_STORE", str(store.path))
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    at = signed_in_app(str(app), default_timeout=60)
+    at.switch_page("ui/pages/data.py")
+    at.run()
+    at.file_uploader[0].set_value(("grids.zip", _bare_shapefile_zip(tmp_path), "application/zip"))
+    at.selectbox(key="data_import_layer").set_value("grids")
+    at.run()
+    at.button(key="data_import_run").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+
+    def warned() -> str:
+        return unescape(" ".join(w.value for w in at.warning))
+
+    assert "缺少 .cpg 文件" in warned() and "no .cpg" not in warned()
+    at.session_state["lang"] = "en"
+    at.run()
+    assert "no .cpg file" in warned() and "缺少" not in warned()

@@ -21,6 +21,7 @@ from geo.siting import (
     reduce_model,
     suggest_sites,
 )
+from layers.messages import in_lang
 
 CRS = "EPSG:4546"
 LIMITS = SolverLimits.of(load_profile())
@@ -150,6 +151,7 @@ def test_auto_switches_to_greedy_beyond_pair_limit(trap):
     assert s.method == "greedy"
     assert s.n_pairs == 7  # a-L, b-L, b-M, e-M, c-M, c-R, d-R
     assert any("greedy" in note for note in s.notes)
+    assert any("贪心" in in_lang(note, "zh") for note in s.notes)  # shown in the UI's language
 
 
 def _brute_force(model, k):

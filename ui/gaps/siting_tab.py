@@ -11,6 +11,7 @@ from geo.coverage import radius_for
 from geo.crs import LONLAT_CRS
 from geo.siting import SiteSuggestion, SitingError
 from geo.whatif import WhatIfError
+from layers.messages import in_lang
 from layers.shelters import FIXED_CLASSES
 from ui import data_access as da
 from ui.gaps.compute import suggestion
@@ -170,7 +171,7 @@ def show_siting(analysis: GapAnalysis, path: str, version: str, basemap: str) ->
     else:
         st.info(_bound_text(result))
     for note in result.notes:
-        st.caption(safe(note))
+        st.caption(safe(in_lang(note, lang())))
     found = pd.DataFrame(
         {
             "rank": sites["rank"].to_numpy(),

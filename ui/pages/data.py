@@ -23,6 +23,7 @@ from data.tempfiles import workdir
 from geo.crs import CRSError
 from geo.settings import DEFAULT_STORE
 from layers import LAYERS, SchemaError
+from layers.messages import in_lang
 from ui.auth import require, signed_in_user
 from ui.data_access import current_store
 from ui.i18n import lang, selectbox, tr
@@ -219,20 +220,20 @@ def show_result() -> None:
         r = result["report"]
         st.success(
             tr(
-                f"已导入 {r.rows} 行到「{layer_label(r.layer)}」（图层现有 {r.rows_in_layer} 行）；修复几何 {r.repaired} 个。",
-                f"Imported {r.rows} rows into {layer_label(r.layer)} (layer now has {r.rows_in_layer} rows); "
-                f"{r.repaired} geometries repaired.",
+                f"已导入 {r.rows:,} 行到「{layer_label(r.layer)}」（图层现有 {r.rows_in_layer:,} 行）；修复几何 {r.repaired:,} 个。",
+                f"Imported {r.rows:,} rows into {layer_label(r.layer)} (layer now has {r.rows_in_layer:,} rows); "
+                f"{r.repaired:,} geometries repaired.",
             )
         )
         details = [
             tr("转换：", "Conversions: ")
-            + ("; ".join(safe(c) for c in r.conversions) or tr("无", "none"))
+            + ("; ".join(safe(in_lang(c, lang())) for c in r.conversions) or tr("无", "none"))
         ]
         if r.encoding:
             details.append(tr("文字编码：", "Text encoding: ") + safe(r.encoding))
         st.markdown("\n".join(f"- {d}" for d in details))
         for warning in r.warnings:
-            st.warning(safe(warning))
+            st.warning(safe(in_lang(warning, lang())))
     else:
         exc = result["error"]
         listed = getattr(exc, "problems", None)
