@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from field.periods import period_of
+from field.periods import period_bounds, period_of, shift_period
 from field.visits import VisitError, validate_visit, visited_per_grid
+from ui.dates import day_picker
 from ui.field import actor
 from ui.field import data as fd
 from ui.i18n import tr
 from ui.text import safe
+
+
+def visit_days(period: str, today: dt.date) -> list[dt.date]:
+    """Days a visit can be recorded for: from the start of the quarter before `period` (a late
+    entry) to `today`, newest first (Beijing days)."""
+    start = period_bounds(shift_period(period, -1))[0].tz_convert("Asia/Shanghai").date()
+    return [today - dt.timedelta(days=n) for n in range((today - start).days + 1)]
 
 
 def visits_section(grid: gpd.GeoDataFrame) -> None:
@@ -34,7 +44,14 @@ def visits_section(grid: gpd.GeoDataFrame) -> None:
     if user.role not in ("worker", "staff", "admin"):
         return
     with st.form(f"field_visit_{code}", clear_on_submit=True):
-        day = st.date_input(tr("走访日期", "Day"), value=now.tz_convert("Asia/Shanghai").date())
+        today = now.tz_convert("Asia/Shanghai").date()
+        day = day_picker(
+            st,
+            tr("走访日期", "Day"),
+            days=visit_days(period, today),
+            today=today,
+            key=f"field_visit_day_{code}",
+        )
         household = st.text_input(
             tr("户/楼栋（有户名册时填写）", "Household or building (where a list exists)")
         )

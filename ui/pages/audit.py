@@ -14,11 +14,12 @@ from auth.audit import audit_table, audit_xlsx
 from auth.storage import AUDIT_ACTIONS
 from ui.auth import require
 from ui.data_access import current_store
+from ui.dates import date_range
 from ui.i18n import lang, selectbox, tr
 from ui.map_controls import demo_note
 from ui.text import safe
 
-KEY_FROM, KEY_TO = "audit_from", "audit_to"
+KEY_RANGE = "audit_range"  # the ends of a custom range: audit_range_from, audit_range_to
 KEY_USER, KEY_ACTION, KEY_LAYER = "audit_user", "audit_action", "audit_layer"
 
 ACTION_LABELS = {
@@ -44,9 +45,18 @@ def main() -> None:
     accounts = current_store().accounts()
     everything = accounts.read_audit()
     today = dt.datetime.now(dt.UTC).date()
-    c1, c2, c3, c4, c5 = st.columns(5)
-    start = c1.date_input(tr("从", "From"), value=today - dt.timedelta(days=30), key=KEY_FROM)
-    end = c2.date_input(tr("到", "To"), value=today, key=KEY_TO)
+    c1, c3, c4, c5 = st.columns(4)
+    days = (
+        everything["at"].dt.tz_convert("UTC").dt.date.unique().tolist() if len(everything) else []
+    )
+    start, end = date_range(
+        c1,
+        tr("时间（UTC）", "When (UTC)"),
+        key=KEY_RANGE,
+        today=today,
+        days=days,
+        custom_container=st.container(),
+    )
     users = sorted(everything["user_name"].dropna().unique().tolist())
     user = selectbox(c3, tr("用户", "User"), users, index=None, key=KEY_USER, format_func=safe)
     actions = sorted(set(AUDIT_ACTIONS) | set(everything["action"].dropna()))
@@ -60,15 +70,17 @@ def main() -> None:
     )
     layers = sorted(x for x in everything["layer"].dropna().unique() if x)
     layer = selectbox(c5, tr("图层", "Layer"), layers, index=None, key=KEY_LAYER, format_func=safe)
-    since = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
-    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    since = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC) if start else None
+    until = (
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC) if end else None
+    )
     rows = accounts.read_audit(since=since, until=until, user_name=user, action=action, layer=layer)
     st.markdown(tr(f"共 {len(rows):,} 条记录。", f"{len(rows):,} rows."))
     st.dataframe(audit_table(rows, lang=lang()), hide_index=True)
     st.download_button(
         tr("下载 XLSX", "Download XLSX"),
         data=audit_xlsx(rows, lang=lang()),
-        file_name=f"audit_{start}_{end}.xlsx",
+        file_name=f"audit_{start or 'start'}_{end or today}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",
         key="audit_download",
