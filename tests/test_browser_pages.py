@@ -195,3 +195,65 @@ def test_select_placeholders_follow_the_language(server, planner):
         )
         assert looks == ["0px", '"无匹配项"'], looks
         screenshot(page, "audit_placeholders_zh")
+
+
+AFTER = "e => [getComputedStyle(e).fontSize, getComputedStyle(e, '::after').content]"
+
+
+def _store_with_a_report(path):
+    """The tiny store with one field report in G05 (the dispatch page's filters need one)."""
+    from collections import namedtuple
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from field.settings import field_rules
+    from field.store import GeoPackageFieldStore
+    from field.submit import check_report
+    from geo.settings import load_profile
+    from tests._map_fixtures import X0, Y0
+
+    write_tiny_store(path)
+    grids = GeoPackageStore(path).read("grids")
+    point = gpd.GeoSeries([Point(X0 + 700, Y0 + 700)], crs="EPSG:4546").to_crs(4326).iloc[0]
+    form = {"submission_id": "sub-i18n-0001", "category": "garbage", "lon": point.x}
+    form["lat"] = point.y
+    report = check_report(form, rules=field_rules(), profile=load_profile(), grids=grids)
+    worker = namedtuple("Who", "name role")("w", "worker")
+    GeoPackageFieldStore(path).submit(report, [], actor=worker, now="2026-07-01T01:00Z")
+    return path
+
+
+def test_multiselect_search_and_input_hints_are_chinese(tmp_path):
+    """Streamlit's "No results" of a multiselect and "Press Enter to apply" under an input
+    being edited are replaced in the Chinese UI (only a browser shows them)."""
+    path = _store_with_a_report(tmp_path / "reported.gpkg")
+    with (
+        streamlit_server(store=path) as server,
+        offline_page(intercept=False) as page,
+    ):
+        sign_in(page, server, *make_user(GeoPackageStore(path), "planner"), timeout_ms=60_000)
+        page.goto(f"{server}/dispatch")
+        box = page.locator("[data-testid='stMultiSelect'] input").first
+        box.wait_for(timeout=60_000)
+        box.click()
+        page.keyboard.type("zzzz")
+        empty = page.locator(
+            "[data-testid='stMultiSelectDropdown'] [role='option'][style*='contents'] > span"
+        )
+        empty.first.wait_for(timeout=20_000)
+        assert empty.first.inner_text() == "No results"  # Streamlit's text, hidden ...
+        assert empty.first.evaluate(AFTER) == ["0px", '"无匹配项"']  # ... and ours shown
+        screenshot(page, "dispatch_multiselect_empty_zh")
+        page.keyboard.press("Escape")
+        # the explorer's search box: the hint shows while the text is not applied yet
+        page.goto(f"{server}/explorer")
+        search = page.locator("[data-testid='stTextInput'] input").first
+        search.wait_for(timeout=60_000)
+        search.click()
+        page.keyboard.type("一号")
+        hint = page.locator("[data-testid='InputInstructions'] > span").first
+        hint.wait_for(state="attached", timeout=20_000)  # 0 px tall: our text is in ::after
+        assert "Enter" in hint.text_content()
+        assert hint.evaluate(AFTER) == ["0px", '"按 Enter 键确认"']
+        screenshot(page, "explorer_input_hint_zh")
