@@ -7,8 +7,12 @@ anyway) and its audit rows name ``cli``.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from auth.model import User, require
+
+REFUSED = 3
+"""Exit status of a command refused for its user (unknown ``--as`` user, role or scope)."""
 
 
 class UnknownUser(LookupError):
@@ -39,3 +43,10 @@ def acting_user(store, name: str | None, action: str | None = None) -> User | No
     if action is not None:
         require(found[0], action)
     return found[0]
+
+
+def refuse(command: str, exc: Exception) -> int:
+    """Say on stderr why `command` was refused (``<command> refused: <reason>``, e.g. an
+    unknown ``--as`` user or a missing permission) and return :data:`REFUSED`, the exit status."""
+    print(f"{command} refused: {exc}", file=sys.stderr)
+    return REFUSED

@@ -298,7 +298,7 @@ def _text_report(summary: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from auth.model import layers_for
-    from commands._users import UnknownUser, acting_user
+    from commands._users import UnknownUser, acting_user, refuse
     from data.snapshots import get_plan_values
     from data.store import StoreError, open_store
 
@@ -316,8 +316,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         user = acting_user(store, args.as_user)
     except UnknownUser as exc:
-        print(f"gaps: {exc}", file=sys.stderr)
-        return 3
+        return refuse("gaps", exc)
     total = 1 + len(STEPS) + (1 if args.out else 0)
     with tqdm(total=total, desc="reading", file=sys.stderr, leave=False) as bar:
         try:

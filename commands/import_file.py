@@ -8,7 +8,7 @@ import sys
 from tqdm import tqdm
 
 from auth.model import PermissionDenied
-from commands._users import UnknownUser, acting_user, add_as_argument
+from commands._users import UnknownUser, acting_user, add_as_argument, refuse
 from data.importing import COORD_SYSTEMS, ImportFailed, import_file
 from data.store import StoreError, open_store
 from geo.crs import CRSError
@@ -77,8 +77,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         user = acting_user(store, args.as_user, "import")
     except (UnknownUser, PermissionDenied) as exc:
-        print(f"import refused: {exc}", file=sys.stderr)
-        return 3
+        return refuse("import", exc)
     bar = tqdm(
         total=100,
         desc="import",

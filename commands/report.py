@@ -15,7 +15,7 @@ import sys
 from tqdm import tqdm
 
 from auth.model import layers_for
-from commands._users import UnknownUser, acting_user, add_as_argument
+from commands._users import UnknownUser, acting_user, add_as_argument, refuse
 from data.snapshots import SnapshotError
 from data.store import open_store
 from reports.build import FORMATS, ReportError, build_report
@@ -52,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         user = acting_user(store, args.as_user)
     except UnknownUser as exc:
-        print(f"report: {exc}", file=sys.stderr)
-        return 3
+        return refuse("report", exc)
     layers = None if user is None else layers_for(user, store.read_layers())
     bar = tqdm(total=100, desc="report", unit="%", file=sys.stderr, disable=args.quiet, leave=False)
 

@@ -15,7 +15,7 @@ import sys
 from tqdm import tqdm
 
 from auth.model import PermissionDenied
-from commands._users import UnknownUser, acting_user, add_as_argument
+from commands._users import UnknownUser, acting_user, add_as_argument, refuse
 from data.snapshots import (
     SnapshotError,
     compare_periods,
@@ -77,8 +77,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         user = acting_user(store, args.as_user, "snapshot")
     except (UnknownUser, PermissionDenied) as exc:
-        print(f"snapshot refused: {exc}", file=sys.stderr)
-        return 3
+        return refuse("snapshot", exc)
     plan = {
         key: getattr(args, opt)
         for opt, key in PLAN_OPTIONS.items()

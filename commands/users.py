@@ -18,10 +18,10 @@ import getpass
 import json
 import sys
 
-from auth.model import ROLES, AuthError, PermissionDenied, Scope, User, require
+from auth.model import ROLES, AuthError, PermissionDenied, Scope, User
 from auth.passwords import WeakPassword, check_strength, hash_password
 from auth.storage import AuditEntry
-from commands._users import UnknownUser, acting_user, add_as_argument
+from commands._users import UnknownUser, acting_user, add_as_argument, refuse
 from data.store import StoreError, open_store
 
 HELP = "manage the users of the store (add, list, set-role, set-scope, disable, reset-password)"
@@ -78,13 +78,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"users: store {store.path} does not exist", file=sys.stderr)
         return 2
     try:
-        actor = acting_user(store, args.as_user)
-        if actor is not None and args.action != "list":
-            require(actor, "manage_users")
+        # listing needs no right beyond being a user; every change needs manage_users
+        action = None if args.action == "list" else "manage_users"
+        actor = acting_user(store, args.as_user, action)
         return _run(store, args, actor)
     except (UnknownUser, PermissionDenied) as exc:
-        print(f"users: {exc}", file=sys.stderr)
-        return 3
+        return refuse("users", exc)
     except (AuthError, WeakPassword, StoreError, LookupError) as exc:
         print(f"users: {exc}", file=sys.stderr)
         return 2

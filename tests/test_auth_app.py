@@ -276,3 +276,48 @@ def test_cli_as_user_is_scope_enforced(tiny, tmp_path, capsys):
     assert run_cli("report", "--data", str(tiny.path), "--out", str(out), "--as", "ghost") == 3
     assert run_cli("report", "--data", str(tiny.path), "--out", str(out), "--as", "w_cli") == 0
     assert out.stat().st_size > 0
+
+
+def test_refuse_says_which_command_and_why(capsys):
+    from commands._users import REFUSED, refuse
+
+    assert refuse("import", ValueError("viewer may not import")) == REFUSED == 3
+    assert capsys.readouterr() == ("", "import refused: viewer may not import\n")
+
+
+def _cli_argv(command: str, store: str, tmp_path) -> list[str]:
+    """A run of `command` on `store` that an allowed user could do (``--as`` added by the test)."""
+    src = tmp_path / "grids.gpkg"
+    if command == "import" and not src.exists():
+        GeoPackageStore(store).read("grids").to_file(src, driver="GPKG")
+    return {
+        "import": ["import", str(src), "--layer", "grids", "--into", store],
+        "gaps": ["gaps", "--data", store, "--json"],
+        "report": ["report", "--data", store, "--out", str(tmp_path / "r.xlsx"), "--quiet"],
+        "snapshot": ["snapshot", "--data", store, "--period", "2026-Q3", "--quiet"],
+        "users": ["users", "--store", store, "add", "x", "--role", "viewer"],
+    }[command]
+
+
+@pytest.mark.parametrize("command", ["import", "gaps", "report", "snapshot", "users"])
+def test_every_command_refuses_an_unknown_user_the_same_way(tiny, tmp_path, capsys, command):
+    argv = _cli_argv(command, str(tiny.path), tmp_path)
+    before = tiny.checksum()
+    assert run_cli(*argv[:1], "--as", "ghost", *argv[1:]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"{command} refused: --as ghost: no such enabled user in {tiny}"
+    assert tiny.checksum() == before
+
+
+@pytest.mark.parametrize(
+    ("command", "right"), [("import", "import"), ("snapshot", "snapshot"), ("users", "manage")]
+)
+def test_commands_refuse_a_user_without_the_right(tiny, tmp_path, capsys, command, right):
+    viewer = User("v_cli", "V", "viewer", Scope.parse("city"))
+    tiny.accounts().put_user(viewer, password_hash=hash_password("viewer password 1"))
+    argv = _cli_argv(command, str(tiny.path), tmp_path)
+    before = tiny.checksum()
+    assert run_cli(*argv[:1], "--as", "v_cli", *argv[1:]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"{command} refused: ") and right in err[-1], err
+    assert tiny.checksum() == before
