@@ -185,3 +185,47 @@ def test_overstated_tables_and_layers(demo_store_path, tmp_path):
     area = gpd.read_file(tmp_path / "out" / "gaps.gpkg", layer="servicearea_shelters_emergency")
     assert len(area) == 1 and area.geometry.iloc[0].area > 0
     assert np.isfinite(area.to_crs(CRS).area.iloc[0])
+    # the KPI of the walked kind counts the residents covered along roads, not by straight line
+    spec = profile.kind("shelters_emergency")
+    kpis = result._analysis().indicators()
+    city = kpis[(kpis["level"] == "city") & (kpis["indicator"] == spec.indicator)]
+    covered = result.coverage["shelters_emergency"].residents_covered
+    assert city["numerator"].tolist() == [covered]
+    assert covered == res[network.to_numpy()].sum() < res[straight.to_numpy()].sum()
+
+
+def test_whatif_along_roads(profile):
+    """A proposed shelter on the south bank (0, -5): walking, it newly covers A (10 + 5 m) and
+    not C (10 + 900 + 5 m > 500 m); by straight line A was already covered by E1 (120 m)."""
+    from geo.whatif import apply_proposals
+
+    layers = river_town()
+    props = frame([(0, -5)], kind=["shelters_emergency"], effective_area_m2=[100.0])
+    walked = apply_proposals(
+        layers, props, profile.with_distance("network"), levels=("street",)
+    ).change()
+    row = walked.loc["shelters_emergency"]
+    assert (row["covered_before"], row["covered_after"], row["newly_covered"]) == (20, 120, 100)
+    straight = apply_proposals(layers, props, profile, levels=("street",)).change()
+    row = straight.loc["shelters_emergency"]
+    assert (row["covered_before"], row["covered_after"], row["newly_covered"]) == (120, 120, 0)
+
+
+def test_site_suggestion_with_cover_sets_along_roads():
+    """One site of two: N (0, 110) beside E1 on the north bank or S (0, -5) on the south bank.
+    By straight line either reaches A and B (120 residents within 200 m); walking, N reaches B
+    only (20) and S reaches A only (100), so S is chosen."""
+    from geo.siting import SolverLimits, suggest_sites
+
+    layers = river_town()
+    demand, limits = layers["population"], SolverLimits.of(load_profile())
+    sites = frame([(0, 110), (0, -5)], name=["N", "S"])
+    straight = suggest_sites(demand, sites, k=1, radius_m=200, limits=limits, method="exact")
+    assert straight.covered == 120
+    walk = Walk(walking_graph(layers["roads"]), 300.0)
+    for method in ("exact", "greedy"):
+        walked = suggest_sites(
+            demand, sites, k=1, radius_m=200, limits=limits, method=method, walk=walk
+        )
+        assert (walked.covered, list(walked.sites["name"])) == (100, ["S"]), method
+        assert walked.demand_covered.tolist() == [True, False, False]

@@ -211,6 +211,28 @@ def test_pdf_text_has_indicator_names_figures_and_images(demo_analysis, demo_exp
     assert embedded  # the CJK font is embedded
 
 
+@pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed"
+)
+def test_pdf_lists_what_straight_lines_overstate(demo_analysis, demo_exports):
+    """The demo has roads: the PDF lists the streets where straight lines overstate coverage,
+    most first, with the figures of the analysis."""
+    over = demo_analysis.analysis.overstated("street")
+    over = over[over["overstated"] > 0].sort_values("overstated", ascending=False, kind="stable")
+    assert len(over), "the demo's roads should make straight lines overstate somewhere"
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(demo_exports["pdf"]), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "直线距离高估的覆盖" in text and "高估人口" in text
+    top = over.iloc[0]
+    line = next(x for x in text.splitlines() if f"{int(top['overstated']):,}" in x.split())
+    assert str(top["name"]) in line
+    assert f"{int(top['covered_straight']):,}" in line.split()
+
+
 # --------------------------------------------------------------------------- PPTX
 def test_pptx_has_pictures_and_key_figures(demo_analysis, demo_exports):
     from pptx import Presentation
