@@ -293,7 +293,26 @@ def _text_report(summary: dict[str, Any]) -> str:
     for check, n in gc["by_check"].items():
         if n:
             lines.append(f"  {check:28s} {n}")
+    if "network" in summary:
+        lines.extend(_network_lines(summary["network"]))
     return "\n".join(lines)
+
+
+def _network_lines(found: dict[str, Any]) -> list[str]:
+    """The roads' findings (:func:`geo.network.network_findings`) as lines of the text report."""
+    g = found["graph"]
+    lines = [
+        f"walking network: {g['nodes']:,} nodes, {g['edges']:,} edges, {g['length_km']:,.1f} km, "
+        f"{g['components']:,} connected parts",
+        f"  off the roads (over {found['max_snap_m']:g} m): {found['residents_off_network']:,} "
+        f"residents ({found['points_off_network']:,} points), never covered on foot",
+        f"  on road islands cut off from the main network: {found['residents_on_islands']:,} "
+        f"residents in {found['islands_with_residents']:,} islands",
+    ]
+    unreached = {k: n for k, n in found["facilities_off_network"].items() if n}
+    for kind, n in unreached.items():
+        lines.append(f"  {kind:32s} {n:,} facilities off the roads")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:

@@ -245,6 +245,16 @@ class GapAnalysis:
         """The area reachable along roads within the kind's radius (:meth:`Analysis.service_area`)."""
         return self._analysis().service_area(kind, each=each)
 
+    @property
+    def walks(self) -> bool:
+        """Whether some facility kind is measured along roads (and the store has roads)."""
+        return self.has_roads and any(r.distance_mode == "network" for r in self.coverage.values())
+
+    def network_findings(self) -> dict[str, Any]:
+        """Residents off the roads or on road islands, unreachable facilities
+        (:meth:`Analysis.network_findings`); empty without roads."""
+        return self._analysis().network_findings() if self.has_roads else {}
+
     def coverage_table(self) -> pd.DataFrame:
         """Coverage of every kind at every level, one long table."""
         parts = []
@@ -292,6 +302,8 @@ class GapAnalysis:
             "capacity": self.capacity.summary(),
             "sanitation": self.sanitation.summary(),
             "grid_checks": self.grid_checks.summary(),
+            # the roads' findings, when some kind is walked along them
+            **({"network": self.network_findings()} if self.walks else {}),
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
@@ -313,6 +325,7 @@ PART_SIZES: dict[str, int] = {
     "grid checks": 16,
     "both ways": 32,
     "service area": 16,
+    "network": 4,
     "indicators": 8,
 }
 """Parts an :class:`Analysis` remembers, and how many results of each (least recently used go)."""
@@ -654,6 +667,29 @@ class Analysis:
             each,
         )
         return self.parts.get("service area", key, make)
+
+    def network_findings(self) -> dict[str, Any]:
+        """What the roads mean for residents and facilities (:func:`geo.network.network_findings`:
+        the walking graph, residents off the network or on road islands, facilities of each kind
+        no walk reaches). Raises :class:`geo.network.NetworkError` without roads."""
+        from geo.network import network_findings, walking_graph
+
+        def make() -> dict[str, Any]:
+            return network_findings(
+                walking_graph(self.layers.get("roads")),
+                self.population,
+                {k: gc.select_facilities(self.layers, self.profile.kind(k)) for k in self.kinds},
+                max_snap_m=float(self.profile.network.max_snap_m),
+                entrances=self.layers.get("entrances"),
+            )
+
+        layers = {self.profile.kind(k).layer for k in self.kinds}
+        key = (
+            self._deps("population", *ROADS, *sorted(layers)),
+            repr(self.profile.facility_kinds),
+            settings(self.profile.network),
+        )
+        return self.parts.get("network", key, make)
 
     def indicators(self, *, plan_values: Mapping[str, float] | None = None) -> pd.DataFrame:
         """The indicator table (:func:`geo.indicators.indicators_from_analysis`) of every part."""

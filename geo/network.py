@@ -35,6 +35,7 @@ With ``roads``, ``population`` and ``shelters`` frames in the metric CRS::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -861,6 +862,49 @@ def point_components(graph: WalkGraph, points: gpd.GeoDataFrame, *, max_snap_m: 
     return pd.Series(comp, index=points.index, name="component")
 
 
+def network_findings(
+    graph: WalkGraph,
+    population: gpd.GeoDataFrame,
+    facilities: Mapping[str, gpd.GeoDataFrame],
+    *,
+    max_snap_m: float,
+    entrances: gpd.GeoDataFrame | None = None,
+) -> dict[str, Any]:
+    """What the road network means for the residents and facilities (JSON-ready).
+
+    ``graph`` is :meth:`WalkGraph.summary`. Residents farther than `max_snap_m` from every road
+    are off-network: no walk reaches them (``residents_off_network``, ``points_off_network``).
+    Residents on a road network cut off from the main one (a component other than the
+    longest, e.g. a valley reached only by a ferry) are a finding, not an error
+    (``residents_on_islands``, ``islands_with_residents``). ``facilities_off_network`` counts,
+    per name of `facilities` (e.g. facility kinds), those no walk reaches: none of their access
+    points (:func:`access_points`, `entrances` for parks) is within `max_snap_m` of a road.
+    """
+    require_projected(population, "population")
+    residents = (
+        pd.to_numeric(population["residents"], errors="coerce").fillna(0).to_numpy(np.int64)
+        if "residents" in population.columns
+        else np.zeros(len(population), np.int64)
+    )
+    comp = point_components(graph, population, max_snap_m=max_snap_m).to_numpy()
+    off, island = comp < 0, comp > 0
+    facilities_off: dict[str, int] = {}
+    for name, frame in facilities.items():
+        access, owner, _ = access_points(frame, entrances)
+        reached = np.zeros(len(frame), dtype=bool)
+        reached[owner[graph.snap(access, max_snap_m=max_snap_m).on_network]] = True
+        facilities_off[name] = int((~reached).sum())
+    return {
+        "graph": graph.summary(),
+        "max_snap_m": float(max_snap_m),
+        "points_off_network": int(off.sum()),
+        "residents_off_network": int(residents[off].sum()),
+        "residents_on_islands": int(residents[island].sum()),
+        "islands_with_residents": int(len(np.unique(comp[island & (residents > 0)]))),
+        "facilities_off_network": facilities_off,
+    }
+
+
 def service_area(
     graph: WalkGraph,
     facilities: gpd.GeoDataFrame,
@@ -926,6 +970,7 @@ __all__ = [
     "network_nearest",
     "overstated",
     "walking_graph",
+    "network_findings",
     "off_network",
     "point_components",
     "road_flags",

@@ -278,3 +278,39 @@ def test_point_snapping_equals_geos_nearest():
     on = snap.on_network
     at = shapely.line_interpolate_point(graph.segments[snap.segment[on]], snap.offset[on])
     np.testing.assert_allclose(shapely.distance(at, pts[on]), snap.distance[on], atol=1e-6)
+
+
+def test_network_findings_off_roads_islands_and_unreached_facilities():
+    """Two road networks: a main one (a 2,000 m road and a 300 m spur, 2.3 km) and an island
+    road 200 m long at x 3000-3200. Residents: 5 beside the main road, 7 beside the island road,
+    11 at 1,000 m from any road (beyond the 300 m snap limit). Shelters: one beside the main
+    road, one 1 km from any road."""
+    from geo.network import network_findings
+
+    roads = gpd.GeoDataFrame(
+        {"road_id": ["M", "S", "I"]},
+        geometry=[
+            LineString([(X0, Y0), (X0 + 2000, Y0)]),
+            LineString([(X0 + 1000, Y0), (X0 + 1000, Y0 - 300)]),
+            LineString([(X0 + 3000, Y0), (X0 + 3200, Y0)]),
+        ],
+        crs=CRS,
+    )
+    population = gpd.GeoDataFrame(
+        {"residents": [5, 7, 11]},
+        geometry=[Point(X0 + 100, Y0 + 10), Point(X0 + 3100, Y0 + 5), Point(X0 + 500, Y0 + 1000)],
+        crs=CRS,
+    )
+    shelters = gpd.GeoDataFrame(
+        {"shelter_id": ["near", "far"]},
+        geometry=[Point(X0 + 50, Y0 + 20), Point(X0 + 1500, Y0 + 1000)],
+        crs=CRS,
+    )
+    found = network_findings(
+        WalkGraph.from_roads(roads), population, {"shelters": shelters}, max_snap_m=300.0
+    )
+    assert found["graph"]["components"] == 2 and found["graph"]["length_km"] == 2.5
+    assert (found["points_off_network"], found["residents_off_network"]) == (1, 11)
+    assert (found["residents_on_islands"], found["islands_with_residents"]) == (7, 1)
+    assert found["facilities_off_network"] == {"shelters": 1}
+    assert found["max_snap_m"] == 300.0

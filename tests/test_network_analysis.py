@@ -138,7 +138,12 @@ def test_cli_distance_switch_on_the_demo(demo_store_path, capsys, tmp_path):
         assert straight["coverage"][kind] == expected, kind
     assert straight["capacity"] == baseline["capacity"]
 
+    assert "network" not in straight  # the roads' findings come with walking only
     one = _gaps(demo_store_path, capsys, "--distance", "shelters_emergency=network")
+    found = one["network"]  # the demo's roads: every resident near one, some facilities not
+    assert found["graph"]["components"] >= 1 and found["graph"]["length_km"] > 0
+    assert set(found["facilities_off_network"]) == set(one["coverage"])
+    assert found["residents_off_network"] <= one["population"]["residents"]
     kinds = one["parameters"]["facility_kinds"]
     assert kinds["shelters_emergency"]["distance"] == "network"
     assert kinds["shelters_fixed"]["distance"] == "straight"

@@ -60,6 +60,10 @@ def test_walking_switch(store):
     assert summary["overstated"] == len(walked.overstated_grids(first)) > 0
     assert summary["service_area"] == 1
     assert any("沿道路步行距离" in c.value for c in at.caption)
+    found = walked.network_findings()
+    note = next(c.value for c in at.caption if "步行道路网" in c.value)
+    assert f"{found['graph']['length_km']:,.1f} km" in note
+    assert f"居民 {found['residents_off_network']:,} 人" in note
 
 
 def test_walking_without_roads_says_which_layer(tmp_path, monkeypatch):

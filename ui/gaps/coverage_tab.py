@@ -75,6 +75,30 @@ def population_note(analysis: GapAnalysis) -> str:
     return tr(zh, en)
 
 
+def network_note(found: dict) -> str:
+    """The roads' findings (:func:`geo.network.network_findings`) in one sentence: residents off
+    the roads or on road islands, facilities no walk reaches."""
+    g, snap = found["graph"], found["max_snap_m"]
+    off, points = found["residents_off_network"], found["points_off_network"]
+    island, islands = found["residents_on_islands"], found["islands_with_residents"]
+    text = tr(
+        f"步行道路网：{g['length_km']:,.1f} km，{g['components']:,} 个互不连通的部分。"
+        f"距道路超过 {snap:g} m 的居民 {off:,} 人（{points:,} 个人口点），步行不计覆盖；"
+        f"{islands:,} 个与主路网不连通的“孤岛”路网上住有 {island:,} 人。",
+        f"Walking network: {g['length_km']:,.1f} km in {g['components']:,} unconnected parts. "
+        f"{off:,} residents ({points:,} population points) live more than {snap:g} m from any "
+        f"road and are never covered on foot; {island:,} live on {islands:,} road islands cut "
+        "off from the main network.",
+    )
+    unreached = {k: n for k, n in found["facilities_off_network"].items() if n}
+    if unreached:
+        listed = tr("、", ", ").join(f"{safe(kind_label(k))} {n:,}" for k, n in unreached.items())
+        text += tr(
+            f" 距道路过远、步行无法到达的设施：{listed}。", f" Facilities off the roads: {listed}."
+        )
+    return text
+
+
 def show_coverage(analysis: GapAnalysis) -> None:
     """City coverage, areas ranked by uncovered residents and the gap hot spots of one kind."""
     st.subheader(tr("全市覆盖情况", "City coverage"))
@@ -104,6 +128,8 @@ def show_coverage(analysis: GapAnalysis) -> None:
         names = "、".join(safe(kind_label(k)) for k in walked)  # labels from the profile file
         st.caption(tr(f"步行距离：{names}。", f"Walking distance: {names}. ") + walk_rule)
         st.caption(tr("其余类型：", "Other kinds: ") + straight_rule)
+    if walked and analysis.has_roads:
+        st.caption(network_note(analysis.network_findings()))
     st.caption(population_note(analysis))
     st.subheader(tr("按区域汇总：未覆盖人口最多的区域", "By area: most uncovered residents first"))
     c1, c2, c3 = st.columns([2, 2, 1])
