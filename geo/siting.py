@@ -13,8 +13,9 @@ grows with the pairs, not with demand x candidates::
 Small enough problems are solved to proven optimality (:func:`solve_exact`): an equivalent
 smaller model (dominated candidates dropped, identical demand rows merged), a greedy + swap
 incumbent, the LP relaxation (HiGHS interior point), a MIP on the candidates the LP uses,
-reduced-cost fixing (out and in), then HiGHS branch and bound (``highspy``) on what is left with
-the objective cutoff at the incumbent. Larger ones are solved with greedy, which reports how far
+reduced-cost fixing (out and in), LP probing (warm-started dual simplex) that fixes candidates
+out until the LP alone proves the incumbent optimal, then HiGHS branch and bound (``highspy``)
+on what is left with the objective cutoff at the incumbent. Larger ones are solved with greedy, which reports how far
 it can be from the optimum:
 
 * the classical guarantee: greedy covers at least ``1 - (1 - 1/k)^k >= 1 - 1/e`` of the optimum
@@ -341,6 +342,124 @@ def reduced_cost_fixing(lp: LPRelaxation, target: float) -> tuple[np.ndarray, np
     return lp.value - lp.drop_if_in < slack, lp.value - lp.drop_if_out < slack
 
 
+@dataclass(frozen=True)
+class ProbeFixing:
+    """What LP probing proved about the solutions covering at least a target.
+
+    ``out[j]``: candidate ``j`` is in none of them. ``bound``: none covers more than this (the
+    LP optimum with the fixings; ``-inf`` when the fixings leave no selection reaching the
+    target, ``inf`` when the LP was not solved). ``probes``: LPs solved with one ``x_j = 1``.
+    """
+
+    out: np.ndarray
+    bound: float
+    probes: int
+
+
+PROBE_ITERATION_LIMIT = 400
+"""Dual simplex iterations one probe may take before it is given up (the candidate stays)."""
+
+
+def probe_fixing(model: CoverageModel, k: int, target: float, *, deadline: float) -> ProbeFixing:
+    """Fix candidates out by LP probing, one at a time, until the LP proves the target out of reach.
+
+    Let ``F`` be the candidates fixed so far, each in no selection covering at least `target`.
+    Then every such selection lies in the LP with ``x_j = 0`` for ``j`` in ``F``, so:
+
+    * if that LP's optimum is below `target`, no selection reaches it (``bound = -inf``);
+    * if the LP with also ``x_j = 1`` stays below `target`, no such selection contains ``j``:
+      ``j`` joins ``F`` (probing); likewise when the LP's duals bound the selections with
+      ``j`` below it (:func:`reduced_cost_fixing`'s reasoning on the current LP).
+
+    The probes are dual simplex runs warm-started from the LP's optimal basis (HiGHS stops
+    one as soon as its objective proves the target out of reach), first on the candidates the
+    LP uses fractionally, smallest ``x_j`` first: fixing those lowers the LP optimum. After each
+    fix the LP is solved again. A probe that fails is retried only once the LP optimum has
+    fallen. Stops at `deadline` or when no probe fixes anything more; the LP optimum last
+    solved stays a valid bound. The same relative tolerance as :func:`reduced_cost_fixing`
+    keeps round-off from fixing a candidate wrongly.
+    """
+    n_d, n_c = model.reach.shape
+    out = np.zeros(n_c, dtype=bool)
+    highs = _highs(model, k, integer=False)
+    highs.setOptionValue("presolve", "off")  # the basis is needed for the warm starts
+    highs.setOptionValue("solver", "ipm")
+    highs.setOptionValue("run_crossover", "on")
+    ok = {highspy.HighsModelStatus.kObjectiveBound, highspy.HighsModelStatus.kInfeasible}
+    optimal = highspy.HighsModelStatus.kOptimal
+
+    def run(**options: object) -> highspy.HighsModelStatus | None:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return None
+        highs.setOptionValue("time_limit", left)
+        for name, value in options.items():
+            highs.setOptionValue(name, value)
+        highs.run()
+        return highs.getModelStatus()
+
+    if run() != optimal:
+        return ProbeFixing(out, np.inf, 0)
+    highs.setOptionValue("solver", "simplex")
+    highs.setOptionValue("simplex_strategy", 1)  # dual
+    bound, failed_at, probes = np.inf, np.full(n_c, np.inf), 0
+    while True:
+        resolve = bound < np.inf  # the first LP is solved above
+        if resolve and run(objective_bound=np.inf, simplex_iteration_limit=2**31 - 1) != optimal:
+            break  # out of time (or trouble): the last LP optimum stays the bound
+        value = -highs.getInfo().objective_function_value
+        slack = target - 1e-6 * max(1.0, abs(value))
+        bound = value
+        if value < slack:
+            return ProbeFixing(out, -np.inf, probes)
+        solution = highs.getSolution()
+        x = np.asarray(solution.col_value[:n_c])
+        free = np.flatnonzero(~out)
+        lagrange_in, _ = lagrangian_bounds(
+            CoverageModel(model.reach[:, free].tocsr(), model.weights),
+            k,
+            np.maximum(-np.asarray(solution.row_dual[:n_d]), 0.0),
+        )
+        reduced_cost = np.maximum(np.asarray(solution.col_dual[:n_c])[free], 0.0)
+        if_in = np.minimum(value - reduced_cost, lagrange_in)
+        fixed = free[if_in < slack]
+        for j in fixed:
+            highs.changeColBounds(int(j), 0.0, 0.0)
+        out[fixed] = True
+        if len(fixed):
+            continue
+        fractional = (x > 1e-6) & (x < 1 - 1e-6)
+        retry = ~out & (failed_at > value + 1e-9 * max(1.0, abs(value)))
+        first = np.flatnonzero(retry & fractional)
+        rest = np.flatnonzero(retry[free] & (x[free] <= 1e-6))  # unused by the LP: likeliest first
+        order = np.r_[
+            first[np.argsort(x[first], kind="stable")],
+            free[rest[np.argsort(if_in[rest], kind="stable")]],
+        ]
+        home = highs.getBasis()
+        highs.setOptionValue("objective_bound", -slack)
+        highs.setOptionValue("simplex_iteration_limit", PROBE_ITERATION_LIMIT)
+        fixed_one = False
+        for j in order:
+            highs.changeColBounds(int(j), 1.0, 1.0)
+            status = run()
+            probes += 1
+            if status is None:
+                highs.changeColBounds(int(j), 0.0, 1.0)
+                return ProbeFixing(out, bound, probes)
+            objective = highs.getInfo().objective_function_value
+            if status in ok or (status == optimal and -objective < slack):
+                highs.changeColBounds(int(j), 0.0, 0.0)
+                out[j] = fixed_one = True
+                break
+            highs.changeColBounds(int(j), 0.0, 1.0)
+            highs.setBasis(home)
+            failed_at[j] = value
+        if not fixed_one:
+            break
+    return ProbeFixing(out, bound, probes)
+
+
 def solve_exact(model: CoverageModel, k: int, *, time_limit_s: float) -> _Solution:
     """Solve the MCLP to proven optimality (HiGHS), helped by LP bounds, within a time budget.
 
@@ -352,7 +471,10 @@ def solve_exact(model: CoverageModel, k: int, *, time_limit_s: float) -> _Soluti
     4. Reduced-cost fixing (:func:`reduced_cost_fixing`) with the value a better solution must
        reach (incumbent + 1 for integer weights): candidates out of, or in, every better
        solution are dropped, or chosen with the demand they cover taken out.
-    5. HiGHS branch and bound on what is left, with the objective cutoff at that value: if
+    5. LP probing (:func:`probe_fixing`) on what is left: candidates fixed out one at a time
+       until the LP proves that nothing reaches that value (the incumbent is then optimal) or
+       no probe fixes more; its LP optimum is a bound even when the time runs out.
+    6. HiGHS branch and bound on what is left, with the objective cutoff at that value: if
        it finds no solution there, the incumbent is optimal.
 
     `time_limit_s` bounds the whole solve (:attr:`SolverLimits.time_limit_s`). When
@@ -450,9 +572,22 @@ def solve_exact(model: CoverageModel, k: int, *, time_limit_s: float) -> _Soluti
         if base >= target:
             best = _fill(forced, best, k)
         return result(best, "optimal", model.value(best), lp_bound)
+    probe = probe_fixing(sub, k_sub, target - base, deadline=deadline)
+    if probe.bound == -np.inf:  # no selection reaches the target
+        return result(best, "optimal", incumbent, lp_bound)
+    # every selection outside what is still open covers less than the target
+    bound = min(lp_bound, max(_valid_bound(base + probe.bound, integral), incumbent))
     remaining = deadline - time.perf_counter()
     if remaining <= 0:
-        return result(best, "time limit", lp_bound, lp_bound)
+        return result(best, "time limit", bound, lp_bound)
+    keep = np.flatnonzero(~probe.out)
+    sub, kept = reduce_model(CoverageModel(sub.reach[:, keep].tocsr(), sub.weights))
+    sub_columns = sub_columns[keep[kept]]
+    k_sub = min(k_sub, sub.reach.shape[1])
+    if k_sub == 0:  # as above
+        if base >= target:
+            best = _fill(forced, best, k)
+        return result(best, "optimal", model.value(best), lp_bound)
     found, status, sub_bound = _branch_and_bound(sub, k_sub, remaining, cutoff=cutoff - base)
     if found is not None:
         chosen = np.r_[forced, sub_columns[found]].astype(np.int64)
@@ -460,8 +595,7 @@ def solve_exact(model: CoverageModel, k: int, *, time_limit_s: float) -> _Soluti
             best = _fill(chosen, best, k)
     if status in ("optimal", "infeasible"):  # infeasible: nothing reaches the cutoff
         return result(best, "optimal", model.value(best), lp_bound)
-    # every selection outside what the MIP still has open covers less than the target
-    bound = min(lp_bound, max(_valid_bound(base + sub_bound, integral), model.value(best)))
+    bound = min(bound, max(_valid_bound(base + sub_bound, integral), model.value(best)))
     return result(best, status, bound, lp_bound)
 
 
@@ -479,16 +613,8 @@ def _valid_bound(value: float, integral: bool) -> float:
     return float(np.floor(safe + 1e-9)) if integral else safe
 
 
-def _branch_and_bound(
-    model: CoverageModel, k: int, time_limit_s: float, *, cutoff: float | None = None
-) -> tuple[np.ndarray | None, str, float]:
-    """HiGHS branch and bound: chosen positions (None if none found), status, best bound.
-
-    With `cutoff`, only selections covering at least `cutoff` are searched for: HiGHS prunes
-    every node whose bound is below it, and the status is ``"infeasible"`` when it has proven
-    that there is none (the bound is then ``-inf``). The root LP is solved by interior point
-    (IPX), much faster than the dual simplex on these degenerate LPs.
-    """
+def _highs(model: CoverageModel, k: int, *, integer: bool) -> highspy.Highs:
+    """A quiet HiGHS instance holding the MCLP (:func:`_formulation`), as a MIP or its LP."""
     n_d, n_c = model.reach.shape
     cost, link, budget = _formulation(model)
     matrix = sp.vstack([link, budget], format="csc")
@@ -502,12 +628,28 @@ def _branch_and_bound(
     lp.a_matrix_.start_ = matrix.indptr
     lp.a_matrix_.index_ = matrix.indices
     lp.a_matrix_.value_ = matrix.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_c + [
-        highspy.HighsVarType.kContinuous
-    ] * n_d
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_c + [
+            highspy.HighsVarType.kContinuous
+        ] * n_d
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.passModel(lp)
+    return highs
+
+
+def _branch_and_bound(
+    model: CoverageModel, k: int, time_limit_s: float, *, cutoff: float | None = None
+) -> tuple[np.ndarray | None, str, float]:
+    """HiGHS branch and bound: chosen positions (None if none found), status, best bound.
+
+    With `cutoff`, only selections covering at least `cutoff` are searched for: HiGHS prunes
+    every node whose bound is below it, and the status is ``"infeasible"`` when it has proven
+    that there is none (the bound is then ``-inf``). The root LP is solved by interior point
+    (IPX), much faster than the dual simplex on these degenerate LPs.
+    """
+    n_c = model.reach.shape[1]
+    highs = _highs(model, k, integer=True)
     highs.setOptionValue("time_limit", max(float(time_limit_s), 1e-3))
     highs.setOptionValue("mip_rel_gap", 0.0)
     highs.setOptionValue("mip_lp_solver", MIP_LP_SOLVER)

@@ -437,7 +437,11 @@ def test_time_limit_in_branch_and_bound_gives_a_valid_bound(monkeypatch):
     def stopped(sub, k, time_limit_s, *, cutoff=None):
         return real(sub, k, 1e-3, cutoff=cutoff)
 
+    def no_probing(sub, k, target, *, deadline):
+        return siting.ProbeFixing(np.zeros(sub.reach.shape[1], dtype=bool), np.inf, 0)
+
     monkeypatch.setattr(siting, "_branch_and_bound", stopped)
+    monkeypatch.setattr(siting, "probe_fixing", no_probing)
     sol = siting.solve_exact(model, 6, time_limit_s=60)
     assert sol.status == "time limit"
     assert model.value(sol.chosen) <= optimum + 1e-9
@@ -466,3 +470,40 @@ def test_lagrangian_bounds_hold_for_any_multipliers():
     assert np.allclose(bound_in, model.weights.sum()) and np.allclose(
         bound_out, model.weights.sum()
     )
+
+
+def test_probe_fixing_keeps_every_solution_reaching_the_target():
+    """Brute force: no selection covering at least the target uses a candidate fixed out by
+    probing or covers more than the probing bound; above the optimum probing proves that
+    nothing reaches the target (bound -inf) on most instances, and it fixes candidates."""
+    import time
+
+    from geo.siting import probe_fixing
+
+    fixed = proofs = 0
+    for seed in range(30):
+        model, _ = reduce_model(_random_model(seed, n_d=40, n_c=12, radius=300.0))
+        k = 2 + seed % 3
+        n_c = model.reach.shape[1]
+        values = {c: model.value(np.array(c)) for c in itertools.combinations(range(n_c), k)}
+        best = max(values.values())
+        for target in (best + 1, best, best - 10):
+            probe = probe_fixing(model, k, target, deadline=time.perf_counter() + 30)
+            fixed += int(probe.out.sum())
+            proofs += probe.bound == -np.inf
+            for chosen, value in values.items():
+                if value >= target:
+                    assert not probe.out[list(chosen)].any(), (seed, target, chosen)
+                    assert value <= probe.bound + 1e-6, (seed, target, chosen)
+    assert fixed > 0 and proofs >= 25
+
+
+def test_probe_fixing_stops_at_the_deadline():
+    """A deadline already past: nothing is fixed and no bound is claimed."""
+    import time
+
+    from geo.siting import probe_fixing
+
+    model, _ = reduce_model(_random_model(3, n_d=40, n_c=12, radius=300.0))
+    probe = probe_fixing(model, 2, 1.0, deadline=time.perf_counter() - 1)
+    assert not probe.out.any() and probe.bound == np.inf and probe.probes == 0
