@@ -392,7 +392,8 @@ def probe_fixing(model: CoverageModel, k: int, target: float, *, deadline: float
         left = deadline - time.perf_counter()
         if left <= 0:
             return None
-        highs.setOptionValue("time_limit", left)
+        # HiGHS' time limit counts the time of every run of this instance so far
+        highs.setOptionValue("time_limit", highs.getRunTime() + left)
         for name, value in options.items():
             highs.setOptionValue(name, value)
         highs.run()
