@@ -4,8 +4,8 @@ Prints, for the radius of a street-level neighborhood center (1000 m, from the p
 for a smaller and a larger radius:
 
 * the exact solve of :func:`geo.siting.suggest_sites` (sparse formulation, model reduction,
-  LP relaxation, MIP on the LP's support, reduced-cost fixing, HiGHS via ``highspy`` with the
-  objective cutoff at the incumbent): time, status, optimum;
+  LP relaxation, MIP on the LP's support, reduced-cost fixing, LP probing, HiGHS via
+  ``highspy`` with the objective cutoff at the incumbent): time, status, optimum;
 * the plain sparse MILP handed to HiGHS as it is (no reduction, no LP fixing);
 * greedy: time, covered, its proven upper bound and gap, and the gap to the true optimum;
 * (with ``--dense``) a dense formulation for comparison: the full demand x candidate distance
@@ -15,7 +15,8 @@ Run: ``.venv/bin/python bench/bench_siting.py [--dense] [--radii 500 1000 2000]`
 
 ``--hard`` runs the hard case of issue 12 instead: 5,000 demand cells x 800 candidates, k = 25,
 radius 2,500 m, so cover sets overlap heavily (about 19 candidates per cell); it is solved with
-the profile's time limit and again with a long one, with greedy and the plain MILP beside.
+the profile's time limit (the gap then) and again with a long one (the time to the proven
+optimum), with greedy and the plain MILP beside.
 """
 
 from __future__ import annotations
