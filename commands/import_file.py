@@ -13,7 +13,7 @@ from data.importing import COORD_SYSTEMS, ImportFailed, import_file
 from data.store import StoreError, open_store
 from geo.crs import CRSError
 from layers import LAYERS, SchemaError
-from layers.messages import cli_lang
+from layers.messages import cli_lang, in_lang
 
 HELP = "import a GeoJSON, zipped Shapefile, GeoPackage, CSV or XLSX file into a layer of the store"
 
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     def progress(share: float, text: str) -> None:
-        bar.set_description(text)
+        bar.set_description(in_lang(text, cli_lang()))
         bar.update(max(0, round(share * 100) - bar.n))
 
     try:
@@ -104,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
             repair=args.repair,
             source_crs=args.crs,
             progress=progress,
-            on_wait=lambda message: print(message, file=sys.stderr, flush=True),
+            on_wait=lambda message: print(
+                in_lang(message, cli_lang()), file=sys.stderr, flush=True
+            ),
             user=user,
         )
     except (ImportFailed, SchemaError, StoreError, CRSError) as exc:

@@ -42,6 +42,8 @@ from layers.kinds import GENERIC_LAYER, kinds_on_layer
 from layers.messages import Msg, in_lang, msg
 
 Progress = Callable[[float, str], None]
+"""Called as ``progress(share, text)``; `text` is bilingual (:class:`Msg`: show it with
+``in_lang``) or a layer name."""
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 COORD_LABELS = {
     "wgs84": msg("WGS84/CGCS2000", "WGS84/CGCS2000"),
@@ -193,7 +195,7 @@ def import_file(
         )
     _check_file(path, source, profile)
 
-    report_progress(0.05, "reading")
+    report_progress(0.05, msg("正在读取", "reading"))
     remove_stale_workdirs()
     with workdir("import") as tmp:
         options = ReadOptions(layer, profile.import_, encoding, lon_col, lat_col)
@@ -212,7 +214,7 @@ def import_file(
         warnings=list(raw.notes),
     )
 
-    report_progress(0.25, "checking coordinates")
+    report_progress(0.25, msg("正在检查坐标", "checking coordinates"))
     frame = _to_storage_crs(
         frame,
         raw,
@@ -223,12 +225,12 @@ def import_file(
         report=report,
     )
 
-    report_progress(0.45, "checking geometries")
+    report_progress(0.45, msg("正在检查几何", "checking geometries"))
     geoms, repaired, problems = repair_geometries(frame.geometry, schema, repair=repair)
     frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
     report.repaired = repaired
 
-    report_progress(0.6, "validating attributes")
+    report_progress(0.6, msg("正在检查属性", "validating attributes"))
     validated = None
     try:
         validated = schema.validate(frame, source=source, row_base=1)
@@ -254,7 +256,7 @@ def import_file(
             )
         assert validated is not None
 
-        report_progress(0.8, "writing to the store")
+        report_progress(0.8, msg("正在写入数据库", "writing to the store"))
         out = validated
         if existing is not None and not existing.empty:
             out = pd.concat([existing, validated], ignore_index=True)
@@ -287,7 +289,7 @@ def import_file(
         )
     report.rows = len(validated)
     report.rows_in_layer = len(out)
-    report_progress(1.0, "done")
+    report_progress(1.0, msg("完成", "done"))
     return report
 
 
@@ -699,7 +701,12 @@ def check_store(
     profile = profile or load_profile()
     report_progress = progress or (lambda share, text: None)
     if not store.exists():
-        return [StoreIssue("(store)", f"store {store.label} does not exist")]
+        return [
+            StoreIssue(
+                "(store)",
+                msg(f"数据库 {store.label} 不存在", f"store {store.label} does not exist"),
+            )
+        ]
     present = [name for name in LAYERS if store.has(name)]
     issues: list[StoreIssue] = []
     frames: dict[str, gpd.GeoDataFrame] = {}
@@ -720,7 +727,9 @@ def check_store(
         invalid = np.flatnonzero(ok & ~shapely.is_valid(geoms))
         reasons = shapely.is_valid_reason(geoms[invalid])
         issues += [
-            StoreIssue(name, f"invalid geometry ({r})", int(p) + 1, "geometry")
+            StoreIssue(
+                name, msg(f"几何无效（{r}）", f"invalid geometry ({r})"), int(p) + 1, "geometry"
+            )
             for p, r in zip(invalid, reasons, strict=True)
         ]
         if len(frame):
@@ -733,7 +742,7 @@ def check_store(
             StoreIssue("entrances", p.message, p.row, p.field)
             for p in unknown_facilities(frames["entrances"], "entrances", store, facilities=frames)
         ]
-    report_progress(1.0, "done")
+    report_progress(1.0, msg("完成", "done"))
     return issues
 
 
@@ -818,7 +827,10 @@ def _village_references(frames: dict[str, gpd.GeoDataFrame]) -> list[StoreIssue]
     return [
         StoreIssue(
             "sanitation_facilities",
-            f"village_code {codes.iloc[p]!r} is not in the villages layer",
+            msg(
+                f"村编码 {codes.iloc[p]!r} 不在行政村图层中",
+                f"village_code {codes.iloc[p]!r} is not in the villages layer",
+            ),
             int(p) + 1,
             "village_code",
         )

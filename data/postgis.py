@@ -35,6 +35,7 @@ import shapely
 from data.pg_schema import GROUP_ROLES, SCHEMA
 from data.store import StoreError, _restore_types, _to_bool, storage_crs, storage_srid
 from layers import LAYERS
+from layers.messages import msg
 
 if TYPE_CHECKING:
     from auth.storage import AuditEntry
@@ -236,15 +237,24 @@ class PostGISStore:
             got = conn.execute("SELECT pg_try_advisory_lock(hashtext('gridmap.writer'))")
             if not got.fetchone()[0]:
                 if on_wait is not None:
-                    on_wait(f"{self.label}: another import or snapshot is writing; waiting")
+                    on_wait(
+                        msg(
+                            f"{self.label}：另一个导入或快照正在写入，等待中",
+                            f"{self.label}: another import or snapshot is writing; waiting",
+                        )
+                    )
                 try:
                     conn.execute(f"SET statement_timeout = {int(timeout * 1000)}")
                     conn.execute("SELECT pg_advisory_lock(hashtext('gridmap.writer'))")
                     conn.execute("SET statement_timeout = 0")
                 except psycopg.errors.QueryCanceled:
                     raise StoreBusy(
-                        f"{self.label}: another writer held the store for {timeout:g} s; "
-                        "nothing was changed, try again later"
+                        msg(
+                            f"{self.label}：另一个写入进程占用数据库超过 {timeout:g} 秒，"
+                            "数据库未改变，请稍后重试",
+                            f"{self.label}: another writer held the store for {timeout:g} s; "
+                            "nothing was changed, try again later",
+                        )
                     ) from None
             held[self._url] = 1
             try:

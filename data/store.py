@@ -42,6 +42,7 @@ import pyogrio
 
 from data.tempfiles import is_stale
 from layers import LAYERS
+from layers.messages import in_lang, msg
 
 if TYPE_CHECKING:
     from auth.storage import Accounts, AuditEntry
@@ -71,6 +72,10 @@ _log = logging.getLogger(__name__)
 
 class StoreError(ValueError):
     """The store cannot be opened, read or written."""
+
+    def text(self, lang: str = "en") -> str:
+        """The message in `lang` (``"zh"`` or ``"en"``) where it is bilingual, else as it is."""
+        return in_lang(self.args[0], lang) if self.args else str(self)
 
 
 class StoreBusy(StoreError):
@@ -481,9 +486,10 @@ def _acquire(
         except BlockingIOError:
             pass
         if not told:
-            message = (
+            message = msg(
+                f"{store.path.name}：另一个导入或快照正在写入数据库，最多等待 {timeout:g} 秒",
                 f"{store.path.name}: another import or snapshot is writing to the store; "
-                f"waiting up to {timeout:g} s for it to finish"
+                f"waiting up to {timeout:g} s for it to finish",
             )
             _log.info(message)
             if on_wait is not None:
@@ -491,9 +497,14 @@ def _acquire(
             told = True
         if time.monotonic() >= deadline:
             raise StoreBusy(
-                f"{store.path.name}: another writer kept the store locked for {timeout:g} s "
-                f"(lock file {store.lock_path}); the store is unchanged. Try again when it "
-                f"has finished, or raise import.lock_timeout_s in the city profile."
+                msg(
+                    f"{store.path.name}：另一个写入进程占用数据库超过 {timeout:g} 秒（锁文件 "
+                    f"{store.lock_path}），数据库未改变。请等其完成后重试，或在城市配置中调大 "
+                    "import.lock_timeout_s。",
+                    f"{store.path.name}: another writer kept the store locked for {timeout:g} s "
+                    f"(lock file {store.lock_path}); the store is unchanged. Try again when it "
+                    f"has finished, or raise import.lock_timeout_s in the city profile.",
+                )
             )
         time.sleep(_LOCK_POLL_S)
 

@@ -399,3 +399,27 @@ def test_data_page_shows_import_notes_in_the_chosen_language(tmp_path, monkeypat
     at.session_state["lang"] = "en"
     at.run()
     assert "no .cpg file" in warned() and "缺少" not in warned()
+
+
+def test_import_progress_and_store_check_in_both_languages(tmp_path):
+    """The progress texts an import reports (the Data page's bar, cli.py's) and the store
+    check's own problems are bilingual."""
+    from data.importing import check_store, issues_table
+
+    store = build_small_store(tmp_path / "s.gpkg")
+    path = tmp_path / "g.geojson"
+    path.write_text(grids_frame(2, start=60).to_json(), encoding="utf-8")
+    steps: list[str] = []
+    import_file(path, layer="grids", store=store, progress=lambda share, text: steps.append(text))
+    assert [in_lang(t, "zh") for t in steps] == [
+        "正在读取",
+        "正在检查坐标",
+        "正在检查几何",
+        "正在检查属性",
+        "正在写入数据库",
+        "完成",
+    ]
+    assert steps[0] == "reading"
+    missing = type(store)(tmp_path / "none.gpkg")
+    table = issues_table(check_store(missing), lang="zh")
+    assert table["message"].tolist() == [f"数据库 {missing.label} 不存在"]

@@ -14,6 +14,7 @@ import pytest
 from data import tempfiles
 from data.importing import import_file
 from data.store import GeoPackageStore, StoreBusy, open_store
+from layers.messages import in_lang
 from tests._importing_fixtures import build_small_store, grids_frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,12 +98,15 @@ def test_writer_waits_says_so_and_gives_up(store):
         started = time.monotonic()
         busy = GeoPackageStore(store.path, lock_timeout_s=0.5)
         with (
-            pytest.raises(StoreBusy, match=r"locked for 0.5 s.*store is unchanged"),
+            pytest.raises(StoreBusy, match=r"locked for 0.5 s.*store is unchanged") as info,
             busy.lock(on_wait=messages.append),
         ):
             pass  # pragma: no cover
         assert time.monotonic() - started >= 0.5
         assert len(messages) == 1 and "waiting up to 0.5 s" in messages[0]
+        # both in the user's language (the Data page and cli.py import show them)
+        assert "最多等待 0.5 秒" in in_lang(messages[0], "zh")
+        assert "数据库未改变" in info.value.text("zh") and "unchanged" in info.value.text("en")
         assert store.checksum() == before
     finally:
         holder.kill()

@@ -185,7 +185,9 @@ def run_import(upload, options: dict) -> dict:
             report = import_file(
                 path,
                 store=current_store(),
-                progress=lambda share, text: bar.progress(min(share, 1.0), text=safe(text)),
+                progress=lambda share, text: bar.progress(
+                    min(share, 1.0), text=safe(in_lang(text, lang()))
+                ),
                 source_name=name,
                 user=signed_in_user(),
                 on_wait=lambda _message: st.write(
@@ -277,7 +279,7 @@ def check_section(store) -> None:
             st.success(tr("没有发现问题。", "No problems found."))
         else:
             st.error(tr(f"发现 {len(issues)} 个问题：", f"{len(issues)} problem(s) found:"))
-            st.dataframe(problem_table(issues_table(issues)), hide_index=True)
+            st.dataframe(problem_table(issues_table(issues, lang=lang())), hide_index=True)
 
 
 require("import")
