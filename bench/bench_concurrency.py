@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -130,6 +131,7 @@ class CpuMeter(threading.Thread):
         self.last: dict[int, float] = {}
         self.cmds: dict[int, str] = {}
         self.family: dict[int, tuple[int, int]] = {}  # pid: (parent pid, session id)
+        self.kinds: dict[str, float] = {}  # this bench's Chromium CPU by kind of process
 
     def _snapshot(self) -> dict[int, tuple[float, str, int, int]]:
         out = {}
@@ -153,7 +155,7 @@ class CpuMeter(threading.Thread):
         while not self.done.is_set():
             for pid, (cpu, cmd, ppid, sid) in self._snapshot().items():
                 self.last[pid] = cpu
-                if cmd and not self.cmds.get(pid):
+                if cmd:  # the latest: a process just forked shows its parent's until it execs
                     self.cmds[pid] = cmd
                 self.family.setdefault(pid, (ppid, sid))
             time.sleep(0.1)
@@ -192,8 +194,24 @@ class CpuMeter(threading.Thread):
         groups = {"server": 0.0, "chromium": 0.0, "bench": 0.0, "other": 0.0}
         for pid, cpu in self.last.items():
             before = self.start_cpu.get(pid, (0.0,))[0]
-            groups[self._group(pid, mine, sessions)] += max(0.0, cpu - before)
+            group = self._group(pid, mine, sessions)
+            groups[group] += max(0.0, cpu - before)
+            if group == "chromium":
+                kind = _chromium_kind(self.cmds.get(pid, ""))
+                self.kinds[kind] = self.kinds.get(kind, 0.0) + max(0.0, cpu - before)
         return groups
+
+
+def _chromium_kind(cmd: str) -> str:
+    """The kind of a Chromium process: browser, renderer, gpu-process, utility:network, ..."""
+    kind = re.search(r"--type=(\S+)", cmd)
+    name = kind.group(1) if kind else "browser"
+    if name == "utility":
+        sub = re.search(r"--utility-sub-type=(?:\w+\.mojom\.)?(\S+)", cmd)
+        name += f":{sub.group(1) if sub else '?'}"
+    if "--top-chrome-webui" in cmd:
+        name += "(webui)"  # a renderer of the browser's own pages, one per context here
+    return name
 
 
 class Priority(threading.Thread):
@@ -246,7 +264,9 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
 
 
-def _rounds(base: str, label: str, n: int, timeout_s: float, cookies: list, ready) -> None:
+def _rounds(
+    base: str, label: str, n: int, timeout_s: float, cookies: list, ready, *, kinds: bool = False
+) -> None:
     """A cold and a warm round of `n` visits on the server at `base`; one line each."""
     for temp in ("cold", "warm"):
         outside: list[str] = []
@@ -262,6 +282,9 @@ def _rounds(base: str, label: str, n: int, timeout_s: float, cookies: list, read
             f"{len(outside):7d} | {cpu['server']:6.1f} {cpu['chromium']:6.1f} "
             f"{cpu['bench']:6.1f} {cpu['other']:6.1f}"
         )
+        if kinds:
+            parts = sorted(meter.kinds.items(), key=lambda kv: -kv[1])
+            print("      chromium by process: " + ", ".join(f"{k} {v:.1f}" for k, v in parts))
         for e in errors[:3]:
             print(f"      {e}")
 
@@ -271,6 +294,11 @@ def main() -> int:
     parser.add_argument("--store", type=Path, default=ROOT / "data" / "demo" / "shiyan_demo.gpkg")
     parser.add_argument("--sessions", type=int, nargs="*", default=[1, 8, 16])
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per visit")
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="also split the bench's Chromium CPU by kind of process (renderer, browser, gpu...)",
+    )
     parser.add_argument(
         "--priority",
         action="store_true",
@@ -317,10 +345,18 @@ def main() -> int:
             with streamlit_server(store=store, timeout=120) as base:
                 # one session per simulated user, opened before the clock starts (returning users)
                 cookies = [cookie(base, demo_token(str(store))) for _ in range(n)]
-                _rounds(base, "map", n, args.timeout, cookies, _map_drawn)
+                _rounds(base, "map", n, args.timeout, cookies, _map_drawn, kinds=args.processes)
             if args.floor:
                 with streamlit_server(app=bare, timeout=120) as base:
-                    _rounds(base, "floor", n, args.timeout, [None] * n, _floor_shown)
+                    _rounds(
+                        base,
+                        "floor",
+                        n,
+                        args.timeout,
+                        [None] * n,
+                        _floor_shown,
+                        kinds=args.processes,
+                    )
     return 0
 
 
