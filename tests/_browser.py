@@ -5,6 +5,12 @@ Reusable by any browser test::
     with streamlit_server(store=path) as base_url, offline_page(viewport=(1280, 900)) as page:
         page.goto(f"{base_url}/explorer")
 
+A browser test module sets ``pytestmark = BROWSER_MARKS`` and asks for the fixtures below
+(registered for every module in tests/conftest.py): ``tiny_path`` (the tiny store, written once
+per module), ``server`` (the app on it, once per module; a module overrides ``server_env`` to
+give the server more environment, e.g. another profile) and ``planner`` (name and password of
+a planner of the tiny store).
+
 Every request to a host other than 127.0.0.1/localhost is aborted and recorded in
 ``page.blocked`` so a test can assert that nothing was fetched from a CDN or tile server. Two
 locks: Chromium goes through a dead proxy for every non-loopback host (so nothing can leave even
@@ -27,6 +33,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("GRIDMAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -48,6 +56,54 @@ def browser_available() -> bool:
     except ImportError:
         return False
     return Path(CHROMIUM).is_file()
+
+
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not browser_available(), reason="needs /usr/bin/chromium and playwright"),
+]
+"""Marks of every real-browser test module: ``pytestmark = BROWSER_MARKS``."""
+
+
+@pytest.fixture(scope="module")
+def tiny_path(tmp_path_factory) -> Path:
+    """The tiny store of tests/_map_fixtures.py, written once per test module."""
+    from tests._map_fixtures import write_tiny_store
+
+    return write_tiny_store(tmp_path_factory.mktemp("browser") / "tiny.gpkg")
+
+
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    """More environment for the module's app server (none; a module may override it)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(tiny_path: Path, server_env: dict[str, str]) -> Iterator[str]:
+    """The app on the tiny store, once per test module: its base URL."""
+    with streamlit_server(store=tiny_path, env=server_env) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def planner(tiny_path: Path) -> tuple[str, str]:
+    """A planner of the tiny store: (name, password) for the login page."""
+    from data.store import GeoPackageStore
+    from tests._auth import make_user
+
+    return make_user(GeoPackageStore(tiny_path), "planner")
+
+
+def launch_chromium(pw, **options):
+    """Debian's Chromium, headless, behind a dead proxy: every non-loopback request fails."""
+    return pw.chromium.launch(
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        proxy={"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"},
+        **options,
+    )
 
 
 def free_port() -> int:
@@ -159,13 +215,7 @@ def offline_page(
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            # a proxy that does not exist: every non-loopback request fails
-            proxy={"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"},
-        )
+        browser = launch_chromium(pw)
         try:
             context = browser.new_context(
                 viewport={"width": viewport[0], "height": viewport[1]},

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# the browser tests' shared fixtures (tests/_browser.py): the tiny store, its app server, a planner
+from tests._browser import planner, server, server_env, tiny_path  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # command-line messages follow $GRIDMAP_LANG, else $LANG (layers/messages.py): tests that read

@@ -7,41 +7,10 @@ from __future__ import annotations
 
 import time
 
-import pytest
+from tests._browser import BROWSER_MARKS, offline_page, screenshot, sign_in, streamlit_server
+from tests._map_fixtures import XSS
 
-from tests._browser import (
-    browser_available,
-    offline_page,
-    screenshot,
-    sign_in,
-    streamlit_server,
-)
-from tests._map_fixtures import XSS, write_tiny_store
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not browser_available(), reason="needs /usr/bin/chromium and playwright"),
-]
-
-
-@pytest.fixture(scope="module")
-def tiny_path(tmp_path_factory):
-    return write_tiny_store(tmp_path_factory.mktemp("browser") / "tiny.gpkg")
-
-
-@pytest.fixture(scope="module")
-def tiny_server(tiny_path):
-    with streamlit_server(store=tiny_path) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def planner(tiny_path) -> tuple[str, str]:
-    """A planner of the tiny store: (name, password) for the login page."""
-    from data.store import GeoPackageStore
-    from tests._auth import make_user
-
-    return make_user(GeoPackageStore(tiny_path), "planner")
+pytestmark = BROWSER_MARKS
 
 
 def _frame(page, key: str = "grids"):
@@ -121,12 +90,12 @@ def choose(page, label: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).first.click()
 
 
-def test_explorer_draws_offline(tiny_server, planner):
+def test_explorer_draws_offline(server, planner):
     with offline_page() as page:
-        sign_in(page, tiny_server, *planner)
+        sign_in(page, server, *planner)
         dialogs = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(f"{tiny_server}/")
+        page.goto(f"{server}/")
         assert wait_for_count(page, "grids", 6) == 6
         assert svg_paths(page, "grids") == 6  # six grid polygons in the Leaflet container
         frame = _frame(page)
@@ -142,10 +111,10 @@ def test_explorer_draws_offline(tiny_server, planner):
         screenshot(page, "explorer")
 
 
-def test_toggle_and_filter_change_what_is_drawn(tiny_server, planner):
+def test_toggle_and_filter_change_what_is_drawn(server, planner):
     with offline_page() as page:
-        sign_in(page, tiny_server, *planner)
-        page.goto(f"{tiny_server}/")
+        sign_in(page, server, *planner)
+        page.goto(f"{server}/")
         assert wait_for_count(page, "grids", 6) == 6
         choose(page, "街道/乡镇", "街道甲")
         assert wait_for_count(page, "grids", 2) == 2
@@ -157,12 +126,12 @@ def test_toggle_and_filter_change_what_is_drawn(tiny_server, planner):
         screenshot(page, "explorer_filtered")
 
 
-def test_xss_name_shows_as_text(tiny_server, planner):
+def test_xss_name_shows_as_text(server, planner):
     with offline_page() as page:
-        sign_in(page, tiny_server, *planner)
+        sign_in(page, server, *planner)
         dialogs = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(f"{tiny_server}/")
+        page.goto(f"{server}/")
         assert wait_for_count(page, "grids", 6) == 6
         frame = _frame(page)
         frame.evaluate(
@@ -179,10 +148,10 @@ def test_xss_name_shows_as_text(tiny_server, planner):
         screenshot(page, "explorer_xss_popup")
 
 
-def test_my_grid_on_a_phone(tiny_server, planner):
+def test_my_grid_on_a_phone(server, planner):
     with offline_page(viewport=(390, 844), mobile=True, intercept=False) as page:
-        sign_in(page, tiny_server, *planner)
-        page.goto(f"{tiny_server}/my_grid?grid=G05")
+        sign_in(page, server, *planner)
+        page.goto(f"{server}/my_grid?grid=G05")
         assert wait_for_count(page, "my_grid", 1) == 1
         assert wait_for_count(page, "grids", 6) == 6
         page.get_by_text("二号社区邻里中心").first.wait_for(timeout=20_000)
@@ -252,11 +221,11 @@ def test_standalone_html_export_draws_offline(tmp_path):
         screenshot(page, "standalone_export")
 
 
-def test_click_on_a_facility_over_a_grid_opens_the_facility(tiny_server, planner):
+def test_click_on_a_facility_over_a_grid_opens_the_facility(server, planner):
     """Grids are drawn under points: the shelter SH1 lies inside grid G02, the toilet F1 in G05."""
     with offline_page() as page:
-        sign_in(page, tiny_server, *planner)
-        page.goto(f"{tiny_server}/")
+        sign_in(page, server, *planner)
+        page.goto(f"{server}/")
         assert wait_for_count(page, "grids", 6) == 6
         frame = _frame(page)
         for key, name in (("shelters", "一号紧急避难场所"), ("sanitation_facilities", "一号公厕")):
@@ -278,10 +247,10 @@ def test_click_on_a_facility_over_a_grid_opens_the_facility(tiny_server, planner
         assert page.errors == []
 
 
-def test_whatif_one_click_adds_one_proposal(tiny_server, planner):
+def test_whatif_one_click_adds_one_proposal(server, planner):
     with offline_page(viewport=(1280, 1000)) as page:
-        sign_in(page, tiny_server, *planner)
-        page.goto(f"{tiny_server}/gaps")
+        sign_in(page, server, *planner)
+        page.goto(f"{server}/gaps")
         page.get_by_role("tab", name="假设分析").click()
         page.get_by_text("点击地图添加拟建设施").first.click()
         page.get_by_text("尚未添加拟建设施").first.wait_for(timeout=30_000)
@@ -322,10 +291,10 @@ TAP_TARGETS = (
 )
 
 
-def test_phone_swipe_scrolls_the_page_and_controls_are_44px(tiny_server, planner):
+def test_phone_swipe_scrolls_the_page_and_controls_are_44px(server, planner):
     with offline_page(viewport=(390, 844), mobile=True, intercept=False) as page:
-        sign_in(page, tiny_server, *planner)
-        page.goto(f"{tiny_server}/my_grid?grid=G05")
+        sign_in(page, server, *planner)
+        page.goto(f"{server}/my_grid?grid=G05")
         assert wait_for_count(page, "grids", 6) == 6
         time.sleep(1.0)  # the map settles (the page may draw it twice while it loads)
         frame = _frame(page)
@@ -366,10 +335,10 @@ def test_phone_swipe_scrolls_the_page_and_controls_are_44px(tiny_server, planner
         assert after != centre
 
 
-def test_explorer_first_view_on_a_phone_fits_the_grids(tiny_server, planner):
+def test_explorer_first_view_on_a_phone_fits_the_grids(server, planner):
     with offline_page(viewport=(390, 844), mobile=True) as page:
-        sign_in(page, tiny_server, *planner)
-        page.goto(f"{tiny_server}/")
+        sign_in(page, server, *planner)
+        page.goto(f"{server}/")
         assert wait_for_count(page, "grids", 6) == 6
         deadline = time.monotonic() + 15  # the fit waits for the legend and the frame's size
         while True:

@@ -9,35 +9,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from auth.model import Scope, User
 from auth.passwords import hash_password
 from auth.storage import utcnow
 from data.store import GeoPackageStore
 from tests._auth import make_user
-from tests._browser import browser_available, offline_page, screenshot, sign_in, streamlit_server
-from tests._map_fixtures import write_tiny_store
+from tests._browser import BROWSER_MARKS, offline_page, screenshot, sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not browser_available(), reason="needs /usr/bin/chromium and playwright"),
-]
+pytestmark = BROWSER_MARKS
 
 #: Texts of the tiny store that must never reach a signed-out browser (grid and worker names,
 #: a grid code, a phone number, a facility name).
 SECRETS = ("一号网格", "张三", "G03", "13812341234", "一号社区邻里中心")
-
-
-@pytest.fixture(scope="module")
-def tiny_path(tmp_path_factory):
-    return write_tiny_store(tmp_path_factory.mktemp("browser_auth") / "tiny.gpkg")
-
-
-@pytest.fixture(scope="module")
-def server(tiny_path):
-    with streamlit_server(store=tiny_path) as base:
-        yield base
 
 
 def _frames(page) -> list[bytes]:

@@ -13,25 +13,16 @@ import time
 import pandas as pd
 import pytest
 
-from tests._browser import (
-    browser_available,
-    offline_page,
-    screenshot,
-    sign_in,
-    streamlit_server,
-)
+from tests._browser import BROWSER_MARKS, offline_page, screenshot, sign_in, streamlit_server
 from tests._map_fixtures import write_tiny_store
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not browser_available(), reason="needs /usr/bin/chromium and playwright"),
-]
+pytestmark = BROWSER_MARKS
 PHONE = (390, 844)
 
 
 @pytest.fixture(scope="module", params=["gpkg", "postgis"])
 def server(request, tmp_path_factory):
-    """The app on the tiny store: (base URL, store path or PostGIS URL)."""
+    """The app on a fresh tiny store per backend: (base URL, store path or PostGIS URL)."""
     path = write_tiny_store(tmp_path_factory.mktemp("field_browser") / "tiny.gpkg")
     store = str(path)
     if request.param == "postgis":

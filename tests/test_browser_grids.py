@@ -14,20 +14,10 @@ import pytest
 
 from data.store import GeoPackageStore
 from tests._auth import make_user
-from tests._browser import (
-    browser_available,
-    map_frame,
-    offline_page,
-    screenshot,
-    sign_in,
-    streamlit_server,
-)
-from tests._map_fixtures import XSS, write_tiny_store
+from tests._browser import BROWSER_MARKS, map_frame, offline_page, screenshot, sign_in
+from tests._map_fixtures import XSS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not browser_available(), reason="needs /usr/bin/chromium and playwright"),
-]
+pytestmark = BROWSER_MARKS
 
 # features of the lazily loaded grid batches that are on the map and drawn
 SHOWN = (
@@ -46,20 +36,15 @@ TIPS = (
 
 
 @pytest.fixture(scope="module")
-def tiny_path(tmp_path_factory) -> Path:
-    return write_tiny_store(tmp_path_factory.mktemp("browser_grids") / "tiny.gpkg")
-
-
-@pytest.fixture(scope="module")
-def server(tiny_path, tmp_path_factory):
+def server_env(tmp_path_factory) -> dict[str, str]:
+    """The test profile of the module docstring, for the app server."""
     from geo.settings import DEFAULT_PROFILE
 
     text = Path(DEFAULT_PROFILE).read_text(encoding="utf-8")
     profile = tmp_path_factory.mktemp("profile") / "small.toml"
     text = text.replace("max_grids_drawn = 5000", "max_grids_drawn = 3")
     profile.write_text(text.replace("grid_zoom = 14", "grid_zoom = 15"), encoding="utf-8")
-    with streamlit_server(store=tiny_path, env={"GRIDMAP_PROFILE": str(profile)}) as base:
-        yield base
+    return {"GRIDMAP_PROFILE": str(profile)}
 
 
 def _explorer(page, base: str):
@@ -70,10 +55,10 @@ def _explorer(page, base: str):
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
-def test_zoomed_in_grids_appear_with_tooltips_and_hide_when_zoomed_out(server, tiny_path, phone):
+def test_zoomed_in_grids_appear_with_tooltips_and_hide_when_zoomed_out(server, planner, phone):
     viewport = (390, 844) if phone else (1280, 900)
     with offline_page(intercept=False, viewport=viewport, mobile=phone) as page:
-        sign_in(page, server, *make_user(GeoPackageStore(tiny_path), "planner"))
+        sign_in(page, server, *planner)
         frame = _explorer(page, server)
         frame.evaluate("() => map.setView([32.6325, 110.795], 16, {animate: false})")
         frame.wait_for_function(f"() => ({SHOWN})() === 6", timeout=30_000)

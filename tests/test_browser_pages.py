@@ -10,35 +10,10 @@ import pytest
 
 from data.store import GeoPackageStore
 from tests._auth import make_user
-from tests._browser import (
-    browser_available,
-    offline_page,
-    screenshot,
-    sign_in,
-    streamlit_server,
-)
+from tests._browser import BROWSER_MARKS, offline_page, screenshot, sign_in, streamlit_server
 from tests._map_fixtures import write_tiny_store
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not browser_available(), reason="needs /usr/bin/chromium and playwright"),
-]
-
-
-@pytest.fixture(scope="module")
-def tiny_path(tmp_path_factory):
-    return write_tiny_store(tmp_path_factory.mktemp("pages") / "tiny.gpkg")
-
-
-@pytest.fixture(scope="module")
-def server(tiny_path):
-    with streamlit_server(store=tiny_path) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def planner(tiny_path) -> tuple[str, str]:
-    return make_user(GeoPackageStore(tiny_path), "planner")
+pytestmark = BROWSER_MARKS
 
 
 def _main_text(page) -> str:

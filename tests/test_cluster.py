@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._browser import CHROMIUM, CHROMIUM_ARGS, ROOT, screenshot, sign_in
+from tests._browser import ROOT, launch_chromium, screenshot, sign_in
 from tests.test_browser import wait_for_count
 
 pytestmark = pytest.mark.browser  # no skip: a missing nginx, PostGIS or Chromium fails the test
@@ -92,12 +92,7 @@ def test_stopping_a_replica_mid_session_moves_the_browser_to_the_other(cluster):
     expected = len(GeoPackageStore(DEFAULT_STORE).read("grids"))
     base = f"https://127.0.0.1:{HTTPS_PORT}"
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            proxy={"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost"},
-        )
+        browser = launch_chromium(pw)
         try:
             context = browser.new_context(
                 ignore_https_errors=True, viewport={"width": 1280, "height": 900}
