@@ -234,3 +234,14 @@ def test_site_suggestion_with_cover_sets_along_roads():
         )
         assert (walked.covered, list(walked.sites["name"])) == (100, ["S"]), method
         assert walked.demand_covered.tolist() == [True, False, False]
+
+
+def test_cli_network_distance_without_roads_names_the_layer(tmp_path, capsys):
+    import cli
+    from tests._map_fixtures import write_tiny_store
+
+    store = write_tiny_store(tmp_path / "tiny.gpkg")  # no roads layer
+    assert cli.main(["gaps", "--data", str(store), "--json", "--distance", "network"]) == 2
+    err = capsys.readouterr().err
+    assert "gaps: " in err and "'roads' layer" in err
+    assert cli.main(["gaps", "--data", str(store), "--json", "--distance", "straight"]) == 0
