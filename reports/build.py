@@ -896,7 +896,14 @@ def write_report(
         else:
             from reports.xlsx import write_xlsx
 
-            write_xlsx([*content.all_tables(), indicator_sheet(pa.indicators, pa.profile)], out)
+            # the parameters (radii, detour factor, straight or walked per kind) as the PDF has them
+            parameters = ReportTable(
+                "parameters", "分析参数", pd.DataFrame(content.parameters, columns=["参数", "取值"])
+            )
+            write_xlsx(
+                [*content.all_tables(), indicator_sheet(pa.indicators, pa.profile), parameters],
+                out,
+            )
     report(1.0, "完成 / done")
     return out
 

@@ -287,6 +287,26 @@ def test_xlsx_values_equal_analysis(demo_analysis, demo_exports):
     assert over.max_row - 1 == len(demo_analysis.analysis.capacity.overloaded())
 
 
+def test_xlsx_of_a_profile_walking_a_kind(demo_store_path, demo_analysis, tmp_path):
+    """A profile that walks emergency shelters along roads: the report's KPI of that kind is
+    the walked coverage (lower than by straight line on the demo), and its parameters say so."""
+    store = GeoPackageStore(demo_store_path)
+    walking = PROFILE.with_distance({"shelters_emergency": "network"})
+    pa = analyse_period(store, demo_analysis.period, profile=walking)
+    path = write_report(pa, tmp_path / "walked.xlsx")
+    wb = load_workbook(path)
+    summary = {r[1]: r[2] for r in wb["指标与目标"].iter_rows(min_row=2, values_only=True)}
+    name = get_indicator(walking.kind("shelters_emergency").indicator, walking).name_zh
+    walked = pa.analysis.coverage["shelters_emergency"]
+    straight = demo_analysis.analysis.coverage["shelters_emergency"]
+    assert walked.distance_mode == "network" and straight.distance_mode == "straight"
+    assert summary[name] == pytest.approx(walked.residents_covered / walked.residents_total)
+    assert walked.residents_covered < straight.residents_covered
+    parameters = dict(wb["分析参数"].iter_rows(min_row=2, values_only=True))
+    assert "紧急避难场所（含固定、中心）：沿道路步行" in parameters["距离"]
+    assert "固定避难场所（含中心）：直线" in parameters["距离"]
+
+
 # --------------------------------------------------------------------------- GeoPackage
 def test_gpkg_gap_layers_open_with_geopandas(demo_analysis, demo_exports):
     path = demo_exports["gpkg"]
