@@ -4,13 +4,15 @@
     python bench/bench_concurrency.py --sessions 1 8 --store bench/out/scale10.gpkg
     python bench/bench_concurrency.py --sessions 1 8 --floor   # also Streamlit's own floor
     python bench/bench_concurrency.py --priority --floor      # on a machine shared with others
+    python bench/bench_concurrency.py --sessions 8 --processes # Chromium's CPU by process kind
 
 For each N a fresh app server is started (cold caches, as after a restart or an import), then N
 offline headless Chromium pages (one browser, a context each) open ``/`` together; each page's
 time runs from its ``goto`` until the map has drawn its grids (one by one or summed per
 community). A second round of N on the same (now warm) server follows. Prints median, p95, max
 and errors, and where the machine's CPU went during the round (seconds of CPU of the app
-server, of Chromium, and of this bench with its Playwright driver, read from /proc): the
+server, of this bench's Chromium, of this bench with its Playwright driver and of the rest of
+the machine, read from /proc; ``--processes`` splits Chromium's by kind of process): the
 browsers run on the same machine as the server, so a visit's time here is mostly theirs.
 Nothing here passes or fails.
 

@@ -38,3 +38,12 @@ def test_english_css_keeps_streamlits_texts():
     en = uploader_css("en", limit_mb=200)
     assert _contents(en) == []
     assert "stMetricLabel" in en  # labels wrap in both languages
+
+
+def test_loading_placeholders_stand_still_in_both_languages():
+    # the map frame's placeholder shimmered on every frame while eight people's maps loaded
+    for lang in ("zh", "en"):
+        css = uploader_css(lang, limit_mb=200)
+        rule = re.search(r'\[data-testid="stSkeleton"\]\s*\{([^}]*)\}', css)
+        assert rule is not None, lang
+        assert "animation: none !important" in rule.group(1)

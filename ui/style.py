@@ -15,7 +15,8 @@ that cannot be told apart from others): the tooltips and column menu of a table'
 tooltip on a refused file in the uploader ("... files are not allowed"), a multiselect's
 "You can only select up to N options" (no page sets ``max_selections``) and screen-reader
 labels ("Increment", "Clear all"). ``st.date_input`` is not used at all (:mod:`ui.dates`).
-Metric labels wrap instead of being cut with "…" (long English KPI names).
+Metric labels wrap instead of being cut with "…" (long English KPI names). Placeholders of
+elements still loading (the map's frame) stand still instead of shimmering.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ METRIC_CSS = """
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   height: auto !important;
 }
+"""
+
+#: Placeholders of elements still loading (``stSkeleton``: the map's frame until its map is
+#: drawn) stand still. Their shimmer repaints the placeholder on every frame; without a GPU
+#: Chromium paints it in software, and when many people open the explorer at once (each waiting
+#: longer for their map) the shimmering took a large share of the machine the maps need
+#: (bench/bench_concurrency.py --processes: the GPU process's CPU).
+SKELETON_CSS = """
+[data-testid="stSkeleton"] { animation: none !important; }
 """
 
 #: The file uploader's button and limit line in Chinese (its English text is hidden).
@@ -84,7 +94,7 @@ STATUS_ZH = f"""
 
 def uploader_css(lang: str, *, limit_mb: int | None = None) -> str:
     """The CSS for language `lang` (Streamlit's own texts replaced only in Chinese)."""
-    css = METRIC_CSS
+    css = METRIC_CSS + SKELETON_CSS
     if lang == "zh":
         limit = limit_mb if limit_mb is not None else int(st.get_option("server.maxUploadSize"))
         css += UPLOADER_ZH.replace("{limit}", f"{limit:,}") + SELECT_EMPTY_ZH
