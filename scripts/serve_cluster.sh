@@ -34,6 +34,8 @@ done
 [ -f "$DIR/cluster.env" ] && . "$DIR/cluster.env"
 
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# a process that runs (an exited one left unreaped by its parent counts as gone)
+running() { kill -0 "$1" 2>/dev/null && ! grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
 socket_url() { echo "postgresql://$1@/$DB?host=$DIR/pg/socket"; }
 
 app_env() {
@@ -87,7 +89,7 @@ start_postgres() {
 start_replica() {
   local k=$1 app_port=$((first_app_port + $1 - 1))
   app_env
-  if [ -f "$DIR/run/replica$k.pid" ] && kill -0 "$(cat "$DIR/run/replica$k.pid")" 2>/dev/null; then
+  if [ -f "$DIR/run/replica$k.pid" ] && running "$(cat "$DIR/run/replica$k.pid")"; then
     return
   fi
   # one cookie secret for every replica (XSRF tokens and sign-in cookies are valid on all)
@@ -106,9 +108,20 @@ start_replica() {
 }
 
 stop_replica() {
-  local pidfile="$DIR/run/replica$1.pid"
+  # returns once the replica's process has exited: until then it still holds its port and its
+  # users' WebSockets (Streamlit closes them while it shuts down), so "down" would not be true yet
+  local pidfile="$DIR/run/replica$1.pid" pid
   if [ -f "$pidfile" ]; then
-    kill "$(cat "$pidfile")" 2>/dev/null || true
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      running "$pid" || break
+      sleep 0.1
+    done
+    if running "$pid"; then
+      echo "!! replica $1 did not stop in 10 s; killing it" >&2
+      kill -9 "$pid" 2>/dev/null || true
+    fi
     rm -f "$pidfile"
   fi
 }
@@ -194,7 +207,7 @@ case "$action" in
   start-replica) start_replica "$1" ;;
   status)
     for k in $(seq 1 "$replicas"); do
-      if [ -f "$DIR/run/replica$k.pid" ] && kill -0 "$(cat "$DIR/run/replica$k.pid")" 2>/dev/null; then
+      if [ -f "$DIR/run/replica$k.pid" ] && running "$(cat "$DIR/run/replica$k.pid")"; then
         echo "replica $k: up (port $((first_app_port + k - 1)))"
       else
         echo "replica $k: down"

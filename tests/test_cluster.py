@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._browser import ROOT, launch_chromium, screenshot, sign_in
+from tests._browser import ARTIFACTS, ROOT, launch_chromium, screenshot, sign_in
 from tests.test_browser import wait_for_count
 
 pytestmark = pytest.mark.browser  # no skip: a missing nginx, PostGIS or Chromium fails the test
@@ -80,6 +80,8 @@ def cluster():
         yield run
     finally:
         run("stop")
+        # the nginx, replica and PostGIS logs are kept beside the screenshots
+        shutil.copytree(state / "log", ARTIFACTS / "cluster-logs", dirs_exist_ok=True)
         shutil.rmtree(state, ignore_errors=True)
 
 
@@ -97,6 +99,7 @@ def test_stopping_a_replica_mid_session_moves_the_browser_to_the_other(cluster):
             context = browser.new_context(
                 ignore_https_errors=True, viewport={"width": 1280, "height": 900}
             )
+            context.add_init_script(TRACK_STREAMS)
             page = context.new_page()
             first = page.goto(f"{base}/")
             serving = first.headers["x-gridmap-replica"]
@@ -111,13 +114,21 @@ def test_stopping_a_replica_mid_session_moves_the_browser_to_the_other(cluster):
             anonymous.dispose()
             assert wait_for_count(page, "grids", expected, timeout=120) == expected
             replica = 1 if serving.endswith(str(APP_PORT)) else 2
+            streams = page.evaluate("window.gridmapStreams.length")
             cluster("stop-replica", str(replica))
             assert "down" in cluster("status")
             # the open page reconnects through nginx to the other replica, which runs the next
-            # page the user opens (the stopped replica can answer nothing any more). A click made
-            # while the page is still reconnecting can be lost with the dead connection: the user
-            # clicks again, as a person would
-            open_page_after_failover(page, "服务缺口")
+            # page the user opens. The click waits for the new connection: one made while the
+            # page is still on the old connection (or on none) is lost, and after reconnecting
+            # Streamlit's frontend reruns nothing unless a run was under way (it expects the
+            # server to have kept its session, which the other replica never had)
+            wait_for_reconnect(page, streams)
+            page.locator("[data-testid='stSidebarNav'] a").filter(has_text="服务缺口").click()
+            try:
+                page.locator("h1").filter(has_text="服务缺口").wait_for(timeout=120_000)
+            except Exception:
+                screenshot(page, "cluster_failover_stuck")
+                raise
             page.wait_for_function(
                 "() => !document.body.innerText.includes('Connecting')", timeout=30_000
             )
@@ -133,17 +144,32 @@ def test_stopping_a_replica_mid_session_moves_the_browser_to_the_other(cluster):
             browser.close()
 
 
-def open_page_after_failover(page, title: str, *, attempts: int = 4) -> None:
-    """Click the sidebar link to `title` until the page shows its heading (30 s per try)."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+# every Streamlit WebSocket the page opens, in order, so a test can wait for a reconnection
+TRACK_STREAMS = """
+(() => {
+  const Native = window.WebSocket;
+  window.gridmapStreams = [];
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      if (String(args[0]).includes("/_stcore/stream")) window.gridmapStreams.push(this);
+    }
+  };
+})();
+"""
 
-    heading = page.locator("h1").filter(has_text=title)
-    for attempt in range(attempts):
-        page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).click()
-        try:
-            heading.wait_for(timeout=30_000)
-            return
-        except PlaywrightTimeout:
-            if attempt == attempts - 1:
-                screenshot(page, "cluster_failover_stuck")
-                raise
+
+def wait_for_reconnect(page, before: int, *, timeout_ms: int = 120_000) -> None:
+    """Wait until the page has a Streamlit WebSocket opened after the first `before` ones, open.
+
+    Streamlit's frontend marks itself connected in the socket's ``open`` event, so from then on
+    a click reaches the server.
+    """
+    page.wait_for_function(
+        """(before) => {
+            const streams = window.gridmapStreams;
+            return streams.length > before && streams[streams.length - 1].readyState === 1;
+        }""",
+        arg=before,
+        timeout=timeout_ms,
+    )
