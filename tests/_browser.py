@@ -268,6 +268,8 @@ def screenshot(page, name: str) -> Path:
 def sign_in(page, base_url: str, name: str, password: str, *, timeout_ms: int = 30_000) -> None:
     """Sign in through the login page; the session cookie then opens every later page load.
 
+    `timeout_ms` bounds each wait: for the login form, for the signed-in page and its cookie.
+
     Playwright's request interception keeps the frame that writes the cookie from running, so
     it is lifted here; the dead proxy still stops every non-local request, and each one is
     still recorded in ``page.blocked``.
@@ -277,9 +279,80 @@ def sign_in(page, base_url: str, name: str, password: str, *, timeout_ms: int = 
         page.on("request", lambda req: None if _is_local(req.url) else page.blocked.append(req.url))
         page.intercepted = False
     page.goto(f"{base_url}/")
+    # the login form is drawn by the first script run, which a cold server under load can take
+    # longer than Playwright's default 30 s to finish: it gets the caller's time too
+    page.get_by_label("用户名").wait_for(timeout=timeout_ms)
     page.get_by_label("用户名").fill(name)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.get_by_role("button", name="退出登录").wait_for(timeout=timeout_ms)
     # the cookie is written by a script in a frame once the signed-in page is shown
     page.wait_for_function("() => document.cookie.includes('gridmap_session=')", timeout=timeout_ms)
+
+
+class ScriptRuns:
+    """The script runs of a page, read from its Streamlit WebSocket messages.
+
+    Made before the page opens the app (it listens for the page's WebSockets). Each rerun request
+    the page sends and each run the server finishes is recorded, so a test can wait for the run
+    an action causes to finish instead of waiting a fixed time::
+
+        runs = ScriptRuns(page)
+        page.goto(url)
+        runs.wait_for_run(lambda: page.locator("input[type='file']").set_input_files(path))
+    """
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.events: list[str] = []  # "request", "finished" (a run that completed) or "stopped"
+        page.on("websocket", self._on_socket)
+
+    def _on_socket(self, ws) -> None:
+        if "/_stcore/stream" in ws.url:
+            ws.on("framesent", self._sent)
+            ws.on("framereceived", self._received)
+
+    def _sent(self, payload: str | bytes) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if isinstance(payload, bytes):
+            msg = BackMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "rerun_script":
+                self.events.append("request")
+
+    def _received(self, payload: str | bytes) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if isinstance(payload, bytes):
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "script_finished":
+                done = msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+                self.events.append("finished" if done else "stopped")
+
+    def idle_since(self, mark: int) -> bool:
+        """A rerun was requested after event `mark`, and the last request's run has finished."""
+        requests = [i for i, event in enumerate(self.events) if event == "request"]
+        if not requests or requests[-1] < mark:
+            return False
+        return "finished" in self.events[requests[-1] :]
+
+    def wait_for_run(self, action, *, timeout_ms: int = 60_000) -> None:
+        """Do `action` (a callable) and wait until the script run it requests has finished.
+
+        A run still going when `action` is called is waited for first, so that its end is not
+        taken for the end of the run the action requests.
+        """
+        if "request" in self.events:
+            self._wait(lambda: self.idle_since(0), timeout_ms, "the run before the action")
+        mark = len(self.events)
+        action()
+        self._wait(lambda: self.idle_since(mark), timeout_ms, "a run after the action")
+
+    def _wait(self, done, timeout_ms: int, what: str) -> None:
+        deadline = time.monotonic() + timeout_ms / 1000
+        while not done():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what} did not finish: {self.events}")
+            self.page.wait_for_timeout(50)  # lets Playwright deliver the WebSocket events

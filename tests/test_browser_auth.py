@@ -14,7 +14,7 @@ from auth.passwords import hash_password
 from auth.storage import utcnow
 from data.store import GeoPackageStore
 from tests._auth import make_user
-from tests._browser import BROWSER_MARKS, offline_page, screenshot, sign_in
+from tests._browser import BROWSER_MARKS, ScriptRuns, offline_page, screenshot, sign_in
 
 pytestmark = BROWSER_MARKS
 
@@ -92,23 +92,18 @@ def test_planner_import_shows_on_the_audit_page(server, tiny_path, tmp_path):
     store.read("grids").to_file(upload, driver="GeoJSON")
     with offline_page(intercept=False) as page:
         sign_in(page, server, "li_planner", "planner password 7")
-        page.goto(f"{server}/data")
+        runs = ScriptRuns(page)
+        runs.wait_for_run(lambda: page.goto(f"{server}/data"))
         page.locator("[data-testid='stFileUploaderDropzone']").first.wait_for(timeout=30_000)
-        page.locator("input[type='file']").first.set_input_files(str(upload))
-        page.get_by_text("grids.geojson").first.wait_for(timeout=30_000)
+        # the upload ends in a rerun of the page: the form is used once that run has finished
+        # (the file's name shows in the browser before the upload reaches the server)
+        upload_input = page.locator("input[type='file']").first
+        runs.wait_for_run(lambda: upload_input.set_input_files(str(upload)))
         box = page.get_by_role("combobox", name="目标图层", exact=True).first
-        for _ in range(4):  # a rerun after the upload can close the list under the click
-            box.click()
-            try:
-                page.get_by_role("option", name="网格 (grids)", exact=True).first.click(
-                    timeout=10_000
-                )
-            except Exception:
-                page.keyboard.press("Escape")
-                continue
-            page.wait_for_timeout(500)
-            if "grids" in box.input_value():
-                break
+        box.click()
+        runs.wait_for_run(
+            lambda: page.get_by_role("option", name="网格 (grids)", exact=True).first.click()
+        )
         assert "grids" in box.input_value()
         page.get_by_role("button", name="导入", exact=True).click()
         try:
