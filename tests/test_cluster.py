@@ -51,37 +51,42 @@ def cluster():
     }
     script = ["bash", str(ROOT / "scripts" / "serve_cluster.sh")]
 
-    def run(*args: str) -> str:
+    def run(*args: str, timeout: float = 300) -> str:
         out = subprocess.run(
-            [*script, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+            [*script, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
         )
         assert out.returncode == 0, out.stdout + out.stderr
         return out.stdout
 
-    started = run("start", "--replicas", "2", "--port", str(HTTPS_PORT))
-    assert f"https://127.0.0.1:{HTTPS_PORT}" in started
-    # a planner account in the shared store, made the way an admin makes one (accounts are never
-    # copied by `db copy`, so the cluster starts with none)
-    add = subprocess.run(
-        [sys.executable, "cli.py", "users", "add", USER, "--role", "planner", "--password-stdin"],
-        input=PASSWORD + "\n",
-        env={
-            **os.environ,
-            "PGPASSFILE": str(state / "secrets" / "pgpass"),
-            "GRIDMAP_STORE": f"postgresql://gridmap_app@/shiyan?host={state}/pg/socket",
-        },
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert add.returncode == 0, add.stdout + add.stderr
     try:
+        # the first start copies the demo store into PostGIS: minutes on a busy machine
+        started = run("start", "--replicas", "2", "--port", str(HTTPS_PORT), timeout=900)
+        assert f"https://127.0.0.1:{HTTPS_PORT}" in started
+        # a planner account in the shared store, made the way an admin makes one (accounts are
+        # never copied by `db copy`, so the cluster starts with none)
+        add = subprocess.run(
+            [sys.executable, "cli.py", "users", "add", USER, "--role", "planner"]
+            + ["--password-stdin"],
+            input=PASSWORD + "\n",
+            env={
+                **os.environ,
+                "PGPASSFILE": str(state / "secrets" / "pgpass"),
+                "GRIDMAP_STORE": f"postgresql://gridmap_app@/shiyan?host={state}/pg/socket",
+            },
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert add.returncode == 0, add.stdout + add.stderr
         yield run
     finally:
-        run("stop")
+        # also after a failed or timed-out start: whatever did start (PostGIS, replicas, nginx)
+        # is stopped, or it would hold the ports of the next run
+        subprocess.run([*script, "stop"], env=env, cwd=ROOT, capture_output=True, timeout=300)
         # the nginx, replica and PostGIS logs are kept beside the screenshots
-        shutil.copytree(state / "log", ARTIFACTS / "cluster-logs", dirs_exist_ok=True)
+        if (state / "log").is_dir():
+            shutil.copytree(state / "log", ARTIFACTS / "cluster-logs", dirs_exist_ok=True)
         shutil.rmtree(state, ignore_errors=True)
 
 
