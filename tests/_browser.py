@@ -122,11 +122,14 @@ def streamlit_server(
     *,
     store: Path | None = None,
     env: dict[str, str] | None = None,
-    timeout: float = 60.0,
+    timeout: float = 180.0,
     app: Path | None = None,
 ) -> Iterator[str]:
     """Run the app (``python -m ui.serve``, as scripts/run_app.sh does) headless on a free port;
-    yield its base URL; stop it by PID. `app` runs another script instead (a test page)."""
+    yield its base URL; stop it by PID. `app` runs another script instead (a test page).
+
+    `timeout` is generous: the launcher imports the geo libraries and warms the store before
+    the server listens, which took over a minute on a loaded machine."""
     port = free_port()
     environ = {**os.environ, **(env or {})}
     launcher = ["ui.serve"]  # the launcher scripts/run_app.sh uses: libraries imported up front
