@@ -99,11 +99,20 @@ def test_planner_import_shows_on_the_audit_page(server, tiny_path, tmp_path):
         # (the file's name shows in the browser before the upload reaches the server)
         upload_input = page.locator("input[type='file']").first
         runs.wait_for_run(lambda: upload_input.set_input_files(str(upload)))
+        # the select box's list (react-aria) closes whenever the page scrolls. Playwright scrolls
+        # the box only just into view, at the bottom edge, and the browser then scrolled the page
+        # a few pixels more to show the focused box: the list closed as it opened (under load,
+        # as the page's layout settled late). With the box in the middle nothing scrolls.
         box = page.get_by_role("combobox", name="目标图层", exact=True).first
+        box.evaluate("el => el.scrollIntoView({block: 'center'})")
         box.click()
-        runs.wait_for_run(
-            lambda: page.get_by_role("option", name="网格 (grids)", exact=True).first.click()
-        )
+        option = page.get_by_role("option", name="网格 (grids)", exact=True).first
+        try:
+            option.wait_for(timeout=30_000)
+        except Exception:
+            screenshot(page, "planner_import_layer_list")
+            raise
+        runs.wait_for_run(option.click)
         assert "grids" in box.input_value()
         page.get_by_role("button", name="导入", exact=True).click()
         try:
