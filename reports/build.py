@@ -779,13 +779,7 @@ def report_content(
             ),
         ),
         ("绕行系数", f"{radii.detour_factor:g}"),
-        (
-            "距离",
-            "、".join(
-                f"{spec.label_zh}：{'沿道路步行' if spec.distance == 'network' else '直线'}"
-                for spec in pa.profile.facility_kinds.values()
-            ),
-        ),
+        ("距离", distance_summary(pa.profile)),
         ("数据", f"{pa.meta.get('city', pa.city)}，数据时期 {pa.meta.get('period', '—')}"),
     ]
     if pa.from_snapshot:
@@ -816,6 +810,15 @@ def report_content(
         previous_period=pa.previous_period,
         parameters=parameters,
         summary_figures=[summary_figure(table, pa.profile)] if figures else [],
+    )
+
+
+def distance_summary(profile: Profile) -> str:
+    """How each facility kind's distances are measured, for a report's parameters and the HTML
+    export's subtitle: ``"紧急避难场所：沿道路步行、…"``."""
+    return "、".join(
+        f"{spec.label_zh}：{'沿道路步行' if spec.distance == 'network' else '直线'}"
+        for spec in profile.facility_kinds.values()
     )
 
 
@@ -874,8 +877,10 @@ def write_report(
         if kind == "html":
             from reports.html import write_html
 
-            subtitle = f"生成日期 {date.today().isoformat()} · " + (
-                "指标取自已保存的快照" if pa.from_snapshot else "当前数据"
+            subtitle = (
+                f"生成日期 {date.today().isoformat()} · "
+                + ("指标取自已保存的快照" if pa.from_snapshot else "当前数据")
+                + f" · 距离 {distance_summary(pa.profile)}"
             )
             write_html(gaps, pa.profile, out, title=title, subtitle=subtitle)
         else:

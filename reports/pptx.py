@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 
+import pandas as pd
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.oxml.ns import qn
@@ -171,5 +172,17 @@ def write_pptx(content: ReportContent, path: str | os.PathLike) -> None:
             SLIDE_W - Emu(914400),
             Emu(5200000),
             limit=20,
+        )
+    if content.parameters:  # radii, detour factor, straight or walked per kind, data
+        slide = prs.slides.add_slide(blank)
+        _title(slide, "分析参数", f"{content.city} · {content.period}")
+        frame = pd.DataFrame(content.parameters, columns=["参数", "取值"])
+        _table(
+            slide,
+            ReportTable("parameters", "分析参数", frame),
+            Emu(457200),
+            Emu(1250000),
+            SLIDE_W - Emu(914400),
+            Emu(600000) * (len(frame) + 1),
         )
     prs.save(str(path))

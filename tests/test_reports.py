@@ -307,6 +307,28 @@ def test_xlsx_of_a_profile_walking_a_kind(demo_store_path, demo_analysis, tmp_pa
     assert "固定避难场所（含中心）：直线" in parameters["距离"]
 
 
+def test_pptx_and_html_say_how_distances_were_measured(demo_store_path, demo_analysis, tmp_path):
+    """The slides end with the parameters (a table saying straight or walked per kind), and the
+    HTML map's subtitle says it too."""
+    from pptx import Presentation
+
+    store = GeoPackageStore(demo_store_path)
+    walking = PROFILE.with_distance({"shelters_emergency": "network"})
+    pa = analyse_period(store, demo_analysis.period, profile=walking)
+    slides = Presentation(write_report(pa, tmp_path / "walked.pptx")).slides
+    last = slides[len(slides) - 1]
+    texts = [s.text_frame.text for s in last.shapes if s.has_text_frame]
+    assert any("分析参数" in t for t in texts)
+    table = next(s.table for s in last.shapes if s.has_table)
+    rows = {table.cell(r, 0).text: table.cell(r, 1).text for r in range(1, len(table.rows))}
+    assert "紧急避难场所（含固定、中心）：沿道路步行" in rows["距离"]
+    assert "固定避难场所（含中心）：直线" in rows["距离"]
+    html = write_report(pa, tmp_path / "walked.html").read_text(encoding="utf-8")
+    assert "紧急避难场所（含固定、中心）：沿道路步行" in html
+    straight = write_report(demo_analysis, tmp_path / "straight.html").read_text(encoding="utf-8")
+    assert "紧急避难场所（含固定、中心）：直线" in straight
+
+
 # --------------------------------------------------------------------------- GeoPackage
 def test_gpkg_gap_layers_open_with_geopandas(demo_analysis, demo_exports):
     path = demo_exports["gpkg"]
