@@ -112,3 +112,40 @@ def test_gap_map_draws_the_gates_of_its_kinds_parks(store):
 def _map_scripts(at) -> str:
     """The scripts of every map on the page, joined."""
     return "\n".join(args["script"] for args in map_args(at))
+
+
+def test_suggest_sites_along_roads(store):
+    """With walking distance switched on, the page's suggested sites cover the cells within a
+    walk of the radius along roads: the same as :func:`geo.siting.suggest_sites` with the walk,
+    and fewer residents than the straight-line suggestion on this store (north-south walks go
+    round by x = 1000)."""
+    from geo.coverage import gap_cells, walk_of
+    from geo.siting import SolverLimits, suggest_sites
+
+    at = _app()
+    at.radio(key="gaps_distance").set_value("network").run()
+    at.selectbox(key="gaps_site_kind").set_value("shelters_emergency")
+    at.number_input(key="gaps_site_k").set_value(2)
+    at.button(key="gaps_site_run").click().run()
+    assert not at.exception, at.exception
+    layers = _layers(store)
+    expected = {}
+    for mode in ("straight", "network"):
+        profile = load_profile().with_distance(mode)
+        done = run_all(layers, profile)
+        cells = gap_cells(done.population, done.coverage["shelters_emergency"].covered)
+        expected[mode] = suggest_sites(
+            cells,
+            None,
+            k=2,
+            radius_m=500,
+            weight="residents_uncovered",
+            limits=SolverLimits.of(profile),
+            walk=walk_of(done.layers, profile) if mode == "network" else None,
+        )
+    walked = expected["network"]
+    sites = _table(at, "cumulative_pct")
+    assert list(sites["newly_covered"]) == [round(v) for v in walked.sites["newly_covered"]]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["新增覆盖"] == f"{walked.covered:,.0f} 人"
+    assert walked.covered != expected["straight"].covered
