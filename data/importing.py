@@ -82,29 +82,32 @@ class ImportReport:
 
     def summary(self, lang: str = "en") -> str:
         """A few lines of plain text for the command line, in `lang` (``"zh"`` or ``"en"``)."""
+        zh = lang == "zh"
+
+        def say(chinese: str, english: str) -> str:
+            return chinese if zh else english
+
         conversions = "; ".join(in_lang(c, lang) for c in self.conversions)
-        if lang == "zh":
-            verb = "追加到" if self.mode == "append" else "导入（替换）"
-            lines = [
-                f"{self.source}：{self.rows:,} 行{verb} {self.store} 的图层 '{self.layer}'"
-                f"（图层现有 {self.rows_in_layer:,} 行）",
-                f"  修复几何：{self.repaired:,} 个",
-                f"  转换：{conversions or '无'}",
-            ]
-            if self.encoding:
-                lines.append(f"  文字编码：{self.encoding}")
-            lines += [f"  注意：{in_lang(w, lang)}" for w in self.warnings]
-            return "\n".join(lines)
-        verb = "appended to" if self.mode == "append" else "imported into (replacing)"
+        appended = self.mode == "append"
+        if zh:
+            head = (
+                f"{self.source}：{self.rows:,} 行{'追加到' if appended else '导入（替换）'} "
+                f"{self.store} 的图层 '{self.layer}'（图层现有 {self.rows_in_layer:,} 行）"
+            )
+        else:
+            verb = "appended to" if appended else "imported into (replacing)"
+            head = (
+                f"{self.source}: {self.rows:,} row(s) {verb} layer '{self.layer}' of "
+                f"{self.store} (layer now has {self.rows_in_layer:,} rows)"
+            )
         lines = [
-            f"{self.source}: {self.rows:,} row(s) {verb} layer '{self.layer}' of {self.store} "
-            f"(layer now has {self.rows_in_layer:,} rows)",
-            f"  geometries repaired: {self.repaired:,}",
-            f"  conversions: {conversions or 'none'}",
+            head,
+            f"  {say('修复几何：', 'geometries repaired: ')}{self.repaired:,}" + say(" 个", ""),
+            f"  {say('转换：', 'conversions: ')}{conversions or say('无', 'none')}",
         ]
         if self.encoding:
-            lines.append(f"  text encoding: {self.encoding}")
-        lines += [f"  warning: {w}" for w in self.warnings]
+            lines.append(f"  {say('文字编码：', 'text encoding: ')}{self.encoding}")
+        lines += [f"  {say('注意：', 'warning: ')}{in_lang(w, lang)}" for w in self.warnings]
         return "\n".join(lines)
 
 
