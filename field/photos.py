@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from field.settings import FieldRules
+from layers.messages import msg
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO")
 """Image formats accepted from phones (HEIC is converted by the phone's browser on upload)."""
@@ -41,12 +42,15 @@ def clean_photo(data: bytes, rules: FieldRules, *, name: str = "photo") -> Photo
     """Check, resize and strip `data` (see module doc); raises :class:`PhotoError`."""
     limit = rules.photo_max_upload_mb * 1024 * 1024
     if len(data) > limit:
+        size, limit = len(data) / 1024 / 1024, rules.photo_max_upload_mb
         raise PhotoError(
-            f"{name}: {len(data) / 1024 / 1024:,.1f} MB is larger than the limit of "
-            f"{rules.photo_max_upload_mb:,.0f} MB"
+            msg(
+                f"{name}：{size:,.1f} MB，超过 {limit:,.0f} MB 的上限",
+                f"{name}: {size:,.1f} MB is larger than the limit of {limit:,.0f} MB",
+            )
         )
     if not data:
-        raise PhotoError(f"{name}: the file is empty")
+        raise PhotoError(msg(f"{name}：文件为空", f"{name}: the file is empty"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -54,12 +58,18 @@ def clean_photo(data: bytes, rules: FieldRules, *, name: str = "photo") -> Photo
                 fmt = probe.format
                 if fmt not in ACCEPTED_FORMATS:
                     raise PhotoError(
-                        f"{name}: {fmt} images are not accepted; use JPEG, PNG or WebP"
+                        msg(
+                            f"{name}：不接受 {fmt} 图片，请用 JPEG、PNG 或 WebP",
+                            f"{name}: {fmt} images are not accepted; use JPEG, PNG or WebP",
+                        )
                     )
                 if probe.width * probe.height > rules.photo_max_pixels:
+                    size, limit = f"{probe.width:,} x {probe.height:,}", rules.photo_max_pixels
                     raise PhotoError(
-                        f"{name}: {probe.width:,} x {probe.height:,} pixels is more than the "
-                        f"limit of {rules.photo_max_pixels:,} pixels"
+                        msg(
+                            f"{name}：{size} 像素，超过 {limit:,} 像素的上限",
+                            f"{name}: {size} pixels is more than the limit of {limit:,} pixels",
+                        )
                     )
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
@@ -68,9 +78,19 @@ def clean_photo(data: bytes, rules: FieldRules, *, name: str = "photo") -> Photo
     except PhotoError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoError(f"{name}: not an image (JPEG, PNG or WebP expected)") from None
+        raise PhotoError(
+            msg(
+                f"{name}：不是图片（应为 JPEG、PNG 或 WebP）",
+                f"{name}: not an image (JPEG, PNG or WebP expected)",
+            )
+        ) from None
     except (OSError, SyntaxError, ValueError) as err:
-        raise PhotoError(f"{name}: the image is damaged or incomplete ({err})") from None
+        raise PhotoError(
+            msg(
+                f"{name}：图片损坏或不完整（{err}）",
+                f"{name}: the image is damaged or incomplete ({err})",
+            )
+        ) from None
     upright = upright.convert("RGB")
     upright.thumbnail((rules.photo_max_px, rules.photo_max_px), Image.Resampling.LANCZOS)
     out = b""
@@ -84,7 +104,13 @@ def clean_photo(data: bytes, rules: FieldRules, *, name: str = "photo") -> Photo
         if len(out) <= rules.photo_max_stored_kb * 1024:
             break
     else:
-        raise PhotoError(f"{name}: cannot be stored within {rules.photo_max_stored_kb:,.0f} KB")
+        limit = rules.photo_max_stored_kb
+        raise PhotoError(
+            msg(
+                f"{name}：无法压缩到 {limit:,.0f} KB 以内",
+                f"{name}: cannot be stored within {limit:,.0f} KB",
+            )
+        )
     return Photo(
         data=out,
         width=upright.width,

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from layers.messages import msg
+
 STATES = (
     "new",
     "accepted",
@@ -101,13 +103,23 @@ def check_transition(state: str, target: str, role: str) -> Transition:
         if t.target == target:
             if role not in t.roles:
                 raise TransitionError(
-                    f"role {role!r} may not move a report from {state!r} to {target!r} "
-                    f"(allowed: {', '.join(sorted(t.roles))})"
+                    msg(
+                        f"当前角色不能把事件从“{STATE_LABELS[state][0]}”改为"
+                        f"“{STATE_LABELS[target][0]}”",
+                        f"role {role!r} may not move a report from {state!r} to {target!r} "
+                        f"(allowed: {', '.join(sorted(t.roles))})",
+                    )
                 )
             return t
-    allowed = ", ".join(t.target for t in transitions_from(state)) or "none"
+    targets = [t.target for t in transitions_from(state)]
+    allowed_zh = "、".join(STATE_LABELS[t][0] for t in targets) or "无"
+    allowed = ", ".join(targets) or "none"
     raise TransitionError(
-        f"a report cannot go from {state!r} to {target!r} (allowed from {state!r}: {allowed})"
+        msg(
+            f"事件不能从“{STATE_LABELS[state][0]}”改为“{STATE_LABELS[target][0]}”"
+            f"（可改为：{allowed_zh}）；可能已被他人处理，请刷新",
+            f"a report cannot go from {state!r} to {target!r} (allowed from {state!r}: {allowed})",
+        )
     )
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from field.photos import Photo
 from field.states import check_transition
+from layers.messages import msg
 
 MAX_BLOB_BYTES = 2 * 1024 * 1024
 """Hard cap on one stored photo (the profile's ``photo_max_stored_kb`` is the working limit)."""
@@ -232,17 +233,27 @@ class FieldWrites:
             )
             row = cur.fetchone()
             if row is None:
-                raise FieldStoreError(f"no report {report_id!r}")
+                raise FieldStoreError(msg(f"没有事件 {report_id!r}", f"no report {report_id!r}"))
             state = str(row[0])
             check_transition(state, target, actor.role)
             if target == "duplicate":
                 if not duplicate_of or duplicate_of == report_id:
-                    raise FieldStoreError("a duplicate must name the report it repeats")
+                    raise FieldStoreError(
+                        msg(
+                            "标记为重复上报时须指明与哪一事件重复",
+                            "a duplicate must name the report it repeats",
+                        )
+                    )
                 cur.execute(
                     self._q("SELECT 1 FROM {t}field_reports WHERE report_id = ?"), (duplicate_of,)
                 )
                 if cur.fetchone() is None:
-                    raise FieldStoreError(f"no report {duplicate_of!r} to be a duplicate of")
+                    raise FieldStoreError(
+                        msg(
+                            f"没有事件 {duplicate_of!r}，无法标记为与之重复",
+                            f"no report {duplicate_of!r} to be a duplicate of",
+                        )
+                    )
             sets = ["state = ?", "state_at = ?"]
             values: list[Any] = [target, at]
             if f"{target}_at" in TIME_COLUMNS:
@@ -262,7 +273,12 @@ class FieldWrites:
                 (*values, report_id, state),
             )
             if cur.rowcount != 1:
-                raise FieldStoreError(f"report {report_id} changed meanwhile; reload it")
+                raise FieldStoreError(
+                    msg(
+                        f"事件 {report_id} 已被他人处理，请刷新后重试",
+                        f"report {report_id} changed meanwhile; reload it",
+                    )
+                )
             step_id = self._add_step(cur, report_id, state, target, actor, at, note or "")
             if photo is not None:
                 self._put_photo(cur, report_id, step_id, photo, at)

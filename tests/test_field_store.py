@@ -282,3 +282,28 @@ def test_visits_stored(fstore):
     table = fstore.visits()
     table = table[table["synthetic"] == 0]
     assert table["households_visited"].sum() == 41 and set(table["worker"]) == {"wang"}
+
+
+def test_refusals_a_worker_or_staff_member_meets_are_in_both_languages(fstore, rules):
+    """The phone form and the dispatch page show these errors in the UI language (in_lang):
+    each carries its Chinese text as well as the English one."""
+    from layers.messages import in_lang
+
+    with pytest.raises(PhotoError) as empty:
+        clean_photo(b"", rules, name="p.jpg")
+    assert in_lang(empty.value.args[0], "zh") == "p.jpg：文件为空"
+    with pytest.raises(PhotoError) as big:
+        clean_photo(_jpeg(800, 600) + b"\0" * 20_000, replace(rules, photo_max_upload_mb=0.01))
+    assert "超过 0 MB 的上限" in in_lang(big.value.args[0], "zh")
+    grid = fstore_grids(fstore).iloc[2]
+    rid, _ = _new(fstore, rules, grid, submission="sub-0002-lang")
+    with pytest.raises(TransitionError) as role:
+        fstore.step(rid, "accepted", actor=WORKER, now="2026-07-01T00:10Z")
+    assert in_lang(role.value.args[0], "zh") == "当前角色不能把事件从“待受理”改为“已受理”"
+    assert "role 'worker'" in in_lang(role.value.args[0], "en")
+    with pytest.raises(TransitionError) as flow:
+        fstore.step(rid, "closed", actor=STAFF, now="2026-07-01T00:10Z")
+    assert in_lang(flow.value.args[0], "zh").startswith("事件不能从“待受理”改为“已结案”（可改为：")
+    with pytest.raises(FieldStoreError) as missing:
+        fstore.step("no-such-report", "accepted", actor=STAFF, now="2026-07-01T00:10Z")
+    assert in_lang(missing.value.args[0], "zh") == "没有事件 'no-such-report'"

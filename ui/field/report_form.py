@@ -24,6 +24,7 @@ from field.settings import URGENCIES, URGENCY_LABELS
 from field.store import FieldStoreError
 from field.submit import ReportError, check_report
 from geo.crs import gcj02_to_wgs84
+from layers.messages import in_lang
 from maps import render
 from ui import data_access as da
 from ui.field import actor, keys
@@ -177,7 +178,7 @@ def submit(grid, user: User, sid, category, urgency, description, uploads, locat
         try:
             cleaned.append(clean_photo(upload.getvalue(), rules, name=upload.name))
         except PhotoError as err:
-            problems.append(str(err))
+            problems.append(in_lang(err.args[0], lang()))
     form = {
         "submission_id": sid,
         "category": category,
@@ -211,7 +212,7 @@ def submit(grid, user: User, sid, category, urgency, description, uploads, locat
     except (FieldStoreError, OSError) as err:
         st.error(
             tr("保存失败，表单已保留，请稍后重试：", "Could not save; the form is kept, retry: ")
-            + safe(err)
+            + safe(in_lang(err.args[0], lang()) if isinstance(err, FieldStoreError) else err)
         )
         return
     st.session_state.pop(keys.SUBMISSION_ID, None)

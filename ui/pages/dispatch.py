@@ -15,6 +15,7 @@ from field.duplicates import possible_duplicates
 from field.photos import PhotoError, clean_photo
 from field.queue import queue_order
 from field.store import FieldStoreError
+from layers.messages import in_lang
 from maps import render
 from ui import data_access as da
 from ui.field import actor, keys
@@ -217,7 +218,7 @@ def detail(row: pd.Series, reports: pd.DataFrame, user, rules) -> None:
                 duplicate_of=duplicate_of if target == "duplicate" else None,
             )
         except (PhotoError, FieldStoreError, states.TransitionError) as err:
-            st.error(safe(err))
+            st.error(safe(in_lang(err.args[0], lang())))
             return
         st.rerun()
 
