@@ -82,8 +82,8 @@ def test_whatif_upload_errors_in_both_languages():
     assert info.value.text("zh") == "p.shp：应为 .csv 或 .geojson 文件"
 
 
-def test_data_page_shows_import_errors_in_the_chosen_language(tmp_path, monkeypatch):
-    """The failure is shown in Chinese, and in English after the user switches language."""
+def _import_on_the_data_page(tmp_path, monkeypatch, name: str, data: bytes, media: str):
+    """A signed-in AppTest of the Data page after importing `data` as grids into a small store."""
     from pathlib import Path
 
     from tests._auth import signed_in_app
@@ -94,13 +94,20 @@ def test_data_page_shows_import_errors_in_the_chosen_language(tmp_path, monkeypa
     at = signed_in_app(str(app), default_timeout=60)
     at.switch_page("ui/pages/data.py")
     at.run()
-    frame = grids_frame(1)
-    frame["households"] = -3
-    at.file_uploader[0].set_value(("g.geojson", frame.to_json().encode(), "application/geo+json"))
+    at.file_uploader[0].set_value((name, data, media))
     at.selectbox(key="data_import_layer").set_value("grids")
     at.run()
     at.button(key="data_import_run").click()
     at.run()
+    return at
+
+
+def test_data_page_shows_import_errors_in_the_chosen_language(tmp_path, monkeypatch):
+    """The failure is shown in Chinese, and in English after the user switches language."""
+    frame = grids_frame(1)
+    frame["households"] = -3
+    data = frame.to_json().encode()
+    at = _import_on_the_data_page(tmp_path, monkeypatch, "g.geojson", data, "application/geo+json")
     assert not at.exception
 
     def shown() -> str:
@@ -374,22 +381,10 @@ def test_cli_import_report_follows_lang(tmp_path, monkeypatch, capsys):
 
 
 def test_data_page_shows_import_notes_in_the_chosen_language(tmp_path, monkeypatch):
-    from pathlib import Path
-
-    from tests._auth import signed_in_app
     from ui.text import unescape
 
-    store = build_small_store(tmp_path / "s.gpkg")
-    monkeypatch.setenv("GRIDMAP_STORE", str(store.path))
-    app = Path(__file__).resolve().parent.parent / "app.py"
-    at = signed_in_app(str(app), default_timeout=60)
-    at.switch_page("ui/pages/data.py")
-    at.run()
-    at.file_uploader[0].set_value(("grids.zip", _bare_shapefile_zip(tmp_path), "application/zip"))
-    at.selectbox(key="data_import_layer").set_value("grids")
-    at.run()
-    at.button(key="data_import_run").click()
-    at.run()
+    data = _bare_shapefile_zip(tmp_path)
+    at = _import_on_the_data_page(tmp_path, monkeypatch, "grids.zip", data, "application/zip")
     assert not at.exception and not at.error, [e.value for e in at.error]
 
     def warned() -> str:
