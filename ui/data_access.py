@@ -370,17 +370,23 @@ def _grid_summary(
     return grids_by_area(grids, areas, metric_crs=metric_crs, area=where)
 
 
-def grid_summary() -> gpd.GeoDataFrame:
-    """Grids summed per community, on the communities' display outlines (cached, read-only)."""
-    store = current_store()
+def _grid_args(key: str | None = None) -> tuple[str, str, str, int, float, str]:
+    """The cache arguments every grid-by-community function shares: store path, versions of
+    grids and communities, then the display settings. `key` as in :func:`grid_batch`."""
+    store = current_store() if key is None else open_store()
     prof = profile()
-    return _grid_summary(
+    return (
         str(store.path),
-        *layer_versions("grids", "communities"),
+        *layer_versions("grids", "communities", key=key),
         prof.display.coordinate_decimals,
         prof.display.simplify_tolerance_m,
         prof.metric_crs,
     )
+
+
+def grid_summary() -> gpd.GeoDataFrame:
+    """Grids summed per community, on the communities' display outlines (cached, read-only)."""
+    return _grid_summary(*_grid_args())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -428,13 +434,13 @@ def _grid_batch(
     path: str,
     grids_version: str,
     communities_version: str,
+    decimals: int,
+    tolerance_m: float,
+    metric_crs: str,
     areas: tuple[str, ...],
     color_by: str,
     lang: str,
     offsets: str,
-    decimals: int,
-    tolerance_m: float,
-    metric_crs: str,
 ) -> bytes:
     from maps.render import grid_payload
 
@@ -456,15 +462,7 @@ def grid_areas(*, key: str | None = None):
     """Label of the community (a row of :func:`grid_summary`) each grid in scope belongs to
     (:func:`maps.display.area_of`: also a grid outside every community has one), as text
     (cached, read-only). `key` as in :func:`grid_batch`."""
-    store = current_store() if key is None else open_store()
-    prof = profile()
-    return _grid_areas(
-        str(store.path),
-        *layer_versions("grids", "communities", key=key),
-        prof.display.coordinate_decimals,
-        prof.display.simplify_tolerance_m,
-        prof.metric_crs,
-    )
+    return _grid_areas(*_grid_args(key))
 
 
 def grid_batch(
@@ -476,18 +474,4 @@ def grid_batch(
 
     `key`: the user's cache key when called outside a page run (the grids route).
     """
-    store = current_store() if key is None else open_store()
-    prof = profile()
-    grids_version, communities_version = layer_versions("grids", "communities", key=key)
-    return _grid_batch(
-        str(store.path),
-        grids_version,
-        communities_version,
-        tuple(sorted(set(areas))),
-        color_by,
-        lang,
-        offsets,
-        prof.display.coordinate_decimals,
-        prof.display.simplify_tolerance_m,
-        prof.metric_crs,
-    )
+    return _grid_batch(*_grid_args(key), tuple(sorted(set(areas))), color_by, lang, offsets)
