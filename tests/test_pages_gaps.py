@@ -261,23 +261,37 @@ def test_whatif_typed_coordinates(store):
     assert at.session_state["gaps_proposals"] == []
 
 
-def test_suggest_sites(store):
-    at = _app()
+def suggest_on_page(at: AppTest) -> None:
+    """Ask the page for 2 emergency shelter sites."""
     at.selectbox(key="gaps_site_kind").set_value("shelters_emergency")
     at.number_input(key="gaps_site_k").set_value(2)
     at.button(key="gaps_site_run").click().run()
     assert not at.exception, at.exception
-    profile = load_profile()
-    expected_cov = run_all(_layers(store), profile)
-    cells = gap_cells(expected_cov.population, expected_cov.coverage["shelters_emergency"].covered)
-    expected = suggest_sites(
-        cells,
+
+
+def suggested(store: Path, profile):
+    """What :func:`geo.siting.suggest_sites` finds for :func:`suggest_on_page`'s question (with
+    the walk when `profile` walks emergency shelters)."""
+    from geo.coverage import walk_of
+
+    done = run_all(_layers(store), profile)
+    result = done.coverage["shelters_emergency"]
+    return suggest_sites(
+        gap_cells(done.population, result.covered),
         None,
         k=2,
         radius_m=500,
         weight="residents_uncovered",
         limits=SolverLimits.of(profile),
+        walk=walk_of(done.layers, profile) if result.distance_mode == "network" else None,
     )
+
+
+def test_suggest_sites(store):
+    at = _app()
+    suggest_on_page(at)
+    profile = load_profile()
+    expected = suggested(store, profile)
     sites = _table(at, "cumulative_pct")
     assert list(sites["newly_covered"]) == [round(v) for v in expected.sites["newly_covered"]]
     metrics = {m.label: m.value for m in at.metric}

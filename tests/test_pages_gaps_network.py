@@ -17,6 +17,8 @@ from test_pages_gaps import (
     _coverage_rows,
     _layers,
     _table,
+    suggest_on_page,
+    suggested,
 )
 from test_pages_gaps import small_store as plain_store
 
@@ -119,30 +121,12 @@ def test_suggest_sites_along_roads(store):
     walk of the radius along roads: the same as :func:`geo.siting.suggest_sites` with the walk,
     and fewer residents than the straight-line suggestion on this store (north-south walks go
     round by x = 1000)."""
-    from geo.coverage import gap_cells, walk_of
-    from geo.siting import SolverLimits, suggest_sites
-
     at = _app()
     at.radio(key="gaps_distance").set_value("network").run()
-    at.selectbox(key="gaps_site_kind").set_value("shelters_emergency")
-    at.number_input(key="gaps_site_k").set_value(2)
-    at.button(key="gaps_site_run").click().run()
-    assert not at.exception, at.exception
-    layers = _layers(store)
-    expected = {}
-    for mode in ("straight", "network"):
-        profile = load_profile().with_distance(mode)
-        done = run_all(layers, profile)
-        cells = gap_cells(done.population, done.coverage["shelters_emergency"].covered)
-        expected[mode] = suggest_sites(
-            cells,
-            None,
-            k=2,
-            radius_m=500,
-            weight="residents_uncovered",
-            limits=SolverLimits.of(profile),
-            walk=walk_of(done.layers, profile) if mode == "network" else None,
-        )
+    suggest_on_page(at)
+    expected = {
+        m: suggested(store, load_profile().with_distance(m)) for m in ("network", "straight")
+    }
     walked = expected["network"]
     sites = _table(at, "cumulative_pct")
     assert list(sites["newly_covered"]) == [round(v) for v in walked.sites["newly_covered"]]
