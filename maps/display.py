@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from geo.areas import locate
 from geo.crs import LONLAT_CRS, convert_frame, require_crs
 from geo.settings import load_profile
 from layers import LAYERS, searchable_layers
@@ -202,15 +203,10 @@ def area_of(grids: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, metric_crs: str
     shapes = grids.geometry.to_crs(metric_crs).reset_index(drop=True)
     zones = areas.to_crs(metric_crs).reset_index(drop=True)
     zones = gpd.GeoDataFrame(geometry=zones.geometry.values, crs=metric_crs)
-    found = np.full(len(shapes), -1, dtype="int64")
-    if len(zones):
-        pts = gpd.GeoDataFrame(geometry=shapes.representative_point().values, crs=metric_crs)
-        inside = gpd.sjoin(pts, zones, how="inner", predicate="within")
-        inside = inside[~inside.index.duplicated(keep="first")]
-        found[inside.index.to_numpy()] = inside["index_right"].to_numpy()
-        lost = np.flatnonzero(found < 0)
-        if len(lost):
-            found[lost] = _most_overlap_or_nearest(shapes.iloc[lost], zones)
+    found = locate(gpd.GeoDataFrame(geometry=shapes.values, crs=metric_crs), zones)
+    lost = np.flatnonzero(found < 0)
+    if len(lost) and len(zones):
+        found[lost] = _most_overlap_or_nearest(shapes.iloc[lost], zones)
     labels = pd.Series(np.nan, index=grids.index, dtype=object)
     hit = found >= 0
     labels.iloc[np.flatnonzero(hit)] = areas.index.to_numpy()[found[hit]]
